@@ -1,0 +1,62 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** Exit codes shared by every sub-command. */
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & { description: string };
+
+/** One `porthole <name>` sub-command: its help text, its flags and what it runs. */
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  options: Record<string, OptionSpec>;
+  /** Returns the process exit code. */
+  run(values: Record<string, unknown>, positionals: string[]): Promise<number>;
+}
+
+/** A mistake in how the command was called: printed with a hint and exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export function formatHelp(cmd: Command): string {
+  const lines = [`Usage: ${cmd.usage}`, '', cmd.summary, '', 'Options:'];
+  const entries = Object.entries({ ...cmd.options, help: helpOption });
+  const width = Math.max(...entries.map(([name, o]) => flagLabel(name, o).length));
+  for (const [name, o] of entries) {
+    lines.push(`  ${flagLabel(name, o).padEnd(width)}  ${o.description}`);
+  }
+  return lines.join('\n');
+}
+
+const helpOption: OptionSpec = { type: 'boolean', short: 'h', description: 'Show this help and exit' };
+
+function flagLabel(name: string, o: OptionSpec): string {
+  const short = o.short ? `-${o.short}, ` : '    ';
+  return `${short}--${name}${o.type === 'string' ? ' <value>' : ''}`;
+}
+
+/** Parses argv strictly: an unknown flag or a missing value is a UsageError naming it. */
+export function parseCommandArgs(
+  cmd: Command,
+  argv: string[],
+): { help: boolean; values: Record<string, unknown>; positionals: string[] } {
+  const options: Record<string, OptionSpec> = { ...cmd.options, help: helpOption };
+  const config: ParseArgsConfig = {
+    args: argv,
+    strict: true,
+    allowPositionals: true,
+    options: Object.fromEntries(
+      Object.entries(options).map(([k, { description: _d, ...o }]) => [k, o]),
+    ) as ParseArgsConfig['options'],
+  };
+  try {
+    const { values, positionals } = parseArgs(config);
+    return { help: values.help === true, values: values as Record<string, unknown>, positionals };
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}

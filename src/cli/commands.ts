@@ -1,0 +1,42 @@
+import { EXIT_FAILURE, UsageError, type Command } from './command.js';
+
+/**
+ * Sub-commands not yet built print where they arrive and fail; each is replaced by its real module
+ * when its issue lands (service/broker, media, viewer).
+ */
+function pending(name: string, summary: string, arrives: string): Command {
+  return {
+    name,
+    summary,
+    usage: `porthole ${name} [options]`,
+    options: {},
+    run: async (_values, positionals) => {
+      if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+      console.error(`porthole ${name}: not available yet; it arrives with ${arrives}.`);
+      return EXIT_FAILURE;
+    },
+  };
+}
+
+export const commands: Command[] = [
+  pending(
+    'service',
+    'Run the agent service (Session 0 / root daemon) that brokers helpers',
+    'the service/broker issue',
+  ),
+  pending(
+    'helper',
+    'Run a per-session helper (started by the service, not by hand)',
+    'the service/broker issue',
+  ),
+  pending(
+    'api',
+    'Run the reference API and signaling server, and manage devices and tokens',
+    'the viewer issue',
+  ),
+  pending(
+    'demo',
+    'Run service + helper + API + viewer on this machine (Xvfb if no display)',
+    'the viewer issue',
+  ),
+];
