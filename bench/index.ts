@@ -1,0 +1,32 @@
+/**
+ * `npm run bench [name...]`: runs every `bench/<name>.bench.ts` (or the named ones). Each exports
+ * `run(): Promise<{ title: string; markdown: string }>`; its markdown is printed and written to its own
+ * section of design/BENCHMARKS.md.
+ */
+import { readdir } from 'node:fs/promises';
+import { writeSection } from './report.js';
+
+interface BenchModule {
+  run(): Promise<{ title: string; markdown: string }>;
+}
+
+const dir = new URL('.', import.meta.url);
+const wanted = process.argv.slice(2);
+const names = (await readdir(dir))
+  .filter((f) => f.endsWith('.bench.ts') || f.endsWith('.bench.js'))
+  .map((f) => f.replace(/\.bench\.[jt]s$/, ''))
+  .filter((n) => wanted.length === 0 || wanted.includes(n))
+  .sort();
+
+if (names.length === 0) {
+  console.error(`bench: nothing to run${wanted.length ? ` (no bench named ${wanted.join(', ')})` : ''}`);
+  process.exit(2);
+}
+for (const name of names) {
+  console.log(`\n## bench ${name}: running…`);
+  const mod = (await import(new URL(`./${name}.bench.ts`, dir).href)) as BenchModule;
+  const { title, markdown } = await mod.run();
+  console.log(markdown);
+  await writeSection(name, `## ${title}\n\n${markdown}`);
+  console.log(`bench ${name}: written to design/BENCHMARKS.md`);
+}
