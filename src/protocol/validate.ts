@@ -121,7 +121,7 @@ export const object =
     }
     if (!opts.allowExtra) {
       for (const key of Object.keys(v)) {
-        if (!(key in shape)) fail(join(path, key), 'is not a known field');
+        if (!Object.hasOwn(shape, key)) fail(join(path, key), 'is not a known field');
       }
     }
     return out as ShapeType<S>;

@@ -1,0 +1,169 @@
+/**
+ * API ⇄ service messages (JSON over the agent's WebSocket). Field names follow Breeze's agent so an API
+ * built for it can drive porthole: in `start_desktop`/`stop_desktop`, `sessionId` names the desktop
+ * connection (a string the API picks) and `targetSessionId` the OS session; in `list_sessions`,
+ * `sessionId` is the OS session number.
+ */
+import {
+  desktopSessionId,
+  displayIndex,
+  errorBody,
+  iceServerList,
+  osSessionId,
+  sdp,
+  type ErrorBody,
+  type IceServer,
+} from './common.js';
+import {
+  arrayOf,
+  bool,
+  fail,
+  isRecord,
+  literal,
+  object,
+  oneOf,
+  optional,
+  str,
+  type Guard,
+} from './validate.js';
+
+export const SESSION_STATES = ['active', 'connected', 'disconnected', 'idle', 'locked'] as const;
+export const SESSION_TYPES = ['console', 'rdp', 'x11', 'services'] as const;
+export const HELPER_STATES = ['none', 'starting', 'ready', 'failed'] as const;
+export type SessionState = (typeof SESSION_STATES)[number];
+export type SessionType = (typeof SESSION_TYPES)[number];
+export type HelperState = (typeof HELPER_STATES)[number];
+
+export interface SessionInfo {
+  sessionId: number;
+  username: string;
+  state: SessionState;
+  type: SessionType;
+  helperConnected: boolean;
+  helperState: HelperState;
+  lastError?: string;
+}
+export const sessionInfo: Guard<SessionInfo> = object({
+  sessionId: osSessionId,
+  username: str({ max: 256 }),
+  state: oneOf(SESSION_STATES),
+  type: oneOf(SESSION_TYPES),
+  helperConnected: bool,
+  helperState: oneOf(HELPER_STATES),
+  lastError: optional(str({ max: 2000 })),
+});
+
+export interface StartDesktop {
+  sessionId: string;
+  offer: string;
+  iceServers: IceServer[];
+  displayIndex?: number;
+  targetSessionId?: number;
+}
+export const startDesktop: Guard<StartDesktop> = object({
+  sessionId: desktopSessionId,
+  offer: sdp,
+  iceServers: iceServerList,
+  displayIndex: optional(displayIndex),
+  targetSessionId: optional(osSessionId),
+});
+
+export interface StopDesktop {
+  sessionId: string;
+}
+export const stopDesktop: Guard<StopDesktop> = object({ sessionId: desktopSessionId });
+
+/** A command id: the API's correlation key, echoed in the reply. */
+export const commandId = str({ min: 1, max: 128, pattern: /^[A-Za-z0-9._:-]+$/ });
+
+export type ApiCommand =
+  | { id: string; type: 'list_sessions'; payload: Record<string, never> }
+  | { id: string; type: 'start_desktop'; payload: StartDesktop }
+  | { id: string; type: 'stop_desktop'; payload: StopDesktop };
+export type ApiCommandType = ApiCommand['type'];
+export const API_COMMAND_TYPES = ['list_sessions', 'start_desktop', 'stop_desktop'] as const;
+
+const payloadGuards = {
+  list_sessions: object({}),
+  start_desktop: startDesktop,
+  stop_desktop: stopDesktop,
+} satisfies Record<ApiCommandType, Guard<unknown>>;
+
+/** Validates one command from the API. Throws ProtocolError naming the first bad field. */
+export function parseApiCommand(raw: unknown): ApiCommand {
+  if (!isRecord(raw)) fail('', 'command must be a JSON object');
+  const id = commandId(raw.id, 'id');
+  const type = oneOf(API_COMMAND_TYPES)(raw.type, 'type');
+  for (const key of Object.keys(raw)) {
+    if (key !== 'id' && key !== 'type' && key !== 'payload') fail(key, 'is not a known field');
+  }
+  const payload = payloadGuards[type](raw.payload ?? {}, 'payload');
+  return { id, type, payload } as ApiCommand;
+}
+
+/** The id of a command too broken to parse, if it has a usable one, so its error can be correlated. */
+export function salvageCommandId(raw: unknown): string | null {
+  if (!isRecord(raw)) return null;
+  try {
+    return commandId(raw.id, 'id');
+  } catch {
+    return null;
+  }
+}
+
+export interface ListSessionsResult {
+  sessions: SessionInfo[];
+}
+export interface StartDesktopResult {
+  sessionId: string;
+  answer: string;
+}
+export interface StopDesktopResult {
+  sessionId: string;
+  stopped: boolean;
+}
+export interface ResultByType {
+  list_sessions: ListSessionsResult;
+  start_desktop: StartDesktopResult;
+  stop_desktop: StopDesktopResult;
+}
+
+export const listSessionsResult: Guard<ListSessionsResult> = object({
+  sessions: arrayOf(sessionInfo, { max: 1024 }),
+});
+export const startDesktopResult: Guard<StartDesktopResult> = object({
+  sessionId: desktopSessionId,
+  answer: sdp,
+});
+export const stopDesktopResult: Guard<StopDesktopResult> = object({
+  sessionId: desktopSessionId,
+  stopped: bool,
+});
+
+/** The agent's reply to one command, correlated by `id`. */
+export type AgentReply =
+  | { id: string; type: 'result'; ok: true; result: ResultByType[ApiCommandType] }
+  | { id: string | null; type: 'result'; ok: false; error: ErrorBody };
+
+export const agentReply: Guard<AgentReply> = (v, path) => {
+  if (!isRecord(v)) fail(path, 'reply must be an object');
+  if (v.ok === false) {
+    return object({
+      id: (x, p) => (x === null ? null : commandId(x, p)),
+      type: literal('result'),
+      ok: bool,
+      error: errorBody,
+    })(v, path) as AgentReply;
+  }
+  return object({
+    id: commandId,
+    type: literal('result'),
+    ok: (x, p) => (x === true ? true : fail(p, 'must be true or false')),
+    result: (x, p) => {
+      if (!isRecord(x)) fail(p, 'must be an object');
+      if ('sessions' in x) return listSessionsResult(x, p);
+      if ('answer' in x) return startDesktopResult(x, p);
+      return stopDesktopResult(x, p);
+    },
+  })(v, path) as AgentReply;
+};

@@ -1,0 +1,5 @@
+export * from './validate.js';
+export * from './common.js';
+export * from './api.js';
+export * from './ipc.js';
+export * from './datachannel.js';

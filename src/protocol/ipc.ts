@@ -1,0 +1,146 @@
+/**
+ * service ⇄ helper message bodies carried by the IPC channel (src/ipc). The channel itself owns the
+ * handshake, request/response correlation and keep-alive ping/pong; these are the bodies inside.
+ */
+import {
+  desktopSessionId,
+  displayIndex,
+  displayList,
+  iceServerList,
+  osSessionId,
+  sdp,
+  type DisplayInfo,
+  type IceServer,
+} from './common.js';
+import { bool, fail, int, isRecord, object, oneOf, optional, str, type Guard } from './validate.js';
+
+/** Helper → service, once after the handshake: what this helper can do in its session. */
+export interface Capabilities {
+  type: 'capabilities';
+  sessionId: number;
+  canCapture: boolean;
+  displays: DisplayInfo[];
+  pid: number;
+  platform: string;
+  /** Why capture is unavailable, when canCapture is false. */
+  reason?: string;
+}
+
+/** Service → helper request: answer this viewer's offer. */
+export interface DesktopStart {
+  type: 'desktop_start';
+  sessionId: string;
+  offer: string;
+  iceServers: IceServer[];
+  displayIndex: number;
+}
+/** Helper → service response to desktop_start. */
+export interface DesktopStarted {
+  type: 'desktop_started';
+  sessionId: string;
+  answer: string;
+}
+export interface DesktopStop {
+  type: 'desktop_stop';
+  sessionId: string;
+}
+export interface DesktopStopped {
+  type: 'desktop_stopped';
+  sessionId: string;
+  /** False when no desktop connection had that id. */
+  existed: boolean;
+}
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+/** Helper → service: one structured log line, forwarded into the service's log. */
+export interface HelperLog {
+  type: 'log';
+  level: (typeof LOG_LEVELS)[number];
+  msg: string;
+  fields?: Record<string, string | number | boolean | null>;
+}
+
+export const HELPER_EVENTS = [
+  'viewer_connected',
+  'viewer_disconnected',
+  'desktop_closed',
+  'display_changed',
+] as const;
+/** Helper → service: something the broker may act on or report (e.g. a viewer's peer connection ended). */
+export interface HelperEvent {
+  type: 'event';
+  name: (typeof HELPER_EVENTS)[number];
+  sessionId?: string;
+  detail?: string;
+}
+
+/** Service → helper: finish and exit (the service is stopping or the session ended). */
+export interface Shutdown {
+  type: 'shutdown';
+  reason: string;
+}
+
+export type ServiceToHelper = DesktopStart | DesktopStop | Shutdown;
+export type HelperToService = Capabilities | DesktopStarted | DesktopStopped | HelperLog | HelperEvent;
+export type IpcBody = ServiceToHelper | HelperToService;
+
+const logFields: Guard<Record<string, string | number | boolean | null>> = (v, path) => {
+  if (!isRecord(v)) fail(path, 'expected an object');
+  const entries = Object.entries(v);
+  if (entries.length > 32) fail(path, 'must have at most 32 fields');
+  for (const [k, x] of entries) {
+    if (k.length > 64) fail(`${path}.${k.slice(0, 64)}`, 'field name too long');
+    const ok = x === null || typeof x === 'boolean' || (typeof x === 'number' && Number.isFinite(x));
+    if (!ok && !(typeof x === 'string' && x.length <= 2000)) fail(`${path}.${k}`, 'must be a short scalar');
+  }
+  return v as Record<string, string | number | boolean | null>;
+};
+
+const guards: { [K in IpcBody['type']]: Guard<Extract<IpcBody, { type: K }>> } = {
+  capabilities: object({
+    type: oneOf(['capabilities']),
+    sessionId: osSessionId,
+    canCapture: bool,
+    displays: displayList,
+    pid: int(1, 0x7fff_ffff),
+    platform: str({ max: 32 }),
+    reason: optional(str({ max: 2000 })),
+  }),
+  desktop_start: object({
+    type: oneOf(['desktop_start']),
+    sessionId: desktopSessionId,
+    offer: sdp,
+    iceServers: iceServerList,
+    displayIndex,
+  }),
+  desktop_started: object({ type: oneOf(['desktop_started']), sessionId: desktopSessionId, answer: sdp }),
+  desktop_stop: object({ type: oneOf(['desktop_stop']), sessionId: desktopSessionId }),
+  desktop_stopped: object({ type: oneOf(['desktop_stopped']), sessionId: desktopSessionId, existed: bool }),
+  log: object({
+    type: oneOf(['log']),
+    level: oneOf(LOG_LEVELS),
+    msg: str({ max: 2000 }),
+    fields: optional(logFields),
+  }),
+  event: object({
+    type: oneOf(['event']),
+    name: oneOf(HELPER_EVENTS),
+    sessionId: optional(desktopSessionId),
+    detail: optional(str({ max: 2000 })),
+  }),
+  shutdown: object({ type: oneOf(['shutdown']), reason: str({ max: 500 }) }),
+};
+
+const SERVICE_TO_HELPER = ['desktop_start', 'desktop_stop', 'shutdown'] as const;
+const HELPER_TO_SERVICE = ['capabilities', 'desktop_started', 'desktop_stopped', 'log', 'event'] as const;
+
+function parseBody<T extends IpcBody>(allowed: readonly T['type'][], v: unknown): T {
+  if (!isRecord(v)) fail('', 'message must be an object');
+  const type = oneOf(allowed)(v.type, 'type');
+  return guards[type](v, '') as unknown as T;
+}
+
+/** Validates a body the helper received from the service. */
+export const parseServiceToHelper = (v: unknown): ServiceToHelper => parseBody(SERVICE_TO_HELPER, v);
+/** Validates a body the service received from a helper. */
+export const parseHelperToService = (v: unknown): HelperToService => parseBody(HELPER_TO_SERVICE, v);

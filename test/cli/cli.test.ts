@@ -1,0 +1,33 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const bin = fileURLToPath(new URL('../../bin/porthole.js', import.meta.url));
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 20_000 });
+
+describe('porthole CLI', () => {
+  it('lists every sub-command in --help and exits 0', () => {
+    const r = run('--help');
+    expect(r.status).toBe(0);
+    for (const cmd of ['service', 'helper', 'api', 'demo']) expect(r.stdout).toContain(cmd);
+  });
+
+  it('exits 2 with a clear message on an unknown command', () => {
+    const r = run('frobnicate');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/unknown command 'frobnicate'/);
+  });
+
+  it('exits 2 on an unknown flag of a sub-command, naming it', () => {
+    const r = run('service', '--no-such-flag');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--no-such-flag/);
+  });
+
+  it('gives each sub-command its own --help', () => {
+    const r = run('helper', '--help');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: porthole helper/);
+  });
+});
