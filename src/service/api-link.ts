@@ -1,0 +1,180 @@
+import { WebSocket } from 'ws';
+import {
+  parseApiCommand,
+  salvageCommandId,
+  type AgentReply,
+  type ApiCommand,
+  type ResultByType,
+} from '../protocol/api.js';
+import { ProtocolError } from '../protocol/validate.js';
+import type { ErrorCode } from '../protocol/common.js';
+import type { Logger } from '../log/logger.js';
+import { Backoff } from './backoff.js';
+import { BrokerError } from './helper-link.js';
+
+export type CommandHandler = (cmd: ApiCommand) => Promise<ResultByType[ApiCommand['type']]>;
+
+export interface ApiLinkOptions {
+  /** ws:// or wss:// URL of the API's agent endpoint. */
+  url: string;
+  deviceId: string;
+  token: string;
+  handler: CommandHandler;
+  log: Logger;
+  heartbeatMs?: number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** Commands handled at once; more get a bad_request reply instead of queueing without bound. */
+  maxInFlight?: number;
+}
+
+/** Largest command accepted from the API (an offer is ~5 KiB; 1 MiB leaves room and bounds memory). */
+const MAX_COMMAND_BYTES = 1024 * 1024;
+
+/**
+ * The agent's WebSocket to the API: authenticates with device id + token, answers commands, keeps the
+ * link alive with pings, and reconnects with jittered exponential backoff (capped at 30 s).
+ */
+export class ApiLink {
+  private ws: WebSocket | undefined;
+  private stopped = false;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private inFlight = 0;
+  private readonly backoff: Backoff;
+  /** Number of times the link has opened, for status and tests. */
+  connects = 0;
+
+  constructor(private readonly opts: ApiLinkOptions) {
+    this.backoff = new Backoff({ baseMs: opts.backoffBaseMs ?? 1000, maxMs: opts.backoffMaxMs ?? 30_000 });
+  }
+
+  get connected(): boolean {
+    return this.ws?.readyState === WebSocket.OPEN;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.connect();
+  }
+
+  /** Closes the link cleanly (close frame 1001 "going away") and stops reconnecting. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    clearInterval(this.heartbeat);
+    const ws = this.ws;
+    if (!ws || ws.readyState === WebSocket.CLOSED) return;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        ws.terminate();
+        resolve();
+      }, 2000);
+      ws.once('close', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
+      else ws.close(1001, 'agent stopping');
+    });
+  }
+
+  private connect(): void {
+    const { log } = this.opts;
+    const ws = new WebSocket(this.opts.url, {
+      headers: { authorization: `Bearer ${this.opts.token}`, 'x-porthole-device': this.opts.deviceId },
+      handshakeTimeout: 10_000,
+      maxPayload: MAX_COMMAND_BYTES,
+    });
+    this.ws = ws;
+    let alive = true;
+    ws.on('open', () => {
+      this.connects += 1;
+      this.backoff.reset();
+      log.info({ url: redact(this.opts.url), deviceId: this.opts.deviceId }, 'API link connected');
+      clearInterval(this.heartbeat);
+      this.heartbeat = setInterval(() => {
+        if (!alive) {
+          log.warn({}, 'API link missed a heartbeat; reconnecting');
+          ws.terminate();
+          return;
+        }
+        alive = false;
+        ws.ping();
+      }, this.opts.heartbeatMs ?? 15_000);
+    });
+    ws.on('pong', () => {
+      alive = true;
+    });
+    ws.on('message', (data, isBinary) => {
+      alive = true;
+      void this.onMessage(ws, isBinary ? null : data.toString());
+    });
+    ws.on('unexpected-response', (_req, res) => {
+      log.warn({ status: res.statusCode }, 'API refused the agent (check device id and token)');
+    });
+    ws.on('error', (err) => log.warn({ err: err.message }, 'API link error'));
+    ws.on('close', (code) => {
+      clearInterval(this.heartbeat);
+      if (this.ws === ws) this.ws = undefined;
+      if (this.stopped) return;
+      const delay = this.backoff.next();
+      log.info({ code, delayMs: delay }, 'API link closed; reconnecting');
+      this.reconnectTimer = setTimeout(() => this.connect(), delay);
+    });
+  }
+
+  private async onMessage(ws: WebSocket, text: string | null): Promise<void> {
+    let raw: unknown;
+    try {
+      if (text === null) throw new ProtocolError('', 'commands must be text frames');
+      raw = JSON.parse(text);
+    } catch (err) {
+      return this.reply(
+        ws,
+        errorReply(null, 'bad_request', err instanceof ProtocolError ? err.message : 'not JSON'),
+      );
+    }
+    let cmd: ApiCommand;
+    try {
+      cmd = parseApiCommand(raw);
+    } catch (err) {
+      const message = err instanceof ProtocolError ? err.message : 'invalid command';
+      this.opts.log.warn({ id: salvageCommandId(raw), error: message }, 'rejected a malformed command');
+      return this.reply(ws, errorReply(salvageCommandId(raw), 'bad_request', message));
+    }
+    if (this.inFlight >= (this.opts.maxInFlight ?? 32)) {
+      return this.reply(ws, errorReply(cmd.id, 'bad_request', 'too many commands in flight'));
+    }
+    this.inFlight += 1;
+    try {
+      const result = await this.opts.handler(cmd);
+      this.reply(ws, { id: cmd.id, type: 'result', ok: true, result });
+    } catch (err) {
+      const e =
+        err instanceof BrokerError ? err : new BrokerError('internal', (err as Error).message ?? 'failed');
+      this.opts.log.warn({ id: cmd.id, command: cmd.type, code: e.code, error: e.message }, 'command failed');
+      this.reply(ws, errorReply(cmd.id, e.code, e.message));
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+
+  private reply(ws: WebSocket, reply: AgentReply): void {
+    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(reply));
+  }
+}
+
+function errorReply(id: string | null, code: ErrorCode, message: string): AgentReply {
+  return { id, type: 'result', ok: false, error: { code, message: message.slice(0, 2000) } };
+}
+
+/** A URL for logs: no credentials or query string. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}

@@ -1,0 +1,228 @@
+import type { SessionInfo, StartDesktop, StartDesktopResult, StopDesktopResult } from '../protocol/api.js';
+import type { HelperToService } from '../protocol/ipc.js';
+import type { Logger } from '../log/logger.js';
+import { BrokerError, type OpenHelperLink } from './helper-link.js';
+import { DEFAULT_POLICY, HelperSupervisor, type SupervisorPolicy } from './helper-supervisor.js';
+import { pickDefaultTarget } from './default-target.js';
+import type { DetectedSession, SessionDetector, SessionEvent } from './sessions/session-detector.js';
+import type { HelperSpawner } from './spawn/helper-spawner.js';
+
+export interface BrokerOptions {
+  detector: SessionDetector;
+  spawner: HelperSpawner;
+  openLink: OpenHelperLink;
+  log: Logger;
+  policy?: Partial<SupervisorPolicy>;
+  /** Spawn a helper as soon as a user logs on (and for sessions already there at start). */
+  spawnOnLogon?: boolean;
+  /** Ordered usernames whose session is the default target when `targetSessionId` is omitted. */
+  affinity?: string[];
+  /** How long a helper may take to answer desktop_start / desktop_stop. */
+  requestTimeoutMs?: number;
+}
+
+/**
+ * The session broker: one helper per session, spawned on logon (configurable), on demand, or into the
+ * console session for the login screen; routes start_desktop/stop_desktop to the right helper and
+ * answers list_sessions from detector and helper state together.
+ */
+export class SessionBroker {
+  private sessions = new Map<number, DetectedSession>();
+  private supervisors = new Map<number, HelperSupervisor>();
+  /** Desktop connection id → OS session whose helper serves it. */
+  private desktops = new Map<string, number>();
+  private readonly policy: SupervisorPolicy;
+  private stopping = false;
+
+  constructor(private readonly opts: BrokerOptions) {
+    this.policy = { ...DEFAULT_POLICY, ...opts.policy };
+  }
+
+  async start(): Promise<void> {
+    await this.opts.detector.start((e) => this.onSessionEvent(e));
+    for (const s of await this.opts.detector.list()) this.sessions.set(s.sessionId, s);
+    for (const s of this.sessions.values()) this.considerAutoSpawn(s);
+    this.opts.log.info({ sessions: [...this.sessions.keys()] }, 'broker started');
+  }
+
+  /** Stops every helper (SIGTERM, then SIGKILL after the grace period) and the detector. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.opts.detector.stop();
+    await Promise.all([...this.supervisors.values()].map((s) => s.stop('service stopping')));
+    this.desktops.clear();
+  }
+
+  listSessions(): SessionInfo[] {
+    return [...this.sessions.values()]
+      .sort((a, b) => a.sessionId - b.sessionId)
+      .map((s) => {
+        const sup = this.supervisors.get(s.sessionId);
+        const info: SessionInfo = {
+          sessionId: s.sessionId,
+          username: s.username,
+          state: s.state,
+          type: s.type,
+          helperConnected: sup?.state === 'ready',
+          helperState: sup?.state ?? 'none',
+        };
+        if (sup?.lastError && sup.state !== 'ready') info.lastError = sup.lastError;
+        return info;
+      });
+  }
+
+  /** The helper process of a session, for status output and tests. */
+  helperPid(sessionId: number): number | undefined {
+    return this.supervisors.get(sessionId)?.pid;
+  }
+
+  async startDesktop(req: StartDesktop): Promise<StartDesktopResult> {
+    if (this.stopping) throw new BrokerError('helper_unavailable', 'service is stopping');
+    const target = req.targetSessionId ?? this.defaultTarget();
+    if (target === undefined)
+      throw new BrokerError('no_such_session', 'no session to connect to on this machine');
+    if (!this.sessions.has(target)) await this.refreshSessions();
+    if (!this.sessions.has(target))
+      throw new BrokerError('no_such_session', `no session ${target} on this machine`);
+    if (this.desktops.has(req.sessionId)) await this.stopDesktop({ sessionId: req.sessionId });
+
+    const sup = this.supervisorFor(target);
+    const link = await sup.ready(this.policy.readyTimeoutMs);
+    const caps = sup.capabilities;
+    if (!caps?.canCapture) {
+      throw new BrokerError(
+        'helper_unavailable',
+        `session ${target} cannot be captured: ${caps?.reason ?? 'unknown'}`,
+      );
+    }
+    const displayIndex = req.displayIndex ?? 0;
+    if (caps.displays.length > 0 && displayIndex >= caps.displays.length) {
+      throw new BrokerError(
+        'bad_request',
+        `displayIndex ${displayIndex} out of range (session has ${caps.displays.length})`,
+      );
+    }
+    const reply = await this.request(link, {
+      type: 'desktop_start',
+      sessionId: req.sessionId,
+      offer: req.offer,
+      iceServers: req.iceServers,
+      displayIndex,
+    });
+    if (reply.type !== 'desktop_started' || reply.sessionId !== req.sessionId) {
+      throw new BrokerError('internal', `helper answered desktop_start with ${reply.type}`);
+    }
+    this.desktops.set(req.sessionId, target);
+    this.opts.log.info({ desktop: req.sessionId, sessionId: target, displayIndex }, 'desktop started');
+    return { sessionId: req.sessionId, answer: reply.answer };
+  }
+
+  async stopDesktop(req: { sessionId: string }): Promise<StopDesktopResult> {
+    const target = this.desktops.get(req.sessionId);
+    if (target === undefined) return { sessionId: req.sessionId, stopped: false };
+    this.desktops.delete(req.sessionId);
+    const sup = this.supervisors.get(target);
+    if (sup?.state !== 'ready') return { sessionId: req.sessionId, stopped: true };
+    const link = await sup.ready(this.policy.readyTimeoutMs);
+    await this.request(link, { type: 'desktop_stop', sessionId: req.sessionId });
+    this.opts.log.info({ desktop: req.sessionId, sessionId: target }, 'desktop stopped');
+    return { sessionId: req.sessionId, stopped: true };
+  }
+
+  /** The session used when start_desktop names none: affinity list, then console/active (as Breeze). */
+  defaultTarget(): number | undefined {
+    return pickDefaultTarget([...this.sessions.values()], this.opts.affinity ?? []);
+  }
+
+  private async request(
+    link: Awaited<ReturnType<HelperSupervisor['ready']>>,
+    body: Parameters<typeof link.request>[0],
+  ): Promise<HelperToService> {
+    try {
+      return await link.request(body, this.opts.requestTimeoutMs ?? 20_000);
+    } catch (err) {
+      throw toBrokerError(err);
+    }
+  }
+
+  private supervisorFor(sessionId: number): HelperSupervisor {
+    let sup = this.supervisors.get(sessionId);
+    const session = this.sessions.get(sessionId);
+    if (!sup && session) {
+      sup = new HelperSupervisor(session, {
+        spawner: this.opts.spawner,
+        openLink: this.opts.openLink,
+        policy: this.policy,
+        log: this.opts.log,
+        onMessage: (body) => this.onHelperMessage(sessionId, body),
+        onLost: () => this.forgetDesktopsOf(sessionId),
+      });
+      this.supervisors.set(sessionId, sup);
+    }
+    if (!sup) throw new BrokerError('no_such_session', `no session ${sessionId}`);
+    return sup;
+  }
+
+  private onHelperMessage(sessionId: number, body: HelperToService): void {
+    if (body.type === 'log') {
+      const log = this.opts.log.child({ sessionId, from: 'helper' });
+      log[body.level]({ ...body.fields }, body.msg);
+    } else if (body.type === 'event') {
+      this.opts.log.info(
+        { sessionId, event: body.name, desktop: body.sessionId, detail: body.detail },
+        'helper event',
+      );
+      if (body.name === 'desktop_closed' && body.sessionId) this.desktops.delete(body.sessionId);
+    }
+  }
+
+  private forgetDesktopsOf(sessionId: number): void {
+    for (const [id, s] of this.desktops) if (s === sessionId) this.desktops.delete(id);
+  }
+
+  private considerAutoSpawn(s: DetectedSession): void {
+    const loginScreen = s.console && s.username === '';
+    if (this.opts.spawnOnLogon !== false || loginScreen) this.supervisorFor(s.sessionId).ensureRunning();
+  }
+
+  private onSessionEvent(e: SessionEvent): void {
+    if (this.stopping) return;
+    this.opts.log.info({ event: e.kind, sessionId: e.sessionId }, 'session event');
+    if (e.kind === 'logoff') {
+      this.sessions.delete(e.sessionId);
+      const sup = this.supervisors.get(e.sessionId);
+      this.supervisors.delete(e.sessionId);
+      this.forgetDesktopsOf(e.sessionId);
+      void sup?.stop('session ended');
+      return;
+    }
+    if (e.session) {
+      this.sessions.set(e.sessionId, e.session);
+      this.supervisors.get(e.sessionId)?.updateSession(e.session);
+    }
+    const sup = this.supervisors.get(e.sessionId);
+    if (sup?.state === 'failed') sup.retry();
+    else if (e.kind === 'logon' && e.session) this.considerAutoSpawn(e.session);
+  }
+
+  private async refreshSessions(): Promise<void> {
+    for (const s of await this.opts.detector.list()) {
+      this.sessions.set(s.sessionId, s);
+      this.supervisors.get(s.sessionId)?.updateSession(s);
+    }
+  }
+}
+
+function toBrokerError(err: unknown): BrokerError {
+  if (err instanceof BrokerError) return err;
+  const e = err as { code?: unknown; name?: string; message?: string };
+  const codes = ['bad_request', 'no_such_session', 'helper_unavailable', 'timeout', 'internal'];
+  if (e.name?.includes('Timeout'))
+    return new BrokerError('timeout', e.message ?? 'helper did not answer in time');
+  if (typeof e.code === 'string' && codes.includes(e.code)) {
+    return new BrokerError(e.code as BrokerError['code'], e.message ?? 'helper error');
+  }
+  if (e.name?.includes('Closed'))
+    return new BrokerError('helper_unavailable', e.message ?? 'helper channel closed');
+  return new BrokerError('internal', e.message ?? String(err));
+}

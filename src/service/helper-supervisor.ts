@@ -1,0 +1,242 @@
+import { randomBytes } from 'node:crypto';
+import type { HelperState } from '../protocol/api.js';
+import type { Capabilities } from '../protocol/ipc.js';
+import type { Logger } from '../log/logger.js';
+import { Backoff, FailureWindow } from './backoff.js';
+import { BrokerError, type HelperLink, type OpenHelperLink } from './helper-link.js';
+import type { DetectedSession } from './sessions/session-detector.js';
+import type { HelperSpawner, SpawnedHelper } from './spawn/helper-spawner.js';
+
+export interface SupervisorPolicy {
+  /** Respawn cap: this many failures inside `failureWindowMs` marks the helper failed. */
+  maxFailures: number;
+  failureWindowMs: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  /** Spawn → handshake → capabilities must finish within this. */
+  readyTimeoutMs: number;
+  /** After SIGTERM, wait this long before SIGKILL. */
+  stopGraceMs: number;
+}
+
+export const DEFAULT_POLICY: SupervisorPolicy = {
+  maxFailures: 5,
+  failureWindowMs: 5 * 60_000,
+  backoffBaseMs: 500,
+  backoffMaxMs: 30_000,
+  readyTimeoutMs: 20_000,
+  stopGraceMs: 3_000,
+};
+
+export interface SupervisorDeps {
+  spawner: HelperSpawner;
+  openLink: OpenHelperLink;
+  policy: SupervisorPolicy;
+  log: Logger;
+  /** Called on every state change, and for each message from the helper. */
+  onChange?: () => void;
+  onMessage?: (body: import('../protocol/ipc.js').HelperToService) => void;
+  /** Called when a ready helper goes away (its desktops are gone with it). */
+  onLost?: () => void;
+}
+
+/**
+ * Keeps one helper alive for one session: none → starting → ready, and on exit back to starting after
+ * a jittered backoff, until the failure cap marks it failed. A failed helper is retried only when
+ * `retry()` is called (the next session event or request). See design/ARCHITECTURE.md.
+ */
+export class HelperSupervisor {
+  state: HelperState = 'none';
+  lastError: string | undefined;
+  capabilities: Capabilities | undefined;
+  private link: HelperLink | undefined;
+  private helper: SpawnedHelper | undefined;
+  private generation = 0;
+  private wanted = false;
+  /** Why the current attempt failed, when known before the process exits (e.g. a bad handshake). */
+  private attemptError: string | undefined;
+  private respawnTimer: NodeJS.Timeout | undefined;
+  private waiters: { resolve: (l: HelperLink) => void; reject: (e: Error) => void }[] = [];
+  private readonly failures: FailureWindow;
+  private readonly backoff: Backoff;
+
+  constructor(
+    private session: DetectedSession,
+    private readonly deps: SupervisorDeps,
+  ) {
+    this.failures = new FailureWindow(deps.policy.maxFailures, deps.policy.failureWindowMs);
+    this.backoff = new Backoff({ baseMs: deps.policy.backoffBaseMs, maxMs: deps.policy.backoffMaxMs });
+  }
+
+  get sessionId(): number {
+    return this.session.sessionId;
+  }
+
+  get pid(): number | undefined {
+    return this.helper?.pid;
+  }
+
+  updateSession(session: DetectedSession): void {
+    this.session = session;
+  }
+
+  /** Wants a helper: starts one unless one is running, starting or failed. */
+  ensureRunning(): void {
+    this.wanted = true;
+    if (this.state === 'none') this.spawnNow();
+  }
+
+  /** A session event or request: a failed helper gets a fresh round of attempts. */
+  retry(): void {
+    this.wanted = true;
+    if (this.state !== 'failed') return this.ensureRunning();
+    this.failures.clear();
+    this.backoff.reset();
+    this.spawnNow();
+  }
+
+  /** Resolves with the helper's link once it has reported capabilities. */
+  ready(timeoutMs: number): Promise<HelperLink> {
+    if (this.state === 'ready' && this.link) return Promise.resolve(this.link);
+    if (this.state === 'failed') this.retry();
+    else this.ensureRunning();
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        resolve: (l: HelperLink) => {
+          clearTimeout(timer);
+          resolve(l);
+        },
+        reject: (e: Error) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(
+          new BrokerError('timeout', `helper for session ${this.sessionId} not ready after ${timeoutMs} ms`),
+        );
+      }, timeoutMs);
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Stops the helper for good (session gone or service stopping); resolves when it has exited. */
+  async stop(reason: string): Promise<void> {
+    this.wanted = false;
+    clearTimeout(this.respawnTimer);
+    this.rejectWaiters(new BrokerError('helper_unavailable', `helper stopped: ${reason}`));
+    const helper = this.helper;
+    if (!helper) return this.setState('none');
+    try {
+      this.link?.send({ type: 'shutdown', reason });
+    } catch {
+      // the link may already be closed; the signal below still stops the helper
+    }
+    helper.kill(false);
+    const killTimer = setTimeout(() => helper.kill(true), this.deps.policy.stopGraceMs);
+    await helper.exited;
+    clearTimeout(killTimer);
+  }
+
+  private spawnNow(): void {
+    clearTimeout(this.respawnTimer);
+    this.respawnTimer = undefined;
+    const gen = ++this.generation;
+    this.capabilities = undefined;
+    this.attemptError = undefined;
+    this.setState('starting');
+    void this.bringUp(gen).catch((err: unknown) => this.onAttemptFailed(gen, err));
+  }
+
+  private async bringUp(gen: number): Promise<void> {
+    const secret = randomBytes(32);
+    const helperId = `s${this.sessionId}-g${gen}-${randomBytes(4).toString('hex')}`;
+    const helper = await this.deps.spawner.spawn({ session: this.session, helperId, secret });
+    if (gen !== this.generation) return helper.kill(true);
+    this.helper = helper;
+    const log = this.deps.log.child({ sessionId: this.sessionId, pid: helper.pid });
+    log.info({ helperId }, 'helper spawned');
+    void helper.exited.then((exit) => this.onExit(gen, `exited with ${exit.signal ?? `code ${exit.code}`}`));
+
+    const deadline = setTimeout(() => {
+      if (gen === this.generation && this.state === 'starting') {
+        this.attemptError = `no capabilities within ${this.deps.policy.readyTimeoutMs} ms`;
+        log.warn({ error: this.attemptError }, 'helper not ready; killing it');
+        helper.kill(true);
+      }
+    }, this.deps.policy.readyTimeoutMs);
+    try {
+      const link = await this.deps.openLink(await helper.channel, helperId, secret);
+      if (gen !== this.generation) return link.close();
+      this.link = link;
+      link.onClose((reason) => {
+        if (gen !== this.generation) return;
+        log.info({ reason }, 'helper channel closed');
+        helper.kill(false);
+      });
+      link.onMessage((body) => {
+        if (gen !== this.generation) return;
+        if (body.type === 'capabilities' && this.state === 'starting') {
+          clearTimeout(deadline);
+          this.capabilities = body;
+          this.lastError = undefined;
+          this.backoff.reset();
+          log.info({ canCapture: body.canCapture, displays: body.displays.length }, 'helper ready');
+          this.setState('ready');
+          for (const w of this.waiters.splice(0)) w.resolve(link);
+          return;
+        }
+        this.deps.onMessage?.(body);
+      });
+    } catch (err) {
+      clearTimeout(deadline);
+      throw err;
+    }
+  }
+
+  private onAttemptFailed(gen: number, err: unknown): void {
+    if (gen !== this.generation) return;
+    this.attemptError = (err as Error).message ?? String(err);
+    this.deps.log.warn({ sessionId: this.sessionId, error: this.attemptError }, 'helper start failed');
+    if (this.helper) this.helper.kill(true);
+    else this.onExit(gen, this.attemptError);
+  }
+
+  private onExit(gen: number, why: string): void {
+    if (gen !== this.generation) return;
+    const wasReady = this.state === 'ready';
+    this.link?.close();
+    this.link = undefined;
+    this.helper = undefined;
+    this.capabilities = undefined;
+    if (wasReady) this.deps.onLost?.();
+    if (!this.wanted) return this.setState('none');
+    this.lastError = this.attemptError ?? `helper ${why}`;
+    if (this.failures.record()) {
+      this.deps.log.error(
+        { sessionId: this.sessionId, failures: this.failures.count, lastError: this.lastError },
+        'helper failed too often; not respawning until the next session event or request',
+      );
+      this.setState('failed');
+      this.rejectWaiters(new BrokerError('helper_unavailable', `helper failed: ${this.lastError}`));
+      return;
+    }
+    const delay = this.backoff.next();
+    this.deps.log.info(
+      { sessionId: this.sessionId, delayMs: delay, lastError: this.lastError },
+      'respawning helper',
+    );
+    this.setState('starting');
+    this.respawnTimer = setTimeout(() => this.spawnNow(), delay);
+  }
+
+  private rejectWaiters(err: Error): void {
+    for (const w of this.waiters.splice(0)) w.reject(err);
+  }
+
+  private setState(state: HelperState): void {
+    this.state = state;
+    this.deps.onChange?.();
+  }
+}
