@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { HelperState } from '../protocol/api.js';
-import type { Capabilities } from '../protocol/ipc.js';
+import type { Capabilities, HelperToService } from '../protocol/ipc.js';
 import type { Logger } from '../log/logger.js';
 import { Backoff, FailureWindow } from './backoff.js';
 import { BrokerError, type HelperLink, type OpenHelperLink } from './helper-link.js';
@@ -35,7 +35,7 @@ export interface SupervisorDeps {
   log: Logger;
   /** Called on every state change, and for each message from the helper. */
   onChange?: () => void;
-  onMessage?: (body: import('../protocol/ipc.js').HelperToService) => void;
+  onMessage?: (body: HelperToService) => void;
   /** Called when a ready helper goes away (its desktops are gone with it). */
   onLost?: () => void;
 }

@@ -96,7 +96,7 @@ export class SessionPoller {
       this.#failedOnce('read', err);
       return;
     }
-    this.#loggedFailures.delete('read');
+    this.#recovered('read');
     if (!this.#running) return;
     const events = diffSessions(this.#last, now);
     this.#last = now;
@@ -122,11 +122,11 @@ export class SessionPoller {
         if (this.#watcher === watcher) this.#watcher = null;
       });
       this.#watcher = watcher;
-      this.#loggedFailures.delete('watch');
     } catch (err) {
       // No directory yet (no X server has run since boot) or no inotify: the timer still polls.
-      if (!this.#loggedFailures.has('watch')) {
-        this.#loggedFailures.add('watch');
+      const key = `watch-setup:${errorKind(err)}`;
+      if (!this.#loggedFailures.has(key)) {
+        this.#loggedFailures.add(key);
         this.#opts.log.debug({ dir, code: errorKind(err) }, 'cannot watch the session directory; polling only');
       }
     }
@@ -145,7 +145,19 @@ export class SessionPoller {
     const key = `${where}:${errorKind(err)}`;
     if (this.#loggedFailures.has(key)) return;
     this.#loggedFailures.add(key);
-    if (where === 'read') this.#loggedFailures.add('read');
     this.#opts.log.warn({ where, code: errorKind(err), err: errorMessage(err) }, 'session detection failed');
+  }
+
+  /** Forgets the failures logged for `where`, so that a later outage is logged again. */
+  #recovered(where: string): void {
+    const prefix = `${where}:`;
+    let had = false;
+    for (const key of this.#loggedFailures) {
+      if (key.startsWith(prefix)) {
+        this.#loggedFailures.delete(key);
+        had = true;
+      }
+    }
+    if (had) this.#opts.log.info({ where }, 'session detection recovered');
   }
 }
