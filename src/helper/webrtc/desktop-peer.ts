@@ -1,0 +1,235 @@
+/**
+ * The helper's side of one viewer connection: answers the viewer's offer with a sendonly H.264 track
+ * and serves the DataChannels the viewer created (see design/WEBRTC-INPUT.md for the layout).
+ *
+ * Every native wrapper (PeerConnection, Track, DataChannel, media handlers) is held in `natives` until
+ * close(): node-datachannel closes a native object when its wrapper is garbage collected, which would
+ * stop the video or a channel mid-session.
+ */
+import nodeDataChannel from 'node-datachannel';
+import type { DataChannel, PeerConnection } from 'node-datachannel';
+import type { IceServer } from '../../protocol/common.js';
+import {
+  DATA_CHANNELS,
+  parseControlMessage,
+  parseInputMessage,
+  type ControlMessage,
+  type HelperToViewer,
+  type InputMessage,
+} from '../../protocol/datachannel.js';
+import { chooseH264 } from './h264-offer.js';
+import { addH264Track, H264_CLOCK_RATE } from './h264-track.js';
+import { toLibdatachannelIceServers } from './ice-servers.js';
+import { Listeners } from './listeners.js';
+import type { PeerLog } from './log.js';
+import { createMessageGate, type MessageGate } from './message-gate.js';
+import { createVideoFeedback, type KeyframeReason, type VideoReceiverStats } from './video-feedback.js';
+
+export type PeerState = 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
+export type ChannelLabel = (typeof DATA_CHANNELS)[keyof typeof DATA_CHANNELS];
+export type CursorMessage = Extract<HelperToViewer, { type: 'cursor' | 'cursor_shape' }>;
+
+export interface DesktopPeerOptions {
+  /** The viewer's SDP offer (already validated as SDP by the protocol layer). */
+  offer: string;
+  iceServers: readonly IceServer[];
+  log: PeerLog;
+  /** How long to wait for ICE gathering before answering with the candidates found so far. */
+  gatherTimeoutMs?: number;
+  /** Per-channel limit on messages from the viewer. */
+  maxMessagesPerSecond?: number;
+  keyframeMinIntervalMs?: number;
+}
+
+export interface DesktopPeer {
+  /** Sends one Annex-B H.264 access unit; the timestamp is the capture time in µs (any epoch). */
+  sendVideo(accessUnit: Buffer, timestampUs: number): boolean;
+  onKeyframeRequest(cb: (reason: KeyframeReason) => void): () => void;
+  onReceiverStats(cb: (stats: VideoReceiverStats) => void): () => void;
+  /** The latest reception statistics from the viewer, if any arrived. */
+  readonly receiverStats: VideoReceiverStats | undefined;
+  onInput(cb: (msg: InputMessage) => void): () => void;
+  onControl(cb: (msg: ControlMessage) => void): () => void;
+  /** A DataChannel opened or closed (the input channel closing must release held keys). */
+  onChannel(cb: (label: ChannelLabel, open: boolean) => void): () => void;
+  sendControl(msg: HelperToViewer): boolean;
+  sendCursor(msg: CursorMessage): boolean;
+  onState(cb: (state: PeerState) => void): () => void;
+  readonly state: PeerState;
+  close(): void;
+}
+
+const DEFAULT_GATHER_TIMEOUT_MS = 5000;
+const DEFAULT_KEYFRAME_MIN_INTERVAL_MS = 250;
+
+/** Answers the offer. Rejects (and frees everything) if the offer cannot be answered. */
+export async function createDesktopPeer(
+  opts: DesktopPeerOptions,
+): Promise<{ answer: string; peer: DesktopPeer }> {
+  const { log } = opts;
+  const choice = chooseH264(opts.offer);
+  const pc: PeerConnection = new nodeDataChannel.PeerConnection('porthole-helper', {
+    iceServers: toLibdatachannelIceServers(opts.iceServers, log),
+    disableAutoNegotiation: true,
+  });
+  const natives: object[] = [pc];
+  const channels = new Map<ChannelLabel, DataChannel>();
+  let state: PeerState = 'connecting';
+
+  const keyframeListeners = new Listeners<[KeyframeReason]>('keyframe', log);
+  const statsListeners = new Listeners<[VideoReceiverStats]>('receiver_stats', log);
+  const inputListeners = new Listeners<[InputMessage]>('input', log);
+  const controlListeners = new Listeners<[ControlMessage]>('control', log);
+  const channelListeners = new Listeners<[ChannelLabel, boolean]>('channel', log);
+  const stateListeners = new Listeners<[PeerState]>('state', log);
+
+  const setState = (next: PeerState): void => {
+    if (state === next || state === 'closed') return;
+    state = next;
+    log.info({ state }, 'peer state');
+    stateListeners.emit(next);
+  };
+
+  const gateOptions = { log, maxPerSecond: opts.maxMessagesPerSecond };
+  const gates: Record<'input' | 'control', MessageGate<InputMessage> | MessageGate<ControlMessage>> = {
+    input: createMessageGate({ ...gateOptions, channel: 'input', parse: parseInputMessage }),
+    control: createMessageGate({ ...gateOptions, channel: 'control', parse: parseControlMessage }),
+  };
+
+  // `cursor` only carries helper → viewer messages: anything the viewer sends on it is ignored.
+  function serveChannel(dc: DataChannel): void {
+    natives.push(dc);
+    const label = dc.getLabel();
+    const known = (Object.values(DATA_CHANNELS) as string[]).includes(label);
+    if (!known || channels.has(label as ChannelLabel)) {
+      log.warn({ label: label.slice(0, 64), duplicate: known }, 'unexpected DataChannel closed');
+      dc.close();
+      return;
+    }
+    const name = label as ChannelLabel;
+    channels.set(name, dc);
+    dc.onMessage((raw) => {
+      if (name === 'input') {
+        const msg = (gates.input as MessageGate<InputMessage>).admit(raw);
+        if (msg) inputListeners.emit(msg);
+      } else if (name === 'control') {
+        const msg = (gates.control as MessageGate<ControlMessage>).admit(raw);
+        if (msg) controlListeners.emit(msg);
+      }
+    });
+    dc.onClosed(() => {
+      if (channels.get(name) === dc) channels.delete(name);
+      channelListeners.emit(name, false);
+    });
+    dc.onError((err) => log.warn({ label: name, err }, 'DataChannel error'));
+    // Channels announced by the viewer arrive open.
+    channelListeners.emit(name, true);
+  }
+
+  pc.onDataChannel(serveChannel);
+  // The offer's video section makes libdatachannel create the track itself; addTrack() below returns
+  // the same native track, and this wrapper must be kept alive too.
+  pc.onTrack((t) => natives.push(t));
+  pc.onStateChange((s) => {
+    if (s === 'connected' || s === 'disconnected' || s === 'failed' || s === 'closed') setState(s);
+  });
+
+  let video: ReturnType<typeof addH264Track>;
+  try {
+    pc.setRemoteDescription(opts.offer, 'offer');
+    video = addH264Track(pc, choice, 'porthole');
+    natives.push(...video.natives);
+  } catch (err) {
+    pc.close();
+    throw err;
+  }
+
+  const feedback = createVideoFeedback({
+    ssrc: video.ssrc,
+    clockRate: H264_CLOCK_RATE,
+    keyframeMinIntervalMs: opts.keyframeMinIntervalMs ?? DEFAULT_KEYFRAME_MIN_INTERVAL_MS,
+    onKeyframeRequest: (reason) => keyframeListeners.emit(reason),
+    onStats: (stats) => statsListeners.emit(stats),
+  });
+  video.track.onMessage((packet) => feedback.handle(packet));
+
+  const gathered = new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      log.warn(
+        { timeoutMs: opts.gatherTimeoutMs },
+        'ICE gathering not complete; answering with what we have',
+      );
+      resolve();
+    }, opts.gatherTimeoutMs ?? DEFAULT_GATHER_TIMEOUT_MS);
+    pc.onGatheringStateChange((s) => {
+      if (s === 'complete') {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  pc.setLocalDescription();
+  if (pc.gatheringState() !== 'complete') await gathered;
+  const answer = pc.localDescription()?.sdp;
+  if (!answer) {
+    pc.close();
+    throw new Error('libdatachannel produced no answer');
+  }
+
+  function sendText(label: ChannelLabel, msg: HelperToViewer): boolean {
+    const dc = channels.get(label);
+    if (!dc?.isOpen()) return false;
+    const text = JSON.stringify(msg);
+    if (Buffer.byteLength(text) > dc.maxMessageSize()) {
+      log.warn(
+        { label, type: msg.type, bytes: Buffer.byteLength(text) },
+        'message larger than the channel allows',
+      );
+      return false;
+    }
+    try {
+      return dc.sendMessage(text);
+    } catch (err) {
+      log.warn({ label, err: String(err) }, 'DataChannel send failed');
+      return false;
+    }
+  }
+
+  const peer: DesktopPeer = {
+    sendVideo(accessUnit, timestampUs) {
+      if (state === 'closed') return false;
+      try {
+        return video.send(accessUnit, timestampUs);
+      } catch (err) {
+        log.warn({ err: String(err) }, 'video send failed');
+        return false;
+      }
+    },
+    onKeyframeRequest: (cb) => keyframeListeners.add(cb),
+    onReceiverStats: (cb) => statsListeners.add(cb),
+    get receiverStats() {
+      return feedback.stats;
+    },
+    onInput: (cb) => inputListeners.add(cb),
+    onControl: (cb) => controlListeners.add(cb),
+    onChannel: (cb) => channelListeners.add(cb),
+    sendControl: (msg) => sendText('control', msg),
+    sendCursor: (msg) => sendText('cursor', msg),
+    onState: (cb) => stateListeners.add(cb),
+    get state() {
+      return state;
+    },
+    close() {
+      if (state === 'closed') return;
+      for (const dc of channels.values()) dc.close();
+      video.track.close();
+      pc.close();
+      setState('closed');
+      for (const l of [keyframeListeners, statsListeners, inputListeners, controlListeners, channelListeners])
+        l.clear();
+      stateListeners.clear();
+      natives.length = 0;
+    },
+  };
+  return { answer, peer };
+}

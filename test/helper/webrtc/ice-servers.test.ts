@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { parseIceUrl, toLibdatachannelIceServers } from '../../../src/helper/webrtc/ice-servers.js';
+import type { PeerLog } from '../../../src/helper/webrtc/log.js';
+
+function log(): PeerLog & { warnings: object[] } {
+  const warnings: object[] = [];
+  const ignore = (): void => {};
+  return { warnings, warn: (o) => warnings.push(o), error: ignore, info: ignore, debug: ignore };
+}
+
+describe('toLibdatachannelIceServers', () => {
+  it('converts STUN and TURN URLs with default ports, transports and credentials', () => {
+    const l = log();
+    const out = toLibdatachannelIceServers(
+      [
+        { urls: 'stun:stun.example.org' },
+        {
+          urls: ['turn:turn.example.org?transport=tcp', 'turn:[2001:db8::1]:3479', 'turns:turn.example.org'],
+          username: 'u:ser@x',
+          credential: 'p@ss:word',
+        },
+      ],
+      l,
+    );
+    expect(out).toEqual([
+      { hostname: 'stun.example.org', port: 3478 },
+      {
+        hostname: 'turn.example.org',
+        port: 3478,
+        username: 'u:ser@x',
+        password: 'p@ss:word',
+        relayType: 'TurnTcp',
+      },
+      {
+        hostname: '2001:db8::1',
+        port: 3479,
+        username: 'u:ser@x',
+        password: 'p@ss:word',
+        relayType: 'TurnUdp',
+      },
+      {
+        hostname: 'turn.example.org',
+        port: 5349,
+        username: 'u:ser@x',
+        password: 'p@ss:word',
+        relayType: 'TurnTls',
+      },
+    ]);
+    expect(l.warnings).toEqual([]);
+  });
+
+  it('skips, with a log line each, TURN without credentials, stuns: and URLs it cannot parse', () => {
+    const l = log();
+    const out = toLibdatachannelIceServers(
+      [{ urls: 'turn:turn.example.org' }, { urls: 'stuns:x.example.org' }, { urls: 'stun:host:99999' }],
+      l,
+    );
+    expect(out).toEqual([]);
+    expect(l.warnings).toHaveLength(3);
+  });
+});
+
+describe('parseIceUrl', () => {
+  it('reads scheme, host, port and transport', () => {
+    expect(parseIceUrl('turn:10.0.0.1:80?transport=udp')).toEqual({
+      scheme: 'turn',
+      host: '10.0.0.1',
+      port: 80,
+      transport: 'udp',
+    });
+    expect(parseIceUrl('http://x')).toBeUndefined();
+    expect(parseIceUrl('stun:user@host')).toBeUndefined();
+  });
+});
