@@ -54,16 +54,20 @@ export function parseSessionIds(output: string): string[] {
       )
       .filter((id): id is string => typeof id === 'string' && isSessionId(id));
   }
+  // A row is `ID UID USER …`; a header or a "N sessions listed." footer (from a version that ignored
+  // --no-legend) has no numeric uid in the second column.
   return text
     .split('\n')
-    .map((line) => line.trim().split(/\s+/)[0] ?? '')
+    .map((line) => line.trim().split(/\s+/))
+    .filter((cols) => /^\d+$/.test(cols[1] ?? ''))
+    .map((cols) => cols[0] ?? '')
     .filter(isSessionId);
 }
 
-// logind ids are short tokens (`2`, `c1`, `13`); anything else (a header, a "N sessions listed."
-// footer from a version that ignored --no-legend) is not an id and must not reach a command line.
+// logind ids are short tokens (`2`, `c1`, `13`); anything else is not an id and must not reach the
+// show-session command line, where it could read as an option.
 function isSessionId(id: string): boolean {
-  return /^[A-Za-z0-9_-]{1,64}$/.test(id);
+  return /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(id);
 }
 
 /**

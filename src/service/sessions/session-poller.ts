@@ -127,7 +127,10 @@ export class SessionPoller {
       const key = `watch-setup:${errorKind(err)}`;
       if (!this.#loggedFailures.has(key)) {
         this.#loggedFailures.add(key);
-        this.#opts.log.debug({ dir, code: errorKind(err) }, 'cannot watch the session directory; polling only');
+        this.#opts.log.debug(
+          { dir, code: errorKind(err) },
+          'cannot watch the session directory; polling only',
+        );
       }
     }
   }
