@@ -1,4 +1,6 @@
 import { EXIT_FAILURE, UsageError, type Command } from './command.js';
+import { helperCommand } from './helper-command.js';
+import { serviceCommand } from './service-command.js';
 
 /**
  * Sub-commands not yet built print where they arrive and fail; each is replaced by its real module
@@ -19,16 +21,8 @@ function pending(name: string, summary: string, arrives: string): Command {
 }
 
 export const commands: Command[] = [
-  pending(
-    'service',
-    'Run the agent service (Session 0 / root daemon) that brokers helpers',
-    'the service/broker issue',
-  ),
-  pending(
-    'helper',
-    'Run a per-session helper (started by the service, not by hand)',
-    'the service/broker issue',
-  ),
+  serviceCommand,
+  helperCommand,
   pending(
     'api',
     'Run the reference API and signaling server, and manage devices and tokens',

@@ -112,6 +112,28 @@ function forwardOutput(stream: Readable | null, log: Logger, name: string): void
   if (!stream) return;
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
   lines.on('line', (line) => {
-    if (line.trim()) log.info({ stream: name, line: line.slice(0, MAX_STDERR_LINE) }, 'helper output');
+    if (!line.trim()) return;
+    const text = line.slice(0, MAX_STDERR_LINE);
+    // Helpers log pino JSON on stderr; keep it structured. Anything else is kept as a line.
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    if (parsed && typeof parsed === 'object' && 'msg' in parsed) {
+      const { msg, level, time: _t, pid: _p, name: _n, ...fields } = parsed as Record<string, unknown>;
+      const method =
+        typeof level === 'number' && level >= 50
+          ? 'error'
+          : level === 40
+            ? 'warn'
+            : level === 20
+              ? 'debug'
+              : 'info';
+      log[method]({ from: 'helper', ...fields }, String(msg));
+    } else {
+      log.info({ stream: name, line: text }, 'helper output');
+    }
   });
 }

@@ -1,0 +1,69 @@
+import os from 'node:os';
+import { createDefaultDesktopHost } from '../helper/default-host.js';
+import type { Logger } from '../log/logger.js';
+import { ApiLink } from '../service/api-link.js';
+import type { ServiceConfig } from '../service/config.js';
+import { BrokerError } from '../service/helper-link.js';
+import { EXIT_OK } from './command.js';
+import { waitForStopSignal } from './service-command.js';
+
+/**
+ * `porthole service --direct`: development mode. Desktops run inside this process on its own
+ * DISPLAY, with no helper and no pipe (as Breeze's dev mode does). Not for production: the process
+ * that holds the API token would also parse viewer input.
+ */
+export async function runDirectMode(config: ServiceConfig, log: Logger): Promise<number> {
+  if (!config.api) throw new Error('--direct needs an API (--api-url, --device-id, --token-file)');
+  const display = process.env.DISPLAY ?? '';
+  const sessionId = Number(/^:(\d+)/.exec(display)?.[1] ?? 0);
+  const host = createDefaultDesktopHost({ log });
+  let desktopIndex = 0;
+  const link = new ApiLink({
+    ...config.api,
+    log,
+    handler: async (cmd) => {
+      switch (cmd.type) {
+        case 'list_sessions': {
+          const caps = await host.capabilities();
+          const user = os.userInfo().username;
+          return {
+            sessions: [
+              {
+                sessionId,
+                username: user,
+                state: 'active',
+                type: 'x11',
+                helperConnected: caps.canCapture,
+                helperState: caps.canCapture ? 'ready' : 'failed',
+                ...(caps.reason ? { lastError: caps.reason } : {}),
+              },
+            ],
+          };
+        }
+        case 'start_desktop': {
+          const p = cmd.payload;
+          if (p.targetSessionId !== undefined && p.targetSessionId !== sessionId) {
+            throw new BrokerError('no_such_session', `direct mode serves only session ${sessionId}`);
+          }
+          desktopIndex += 1;
+          const answer = await host.start({
+            type: 'desktop_start',
+            sessionId: p.sessionId,
+            offer: p.offer,
+            iceServers: p.iceServers,
+            displayIndex: p.displayIndex ?? 0,
+          });
+          return { sessionId: p.sessionId, answer };
+        }
+        case 'stop_desktop':
+          return { sessionId: cmd.payload.sessionId, stopped: await host.stop(cmd.payload.sessionId) };
+      }
+    },
+  });
+  log.warn({ display, desktops: desktopIndex }, 'direct mode: desktops run in the service process');
+  link.start();
+  await waitForStopSignal();
+  await link.stop();
+  await host.close();
+  return EXIT_OK;
+}

@@ -1,0 +1,16 @@
+import type { DisplayInfo } from '../protocol/common.js';
+import type { DesktopStart } from '../protocol/ipc.js';
+
+/** What the helper's IPC loop needs from the media side: capabilities and desktop connections. */
+export interface DesktopHost {
+  /** Reported to the service once, right after the handshake. */
+  capabilities(): Promise<{ canCapture: boolean; displays: DisplayInfo[]; reason?: string }>;
+  /** Answers a viewer's offer; resolves with the SDP answer. */
+  start(req: DesktopStart): Promise<string>;
+  /** Ends one desktop connection; false when there was none with that id. */
+  stop(desktopId: string): Promise<boolean>;
+  /** A connection ended on its own (viewer left, ICE failed). */
+  onClosed(listener: (desktopId: string, why: string) => void): void;
+  /** Ends every connection and frees capture, encoder and input resources. */
+  close(): Promise<void>;
+}

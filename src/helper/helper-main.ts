@@ -1,0 +1,97 @@
+import { RequestError } from '../ipc/errors.js';
+import { connectInheritedChannel } from '../ipc/inherited.js';
+import { readSecretFromStdin } from '../ipc/secret.js';
+import type { Logger } from '../log/logger.js';
+import { parseServiceToHelper, type HelperToService, type ServiceToHelper } from '../protocol/ipc.js';
+import { ProtocolError } from '../protocol/validate.js';
+import type { DesktopHost } from './desktop-host.js';
+
+export interface HelperOptions {
+  sessionId: number;
+  helperId: string;
+  channelFd: number;
+  host: DesktopHost;
+  log: Logger;
+  secretTimeoutMs?: number;
+}
+
+/**
+ * The helper's life: secret from stdin → handshake on the inherited channel → capabilities → serve
+ * desktop_start/desktop_stop until the channel closes (service stopped or died) → tear down → exit.
+ * Resolves with the process exit code.
+ */
+export async function runHelper(opts: HelperOptions): Promise<number> {
+  const { log, host } = opts;
+  let secret: Buffer;
+  try {
+    secret = await readSecretFromStdin(process.stdin, { timeoutMs: opts.secretTimeoutMs ?? 10_000 });
+  } catch (err) {
+    log.error({ err: (err as Error).message }, 'refusing to run without a broker secret on stdin');
+    return 2;
+  }
+  const channel = await connectInheritedChannel<ServiceToHelper, HelperToService>({
+    fd: opts.channelFd,
+    helperId: opts.helperId,
+    secret,
+    validate: parseServiceToHelper,
+    logger: log,
+  });
+  secret.fill(0);
+  log.info({}, 'helper connected to the service');
+
+  host.onClosed((desktopId, why) => {
+    channel.send({ type: 'event', name: 'desktop_closed', sessionId: desktopId, detail: why.slice(0, 2000) });
+  });
+  channel.onRequest(async (body) => {
+    switch (body.type) {
+      case 'desktop_start': {
+        const answer = await host.start(body).catch((err: unknown) => {
+          throw new RequestError(
+            err instanceof ProtocolError ? 'bad_request' : 'internal',
+            (err as Error).message,
+          );
+        });
+        return { type: 'desktop_started', sessionId: body.sessionId, answer };
+      }
+      case 'desktop_stop':
+        return {
+          type: 'desktop_stopped',
+          sessionId: body.sessionId,
+          existed: await host.stop(body.sessionId),
+        };
+      default:
+        throw new RequestError('bad_request', `${body.type} is not a request`);
+    }
+  });
+  let shutdownReason: string | undefined;
+  channel.onMessage((body) => {
+    if (body.type === 'shutdown') {
+      shutdownReason = body.reason;
+      channel.close();
+    }
+  });
+
+  const caps = await host.capabilities();
+  channel.send({
+    type: 'capabilities',
+    sessionId: opts.sessionId,
+    canCapture: caps.canCapture,
+    displays: caps.displays,
+    pid: process.pid,
+    platform: process.platform,
+    ...(caps.reason ? { reason: caps.reason.slice(0, 2000) } : {}),
+  });
+
+  const stopSignal = new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  const why = await Promise.race([
+    channel.closed.then((r) => shutdownReason ?? `channel ${r.code}`),
+    stopSignal,
+  ]);
+  log.info({ why }, 'helper stopping');
+  channel.close();
+  await host.close();
+  return 0;
+}

@@ -1,0 +1,143 @@
+import { readFileSync } from 'node:fs';
+import { LOG_LEVELS, type LogLevel } from '../log/logger.js';
+import { arrayOf, bool, int, object, oneOf, optional, str, ProtocolError } from '../protocol/validate.js';
+
+/** porthole.json, after defaults, environment overrides and command-line flags. */
+export interface ServiceConfig {
+  api?: { url: string; deviceId: string; token: string };
+  logLevel: LogLevel;
+  /** Run desktops in-process without helpers (development; as Breeze's dev mode). */
+  direct: boolean;
+  sessions: {
+    detector: 'auto' | 'x11' | 'fake';
+    spawnOnLogon: boolean;
+    affinity: string[];
+    pollMs: number;
+    socketDir?: string;
+    configured?: { display: string; username?: string; uid?: number; gid?: number; xauthority?: string }[];
+  };
+  helper: { keepRoot: boolean; args: string[] };
+  policy: {
+    maxFailures: number;
+    failureWindowMs: number;
+    readyTimeoutMs: number;
+    stopGraceMs: number;
+    requestTimeoutMs: number;
+  };
+}
+
+export const DEFAULT_CONFIG: ServiceConfig = {
+  logLevel: 'info',
+  direct: false,
+  sessions: { detector: 'auto', spawnOnLogon: true, affinity: [], pollMs: 2000 },
+  helper: { keepRoot: false, args: [] },
+  policy: {
+    maxFailures: 5,
+    failureWindowMs: 300_000,
+    readyTimeoutMs: 20_000,
+    stopGraceMs: 3000,
+    requestTimeoutMs: 20_000,
+  },
+};
+
+const username = str({ max: 256 });
+const fileShape = object({
+  api: optional(
+    object({
+      url: str({ max: 2048, pattern: /^wss?:\/\/\S+$/ }),
+      deviceId: str({ min: 1, max: 128, pattern: /^[A-Za-z0-9._:-]+$/ }),
+      token: optional(str({ min: 16, max: 512 })),
+      tokenFile: optional(str({ max: 4096 })),
+    }),
+  ),
+  logLevel: optional(oneOf(LOG_LEVELS)),
+  direct: optional(bool),
+  sessions: optional(
+    object({
+      detector: optional(oneOf(['auto', 'x11', 'fake'])),
+      spawnOnLogon: optional(bool),
+      affinity: optional(arrayOf(username, { max: 64 })),
+      pollMs: optional(int(100, 600_000)),
+      socketDir: optional(str({ max: 4096 })),
+      configured: optional(
+        arrayOf(
+          object({
+            display: str({ max: 64, pattern: /^:\d{1,5}(\.\d+)?$/ }),
+            username: optional(username),
+            uid: optional(int(0, 2 ** 31)),
+            gid: optional(int(0, 2 ** 31)),
+            xauthority: optional(str({ max: 4096 })),
+          }),
+          { max: 64 },
+        ),
+      ),
+    }),
+  ),
+  helper: optional(
+    object({ keepRoot: optional(bool), args: optional(arrayOf(str({ max: 4096 }), { max: 64 })) }),
+  ),
+  policy: optional(
+    object({
+      maxFailures: optional(int(1, 1000)),
+      failureWindowMs: optional(int(1000, 86_400_000)),
+      readyTimeoutMs: optional(int(500, 600_000)),
+      stopGraceMs: optional(int(0, 600_000)),
+      requestTimeoutMs: optional(int(500, 600_000)),
+    }),
+  ),
+});
+
+export interface ConfigSources {
+  file?: string;
+  env: NodeJS.ProcessEnv;
+  flags: { apiUrl?: string; deviceId?: string; tokenFile?: string; direct?: boolean; logLevel?: string };
+}
+
+/** Builds the config: defaults < porthole.json < PORTHOLE_* environment < command-line flags. */
+export function loadServiceConfig(src: ConfigSources): ServiceConfig {
+  const file = src.file ? readConfigFile(src.file) : {};
+  const api = file.api;
+  const env = src.env;
+  const url = src.flags.apiUrl ?? env.PORTHOLE_API_URL ?? api?.url;
+  const deviceId = src.flags.deviceId ?? env.PORTHOLE_DEVICE_ID ?? api?.deviceId;
+  const tokenFile = src.flags.tokenFile ?? env.PORTHOLE_TOKEN_FILE ?? api?.tokenFile;
+  const token = tokenFile ? readToken(tokenFile) : (env.PORTHOLE_TOKEN ?? api?.token);
+  const logLevel = src.flags.logLevel ?? env.PORTHOLE_LOG_LEVEL ?? file.logLevel ?? DEFAULT_CONFIG.logLevel;
+
+  const config: ServiceConfig = {
+    logLevel: oneOf(LOG_LEVELS)(logLevel, 'logLevel'),
+    direct: src.flags.direct ?? file.direct ?? false,
+    sessions: { ...DEFAULT_CONFIG.sessions, ...file.sessions },
+    helper: { ...DEFAULT_CONFIG.helper, ...file.helper },
+    policy: { ...DEFAULT_CONFIG.policy, ...file.policy },
+  };
+  if (url || deviceId || token) {
+    if (!url) throw new ProtocolError('api.url', 'is required when a device id or token is set (--api-url)');
+    if (!deviceId) throw new ProtocolError('api.deviceId', 'is required (--device-id or PORTHOLE_DEVICE_ID)');
+    if (!token)
+      throw new ProtocolError('api.token', 'is required (--token-file, PORTHOLE_TOKEN or api.tokenFile)');
+    str({ max: 2048, pattern: /^wss?:\/\/\S+$/ })(url, 'api.url');
+    config.api = { url, deviceId, token };
+  }
+  return config;
+}
+
+function readConfigFile(path: string): ReturnType<typeof fileShape> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`cannot read config ${path}: ${(err as Error).message}`);
+  }
+  return fileShape(raw, '');
+}
+
+function readToken(path: string): string {
+  try {
+    const token = readFileSync(path, 'utf8').trim();
+    return str({ min: 16, max: 512 })(token, 'api.token');
+  } catch (err) {
+    if (err instanceof ProtocolError) throw err;
+    throw new Error(`cannot read token file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+}
