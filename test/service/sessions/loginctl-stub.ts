@@ -10,7 +10,13 @@ import { join } from 'node:path';
 export async function writeLoginctlStub(
   listOutput: string,
   showOutput: string,
-): Promise<{ path: string; argsLog: string; dispose: () => Promise<void> }> {
+): Promise<{
+  path: string;
+  argsLog: string;
+  /** Changes what the next calls print. */
+  setOutput: (list: string, show: string) => Promise<void>;
+  dispose: () => Promise<void>;
+}> {
   const dir = await mkdtemp(join(tmpdir(), 'porthole-loginctl-'));
   await writeFile(join(dir, 'list'), listOutput);
   await writeFile(join(dir, 'show'), showOutput);
@@ -28,5 +34,13 @@ export async function writeLoginctlStub(
   ].join('\n');
   await writeFile(path, script);
   await chmod(path, 0o755);
-  return { path, argsLog, dispose: () => rm(dir, { recursive: true, force: true }) };
+  return {
+    path,
+    argsLog,
+    setOutput: async (list, show) => {
+      await writeFile(join(dir, 'list'), list);
+      await writeFile(join(dir, 'show'), show);
+    },
+    dispose: () => rm(dir, { recursive: true, force: true }),
+  };
 }
