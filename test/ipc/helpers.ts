@@ -5,7 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ProtocolError } from '../../src/protocol/validate.js';
-import { Channel } from '../../src/ipc/channel.js';
+import type { Channel } from '../../src/ipc/channel.js';
 import type { ChannelOptions } from '../../src/ipc/channel-options.js';
 import type { IpcLogger } from '../../src/ipc/log.js';
 import {
