@@ -1,0 +1,130 @@
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCapturer, type Capturer } from '../../../src/helper/capture/capturer.js';
+import { startXvfb, type XvfbHandle } from '../../fixtures/xvfb.js';
+import { defineMonitors, fillRect } from './x11-draw.js';
+
+/** The B, G, R bytes of the pixel at (x, y). */
+function pixel(frame: { data: Uint8Array; stride: number }, x: number, y: number): number[] {
+  const o = y * frame.stride + x * 4;
+  return [frame.data[o] ?? -1, frame.data[o + 1] ?? -1, frame.data[o + 2] ?? -1];
+}
+
+describe('X11 capturer on one screen', () => {
+  let xvfb: XvfbHandle;
+  let capturer: Capturer;
+  beforeAll(async () => {
+    xvfb = await startXvfb({ screens: [{ w: 640, h: 480 }] });
+    capturer = await createCapturer({ kind: 'x11', display: xvfb.display });
+  });
+  afterAll(async () => {
+    capturer?.close();
+    await xvfb?.stop();
+  });
+
+  it('reports the screen as one primary display', () => {
+    expect(capturer.displays()).toEqual([
+      { index: 0, name: expect.any(String) as string, x: 0, y: 0, width: 640, height: 480, primary: true },
+    ]);
+  });
+
+  it('reads the colour xsetroot painted, as BGRX', () => {
+    const source = capturer.openFrameSource(0);
+    try {
+      source.grab();
+      execFileSync('xsetroot', ['-solid', '#123456'], { env: xvfb.env });
+      const frame = source.grab();
+      expect(frame.changed).toBe(true);
+      expect(frame).toMatchObject({ width: 640, height: 480, format: 'BGRX' });
+      expect(frame.stride).toBeGreaterThanOrEqual(640 * 4);
+      expect(pixel(frame, 0, 0)).toEqual([0x56, 0x34, 0x12]);
+      expect(pixel(frame, 639, 479)).toEqual([0x56, 0x34, 0x12]);
+    } finally {
+      source.close();
+    }
+  });
+
+  it('reports an unchanged screen as unchanged, and only the damaged rectangle after a draw', () => {
+    const source = capturer.openFrameSource(0);
+    try {
+      expect(source.grab().changed).toBe(true); // the first grab always carries the picture
+      expect(source.grab().changed).toBe(false);
+      expect(source.grab().changed).toBe(false);
+      fillRect(xvfb.display, { x: 100, y: 50, width: 20, height: 10 }, 0xff0000);
+      const frame = source.grab();
+      expect(frame.changed).toBe(true);
+      expect(frame.dirty).toEqual([{ x: 100, y: 50, width: 20, height: 10 }]);
+      expect(pixel(frame, 105, 55)).toEqual([0, 0, 255]);
+      expect(source.grab().changed).toBe(false);
+    } finally {
+      source.close();
+    }
+  });
+
+  it('gives the cursor position and a shape with its hotspot inside it', () => {
+    const cursor = capturer.openCursorSource();
+    try {
+      execFileSync('xdotool', ['mousemove', '123', '234'], { env: xvfb.env });
+      const first = cursor.read();
+      expect({ x: first.x, y: first.y }).toEqual({ x: 123, y: 234 });
+      expect(first.shape).toBeDefined();
+      const shape = first.shape!;
+      expect(shape.rgba.length).toBe(shape.width * shape.height * 4);
+      expect(shape.hotX).toBeLessThan(shape.width);
+      execFileSync('xdotool', ['mousemove', '10', '20'], { env: xvfb.env });
+      const second = cursor.read();
+      expect({ x: second.x, y: second.y }).toEqual({ x: 10, y: 20 });
+      expect(second.shape).toBeUndefined(); // same serial: the shape is not sent again
+    } finally {
+      cursor.close();
+    }
+  });
+
+  it('throws a clear error for a display that does not exist', async () => {
+    await expect(createCapturer({ kind: 'x11', display: ':999' })).rejects.toThrow(/XOpenDisplay.*:999/);
+  });
+});
+
+describe('X11 capturer on a two-monitor desktop', () => {
+  let xvfb: XvfbHandle;
+  let capturer: Capturer;
+  beforeAll(async () => {
+    xvfb = await startXvfb({ screens: [{ w: 1280, h: 480 }] });
+    defineMonitors(xvfb.display, [
+      { name: 'LEFT', x: 0, y: 0, width: 640, height: 480, primary: true },
+      { name: 'RIGHT', x: 640, y: 0, width: 640, height: 480 },
+    ]);
+    capturer = await createCapturer({ kind: 'x11', display: xvfb.display });
+  });
+  afterAll(async () => {
+    capturer?.close();
+    await xvfb?.stop();
+  });
+
+  it('lists both monitors with their rectangles', () => {
+    expect(capturer.displays()).toEqual([
+      { index: 0, name: 'LEFT', x: 0, y: 0, width: 640, height: 480, primary: true },
+      { index: 1, name: 'RIGHT', x: 640, y: 0, width: 640, height: 480, primary: false },
+    ]);
+  });
+
+  it("captures display 1's own pixels, and ignores changes on display 0", () => {
+    fillRect(xvfb.display, { x: 0, y: 0, width: 640, height: 480 }, 0x00ff00);
+    fillRect(xvfb.display, { x: 640, y: 0, width: 640, height: 480 }, 0x0000ff);
+    const source = capturer.openFrameSource(1);
+    try {
+      const frame = source.grab();
+      expect({ w: frame.width, h: frame.height }).toEqual({ w: 640, h: 480 });
+      expect(pixel(frame, 0, 0)).toEqual([255, 0, 0]);
+      expect(pixel(frame, 639, 479)).toEqual([255, 0, 0]);
+      fillRect(xvfb.display, { x: 10, y: 10, width: 50, height: 50 }, 0xffffff);
+      expect(source.grab().changed).toBe(false);
+      fillRect(xvfb.display, { x: 650, y: 10, width: 50, height: 50 }, 0xffffff);
+      const after = source.grab();
+      expect(after.changed).toBe(true);
+      expect(after.dirty).toEqual([{ x: 10, y: 10, width: 50, height: 50 }]);
+    } finally {
+      source.close();
+    }
+  });
+});
