@@ -23,6 +23,8 @@ export interface ServiceConfig {
     readyTimeoutMs: number;
     stopGraceMs: number;
     requestTimeoutMs: number;
+    backoffBaseMs: number;
+    backoffMaxMs: number;
   };
 }
 
@@ -37,6 +39,8 @@ export const DEFAULT_CONFIG: ServiceConfig = {
     readyTimeoutMs: 20_000,
     stopGraceMs: 3000,
     requestTimeoutMs: 20_000,
+    backoffBaseMs: 500,
+    backoffMaxMs: 30_000,
   },
 };
 
@@ -83,6 +87,8 @@ const fileShape = object({
       readyTimeoutMs: optional(int(500, 600_000)),
       stopGraceMs: optional(int(0, 600_000)),
       requestTimeoutMs: optional(int(500, 600_000)),
+      backoffBaseMs: optional(int(10, 60_000)),
+      backoffMaxMs: optional(int(10, 600_000)),
     }),
   ),
 });
@@ -127,7 +133,7 @@ function readConfigFile(path: string): ReturnType<typeof fileShape> {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new Error(`cannot read config ${path}: ${(err as Error).message}`);
+    throw new Error(`cannot read config ${path}: ${(err as Error).message}`, { cause: err });
   }
   return fileShape(raw, '');
 }
@@ -138,6 +144,8 @@ function readToken(path: string): string {
     return str({ min: 16, max: 512 })(token, 'api.token');
   } catch (err) {
     if (err instanceof ProtocolError) throw err;
-    throw new Error(`cannot read token file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+    throw new Error(`cannot read token file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, {
+      cause: err,
+    });
   }
 }

@@ -64,8 +64,7 @@ export class FakeHelperSpawner implements HelperSpawner {
 
 /** Two connected in-memory duplex streams (node:stream's duplexPair needs Node ≥ 22.6). */
 export function duplexPair(): [Duplex, Duplex] {
-  let a!: Duplex;
-  let b!: Duplex;
+  const ends: Duplex[] = [];
   const make = (peer: () => Duplex): Duplex =>
     new Duplex({
       read() {},
@@ -83,7 +82,8 @@ export function duplexPair(): [Duplex, Duplex] {
         cb(err);
       },
     });
-  a = make(() => b);
-  b = make(() => a);
+  const a = make(() => ends[1] as Duplex);
+  const b = make(() => ends[0] as Duplex);
+  ends.push(a, b);
   return [a, b];
 }

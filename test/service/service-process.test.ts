@@ -1,0 +1,333 @@
+/**
+ * The real thing: a `porthole service` process with real helper processes in two X sessions (two
+ * Xvfb displays), driven by a test API over WebSocket, and a node-datachannel offerer as the viewer.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SessionInfo } from '../../src/protocol/api.js';
+import { isAlive, listProcesses, udpPortsOf, waitFor } from '../fixtures/processes.js';
+import { startTestApi, type TestApi } from '../fixtures/test-api.js';
+import { createTestOfferer } from '../fixtures/webrtc-offerer.js';
+import { startXvfb, type XvfbHandle } from '../fixtures/xvfb.js';
+
+const bin = fileURLToPath(new URL('../../bin/porthole.js', import.meta.url));
+const token = 'test-token-0123456789abcdef';
+const deviceId = 'dev-1';
+
+let x1: XvfbHandle;
+let x2: XvfbHandle;
+let api: TestApi;
+let dir: string;
+let cmdSeq = 0;
+
+interface Service {
+  child: ChildProcess;
+  output: () => string;
+}
+
+function startService(config: object): Service {
+  const configPath = join(dir, `porthole-${++cmdSeq}.json`);
+  writeFileSync(configPath, JSON.stringify(config));
+  const child = spawn(
+    process.execPath,
+    [
+      bin,
+      'service',
+      '--config',
+      configPath,
+      '--api-url',
+      api.url,
+      '--device-id',
+      deviceId,
+      '--token-file',
+      join(dir, 'token'),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  return { child, output: () => out };
+}
+
+const helperPids = (display: number): number[] =>
+  listProcesses(
+    (argv) => argv.includes('helper') && argv[argv.indexOf('--session') + 1] === String(display),
+  ).map((p) => p.pid);
+
+async function sessions(): Promise<SessionInfo[]> {
+  const r = await api.command({ id: `ls-${++cmdSeq}`, type: 'list_sessions' });
+  if (!r.ok) throw new Error(r.error.message);
+  return (r.result as { sessions: SessionInfo[] }).sessions;
+}
+
+const sessionOf = async (id: number): Promise<SessionInfo | undefined> =>
+  (await sessions()).find((s) => s.sessionId === id);
+
+function baseConfig(extra: object = {}): object {
+  return {
+    logLevel: 'debug',
+    sessions: {
+      pollMs: 300,
+      configured: [
+        { display: x1.display, username: 'alice' },
+        { display: x2.display, username: 'bob' },
+      ],
+      ...extra,
+    },
+    policy: {
+      maxFailures: 3,
+      failureWindowMs: 60_000,
+      backoffBaseMs: 100,
+      backoffMaxMs: 400,
+      stopGraceMs: 2000,
+    },
+  };
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'porthole-svc-'));
+  writeFileSync(join(dir, 'token'), token);
+  [x1, x2] = await Promise.all([
+    startXvfb({ screens: [{ w: 320, h: 240 }] }),
+    startXvfb({ screens: [{ w: 320, h: 240 }] }),
+  ]);
+  api = await startTestApi({ deviceId, token });
+}, 30_000);
+
+afterAll(async () => {
+  await api?.close();
+  await Promise.all([x1?.stop(), x2?.stop()]);
+});
+
+describe('porthole service with real helpers in two X sessions', () => {
+  let svc: Service;
+
+  beforeAll(async () => {
+    svc = startService(baseConfig({ affinity: ['bob'] }));
+    await api.agent();
+    await waitFor(
+      async () => (await sessions()).filter((s) => s.helperConnected).length === 2,
+      30_000,
+      'two ready helpers',
+    );
+  }, 60_000);
+
+  afterAll(() => {
+    if (svc.child.exitCode === null) svc.child.kill('SIGKILL');
+  });
+
+  it('lists both sessions with their users and a connected helper', async () => {
+    const list = await sessions();
+    expect(list.map((s) => [s.sessionId, s.username, s.type, s.helperState])).toEqual(
+      [
+        [x1.displayNumber, 'alice', 'x11', 'ready'],
+        [x2.displayNumber, 'bob', 'x11', 'ready'],
+      ].sort((a, b) => (a[0] as number) - (b[0] as number)),
+    );
+  });
+
+  it('routes start_desktop to the target session’s helper, whose DataChannels then open', async () => {
+    const viewer = await createTestOfferer();
+    try {
+      const r = await api.command({
+        id: 'start-1',
+        type: 'start_desktop',
+        payload: {
+          sessionId: 'desk-1',
+          offer: viewer.offer,
+          iceServers: [],
+          targetSessionId: x1.displayNumber,
+        },
+      });
+      if (!r.ok) throw new Error(r.error.message);
+      const { answer } = r.result as { answer: string };
+      // The answer's candidates are UDP ports owned by the helper of session x1, not of x2.
+      const ports = [...answer.matchAll(/a=candidate:\S+ \d+ UDP \d+ \S+ (\d+) typ/gi)].map((m) =>
+        Number(m[1]),
+      );
+      expect(ports.length).toBeGreaterThan(0);
+      const [pid1] = helperPids(x1.displayNumber);
+      const [pid2] = helperPids(x2.displayNumber);
+      expect(ports.some((p) => udpPortsOf(pid1 as number).has(p))).toBe(true);
+      expect(ports.some((p) => udpPortsOf(pid2 as number).has(p))).toBe(false);
+      viewer.setAnswer(answer);
+      await viewer.ready(15_000);
+      expect(viewer.channels.input.isOpen()).toBe(true);
+      const stop = await api.command({
+        id: 'stop-1',
+        type: 'stop_desktop',
+        payload: { sessionId: 'desk-1' },
+      });
+      expect(stop).toMatchObject({ ok: true, result: { sessionId: 'desk-1', stopped: true } });
+    } finally {
+      viewer.close();
+    }
+  });
+
+  it('sends a start_desktop without targetSessionId to the affinity user’s session', async () => {
+    const viewer = await createTestOfferer();
+    try {
+      const r = await api.command({
+        id: 'start-2',
+        type: 'start_desktop',
+        payload: { sessionId: 'desk-2', offer: viewer.offer, iceServers: [] },
+      });
+      if (!r.ok) throw new Error(r.error.message);
+      const ports = [...(r.result as { answer: string }).answer.matchAll(/ UDP \d+ \S+ (\d+) typ/gi)].map(
+        (m) => Number(m[1]),
+      );
+      const [bobPid] = helperPids(x2.displayNumber);
+      expect(ports.some((p) => udpPortsOf(bobPid as number).has(p))).toBe(true);
+      await api.command({ id: 'stop-2', type: 'stop_desktop', payload: { sessionId: 'desk-2' } });
+    } finally {
+      viewer.close();
+    }
+  });
+
+  it('answers an unknown target session with no_such_session', async () => {
+    const viewer = await createTestOfferer();
+    const r = await api.command({
+      id: 'start-3',
+      type: 'start_desktop',
+      payload: { sessionId: 'desk-3', offer: viewer.offer, iceServers: [], targetSessionId: 4242 },
+    });
+    viewer.close();
+    expect(r).toMatchObject({ ok: false, error: { code: 'no_such_session' } });
+  });
+
+  it('answers 20 kinds of malformed commands with errors and stays up', async () => {
+    const offer = 'v=0\r\n';
+    const bad: unknown[] = [
+      'not json',
+      '[]',
+      '42',
+      'null',
+      { type: 'list_sessions' },
+      { id: 'b1' },
+      { id: 'b2', type: 'reboot' },
+      { id: 'b3', type: 'list_sessions', extra: true },
+      { id: 'b4', type: 'start_desktop' },
+      { id: 'b5', type: 'start_desktop', payload: { sessionId: 'x', iceServers: [] } },
+      { id: 'b6', type: 'start_desktop', payload: { sessionId: 'x', offer: 'nope', iceServers: [] } },
+      { id: 'b7', type: 'start_desktop', payload: { sessionId: '', offer, iceServers: [] } },
+      { id: 'b8', type: 'start_desktop', payload: { sessionId: 'x', offer, iceServers: 'stun:x' } },
+      {
+        id: 'b9',
+        type: 'start_desktop',
+        payload: { sessionId: 'x', offer, iceServers: [{ urls: 'ftp://x' }] },
+      },
+      {
+        id: 'b10',
+        type: 'start_desktop',
+        payload: { sessionId: 'x', offer, iceServers: [], targetSessionId: -5 },
+      },
+      {
+        id: 'b11',
+        type: 'start_desktop',
+        payload: { sessionId: 'x', offer, iceServers: [], displayIndex: 1e9 },
+      },
+      { id: 'b12', type: 'start_desktop', payload: { sessionId: 'x'.repeat(300), offer, iceServers: [] } },
+      { id: 'b13', type: 'stop_desktop', payload: {} },
+      { id: 'b14', type: 'stop_desktop', payload: { sessionId: 7 } },
+      {
+        id: 'b15',
+        type: 'start_desktop',
+        payload: { sessionId: 'x', offer: 'v=0' + 'a'.repeat(70_000), iceServers: [] },
+      },
+    ];
+    expect(bad).toHaveLength(20);
+    for (const cmd of bad) {
+      const r = await api.raw(typeof cmd === 'string' ? cmd : JSON.stringify(cmd));
+      expect(r.ok, JSON.stringify(cmd).slice(0, 80)).toBe(false);
+      if (!r.ok) expect(r.error.code).toBe('bad_request');
+    }
+    expect(svc.child.exitCode).toBeNull();
+    expect((await sessions()).length).toBe(2);
+  });
+
+  it('reconnects after the API link is cut, without spawning helpers again', async () => {
+    const before = [...helperPids(x1.displayNumber), ...helperPids(x2.displayNumber)].sort();
+    const connections = api.connections;
+    (await api.agent()).terminate();
+    await waitFor(() => api.connections > connections, 15_000, 'the agent to reconnect');
+    expect((await sessions()).filter((s) => s.helperConnected)).toHaveLength(2);
+    expect([...helperPids(x1.displayNumber), ...helperPids(x2.displayNumber)].sort()).toEqual(before);
+  });
+
+  it('respawns a killed helper, and after the cap marks the session failed', async () => {
+    const [first] = helperPids(x2.displayNumber);
+    process.kill(first as number, 'SIGKILL');
+    const second = await waitFor(
+      () => {
+        const p = helperPids(x2.displayNumber).find((x) => x !== first);
+        return p;
+      },
+      15_000,
+      'a respawned helper',
+    );
+    await waitFor(
+      async () => (await sessionOf(x2.displayNumber))?.helperState === 'ready',
+      20_000,
+      'ready again',
+    );
+    // Two more kills reach the cap of 3 failures in the window.
+    let victim: number | undefined = second;
+    for (let i = 0; i < 2; i++) {
+      const v = victim as number;
+      await waitFor(
+        async () => (await sessionOf(x2.displayNumber))?.helperState === 'ready',
+        20_000,
+        'ready',
+      );
+      process.kill(v, 'SIGKILL');
+      await waitFor(() => !isAlive(v), 5000, 'helper to die');
+      victim = await waitFor(
+        () => helperPids(x2.displayNumber).find((x) => x !== v) ?? (i === 1 ? -1 : undefined),
+        15_000,
+        'next helper',
+      );
+    }
+    const failed = await waitFor(
+      async () => {
+        const s = await sessionOf(x2.displayNumber);
+        return s?.helperState === 'failed' ? s : undefined;
+      },
+      15_000,
+      'failed state',
+    );
+    expect(failed.helperConnected).toBe(false);
+    expect(failed.lastError).toMatch(/SIGKILL/);
+    expect(helperPids(x2.displayNumber)).toEqual([]);
+    // The other session is untouched.
+    expect((await sessionOf(x1.displayNumber))?.helperState).toBe('ready');
+  }, 90_000);
+
+  it('stops every helper when the service is stopped', async () => {
+    const pids = [...helperPids(x1.displayNumber), ...helperPids(x2.displayNumber)];
+    expect(pids.length).toBeGreaterThan(0);
+    svc.child.kill('SIGTERM');
+    const code = await new Promise((r) => svc.child.once('exit', r));
+    expect(code).toBe(0);
+    for (const pid of pids) expect(isAlive(pid)).toBe(false);
+  }, 20_000);
+});
+
+describe('porthole service killed with SIGKILL', () => {
+  it('leaves no helper behind: each notices its channel closing and exits', async () => {
+    const svc = startService(baseConfig());
+    await waitFor(
+      async () => (await sessions()).filter((s) => s.helperConnected).length === 2,
+      30_000,
+      'two helpers',
+    );
+    const pids = [...helperPids(x1.displayNumber), ...helperPids(x2.displayNumber)];
+    expect(pids).toHaveLength(2);
+    svc.child.kill('SIGKILL');
+    await waitFor(() => pids.every((p) => !isAlive(p)), 5000, 'helpers to exit');
+  }, 60_000);
+});

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import {
+  FakeSessionDetector,
+  X11SessionDetector,
+  createSessionDetector,
+} from '../../../src/service/sessions/index.js';
+import { session } from './sessions.js';
+
+describe('createSessionDetector', () => {
+  it('picks the X11 detector on Linux', () => {
+    expect(createSessionDetector({}, 'linux')).toBeInstanceOf(X11SessionDetector);
+    expect(createSessionDetector(undefined, 'linux')).toBeInstanceOf(X11SessionDetector);
+  });
+
+  it('gives the fake detector, with its sessions, when asked for it on any platform', async () => {
+    const fake = createSessionDetector({ kind: 'fake', sessions: [session(2)] }, 'win32');
+    expect(fake).toBeInstanceOf(FakeSessionDetector);
+    expect((await fake.list()).map((s) => s.sessionId)).toEqual([2]);
+  });
+
+  it('says Windows detection is not built yet, and refuses other platforms', () => {
+    expect(() => createSessionDetector({}, 'win32')).toThrow(
+      'Windows session detection arrives with the Win32 issue',
+    );
+    expect(() => createSessionDetector({}, 'darwin')).toThrow(/darwin/);
+  });
+
+  it('passes the X11 options through, so a bad one is reported', () => {
+    expect(() =>
+      createSessionDetector({ kind: 'x11', configured: [{ display: 'remote:0' }] }, 'linux'),
+    ).toThrow(/configured\[0\]/);
+  });
+});
