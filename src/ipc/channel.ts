@@ -423,7 +423,7 @@ export class Channel<TIn, TOut = TIn> extends EventEmitter<{ close: [CloseReason
   /** Closes for anything the peer got wrong; only FrameErrors are expected here. */
   private rejectPeer(err: unknown): void {
     if (err instanceof FrameError) {
-      this.shutDown({ code: 'bad_frame', detail: err.reason }, 'destroy');
+      this.shutDown({ code: 'bad_frame', detail: err.message }, 'destroy');
     } else {
       this.opts.logger.warn({ helperId: this.helperId, error: describeError(err) }, 'ipc: unexpected error');
       this.shutDown({ code: 'bad_frame', detail: 'internal error' }, 'destroy');
