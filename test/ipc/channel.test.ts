@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   BackpressureError,
@@ -23,8 +24,7 @@ async function open(options: Parameters<typeof openPair>[0] = {}): Promise<Pair>
 }
 
 /** The socket under a channel, for tests that need to misbehave below the channel. */
-const socketOf = (channel: object): import('node:net').Socket =>
-  (channel as unknown as { socket: import('node:net').Socket }).socket;
+const socketOf = (channel: object): Socket => (channel as unknown as { socket: Socket }).socket;
 
 describe('messages', () => {
   it('delivers one-way messages in order in both directions', async () => {
