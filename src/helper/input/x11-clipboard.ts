@@ -1,0 +1,150 @@
+/**
+ * The X11 CLIPBOARD selection through `xclip` (Debian package xclip, listed in scripts/apt/input.txt).
+ *
+ * Why xclip: owning an X selection means answering other clients' SelectionRequest events for as long
+ * as the content is current, including the INCR protocol for texts over ~256 KiB. xclip does all of
+ * that in a small process that forks off and serves until another client takes the selection, which
+ * also keeps the text pasteable after the helper is gone. Reading is one `xclip -o`.
+ *
+ * Changes made in the session are noticed without polling the content: an XFIXES selection-owner
+ * notification arrives on a private connection whenever any client (re)takes CLIPBOARD, and only then
+ * is the text read.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { MAX_CLIPBOARD_TEXT } from '../../protocol/datachannel.js';
+import { openDisplay, type XDisplayConnection } from '../../native/x11/display.js';
+import { XEVENT_SIZE, XFlush, XInternAtom, XNextEvent, XPending } from '../../native/x11/xlib.js';
+import {
+  XDefaultRootWindow,
+  XFixesQueryExtension,
+  XFixesSelectionNotify,
+  XFixesSelectSelectionInput,
+  XFixesSetSelectionOwnerNotifyMask,
+} from '../../native/x11/xtest.js';
+import type { Clipboard, ClipboardLog } from './clipboard.js';
+
+export interface X11ClipboardOptions {
+  /** The X display (default: $DISPLAY). */
+  display?: string;
+  log: ClipboardLog;
+  /** How often the owner-change events are collected. */
+  pollMs?: number;
+}
+
+const XCLIP_TIMEOUT_MS = 3000;
+
+export function createX11Clipboard(opts: X11ClipboardOptions): Clipboard {
+  const display = opts.display ?? process.env.DISPLAY ?? '';
+  const env = { ...process.env, DISPLAY: display };
+  const listeners = new Set<(text: string) => void>();
+  /** The last text known to be on the clipboard, written or reported: not reported again. */
+  let known: string | undefined;
+  let watch: { conn: XDisplayConnection; timer: NodeJS.Timeout; eventType: number } | undefined;
+  let closed = false;
+
+  function read(): Promise<string> {
+    return new Promise((resolve) => {
+      execFile(
+        'xclip',
+        ['-selection', 'clipboard', '-o', '-t', 'UTF8_STRING'],
+        { env, encoding: 'buffer', timeout: XCLIP_TIMEOUT_MS, maxBuffer: MAX_CLIPBOARD_TEXT * 4 + 1024 },
+        (err, stdout) => {
+          // xclip fails when nothing owns the clipboard or the owner offers no text: both mean ''.
+          if (err) return resolve('');
+          resolve(stdout.toString('utf8').slice(0, MAX_CLIPBOARD_TEXT));
+        },
+      );
+    });
+  }
+
+  function write(text: string): Promise<void> {
+    known = text;
+    return new Promise((resolve, reject) => {
+      // stdout/stderr are not piped: xclip's forked server would hold them open forever.
+      const child = spawn('xclip', ['-selection', 'clipboard', '-i'], {
+        env,
+        stdio: ['pipe', 'ignore', 'ignore'],
+      });
+      const timer = setTimeout(() => child.kill('SIGKILL'), XCLIP_TIMEOUT_MS);
+      child.once('error', (err) => {
+        clearTimeout(timer);
+        reject(new Error(`xclip: ${err.message}`));
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        if (code === 0) resolve();
+        else reject(new Error(`xclip -i exited with code ${String(code)}`));
+      });
+      child.stdin.on('error', () => {});
+      child.stdin.end(text, 'utf8');
+    });
+  }
+
+  async function ownerChanged(): Promise<void> {
+    const text = await read();
+    if (closed || text === known) return;
+    known = text;
+    for (const cb of listeners) {
+      try {
+        cb(text);
+      } catch (err) {
+        opts.log.warn({ err: String(err) }, 'clipboard listener threw');
+      }
+    }
+  }
+
+  function startWatch(): void {
+    if (watch || closed) return;
+    const conn = openDisplay(display);
+    const eventBase = [0];
+    if (!XFixesQueryExtension(conn.dpy, eventBase, [0])) {
+      conn.close();
+      opts.log.warn({ display }, 'no XFIXES: session clipboard changes are not sent to the viewer');
+      return;
+    }
+    const clipboardAtom = XInternAtom(conn.dpy, 'CLIPBOARD', 0) as number;
+    XFixesSelectSelectionInput(
+      conn.dpy,
+      XDefaultRootWindow(conn.dpy),
+      clipboardAtom,
+      XFixesSetSelectionOwnerNotifyMask,
+    );
+    XFlush(conn.dpy);
+    const event = Buffer.alloc(XEVENT_SIZE);
+    const eventType = eventBase[0]! + XFixesSelectionNotify;
+    const timer = setInterval(() => {
+      let changed = false;
+      try {
+        while ((XPending(conn.dpy) as number) > 0) {
+          XNextEvent(conn.dpy, event);
+          if (event.readInt32LE(0) === eventType) changed = true;
+        }
+      } catch (err) {
+        opts.log.warn({ err: String(err) }, 'clipboard watch failed');
+      }
+      if (changed) void ownerChanged();
+    }, opts.pollMs ?? 250);
+    timer.unref();
+    watch = { conn, timer, eventType };
+  }
+
+  return {
+    read,
+    write,
+    onChange(cb) {
+      listeners.add(cb);
+      startWatch();
+      return () => listeners.delete(cb);
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      listeners.clear();
+      if (watch) {
+        clearInterval(watch.timer);
+        watch.conn.close();
+        watch = undefined;
+      }
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Clipboard } from '../../../src/helper/input/clipboard.js';
+import { createX11Clipboard } from '../../../src/helper/input/x11-clipboard.js';
+import { startXvfb, type XvfbHandle } from '../../fixtures/xvfb.js';
+
+const run = promisify(execFile);
+const log = { warn: (): void => {}, debug: (): void => {} };
+
+/** Another client copies text: a second xclip owning CLIPBOARD, as an application would. */
+function copyElsewhere(x: XvfbHandle, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('xclip', ['-selection', 'clipboard', '-i'], {
+      env: x.env,
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    p.once('error', reject);
+    p.once('exit', () => resolve());
+    p.stdin.end(text);
+  });
+}
+
+async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('X11 clipboard (xclip + XFIXES)', () => {
+  let xvfb: XvfbHandle;
+  let clipboard: Clipboard;
+
+  beforeAll(async () => {
+    xvfb = await startXvfb({ screens: [{ w: 640, h: 480 }] });
+    clipboard = createX11Clipboard({ display: xvfb.display, log, pollMs: 50 });
+  });
+  afterAll(async () => {
+    clipboard?.close();
+    await xvfb?.stop();
+  });
+
+  it('reads an empty clipboard as empty text', async () => {
+    expect(await clipboard.read()).toBe('');
+  });
+
+  it('writes text other clients can paste, Unicode and large texts included', async () => {
+    const text = 'grüße → 世界 ✓\nline two';
+    await clipboard.write(text);
+    const { stdout } = await run('xclip', ['-selection', 'clipboard', '-o'], { env: xvfb.env });
+    expect(stdout).toBe(text);
+    // Past ~256 KiB X transfers go incrementally (INCR).
+    const big = 'abcdefghij'.repeat(60_000);
+    await clipboard.write(big);
+    expect(await clipboard.read()).toBe(big);
+  });
+
+  it('reports copies made in the session, but not its own writes', async () => {
+    const seen: string[] = [];
+    const off = clipboard.onChange((t) => seen.push(t));
+    await clipboard.write('from the viewer');
+    await copyElsewhere(xvfb, 'copied in the session');
+    await until(() => seen.length >= 1, 'the change');
+    await copyElsewhere(xvfb, 'copied again');
+    await until(() => seen.length >= 2, 'the second change');
+    expect(seen).toEqual(['copied in the session', 'copied again']);
+    off();
+  });
+});
