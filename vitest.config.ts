@@ -9,5 +9,7 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',
+    // Processes the tests spawn (bin/porthole.js) run the sources, never a stale dist/ build.
+    env: { PORTHOLE_FROM_SOURCE: '1' },
   },
 });
