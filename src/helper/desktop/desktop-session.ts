@@ -1,0 +1,154 @@
+/**
+ * One viewer's desktop session: the glue between its WebRTC peer, the video pipeline, the input
+ * injector and the clipboard. It routes, it does not decide: messages arrive validated and rate-limited
+ * from the peer, and every platform difference sits behind the injector and clipboard interfaces.
+ *
+ * Held keys and buttons are released whenever the viewer can no longer send the matching "up": the
+ * input channel closed, the connection dropped or failed, or the session ended.
+ */
+import type { ControlMessage, HelperToViewer, InputMessage } from '../../protocol/datachannel.js';
+import type { Clipboard } from '../input/clipboard.js';
+import type { InputInjector } from '../input/input-injector.js';
+import type { DesktopPeer } from '../webrtc/desktop-peer.js';
+import type { CursorFeed, VideoSource } from './video-source.js';
+
+export interface DesktopSessionLog {
+  warn(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}
+
+export interface DesktopSessionOptions {
+  peer: DesktopPeer;
+  source: VideoSource;
+  injector: InputInjector;
+  clipboard?: Clipboard;
+  cursor?: CursorFeed;
+  log: DesktopSessionLog;
+}
+
+export interface DesktopSession {
+  /** Unhooks everything, releases held input and closes the source, injector, clipboard and cursor feed (not the peer). */
+  close(): Promise<void>;
+}
+
+type ErrorReply = Extract<HelperToViewer, { type: 'error' }>;
+
+export function createDesktopSession(opts: DesktopSessionOptions): DesktopSession {
+  const { peer, source, injector, clipboard, cursor, log } = opts;
+  const unhook: (() => void)[] = [];
+  let closed = false;
+
+  const reply = (code: ErrorReply['code'], message: string, about: string): void => {
+    peer.sendControl({ type: 'error', code, message, about });
+  };
+
+  const sendDisplays = (): void => {
+    peer.sendControl({ type: 'displays', displays: source.displays(), current: source.currentDisplay });
+  };
+
+  /** The rectangle the viewer sees, into which its normalised pointer positions map. */
+  const currentRect = (): { x: number; y: number; width: number; height: number } | undefined =>
+    source.displays()[source.currentDisplay];
+
+  function routeInput(msg: InputMessage): void {
+    switch (msg.type) {
+      case 'pointer_move': {
+        const rect = currentRect();
+        if (rect) injector.pointerMove(rect, msg.x, msg.y);
+        return;
+      }
+      case 'pointer_button': {
+        const rect = currentRect();
+        if (rect && msg.x !== undefined && msg.y !== undefined) injector.pointerMove(rect, msg.x, msg.y);
+        injector.button(msg.button, msg.down);
+        return;
+      }
+      case 'wheel':
+        injector.wheel(msg.dx, msg.dy);
+        return;
+      case 'key':
+        injector.key(msg.code, msg.down);
+        return;
+      case 'text':
+        injector.text(msg.text);
+        return;
+      case 'clipboard':
+        if (!clipboard) return reply('unsupported', 'this session has no clipboard access', 'clipboard');
+        clipboard.write(msg.text).catch((err: unknown) => {
+          log.warn({ err: String(err) }, 'clipboard write failed');
+          reply('failed', 'could not set the session clipboard', 'clipboard');
+        });
+        return;
+    }
+  }
+
+  async function selectDisplay(index: number): Promise<void> {
+    if (index >= source.displays().length) {
+      return reply('bad_message', `there is no display ${index}`, 'select_display');
+    }
+    try {
+      await source.setDisplay(index);
+      source.requestKeyframe();
+      sendDisplays();
+    } catch (err) {
+      log.warn({ index, err: String(err) }, 'display switch failed');
+      reply('failed', 'could not switch display', 'select_display');
+    }
+  }
+
+  function routeControl(msg: ControlMessage): void {
+    switch (msg.type) {
+      case 'ctrl_alt_del':
+        if (injector.secureAttention() === 'unsupported') {
+          reply('unsupported', 'Ctrl+Alt+Del cannot be sent to this session', 'ctrl_alt_del');
+        }
+        return;
+      case 'select_display':
+        void selectDisplay(msg.index);
+        return;
+      case 'keyframe':
+        source.requestKeyframe();
+        return;
+      case 'rate':
+        source.setRate({ bitrate: msg.bitrate, fps: msg.fps });
+        return;
+    }
+  }
+
+  unhook.push(
+    source.onAccessUnit((unit) => {
+      peer.sendVideo(unit.data, unit.timestampUs);
+    }),
+    peer.onKeyframeRequest((reason) => {
+      log.debug({ reason }, 'keyframe requested by the viewer');
+      source.requestKeyframe();
+    }),
+    peer.onInput(routeInput),
+    peer.onControl(routeControl),
+    peer.onChannel((label, open) => {
+      if (label === 'input' && !open) injector.releaseAll();
+      if (label === 'control' && open) sendDisplays();
+    }),
+    peer.onState((state) => {
+      if (state !== 'connected') injector.releaseAll();
+    }),
+  );
+  if (clipboard) unhook.push(clipboard.onChange((text) => peer.sendControl({ type: 'clipboard', text })));
+  if (cursor) unhook.push(cursor.onCursor((msg) => peer.sendCursor(msg)));
+  // In case the control channel opened before the session was attached (a no-op otherwise).
+  sendDisplays();
+
+  return {
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const off of unhook.splice(0)) off();
+      injector.releaseAll();
+      injector.close();
+      clipboard?.close();
+      cursor?.close();
+      await source.close();
+    },
+  };
+}

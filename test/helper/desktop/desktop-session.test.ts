@@ -1,0 +1,180 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createDesktopSession } from '../../../src/helper/desktop/desktop-session.js';
+import type { EncodedAccessUnit, VideoSource } from '../../../src/helper/desktop/video-source.js';
+import { createFakeClipboard } from '../../../src/helper/input/fake-clipboard.js';
+import { createFakeInputInjector } from '../../../src/helper/input/fake-input-injector.js';
+import { createDesktopPeer } from '../../../src/helper/webrtc/desktop-peer.js';
+import { silentPeerLog } from '../../../src/helper/webrtc/log.js';
+import type { DisplayInfo } from '../../../src/protocol/common.js';
+import { createTestOfferer, H264Depacketizer } from '../../fixtures/webrtc-offerer.js';
+
+const displays: DisplayInfo[] = [
+  { index: 0, name: 'left', x: 0, y: 0, width: 1920, height: 1080, primary: true },
+  { index: 1, name: 'right', x: 1920, y: 0, width: 1280, height: 1024, primary: false },
+];
+
+function createFakeSource() {
+  const calls: string[] = [];
+  const listeners = new Set<(u: EncodedAccessUnit) => void>();
+  let current = 0;
+  const source: VideoSource & { calls: string[]; emit(u: EncodedAccessUnit): void } = {
+    calls,
+    displays: () => displays,
+    get currentDisplay() {
+      return current;
+    },
+    onAccessUnit(cb) {
+      listeners.add(cb);
+      return () => listeners.delete(cb);
+    },
+    requestKeyframe: () => calls.push('keyframe'),
+    setDisplay(index) {
+      calls.push(`display:${index}`);
+      current = index;
+      return Promise.resolve();
+    },
+    setRate: (r) => calls.push(`rate:${JSON.stringify(r)}`),
+    close: () => {
+      calls.push('close');
+    },
+    emit: (u) => listeners.forEach((cb) => cb(u)),
+  };
+  return source;
+}
+
+async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const cleanup: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+});
+
+async function setup() {
+  const viewer = await createTestOfferer();
+  cleanup.push(() => viewer.close());
+  const { answer, peer } = await createDesktopPeer({
+    offer: viewer.offer,
+    iceServers: [],
+    log: silentPeerLog,
+  });
+  cleanup.push(() => peer.close());
+  const source = createFakeSource();
+  const injector = createFakeInputInjector();
+  const clipboard = createFakeClipboard();
+  const session = createDesktopSession({ peer, source, injector, clipboard, log: silentPeerLog });
+  cleanup.push(() => session.close());
+  viewer.setAnswer(answer);
+  await viewer.ready();
+  const send = (label: 'input' | 'control', msg: object): void => {
+    viewer.channels[label].sendMessage(JSON.stringify(msg));
+  };
+  const controlReplies = (): { type: string }[] =>
+    viewer.received('control').map((t) => JSON.parse(t) as { type: string });
+  return { viewer, peer, source, injector, clipboard, session, send, controlReplies };
+}
+
+describe('DesktopSession', () => {
+  it('sends the display list when the control channel opens', async () => {
+    const { controlReplies } = await setup();
+    await until(() => controlReplies().length > 0, 'displays');
+    expect(controlReplies()[0]).toEqual({ type: 'displays', displays, current: 0 });
+  });
+
+  it('routes input to the injector, onto the current display’s rectangle', async () => {
+    const { send, injector } = await setup();
+    send('input', { type: 'pointer_move', x: 0.5, y: 0.5 });
+    send('input', { type: 'pointer_button', button: 'left', down: true, x: 1, y: 1 });
+    send('input', { type: 'wheel', dx: 0, dy: -120 });
+    send('input', { type: 'key', code: 'KeyQ', down: true });
+    send('input', { type: 'text', text: 'héllo' });
+    await until(() => injector.calls.some((c) => c.op === 'text'), 'input routed');
+    expect(injector.calls).toEqual([
+      { op: 'pointerMove', rect: displays[0], x01: 0.5, y01: 0.5, at: { x: 960, y: 540 } },
+      { op: 'pointerMove', rect: displays[0], x01: 1, y01: 1, at: { x: 1919, y: 1079 } },
+      { op: 'button', button: 'left', down: true },
+      { op: 'wheel', dx: 0, dy: -120 },
+      { op: 'key', code: 'KeyQ', down: true },
+      { op: 'text', text: 'héllo' },
+    ]);
+  });
+
+  it('switches display (keyframe, new list, pointer on the new rectangle) and handles keyframe and rate', async () => {
+    const { send, source, injector, controlReplies } = await setup();
+    send('control', { type: 'select_display', index: 1 });
+    await until(
+      () => controlReplies().some((m) => m.type === 'displays' && 'current' in m && m.current === 1),
+      'switch',
+    );
+    expect(source.calls).toEqual(['display:1', 'keyframe']);
+    send('input', { type: 'pointer_move', x: 0, y: 0 });
+    send('control', { type: 'keyframe' });
+    send('control', { type: 'rate', bitrate: 2_000_000, fps: 30 });
+    await until(() => source.calls.length === 4, 'keyframe and rate');
+    expect(source.calls.slice(2)).toEqual(['keyframe', 'rate:{"bitrate":2000000,"fps":30}']);
+    await until(() => injector.calls.length === 1, 'pointer');
+    expect(injector.calls[0]).toMatchObject({ at: { x: 1920, y: 0 } });
+  });
+
+  it('answers a display index past the list and Ctrl+Alt+Del on X11 with errors', async () => {
+    const { send, controlReplies, source } = await setup();
+    send('control', { type: 'select_display', index: 5 });
+    send('control', { type: 'ctrl_alt_del' });
+    await until(() => controlReplies().filter((m) => m.type === 'error').length === 2, 'errors');
+    expect(controlReplies().filter((m) => m.type === 'error')).toEqual([
+      { type: 'error', code: 'bad_message', message: 'there is no display 5', about: 'select_display' },
+      {
+        type: 'error',
+        code: 'unsupported',
+        message: 'Ctrl+Alt+Del cannot be sent to this session',
+        about: 'ctrl_alt_del',
+      },
+    ]);
+    expect(source.calls).toEqual([]);
+  });
+
+  it('moves the clipboard both ways', async () => {
+    const { send, clipboard, controlReplies } = await setup();
+    send('input', { type: 'clipboard', text: 'from the viewer' });
+    await until(() => clipboard.text === 'from the viewer', 'clipboard write');
+    clipboard.copyInSession('from the session');
+    await until(() => controlReplies().some((m) => m.type === 'clipboard'), 'clipboard to the viewer');
+    expect(controlReplies().find((m) => m.type === 'clipboard')).toEqual({
+      type: 'clipboard',
+      text: 'from the session',
+    });
+  });
+
+  it('passes PLIs to the source and access units to the viewer', async () => {
+    const { viewer, source } = await setup();
+    await until(() => viewer.sendPli(), 'track open');
+    await until(() => source.calls.includes('keyframe'), 'keyframe request');
+    const depacketizer = new H264Depacketizer();
+    viewer.onRtp((p) => depacketizer.push(p));
+    const idr = Buffer.from([0, 0, 0, 1, 0x65, 0x88, 0x84, 0x21, 0xa0]);
+    source.emit({ data: idr, timestampUs: 1000, keyframe: true });
+    await until(() => depacketizer.accessUnits.length === 1, 'the access unit');
+    expect(depacketizer.accessUnits[0]).toEqual(idr);
+  });
+
+  it('releases held input when the input channel closes and when the session closes', async () => {
+    const { send, injector, viewer, session, source } = await setup();
+    send('input', { type: 'key', code: 'ShiftLeft', down: true });
+    send('input', { type: 'pointer_button', button: 'right', down: true });
+    await until(() => injector.held.size === 2, 'held');
+    viewer.channels.input.close();
+    await until(() => injector.calls.some((c) => c.op === 'releaseAll'), 'release');
+    expect(injector.calls.find((c) => c.op === 'releaseAll')).toEqual({
+      op: 'releaseAll',
+      released: ['ShiftLeft', 'button:right'],
+    });
+    await session.close();
+    expect(injector.calls.at(-1)).toEqual({ op: 'close' });
+    expect(source.calls.at(-1)).toBe('close');
+  });
+});
