@@ -2,8 +2,8 @@
  * The real thing: a `porthole service` process with real helper processes in two X sessions (two
  * Xvfb displays), driven by a test API over WebSocket, and a node-datachannel offerer as the viewer.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -330,4 +330,36 @@ describe('porthole service killed with SIGKILL', () => {
     svc.child.kill('SIGKILL');
     await waitFor(() => pids.every((p) => !isAlive(p)), 5000, 'helpers to exit');
   }, 60_000);
+});
+
+describe('helper identity', () => {
+  it('runs the helper as the session user when the service is root', async () => {
+    if (process.getuid?.() !== 0) return; // only root can drop to another user
+    const svc = startService({
+      sessions: {
+        pollMs: 300,
+        configured: [{ display: x1.display, username: 'nobody', uid: 65534, gid: 65534 }],
+      },
+    });
+    try {
+      await waitFor(async () => (await sessions()).some((s) => s.helperConnected), 30_000, 'a ready helper');
+      const [pid] = helperPids(x1.displayNumber);
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      expect(/^Uid:\s+(\d+)/m.exec(status)?.[1]).toBe('65534');
+      expect(/^Gid:\s+(\d+)/m.exec(status)?.[1]).toBe('65534');
+    } finally {
+      svc.child.kill('SIGTERM');
+      await new Promise((r) => svc.child.once('exit', r));
+    }
+  }, 60_000);
+
+  it('refuses to run a helper without a broker secret on stdin', () => {
+    const r = spawnSync(process.execPath, [bin, 'helper', '--session', '1', '--helper-id', 'h1'], {
+      input: '',
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/refusing to run without a broker secret on stdin/);
+  });
 });
