@@ -59,7 +59,8 @@ export interface DesktopPeer {
   close(): void;
 }
 
-const DEFAULT_GATHER_TIMEOUT_MS = 5000;
+/** Long enough for STUN and TURN allocations on a slow path; an unreachable server costs this much. */
+const DEFAULT_GATHER_TIMEOUT_MS = 3000;
 const DEFAULT_KEYFRAME_MIN_INTERVAL_MS = 250;
 
 /** Answers the offer. Rejects (and frees everything) if the offer cannot be answered. */
