@@ -58,16 +58,22 @@ export async function readXSocketFiles(dir: string): Promise<XSocketFile[]> {
 export function isListening(path: string, timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ path });
+    let settled = false;
     const done = (live: boolean): void => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       socket.removeAllListeners();
       socket.on('error', () => {});
       socket.destroy();
       resolve(live);
     };
-    // A server that is alive but has a full accept queue answers EAGAIN: it is there, only busy.
-    const timer = setTimeout(() => done(false), timeoutMs);
+    // Timers run before I/O callbacks in an event-loop turn, so after a long pause of the loop (a busy
+    // host) an expired timer would beat a connection that has in fact succeeded. Giving the verdict
+    // one more turn (setImmediate runs after the pending I/O callbacks) lets the connection win.
+    const timer = setTimeout(() => setImmediate(() => done(false)), timeoutMs);
     socket.once('connect', () => done(true));
+    // A server that is alive but has a full accept queue answers EAGAIN: it is there, only busy.
     socket.once('error', (err: NodeJS.ErrnoException) => done(err.code === 'EAGAIN'));
   });
 }
