@@ -1,0 +1,114 @@
+/**
+ * H.264 encoding of captured frames, configured for latency: no B-frames, no lookahead, one access
+ * unit out per frame in, SPS/PPS in front of every IDR, keyframes on request.
+ *
+ * Two implementations, measured against each other in bench/media.bench.ts:
+ * - `webcodecs`: in-process `VideoEncoder` from @napi-rs/webcodecs (x264 inside; NVENC/QSV/VAAPI when
+ *   present). The default: lower capture→encoded latency and a keyframe at the very next frame.
+ * - `ffmpeg`: an ffmpeg child process, raw frames in, FLV out; reaches encoders only a system ffmpeg
+ *   has (h264_amf / h264_mf / h264_qsv on Windows) and runs where no webcodecs binary exists.
+ */
+import type { PixelFormat } from '../capture/capturer.js';
+
+/** What an encoder needs of a frame; a `CapturedFrame` is one. */
+export interface RawFrame {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  stride: number;
+  format: PixelFormat;
+  /** Capture time, monotonic µs (see capture/clock.ts). */
+  timestampUs: number;
+}
+
+export interface EncodedFrame {
+  /** One Annex-B access unit; SPS and PPS come first in every keyframe. */
+  data: Buffer;
+  keyframe: boolean;
+  /** When the encoded data was ready, monotonic µs. */
+  timestampUs: number;
+  /** The `timestampUs` of the frame it encodes. */
+  captureTimestampUs: number;
+  width: number;
+  height: number;
+}
+
+export interface EncoderConfig {
+  width: number;
+  height: number;
+  fps: number;
+  /** Target bits per second. */
+  bitrate: number;
+  /** The viewer's SDP profile-level-id, e.g. `42e01f` (the default). */
+  profileLevelId?: string;
+}
+
+export interface EncodeOptions {
+  keyFrame?: boolean;
+}
+
+export interface Encoder {
+  readonly kind: EncoderKind;
+  /** What actually encodes, e.g. `libx264 via @napi-rs/webcodecs`. */
+  readonly description: string;
+  /**
+   * Encodes one frame; resolves with its access unit, in submission order. `frame.data` must stay
+   * unchanged until the promise settles. A frame of another size reconfigures the encoder and starts
+   * with a keyframe.
+   */
+  encode(frame: RawFrame, options?: EncodeOptions): Promise<EncodedFrame>;
+  /** The next frame encoded will be a keyframe (the answer to a PLI/FIR). */
+  requestKeyframe(): void;
+  setBitrate(bps: number): void;
+  setFps(fps: number): void;
+  close(): Promise<void>;
+}
+
+export type EncoderKind = 'webcodecs' | 'ffmpeg';
+
+/** Chosen by bench/media.bench.ts: see design/MEDIA.md for the numbers. */
+export const DEFAULT_ENCODER_KIND: EncoderKind = 'webcodecs';
+
+export interface EncoderOptions {
+  kind?: EncoderKind;
+  /** webcodecs: allow NVENC/QSV/VAAPI when present. Default false (x264, known latency). */
+  preferHardware?: boolean;
+  /** ffmpeg: path of the binary (PORTHOLE_FFMPEG still wins). */
+  ffmpegPath?: string;
+  /** ffmpeg: the encoder, e.g. `libx264` (default), `h264_nvenc`, `h264_qsv`, `h264_amf`, `h264_mf`. */
+  ffmpegCodec?: string;
+}
+
+export class EncoderError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EncoderError';
+  }
+}
+
+export async function createEncoder(config: EncoderConfig, options: EncoderOptions = {}): Promise<Encoder> {
+  validateConfig(config);
+  const kind = options.kind ?? DEFAULT_ENCODER_KIND;
+  if (kind === 'webcodecs') {
+    const { WebCodecsEncoder } = await import('./webcodecs-encoder.js');
+    return WebCodecsEncoder.create(config, options);
+  }
+  const { FfmpegEncoder } = await import('./ffmpeg-encoder.js');
+  return FfmpegEncoder.create(config, options);
+}
+
+export function validateConfig(config: EncoderConfig): void {
+  const { width, height, fps, bitrate } = config;
+  if (
+    !Number.isInteger(width) ||
+    !Number.isInteger(height) ||
+    width < 16 ||
+    height < 16 ||
+    width % 2 ||
+    height % 2
+  ) {
+    throw new RangeError(`encoder size ${width}×${height} must be even integers ≥ 16`);
+  }
+  if (!(fps > 0 && fps <= 240)) throw new RangeError(`encoder fps ${fps} must be in (0, 240]`);
+  if (!(bitrate >= 10_000)) throw new RangeError(`encoder bitrate ${bitrate} must be ≥ 10000`);
+}

@@ -1,0 +1,145 @@
+/**
+ * One ffmpeg child that encodes raw frames from stdin to H.264 in FLV on stdout, for one fixed
+ * configuration. Its first frame is always an IDR; it never makes another unless x264's long GOP
+ * runs out. The encoder swaps processes to get a keyframe or a new setting (see ffmpeg-encoder.ts).
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { monotonicUs } from '../capture/clock.js';
+import type { PixelFormat } from '../capture/capturer.js';
+import { EncoderError, type EncodedFrame, type EncoderConfig, type RawFrame } from './encoder.js';
+import { FlvReader } from './flv-reader.js';
+import {
+  DEFAULT_PROFILE_LEVEL_ID,
+  levelFor,
+  levelName,
+  parseProfileLevelId,
+  profileName,
+} from './h264-profile.js';
+
+interface Pending {
+  captureTimestampUs: number;
+  resolve(frame: EncodedFrame): void;
+  reject(err: Error): void;
+}
+
+const PIX_FMT: Record<PixelFormat, string> = { BGRA: 'bgra', BGRX: 'bgr0' };
+
+export function ffmpegArgs(config: EncoderConfig, codec: string, format: PixelFormat): string[] {
+  const { width, height, fps, bitrate } = config;
+  const profile = parseProfileLevelId(config.profileLevelId ?? DEFAULT_PROFILE_LEVEL_ID);
+  const level = levelName(levelFor(width, height, fps, profile.levelIdc));
+  const x264 =
+    codec === 'libx264'
+      ? // zerolatency: no lookahead, no B-frames, sliced threads: one frame in, one frame out.
+        ['-preset', 'ultrafast', '-tune', 'zerolatency', '-x264-params', 'scenecut=0']
+      : [];
+  return [
+    ...['-hide_banner', '-nostdin', '-loglevel', 'error'],
+    // Without these, ffmpeg reads several frames to "probe" a raw input it is told everything about,
+    // and the first frames come out ~4 frames late.
+    ...['-probesize', '32', '-analyzeduration', '0', '-fpsprobesize', '0'],
+    ...['-f', 'rawvideo', '-pix_fmt', PIX_FMT[format], '-video_size', `${width}x${height}`],
+    ...['-framerate', String(fps), '-i', 'pipe:0'],
+    ...['-an', '-c:v', codec, ...x264, '-profile:v', profileName(profile.profileIdc), '-level', level],
+    ...['-pix_fmt', 'yuv420p', '-bf', '0', '-g', String(Math.round(fps * 3600))],
+    ...['-b:v', String(bitrate), '-maxrate', String(bitrate), '-bufsize', String(Math.round(bitrate / 2))],
+    ...['-fps_mode', 'passthrough', '-muxdelay', '0', '-muxpreload', '0'],
+    ...['-flush_packets', '1', '-f', 'flv', 'pipe:1'],
+  ];
+}
+
+export class FfmpegProcess {
+  readonly config: EncoderConfig;
+  private readonly child: ChildProcessWithoutNullStreams;
+  private readonly reader = new FlvReader();
+  private readonly pending: Pending[] = [];
+  private stderr = '';
+  private failure: Error | undefined;
+  private readonly exited: Promise<void>;
+  framesIn = 0;
+
+  constructor(
+    binary: string,
+    config: EncoderConfig,
+    readonly codec: string,
+    readonly format: PixelFormat,
+  ) {
+    this.config = { ...config };
+    this.child = spawn(binary, ffmpegArgs(config, codec, format), { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.exited = new Promise((resolve) => this.child.once('close', () => resolve()));
+    this.child.once('error', (err) => this.fail(new EncoderError(`cannot run ${binary}: ${err.message}`)));
+    this.child.once('exit', (code, signal) => {
+      if (this.pending.length > 0 || (code !== 0 && signal === null)) {
+        this.fail(
+          new EncoderError(`ffmpeg exited (${signal ?? `code ${code}`}): ${this.stderr.trim().slice(-500)}`),
+        );
+      }
+    });
+    this.child.stderr.on('data', (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString()).slice(-4000);
+    });
+    // A frame written after ffmpeg died raises EPIPE here; the exit handler reports it.
+    this.child.stdin.on('error', () => undefined);
+    this.child.stdout.on('data', (chunk: Buffer) => this.onData(chunk));
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  encode(frame: RawFrame): Promise<EncodedFrame> {
+    if (this.failure) return Promise.reject(this.failure);
+    const rowBytes = frame.width * 4;
+    const data =
+      frame.stride === rowBytes
+        ? frame.data.subarray(0, rowBytes * frame.height)
+        : packRows(frame.data, frame.stride, rowBytes, frame.height);
+    this.framesIn += 1;
+    return new Promise((resolve, reject) => {
+      this.pending.push({ captureTimestampUs: frame.timestampUs, resolve, reject });
+      this.child.stdin.write(data);
+    });
+  }
+
+  private onData(chunk: Buffer): void {
+    let frames;
+    try {
+      frames = this.reader.push(chunk);
+    } catch (err) {
+      this.fail(new EncoderError(`ffmpeg output: ${(err as Error).message}`));
+      this.child.kill('SIGKILL');
+      return;
+    }
+    for (const f of frames) {
+      const p = this.pending.shift();
+      p?.resolve({
+        data: f.data,
+        keyframe: f.keyframe,
+        timestampUs: monotonicUs(),
+        captureTimestampUs: p.captureTimestampUs,
+        width: this.config.width,
+        height: this.config.height,
+      });
+    }
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    for (const p of this.pending.splice(0)) p.reject(this.failure);
+  }
+
+  /** Lets ffmpeg finish the frames it has, then waits for it to exit (killing it after `graceMs`). */
+  async close(graceMs = 2000): Promise<void> {
+    this.child.stdin.end();
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+    this.fail(new EncoderError('ffmpeg encoder closed'));
+  }
+}
+
+function packRows(src: Uint8Array, stride: number, rowBytes: number, height: number): Buffer {
+  const out = Buffer.allocUnsafe(rowBytes * height);
+  for (let y = 0; y < height; y++) out.set(src.subarray(y * stride, y * stride + rowBytes), y * rowBytes);
+  return out;
+}
