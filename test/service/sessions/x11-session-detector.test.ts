@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -142,6 +142,30 @@ describe('X11SessionDetector against real Xvfb servers', () => {
     expect(await detector.list()).toMatchObject([
       { sessionId: b.display, username: 'root', x11: { uid: 0 } },
     ]);
+  });
+
+  it("falls back to the owner's ~/.Xauthority, and to the numeric uid for an owner passwd does not know", async () => {
+    const dir = await authDir;
+    const home = join(dir, 'home-root');
+    await mkdir(home, { recursive: true });
+    await writeFile(join(home, '.Xauthority'), '');
+    const passwd = join(dir, 'passwd');
+    await writeFile(passwd, `root:x:0:0:root:${home}:/bin/sh\n`);
+    const configured = [{ display: `:${a.display}` }];
+    const known = await new X11SessionDetector({ useLogind: false, passwdPath: passwd, configured }).list();
+    expect(known[0]?.x11).toEqual({
+      display: `:${a.display}`,
+      uid: 0,
+      gid: 0,
+      home,
+      xauthority: join(home, '.Xauthority'),
+    });
+
+    await writeFile(passwd, 'nobody:x:65534:65534::/nonexistent:/bin/sh\n');
+    const unknown = await new X11SessionDetector({ useLogind: false, passwdPath: passwd, configured }).list();
+    expect(unknown[0]).toMatchObject({ username: '0', x11: { uid: 0, gid: 0 } });
+    expect(unknown[0]?.x11?.home).toBeUndefined();
+    expect(unknown[0]?.x11?.xauthority).toBeUndefined();
   });
 
   it('rejects a configured display that is not local or an id that is not a uid', () => {
