@@ -14,10 +14,31 @@ describe('findXServerAuthFile in a recorded /proc', () => {
 
   beforeAll(async () => {
     proc = await mkdtemp(join(tmpdir(), 'porthole-proc-'));
-    await recordProcess('100', ['xinit', '/etc/X11/xinit/xinitrc', '--', ':0', '-auth', '/tmp/not-the-server']);
-    await recordProcess('101', ['/usr/lib/xorg/Xorg', ':0', '-seat', 'seat0', '-auth', '/var/run/lightdm/root/:0']);
+    await recordProcess('100', [
+      'xinit',
+      '/etc/X11/xinit/xinitrc',
+      '--',
+      ':0',
+      '-auth',
+      '/tmp/not-the-server',
+    ]);
+    await recordProcess('101', [
+      '/usr/lib/xorg/Xorg',
+      ':0',
+      '-seat',
+      'seat0',
+      '-auth',
+      '/var/run/lightdm/root/:0',
+    ]);
     await recordProcess('102', ['Xvnc', ':10', '-geometry', '1024x768']);
-    await recordProcess('103', ['/usr/bin/Xtigervnc', ':11', '-auth', '/home/bob/.Xauthority', '-rfbport', '5911']);
+    await recordProcess('103', [
+      '/usr/bin/Xtigervnc',
+      ':11',
+      '-auth',
+      '/home/bob/.Xauthority',
+      '-rfbport',
+      '5911',
+    ]);
     await mkdir(join(proc, 'self')); // not a pid: skipped
     await mkdir(join(proc, '104')); // gone while scanning: no cmdline
   });
