@@ -22,7 +22,7 @@ import { addH264Track, H264_CLOCK_RATE } from './h264-track.js';
 import { toLibdatachannelIceServers } from './ice-servers.js';
 import { Listeners } from './listeners.js';
 import type { PeerLog } from './log.js';
-import { createMessageGate, type MessageGate } from './message-gate.js';
+import { createMessageGate } from './message-gate.js';
 import { createVideoFeedback, type KeyframeReason, type VideoReceiverStats } from './video-feedback.js';
 
 export type PeerState = 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
@@ -92,10 +92,8 @@ export async function createDesktopPeer(
   };
 
   const gateOptions = { log, maxPerSecond: opts.maxMessagesPerSecond };
-  const gates: Record<'input' | 'control', MessageGate<InputMessage> | MessageGate<ControlMessage>> = {
-    input: createMessageGate({ ...gateOptions, channel: 'input', parse: parseInputMessage }),
-    control: createMessageGate({ ...gateOptions, channel: 'control', parse: parseControlMessage }),
-  };
+  const inputGate = createMessageGate({ ...gateOptions, channel: 'input', parse: parseInputMessage });
+  const controlGate = createMessageGate({ ...gateOptions, channel: 'control', parse: parseControlMessage });
 
   // `cursor` only carries helper → viewer messages: anything the viewer sends on it is ignored.
   function serveChannel(dc: DataChannel): void {
@@ -111,10 +109,10 @@ export async function createDesktopPeer(
     channels.set(name, dc);
     dc.onMessage((raw) => {
       if (name === 'input') {
-        const msg = (gates.input as MessageGate<InputMessage>).admit(raw);
+        const msg = inputGate.admit(raw);
         if (msg) inputListeners.emit(msg);
       } else if (name === 'control') {
-        const msg = (gates.control as MessageGate<ControlMessage>).admit(raw);
+        const msg = controlGate.admit(raw);
         if (msg) controlListeners.emit(msg);
       }
     });
