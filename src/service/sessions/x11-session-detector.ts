@@ -31,8 +31,9 @@ export interface X11SessionDetectorOptions {
   /** How often start() re-reads the sessions. Default 2000 ms. */
   pollMs?: number;
   /**
-   * When given, only these displays are sessions (each still only while its X server is live);
-   * discovery of other sockets is off.
+   * When given and not empty, only these displays are sessions (each still only while its X server is
+   * live) and discovery of other sockets is off. An empty list means discovery, so that a config file
+   * with an empty default does not hide every session.
    */
   configured?: ConfiguredDisplay[];
   /** Ask systemd-logind (through loginctl) for owners, lock and activity. Default true. */
@@ -78,7 +79,10 @@ export class X11SessionDetector implements SessionDetector {
     this.#pollMs = opts.pollMs ?? DEFAULT_POLL_MS;
     if (!(Number.isFinite(this.#pollMs) && this.#pollMs > 0))
       throw new Error('pollMs must be a positive number');
-    this.#configured = opts.configured && configuredByNumber(opts.configured);
+    this.#configured =
+      opts.configured !== undefined && opts.configured.length > 0
+        ? configuredByNumber(opts.configured)
+        : undefined;
     this.#useLogind = opts.useLogind ?? true;
     this.#loginctl = opts.loginctl ?? 'loginctl';
     this.#passwdPath = opts.passwdPath;

@@ -134,6 +134,13 @@ describe('X11SessionDetector against real Xvfb servers', () => {
     ]);
   });
 
+  it('discovers displays when the configured list is empty', async () => {
+    const ids = (await new X11SessionDetector({ useLogind: false, configured: [] }).list()).map(
+      (s) => s.sessionId,
+    );
+    expect(ids).toEqual(expect.arrayContaining([a.display, b.display]));
+  });
+
   it('fills what the configuration leaves out from the socket owner', async () => {
     const detector = new X11SessionDetector({
       useLogind: false,
