@@ -103,6 +103,11 @@ export class X11SessionDetector implements SessionDetector {
     return sessions.map((s) => ({ ...s, console: s.sessionId === consoleId }));
   }
 
+  /**
+   * Reads the sessions once as a baseline, then reports changes to it. Sessions present at start get
+   * no logon: callers take them from list() once start() has resolved (a change in between arrives as
+   * an event as well, so nothing is missed).
+   */
   async start(listener: (event: SessionEvent) => void): Promise<void> {
     if (this.#poller) throw new Error('session detector already started');
     this.#poller = new SessionPoller({
