@@ -21,6 +21,7 @@ import {
   XShmCreateImage,
   XShmDetach,
   XShmGetImage,
+  XShmPutImage,
   XShmSegmentInfoStruct,
 } from '../../native/x11/xext-shm.js';
 import {
@@ -105,6 +106,12 @@ export class ShmImage {
   grab(x: number, y: number): boolean {
     if (this.closed) throw new CaptureError('grab on a closed ShmImage');
     return (XShmGetImage(this.conn.dpy, this.conn.root, this.image, x, y, AllPlanes) as number) !== 0;
+  }
+
+  /** Draws `data` onto the root window at (x, y) with graphics context `gc` (test and bench painters). */
+  put(gc: XPointer, x: number, y: number): void {
+    if (this.closed) throw new CaptureError('put on a closed ShmImage');
+    XShmPutImage(this.conn.dpy, this.conn.root, gc, this.image, 0, 0, x, y, this.width, this.height, 0);
   }
 
   close(): void {

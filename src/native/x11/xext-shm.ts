@@ -24,3 +24,7 @@ export const XShmDetach = libXext.func('int XShmDetach(Display *dpy, XShmSegment
 export const XShmGetImage = libXext.func(
   'int XShmGetImage(Display *dpy, unsigned long d, XImage *image, int x, int y, unsigned long plane_mask)',
 );
+export const XShmPutImage = libXext.func(
+  'int XShmPutImage(Display *dpy, unsigned long d, void *gc, XImage *image, int src_x, int src_y, ' +
+    'int dst_x, int dst_y, unsigned int src_width, unsigned int src_height, int send_event)',
+);

@@ -1,6 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCapturer, type Capturer } from '../../../src/helper/capture/capturer.js';
+import {
+  createCapturer,
+  type CapturedFrame,
+  type Capturer,
+  type FrameSource,
+} from '../../../src/helper/capture/capturer.js';
 import { startXvfb, type XvfbHandle } from '../../fixtures/xvfb.js';
 import { defineMonitors, fillRect } from './x11-draw.js';
 
@@ -8,6 +13,20 @@ import { defineMonitors, fillRect } from './x11-draw.js';
 function pixel(frame: { data: Uint8Array; stride: number }, x: number, y: number): number[] {
   const o = y * frame.stride + x * 4;
   return [frame.data[o] ?? -1, frame.data[o + 1] ?? -1, frame.data[o + 2] ?? -1];
+}
+
+/**
+ * The next grab that reports a change. The server flushes the DamageNotify to our connection when it
+ * next goes idle, a moment after the drawing client's request returns, so a change shows up within a
+ * tick or two, not necessarily at the very next grab.
+ */
+async function nextChange(source: FrameSource, timeoutMs = 1000): Promise<CapturedFrame> {
+  const end = performance.now() + timeoutMs;
+  for (;;) {
+    const frame = source.grab();
+    if (frame.changed || performance.now() > end) return frame;
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 describe('X11 capturer on one screen', () => {
@@ -28,12 +47,12 @@ describe('X11 capturer on one screen', () => {
     ]);
   });
 
-  it('reads the colour xsetroot painted, as BGRX', () => {
+  it('reads the colour xsetroot painted, as BGRX', async () => {
     const source = capturer.openFrameSource(0);
     try {
       source.grab();
       execFileSync('xsetroot', ['-solid', '#123456'], { env: xvfb.env });
-      const frame = source.grab();
+      const frame = await nextChange(source);
       expect(frame.changed).toBe(true);
       expect(frame).toMatchObject({ width: 640, height: 480, format: 'BGRX' });
       expect(frame.stride).toBeGreaterThanOrEqual(640 * 4);
@@ -44,14 +63,14 @@ describe('X11 capturer on one screen', () => {
     }
   });
 
-  it('reports an unchanged screen as unchanged, and only the damaged rectangle after a draw', () => {
+  it('reports an unchanged screen as unchanged, and only the damaged rectangle after a draw', async () => {
     const source = capturer.openFrameSource(0);
     try {
       expect(source.grab().changed).toBe(true); // the first grab always carries the picture
       expect(source.grab().changed).toBe(false);
       expect(source.grab().changed).toBe(false);
       fillRect(xvfb.display, { x: 100, y: 50, width: 20, height: 10 }, 0xff0000);
-      const frame = source.grab();
+      const frame = await nextChange(source);
       expect(frame.changed).toBe(true);
       expect(frame.dirty).toEqual([{ x: 100, y: 50, width: 20, height: 10 }]);
       expect(pixel(frame, 105, 55)).toEqual([0, 0, 255]);
@@ -108,7 +127,7 @@ describe('X11 capturer on a two-monitor desktop', () => {
     ]);
   });
 
-  it("captures display 1's own pixels, and ignores changes on display 0", () => {
+  it("captures display 1's own pixels, and ignores changes on display 0", async () => {
     fillRect(xvfb.display, { x: 0, y: 0, width: 640, height: 480 }, 0x00ff00);
     fillRect(xvfb.display, { x: 640, y: 0, width: 640, height: 480 }, 0x0000ff);
     const source = capturer.openFrameSource(1);
@@ -118,9 +137,9 @@ describe('X11 capturer on a two-monitor desktop', () => {
       expect(pixel(frame, 0, 0)).toEqual([255, 0, 0]);
       expect(pixel(frame, 639, 479)).toEqual([255, 0, 0]);
       fillRect(xvfb.display, { x: 10, y: 10, width: 50, height: 50 }, 0xffffff);
-      expect(source.grab().changed).toBe(false);
+      expect((await nextChange(source, 200)).changed).toBe(false);
       fillRect(xvfb.display, { x: 650, y: 10, width: 50, height: 50 }, 0xffffff);
-      const after = source.grab();
+      const after = await nextChange(source);
       expect(after.changed).toBe(true);
       expect(after.dirty).toEqual([{ x: 10, y: 10, width: 50, height: 50 }]);
     } finally {
