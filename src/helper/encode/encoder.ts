@@ -2,11 +2,14 @@
  * H.264 encoding of captured frames, configured for latency: no B-frames, no lookahead, one access
  * unit out per frame in, SPS/PPS in front of every IDR, keyframes on request.
  *
- * Two implementations, measured against each other in bench/media.bench.ts:
+ * Two implementations, measured against each other in bench/media.bench.ts (numbers in
+ * design/MEDIA.md):
+ * - `ffmpeg` (the default): ffmpeg child processes, raw frames in, FLV out, a spare process for
+ *   keyframes on request. Lower capture→encoded latency and lower idle CPU here, honours the offered
+ *   profile, reaches h264_amf / h264_mf / h264_qsv on Windows, where @napi-rs/webcodecs 1.3.1 has no
+ *   binary.
  * - `webcodecs`: in-process `VideoEncoder` from @napi-rs/webcodecs (x264 inside; NVENC/QSV/VAAPI when
- *   present). The default: lower capture→encoded latency and a keyframe at the very next frame.
- * - `ffmpeg`: an ffmpeg child process, raw frames in, FLV out; reaches encoders only a system ffmpeg
- *   has (h264_amf / h264_mf / h264_qsv on Windows) and runs where no webcodecs binary exists.
+ *   present). Its keyframe on request is faster (the next frame, ~25 ms against ~70 ms).
  */
 import type { PixelFormat } from '../capture/capturer.js';
 
@@ -67,7 +70,7 @@ export interface Encoder {
 export type EncoderKind = 'webcodecs' | 'ffmpeg';
 
 /** Chosen by bench/media.bench.ts: see design/MEDIA.md for the numbers. */
-export const DEFAULT_ENCODER_KIND: EncoderKind = 'webcodecs';
+export const DEFAULT_ENCODER_KIND: EncoderKind = 'ffmpeg';
 
 export interface EncoderOptions {
   kind?: EncoderKind;

@@ -51,4 +51,18 @@ describe('capture loop', () => {
     expect(maxRunning).toBe(1);
     expect(loop.stats.busy).toBeGreaterThan(0);
   });
+
+  it('ticks at the idle rate once the screen has been still for a while', async () => {
+    const loop = startCaptureLoop(new SyntheticFrameSource(display, 'static'), {
+      fps: 100,
+      idleFps: 10,
+      idleAfterMs: 50,
+      refreshIntervalMs: 0,
+      onFrame: () => undefined,
+    });
+    await sleep(500);
+    await loop.stop();
+    // 100 fps would be ~50 ticks; ~5 at full rate, then ~5 at the idle rate.
+    expect(loop.stats.ticks).toBeLessThan(20);
+  });
 });
