@@ -87,8 +87,9 @@ export class FfmpegEncoder implements Encoder {
     if (this.spare && !spare) this.retire(this.spare);
     this.spare = undefined;
     this.active = spare ?? new FfmpegProcess(this.binary, this.config, this.codec, format);
+    // Only swaps made for a keyframe request count toward the rate limit.
+    if (wantKey) this.lastSwapAt = now;
     this.keyframeRequested = false;
-    this.lastSwapAt = now;
     return this.active;
   }
 
