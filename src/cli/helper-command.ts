@@ -13,6 +13,13 @@ export const helperCommand: Command = {
     'helper-id': { type: 'string', description: 'Id the service gave this helper (for the handshake)' },
     'channel-fd': { type: 'string', description: 'fd of the inherited channel socket (default 3)' },
     'log-level': { type: 'string', description: 'debug | info | warn | error | silent (default info)' },
+    capture: { type: 'string', description: 'x11 | synthetic | win32 (default: this platform)' },
+    encoder: {
+      type: 'string',
+      description: 'ffmpeg | webcodecs (default ffmpeg; env PORTHOLE_FFMPEG names the binary)',
+    },
+    fps: { type: 'string', description: 'Frames per second to capture and encode (default 30)' },
+    bitrate: { type: 'string', description: 'Target bit/s (default: from the display size)' },
   },
   async run(values, positionals) {
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
@@ -34,7 +41,18 @@ export const helperCommand: Command = {
     const level = parse(() =>
       oneOf(LOG_LEVELS)(values['log-level'] ?? process.env.PORTHOLE_LOG_LEVEL ?? 'info', '--log-level'),
     );
+    const capture = parse(() =>
+      values.capture === undefined
+        ? undefined
+        : oneOf(['x11', 'synthetic', 'win32'])(values.capture, '--capture'),
+    );
+    const encoder = parse(() =>
+      values.encoder === undefined ? undefined : oneOf(['ffmpeg', 'webcodecs'])(values.encoder, '--encoder'),
+    );
+    const fps = parse(() => int(1, 120)(Number(values.fps ?? 30), '--fps'));
+    const bitrate = parse(() => int(0, 100_000_000)(Number(values.bitrate ?? 0), '--bitrate'));
     const log = createLogger('porthole-helper', level as LogLevel).child({ sessionId });
-    return runHelper({ sessionId, helperId, channelFd, host: createDefaultDesktopHost({ log }), log });
+    const host = createDefaultDesktopHost({ log, capture, encoder, fps, bitrate });
+    return runHelper({ sessionId, helperId, channelFd, host, log });
   },
 };

@@ -1,26 +1,97 @@
 import type { Logger } from '../log/logger.js';
+import { createCapturer, type CapturerKind } from './capture/capturer.js';
+import { createDesktopSession } from './desktop/desktop-session.js';
 import type { DesktopHost } from './desktop-host.js';
+import type { EncoderKind } from './encode/encoder.js';
+import { createClipboard, createInputInjector, type InputBackend } from './input/index.js';
+import { BitrateController } from './pipeline/bitrate-controller.js';
+import { defaultBitrate } from './pipeline/display-pipeline.js';
+import { MediaHub } from './pipeline/media-hub.js';
+import { chooseH264 } from './webrtc/h264-offer.js';
 import { WebRtcDesktopHost } from './webrtc-desktop-host.js';
 
 export interface DefaultHostOptions {
   log: Logger;
+  capture?: CapturerKind;
+  encoder?: EncoderKind;
+  input?: InputBackend;
+  fps?: number;
+  /** Target bitrate in bit/s; 0 or absent picks one from the display size. */
+  bitrate?: number;
+  /** Synthetic capture only: the displays to simulate. */
+  syntheticDisplays?: { width: number; height: number }[];
 }
 
 /**
- * The helper's DesktopHost for this platform: WebRTC peers with the session's capture, encoder and
- * input attached.
+ * The helper's DesktopHost: WebRTC peers fed by one shared capture → encode pipeline per display, with
+ * the session's input injector, clipboard and cursor attached to each viewer.
  */
 export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost {
   const { log } = opts;
-  return new WebRtcDesktopHost({
+  const fps = opts.fps ?? 30;
+  let hub: MediaHub | undefined;
+  let hubError: string | undefined;
+
+  const getHub = async (): Promise<MediaHub | undefined> => {
+    if (hub || hubError) return hub;
+    try {
+      const capturer = await createCapturer({
+        ...(opts.capture ? { kind: opts.capture } : {}),
+        ...(opts.syntheticDisplays ? { syntheticDisplays: opts.syntheticDisplays } : {}),
+      });
+      hub = new MediaHub(capturer, { fps, bitrate: opts.bitrate ?? 0, encoder: opts.encoder }, log);
+    } catch (err) {
+      hubError = (err as Error).message;
+      log.error({ err: hubError }, 'cannot capture this session');
+    }
+    return hub;
+  };
+
+  const host = new WebRtcDesktopHost({
     log,
-    probe: async () =>
-      process.env.DISPLAY
-        ? { canCapture: true, displays: [] }
-        : { canCapture: false, displays: [], reason: 'no DISPLAY in the helper environment' },
-    attach: (peer, req) => {
-      const off = peer.onInput((msg) => log.debug({ desktop: req.sessionId, input: msg.type }, 'input'));
-      return { close: () => off() };
+    probe: async () => {
+      const h = await getHub();
+      return h
+        ? { canCapture: true, displays: h.displays() }
+        : { canCapture: false, displays: [], reason: hubError ?? 'no capturer' };
+    },
+    attach: async (peer, req) => {
+      const h = await getHub();
+      if (!h) throw new Error(`cannot capture this session: ${hubError ?? 'no capturer'}`);
+      const display = h.displays()[req.displayIndex];
+      if (!display)
+        throw new Error(`no display ${req.displayIndex} (this session has ${h.displays().length})`);
+      const profile = chooseH264(req.offer).profileLevelId;
+      const source = h.videoSource(req.displayIndex, profile);
+      const injector = createInputInjector({ backend: opts.input, log });
+      const clipboard = createClipboard({ backend: opts.input, log });
+      const cursor = h.cursorFeed(() => source.currentDisplay);
+      const session = createDesktopSession({ peer, source, injector, clipboard, cursor, log });
+      const controller = new BitrateController({
+        targetBps: opts.bitrate || defaultBitrate(display.width, display.height, fps),
+      });
+      const offStats = peer.onReceiverStats((stats) => {
+        const next = controller.onReport(stats, performance.now());
+        if (next !== undefined) {
+          log.info(
+            { desktop: req.sessionId, bitrate: next, fractionLost: stats.fractionLost },
+            'bitrate adapted',
+          );
+          source.setRate({ bitrate: next });
+        }
+      });
+      return {
+        close: async () => {
+          offStats();
+          await session.close();
+        },
+      };
     },
   });
+  const close = host.close.bind(host);
+  host.close = async () => {
+    await close();
+    await hub?.close();
+  };
+  return host;
 }

@@ -1,0 +1,79 @@
+/**
+ * Polls the capturer's cursor and turns it into `cursor` / `cursor_shape` messages relative to the
+ * display a viewer watches. The cursor is not in captured frames (X11 and DXGI both leave it out), so
+ * the viewer draws it; positions go out at most at the poll rate and only when they change.
+ */
+import type { Capturer, CursorShape } from '../capture/capturer.js';
+import type { CursorFeed, CursorMessage } from '../desktop/video-source.js';
+import type { PipelineLog } from './display-pipeline.js';
+
+const POLL_MS = 33;
+
+export function createCursorFeed(
+  capturer: Capturer,
+  currentDisplay: () => number,
+  log: PipelineLog,
+): CursorFeed {
+  const listeners = new Set<(msg: CursorMessage) => void>();
+  let lastShape: CursorShape | undefined;
+  let lastKey = '';
+  let failed = false;
+  let source: ReturnType<Capturer['openCursorSource']> | undefined;
+  try {
+    source = capturer.openCursorSource();
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'no cursor source; the viewer shows its own cursor');
+  }
+  const emit = (msg: CursorMessage): void => {
+    for (const l of listeners) l(msg);
+  };
+  const timer = setInterval(() => {
+    if (!source || listeners.size === 0) return;
+    try {
+      const c = source.read();
+      if (c.shape) {
+        lastShape = c.shape;
+        emit(shapeMessage(c.shape));
+      }
+      const d = capturer.displays()[currentDisplay()];
+      if (!d) return;
+      const x = c.x - d.x;
+      const y = c.y - d.y;
+      const visible = x >= 0 && y >= 0 && x < d.width && y < d.height;
+      const key = `${x},${y},${visible},${c.serial}`;
+      if (key !== lastKey) {
+        lastKey = key;
+        emit({ type: 'cursor', x, y, visible, serial: c.serial >>> 0 });
+      }
+      failed = false;
+    } catch (err) {
+      if (!failed) log.warn({ err: (err as Error).message }, 'cursor read failed');
+      failed = true;
+    }
+  }, POLL_MS);
+  timer.unref();
+  return {
+    onCursor(cb) {
+      listeners.add(cb);
+      if (lastShape) cb(shapeMessage(lastShape));
+      lastKey = '';
+      return () => listeners.delete(cb);
+    },
+    close() {
+      listeners.clear();
+      clearInterval(timer);
+    },
+  };
+}
+
+function shapeMessage(s: CursorShape): CursorMessage {
+  return {
+    type: 'cursor_shape',
+    serial: s.serial >>> 0,
+    width: s.width,
+    height: s.height,
+    hotX: Math.min(s.hotX, s.width - 1),
+    hotY: Math.min(s.hotY, s.height - 1),
+    rgba: Buffer.from(s.rgba.buffer, s.rgba.byteOffset, s.rgba.byteLength).toString('base64'),
+  };
+}
