@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isListening } from '../../../src/service/sessions/x-sockets.js';
 import { X11SessionDetector } from '../../../src/service/sessions/x11-session-detector.js';
 import { EventRecorder } from './event-recorder.js';
 import { writeLoginctlStub } from './loginctl-stub.js';
@@ -109,6 +110,10 @@ describe('X11SessionDetector against real Xvfb servers', () => {
     others.push(c);
     await c.crash();
     expect(existsSync(c.socketPath), 'a killed Xvfb leaves its socket').toBe(true);
+    // A child the server had forked (xkbcomp) can hold the listening fd for a moment after the kill;
+    // the display is stale once nothing accepts on it any more.
+    for (let i = 0; i < 50 && (await isListening(c.socketPath, 200)); i++)
+      await new Promise((r) => setTimeout(r, 100));
     const ids = (await new X11SessionDetector({ useLogind: false }).list()).map((s) => s.sessionId);
     expect(ids, `listed: ${ids.join(' ')}`).not.toContain(c.display);
     expect(ids, `listed: ${ids.join(' ')}`).toContain(a.display);
