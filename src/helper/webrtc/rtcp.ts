@@ -115,11 +115,13 @@ export function ntpMiddle32(nowMs: number = Date.now()): number {
 
 /**
  * Round trip from a reception report (RFC 3550 §6.4.1): arrival − LSR − DLSR, in 1/65536 s.
- * Undefined when the receiver has not seen an SR yet or the clocks give a nonsensical value.
+ * Undefined when the receiver has not seen an SR yet or the result is nonsensical. A result a few
+ * milliseconds below zero is the rounding of the two NTP clocks on a very short path and reads as 0.
  */
 export function roundTripMs(report: ReceptionReport, arrivalNtp32: number): number | undefined {
   if (report.lastSr === 0) return undefined;
-  const units = (arrivalNtp32 - report.lastSr - report.delaySinceLastSr) >>> 0;
+  const units = (arrivalNtp32 - report.lastSr - report.delaySinceLastSr) | 0;
   const ms = (units / 65_536) * 1000;
-  return ms <= 60_000 ? ms : undefined;
+  if (ms < -5 || ms > 60_000) return undefined;
+  return Math.max(0, ms);
 }
