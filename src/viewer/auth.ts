@@ -1,0 +1,58 @@
+/**
+ * Signing in: a one-time token from the URL fragment (`#login=…`, the demo's link) or pasted by the
+ * user is exchanged at POST /api/login for a session token; a named long-lived viewer token that
+ * /api/login refuses is tried directly as a bearer token. The session token lives in sessionStorage
+ * (gone with the tab); the server address in localStorage (a Tauri window has no same origin API).
+ */
+import { ApiError, type ApiClient } from './api-client.js';
+
+const TOKEN_KEY = 'porthole.token';
+const SERVER_KEY = 'porthole.server';
+
+/** The token in `#login=<token>`, if any. */
+export function loginTokenFromHash(hash: string): string | undefined {
+  const params = new URLSearchParams(hash.startsWith('#') ? hash.slice(1) : hash);
+  const token = params.get('login')?.trim();
+  return token || undefined;
+}
+
+export function storedToken(): string | undefined {
+  return sessionStorage.getItem(TOKEN_KEY) ?? undefined;
+}
+
+export function storeToken(token: string | undefined): void {
+  if (token === undefined) sessionStorage.removeItem(TOKEN_KEY);
+  else sessionStorage.setItem(TOKEN_KEY, token);
+}
+
+export function storedServer(): string {
+  return localStorage.getItem(SERVER_KEY) ?? '';
+}
+
+export function storeServer(server: string): void {
+  if (server) localStorage.setItem(SERVER_KEY, server);
+  else localStorage.removeItem(SERVER_KEY);
+}
+
+/** Exchanges or checks `token`; on success the client holds the token to use and it is stored. */
+export async function signIn(api: ApiClient, token: string): Promise<void> {
+  api.setToken(undefined);
+  try {
+    const session = await api.login(token);
+    api.setToken(session.token);
+    storeToken(session.token);
+    return;
+  } catch (err) {
+    if (!(err instanceof ApiError) || (err.status !== 401 && err.status !== 403)) throw err;
+  }
+  api.setToken(token);
+  try {
+    await api.devices();
+  } catch (err) {
+    api.setToken(undefined);
+    throw err instanceof ApiError && err.status === 401
+      ? new ApiError(401, 'unauthorized', 'This token is not valid (or has expired).')
+      : err;
+  }
+  storeToken(token);
+}

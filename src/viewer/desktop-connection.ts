@@ -1,0 +1,36 @@
+/**
+ * What the UI needs from "a desktop being viewed", whichever way it is made: over WebRTC
+ * (webrtc-connection.ts) or, in the layout tests, from a generated test pattern (test-connection.ts).
+ */
+import type { ControlMessage, HelperToViewer, InputMessage } from '../protocol/datachannel.js';
+import type { StatsEntry } from './stats.js';
+
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'closed';
+
+export interface ConnectionTarget {
+  deviceId: string;
+  /** The OS session to view; absent lets the service pick (affinity, then the console). */
+  targetSessionId?: number;
+  displayIndex?: number;
+}
+
+export interface ConnectionEvents {
+  /** `detail` is a human-readable reason for 'reconnecting' and 'failed'. */
+  onState(state: ConnectionState, detail?: string): void;
+  onStream(stream: MediaStream): void;
+  /** Already validated against the protocol. */
+  onHelperMessage(msg: HelperToViewer): void;
+}
+
+export interface DesktopConnection {
+  readonly state: ConnectionState;
+  start(): Promise<void>;
+  /** Stops the desktop on the device (DELETE) and closes the peer; safe to call twice. */
+  stop(): Promise<void>;
+  sendInput(msg: InputMessage): void;
+  sendControl(msg: ControlMessage): void;
+  /** Current getStats() entries, or undefined while there is no peer connection. */
+  stats(): Promise<Iterable<StatsEntry> | undefined>;
+}
+
+export type ConnectionFactory = (target: ConnectionTarget, events: ConnectionEvents) => DesktopConnection;

@@ -1,0 +1,92 @@
+/**
+ * When a connection counts as dropped, and how often to try again. The timers are injected so the
+ * behaviour is tested with fake clocks rather than real waits.
+ */
+
+export interface Timers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const browserTimers: Timers = {
+  setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
+  clearTimeout: (h) => globalThis.clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+
+/** 'disconnected' often heals by itself (a Wi-Fi hiccup); only this long of it counts as a drop. */
+export const DISCONNECTED_GRACE_MS = 3000;
+
+/**
+ * Watches RTCPeerConnection.iceConnectionState and calls `onDrop` once: at 'failed' at once, or
+ * after 'disconnected' has lasted DISCONNECTED_GRACE_MS without recovering.
+ */
+export class IceDropWatch {
+  private timer: unknown;
+  private dropped = false;
+
+  constructor(
+    private readonly onDrop: (reason: string) => void,
+    private readonly timers: Timers = browserTimers,
+    private readonly graceMs = DISCONNECTED_GRACE_MS,
+  ) {}
+
+  update(state: string): void {
+    if (this.dropped) return;
+    if (state === 'failed') {
+      this.drop('ICE failed');
+    } else if (state === 'disconnected') {
+      this.timer ??= this.timers.setTimeout(() => this.drop('ICE disconnected'), this.graceMs);
+    } else {
+      this.cancelTimer();
+    }
+  }
+
+  dispose(): void {
+    this.dropped = true;
+    this.cancelTimer();
+  }
+
+  private drop(reason: string): void {
+    this.cancelTimer();
+    this.dropped = true;
+    this.onDrop(reason);
+  }
+
+  private cancelTimer(): void {
+    if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+export interface ReconnectOptions {
+  maxAttempts: number;
+  /** Delay before attempt n (1-based). */
+  delayMs: (attempt: number) => number;
+}
+
+export const DEFAULT_RECONNECT: ReconnectOptions = {
+  maxAttempts: 5,
+  // 1 s, 2 s, 4 s, 8 s, 8 s: quick for a blip, and a restarting helper gets time to come back.
+  delayMs: (n) => Math.min(8000, 1000 * 2 ** (n - 1)),
+};
+
+/** Counts attempts for one drop; reset once a connection is up again. */
+export class ReconnectBudget {
+  private attempts = 0;
+  constructor(private readonly options: ReconnectOptions = DEFAULT_RECONNECT) {}
+
+  /** The next attempt's number and delay, or undefined when it is time to give up. */
+  next(): { attempt: number; delayMs: number } | undefined {
+    if (this.attempts >= this.options.maxAttempts) return undefined;
+    this.attempts++;
+    return { attempt: this.attempts, delayMs: this.options.delayMs(this.attempts) };
+  }
+
+  get maxAttempts(): number {
+    return this.options.maxAttempts;
+  }
+
+  reset(): void {
+    this.attempts = 0;
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * The top bar's controls, grouped so the bar wraps between groups (never inside one) when narrow.
+ * Only builds and exposes elements; app.ts decides what they do.
+ */
+import { el, toggleButton } from './dom.js';
+
+export class TopBar {
+  readonly root = el('header', { className: 'bar', attrs: { id: 'bar' } });
+  readonly device = el('select', { attrs: { id: 'device', 'aria-label': 'Device' } });
+  readonly session = el('select', { attrs: { id: 'session', 'aria-label': 'Session' } });
+  readonly refresh = el('button', {
+    text: '↻',
+    attrs: { id: 'refresh', type: 'button', title: 'Refresh devices and sessions', 'aria-label': 'Refresh' },
+  });
+  readonly connect = el('button', {
+    text: 'Connect',
+    className: 'primary',
+    attrs: { id: 'connect', type: 'button' },
+  });
+  readonly display = el('select', { attrs: { id: 'display', 'aria-label': 'Display' } });
+  readonly ctrlAltDel = el('button', { text: 'Ctrl+Alt+Del', attrs: { id: 'ctrl-alt-del', type: 'button' } });
+  readonly viewOnly = toggleButton('View only', false, 'view-only');
+  readonly captureKeys = toggleButton('Capture keys', true, 'capture-keys');
+  readonly paste = el('button', { text: 'Paste to remote', attrs: { id: 'paste', type: 'button' } });
+  readonly stats = toggleButton('Stats', false, 'stats-toggle');
+  readonly status = el('span', { className: 'status', attrs: { id: 'status', role: 'status' } });
+  readonly signOut = el('button', { text: 'Sign out', attrs: { id: 'sign-out', type: 'button' } });
+
+  constructor() {
+    this.captureKeys.title =
+      'Send every key, browser shortcuts included, to the remote desktop while it has focus';
+    this.root.append(
+      el('div', { className: 'group' }, [this.device, this.session, this.refresh, this.connect]),
+      el('div', { className: 'group' }, [this.display, this.ctrlAltDel]),
+      el('div', { className: 'group' }, [this.viewOnly, this.captureKeys, this.paste, this.stats]),
+      el('div', { className: 'group end' }, [this.status, this.signOut]),
+    );
+    this.setConnected(false);
+  }
+
+  /** Controls that only make sense with a desktop open. */
+  setConnected(connected: boolean): void {
+    this.connect.textContent = connected ? 'Disconnect' : 'Connect';
+    this.connect.classList.toggle('primary', !connected);
+    for (const c of [this.display, this.ctrlAltDel, this.paste]) c.disabled = !connected;
+  }
+
+  setStatus(text: string, kind: 'info' | 'busy' | 'error' | 'ok' = 'info'): void {
+    this.status.textContent = text;
+    this.status.dataset.kind = kind;
+  }
+}

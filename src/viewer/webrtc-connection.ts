@@ -1,0 +1,230 @@
+/**
+ * One desktop over WebRTC: offer with a receive-only H.264 transceiver and the three DataChannels,
+ * non-trickle signaling through the API, helper messages validated, and reconnection after a drop.
+ *
+ * Reconnecting makes a new RTCPeerConnection and posts a new offer for the same OS session rather
+ * than restarting ICE on the old one: the API has no renegotiation route, and the helper answers
+ * every desktop request with a new peer (new DTLS certificate, new SCTP association), which an
+ * existing browser peer connection cannot adopt.
+ */
+import {
+  DATA_CHANNELS,
+  parseDataChannelText,
+  parseHelperToViewer,
+  type ControlMessage,
+  type HelperToViewer,
+  type InputMessage,
+} from '../protocol/datachannel.js';
+import { ApiError, type ApiClient } from './api-client.js';
+import { preferH264 } from './codec-preferences.js';
+import type {
+  ConnectionEvents,
+  ConnectionState,
+  ConnectionTarget,
+  DesktopConnection,
+} from './desktop-connection.js';
+import { IceDropWatch, ReconnectBudget } from './reconnect-policy.js';
+import type { StatsEntry } from './stats.js';
+
+/** No trickle ICE in the API: the offer must carry its candidates, but a slow STUN server must not stall us. */
+const ICE_GATHERING_TIMEOUT_MS = 2000;
+/** Pointer moves are dropped, never queued, when the input channel backs up: only the latest matters. */
+const MAX_BUFFERED_FOR_MOVES = 256 * 1024;
+
+interface Peer {
+  pc: RTCPeerConnection;
+  channels: Record<'input' | 'control' | 'cursor', RTCDataChannel>;
+  desktopId?: string;
+  watch: IceDropWatch;
+}
+
+function waitForIceGathering(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const finish = (): void => {
+      clearTimeout(timer);
+      pc.removeEventListener('icegatheringstatechange', onChange);
+      resolve();
+    };
+    const onChange = (): void => {
+      if (pc.iceGatheringState === 'complete') finish();
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    pc.addEventListener('icegatheringstatechange', onChange);
+  });
+}
+
+export class WebRtcConnection implements DesktopConnection {
+  state: ConnectionState = 'connecting';
+  private peer: Peer | undefined;
+  private readonly budget = new ReconnectBudget();
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private stopped = false;
+  private displayIndex: number | undefined;
+  private readonly badMessagesLogged = new Set<string>();
+
+  constructor(
+    private readonly api: ApiClient,
+    private readonly target: ConnectionTarget,
+    private readonly events: ConnectionEvents,
+  ) {
+    this.displayIndex = target.displayIndex;
+  }
+
+  async start(): Promise<void> {
+    this.setState('connecting');
+    await this.openPeer(false);
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    const peer = this.peer;
+    this.peer = undefined;
+    this.setState('closed');
+    if (peer) await this.closePeer(peer);
+  }
+
+  sendInput(msg: InputMessage): void {
+    const channel = this.peer?.channels.input;
+    if (!channel || channel.readyState !== 'open') return;
+    if (msg.type === 'pointer_move' && channel.bufferedAmount > MAX_BUFFERED_FOR_MOVES) return;
+    channel.send(JSON.stringify(msg));
+  }
+
+  sendControl(msg: ControlMessage): void {
+    const channel = this.peer?.channels.control;
+    if (channel?.readyState === 'open') channel.send(JSON.stringify(msg));
+  }
+
+  async stats(): Promise<Iterable<StatsEntry> | undefined> {
+    const report = await this.peer?.pc.getStats();
+    return report ? (report.values() as Iterable<StatsEntry>) : undefined;
+  }
+
+  private setState(state: ConnectionState, detail?: string): void {
+    this.state = state;
+    this.events.onState(state, detail);
+  }
+
+  /** Builds a peer, posts its offer and applies the answer; a failure here throws to the caller. */
+  private async openPeer(iceRestart: boolean): Promise<void> {
+    const ice = await this.api.iceConfig();
+    const pc = new RTCPeerConnection({
+      iceServers: ice.iceServers,
+      iceTransportPolicy: ice.iceTransportPolicy ?? 'all',
+    });
+    const transceiver = pc.addTransceiver('video', { direction: 'recvonly' });
+    const codecs = RTCRtpReceiver.getCapabilities?.('video')?.codecs;
+    if (codecs && typeof transceiver.setCodecPreferences === 'function') {
+      try {
+        transceiver.setCodecPreferences(preferH264(codecs));
+      } catch {
+        // Older engines reject some capability lists; the default order still offers H.264.
+      }
+    }
+    const channels = {
+      input: pc.createDataChannel(DATA_CHANNELS.input, { ordered: true }),
+      control: pc.createDataChannel(DATA_CHANNELS.control, { ordered: true }),
+      // Positions are superseded by the next one and shapes are idempotent by serial: no retransmits.
+      cursor: pc.createDataChannel(DATA_CHANNELS.cursor, { ordered: false, maxRetransmits: 0 }),
+    };
+    const peer: Peer = { pc, channels, watch: new IceDropWatch((why) => this.onDrop(peer, why)) };
+    this.peer = peer;
+
+    pc.addEventListener('track', (ev) => {
+      if (this.peer === peer) this.events.onStream(ev.streams[0] ?? new MediaStream([ev.track]));
+    });
+    pc.addEventListener('iceconnectionstatechange', () => {
+      if (this.peer !== peer) return;
+      peer.watch.update(pc.iceConnectionState);
+      if (pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed') {
+        this.budget.reset();
+        if (this.state !== 'connected') this.setState('connected');
+      }
+    });
+    for (const channel of [channels.control, channels.cursor]) {
+      channel.addEventListener('message', (ev: MessageEvent) => this.onHelperText(peer, ev.data));
+    }
+
+    try {
+      await pc.setLocalDescription(await pc.createOffer({ iceRestart }));
+      await waitForIceGathering(pc, ICE_GATHERING_TIMEOUT_MS);
+      const offer = pc.localDescription?.sdp;
+      if (!offer) throw new Error('the browser produced no offer');
+      const body: { offer: string; targetSessionId?: number; displayIndex?: number } = { offer };
+      if (this.target.targetSessionId !== undefined) body.targetSessionId = this.target.targetSessionId;
+      if (this.displayIndex !== undefined) body.displayIndex = this.displayIndex;
+      const reply = await this.api.startDesktop(this.target.deviceId, body);
+      peer.desktopId = reply.sessionId;
+      if (this.stopped || this.peer !== peer) {
+        await this.closePeer(peer);
+        return;
+      }
+      await pc.setRemoteDescription({ type: 'answer', sdp: reply.answer });
+    } catch (err) {
+      if (this.peer === peer) this.peer = undefined;
+      await this.closePeer(peer);
+      throw err;
+    }
+  }
+
+  private onHelperText(peer: Peer, data: unknown): void {
+    if (this.peer !== peer) return;
+    let msg: HelperToViewer;
+    try {
+      msg = parseDataChannelText(data, parseHelperToViewer);
+    } catch (err) {
+      // One console line per kind of problem: a misbehaving helper must not flood the console.
+      const why = (err as Error).message;
+      if (!this.badMessagesLogged.has(why)) {
+        this.badMessagesLogged.add(why);
+        console.warn('porthole: dropped a helper message', why);
+      }
+      return;
+    }
+    if (msg.type === 'displays') this.displayIndex = msg.current;
+    this.events.onHelperMessage(msg);
+  }
+
+  private onDrop(peer: Peer, reason: string): void {
+    if (this.peer !== peer || this.stopped) return;
+    this.peer = undefined;
+    void this.closePeer(peer);
+    this.scheduleRetry(reason);
+  }
+
+  private scheduleRetry(reason: string): void {
+    const next = this.budget.next();
+    if (!next) {
+      this.setState('failed', `${reason}; gave up after ${this.budget.maxAttempts} attempts`);
+      return;
+    }
+    this.setState('reconnecting', `${reason}; attempt ${next.attempt} of ${this.budget.maxAttempts}`);
+    this.retryTimer = setTimeout(() => {
+      if (this.stopped) return;
+      this.openPeer(true).catch((err: unknown) => {
+        if (this.stopped) return;
+        // A refusal that will not change by waiting (bad request, no such session) ends the retries.
+        if (err instanceof ApiError && err.status >= 400 && err.status < 500 && err.status !== 408) {
+          this.setState('failed', err.message);
+          return;
+        }
+        this.scheduleRetry(err instanceof Error ? err.message : String(err));
+      });
+    }, next.delayMs);
+  }
+
+  /** Closes the browser side and tells the API to stop the desktop; never throws. */
+  private async closePeer(peer: Peer): Promise<void> {
+    peer.watch.dispose();
+    peer.pc.close();
+    if (peer.desktopId === undefined) return;
+    try {
+      await this.api.stopDesktop(this.target.deviceId, peer.desktopId);
+    } catch {
+      // The device may be gone already (which is often why we are here); nothing to undo.
+    }
+  }
+}
