@@ -43,7 +43,7 @@ export interface InputLog {
 export function toDesktopPoint(rect: DisplayRect, x01: number, y01: number): { x: number; y: number } {
   const along = (v: number, size: number): number => {
     const n = Number.isFinite(v) ? v : 0;
-    return Math.min(size - 1, Math.max(0, Math.floor(n * size)));
+    return Math.max(0, Math.min(size - 1, Math.floor(n * size)));
   };
   return { x: rect.x + along(x01, rect.width), y: rect.y + along(y01, rect.height) };
 }

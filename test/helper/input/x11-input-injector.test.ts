@@ -1,4 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fc from 'fast-check';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,6 +106,25 @@ describe('X11 input injector, one screen', () => {
     injector.key('F24', false);
     await until(() => !keyIsDown(probe, f24), 'F24 up');
     expect(() => injector.key('NoSuchKey', true)).not.toThrow();
+  });
+
+  it('never throws on odd input: unknown codes, any Unicode text, degenerate rectangles', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ maxLength: 40 }),
+        fc.string({ unit: 'binary', maxLength: 12 }),
+        fc.double(),
+        (code, text, v) => {
+          injector.key(code, true);
+          injector.key(code, false);
+          injector.text(text);
+          injector.pointerMove({ x: 5, y: 5, width: 1, height: 1 }, v, -v);
+          injector.wheel(v, -v);
+        },
+      ),
+      { numRuns: 150 },
+    );
+    injector.releaseAll();
   });
 
   it('types keys and text into an xterm', async () => {
