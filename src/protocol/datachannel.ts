@@ -11,9 +11,13 @@ import { bool, fail, int, isRecord, num, object, oneOf, optional, str, type Guar
 
 export const DATA_CHANNELS = { input: 'input', control: 'control', cursor: 'cursor' } as const;
 
-/** Largest JSON text accepted on a DataChannel (clipboard text dominates). */
-export const MAX_DATACHANNEL_MESSAGE = 1_100_000;
-export const MAX_CLIPBOARD_TEXT = 1_000_000;
+/**
+ * Largest JSON text accepted on a DataChannel. Chromium refuses SCTP messages over 256 KiB, so nothing
+ * larger may be sent either way. Clipboard text dominates: 40 000 characters stay under that bound
+ * even when JSON escapes every one of them (\uXXXX, 6 bytes).
+ */
+export const MAX_DATACHANNEL_MESSAGE = 256 * 1024;
+export const MAX_CLIPBOARD_TEXT = 40_000;
 
 export const POINTER_BUTTONS = ['left', 'middle', 'right', 'back', 'forward'] as const;
 export type PointerButton = (typeof POINTER_BUTTONS)[number];
@@ -88,7 +92,8 @@ const controlGuards: Guards<ControlMessage> = {
   }),
 };
 
-const MAX_CURSOR = 256;
+/** Cursor images above 128×128 would not fit a DataChannel message as base64; real cursors are ≤ 64. */
+const MAX_CURSOR = 128;
 const helperGuards: Guards<HelperToViewer> = {
   displays: object({ type: oneOf(['displays']), displays: displayList, current: displayIndex }),
   clipboard: object({ type: oneOf(['clipboard']), text: str({ max: MAX_CLIPBOARD_TEXT }) }),

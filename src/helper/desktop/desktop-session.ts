@@ -131,7 +131,10 @@ export function createDesktopSession(opts: DesktopSessionOptions): DesktopSessio
       if (label === 'control' && open) sendDisplays();
     }),
     peer.onState((state) => {
-      if (state !== 'connected') injector.releaseAll();
+      // Frames encoded before the track opened were dropped, the first IDR among them: start the
+      // viewer's decoder with a fresh one rather than waiting for its PLI.
+      if (state === 'connected') source.requestKeyframe();
+      else injector.releaseAll();
     }),
   );
   if (clipboard) unhook.push(clipboard.onChange((text) => peer.sendControl({ type: 'clipboard', text })));

@@ -8,6 +8,8 @@ import type { CursorFeed, CursorMessage } from '../desktop/video-source.js';
 import type { PipelineLog } from './display-pipeline.js';
 
 const POLL_MS = 33;
+/** Larger cursor images do not fit one DataChannel message; the viewer keeps its last shape. */
+const MAX_CURSOR_SIZE = 128;
 
 export function createCursorFeed(
   capturer: Capturer,
@@ -31,7 +33,7 @@ export function createCursorFeed(
     if (!source || listeners.size === 0) return;
     try {
       const c = source.read();
-      if (c.shape) {
+      if (c.shape && c.shape.width <= MAX_CURSOR_SIZE && c.shape.height <= MAX_CURSOR_SIZE) {
         lastShape = c.shape;
         emit(shapeMessage(c.shape));
       }

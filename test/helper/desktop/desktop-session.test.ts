@@ -71,6 +71,9 @@ async function setup() {
   cleanup.push(() => session.close());
   viewer.setAnswer(answer);
   await viewer.ready();
+  // The session asks for a keyframe once the peer connects; the tests below start after it.
+  await until(() => source.calls.includes('keyframe'), 'the keyframe at connect');
+  source.calls.length = 0;
   const send = (label: 'input' | 'control', msg: object): void => {
     viewer.channels[label].sendMessage(JSON.stringify(msg));
   };
@@ -80,6 +83,29 @@ async function setup() {
 }
 
 describe('DesktopSession', () => {
+  it('asks the source for a keyframe when the peer connects (earlier frames were dropped)', async () => {
+    const viewer = await createTestOfferer();
+    cleanup.push(() => viewer.close());
+    const { answer, peer } = await createDesktopPeer({
+      offer: viewer.offer,
+      iceServers: [],
+      log: silentPeerLog,
+    });
+    cleanup.push(() => peer.close());
+    const source = createFakeSource();
+    const session = createDesktopSession({
+      peer,
+      source,
+      injector: createFakeInputInjector(),
+      log: silentPeerLog,
+    });
+    cleanup.push(() => session.close());
+    expect(source.calls).toEqual([]);
+    viewer.setAnswer(answer);
+    await until(() => source.calls.includes('keyframe'), 'keyframe request');
+    expect(peer.state).toBe('connected');
+  });
+
   it('sends the display list when the control channel opens', async () => {
     const { controlReplies } = await setup();
     await until(() => controlReplies().length > 0, 'displays');

@@ -9,6 +9,7 @@ import { createDefaultDesktopHost } from '../../../src/helper/default-host.js';
 import type { DesktopHost } from '../../../src/helper/desktop-host.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { H264Depacketizer, createTestOfferer, type TestOfferer } from '../../fixtures/webrtc-offerer.js';
+import { waitFor } from '../../fixtures/processes.js';
 import { decodeH264 } from '../encode/decode.js';
 
 const displays = [
@@ -17,8 +18,6 @@ const displays = [
 ];
 
 const isKey = (au: Buffer): boolean => isIdrAccessUnit(au);
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('helper media pipeline over WebRTC', () => {
   let host: DesktopHost;
@@ -57,9 +56,8 @@ describe('helper media pipeline over WebRTC', () => {
   });
 
   it('delivers frames in order whose decoded pixels carry the frame numbers sent', async () => {
-    await sleep(1500);
+    await waitFor(() => depack.accessUnits.length > 20, 15_000, 'twenty access units');
     const units = [...depack.accessUnits];
-    expect(units.length).toBeGreaterThan(15);
     const first = units.findIndex(isKey);
     expect(first).toBeGreaterThanOrEqual(0);
     const frames = await decodeH264(Buffer.concat(units.slice(first)), 640, 360);
@@ -72,7 +70,7 @@ describe('helper media pipeline over WebRTC', () => {
   it('answers a PLI with a keyframe within a few frames', async () => {
     const before = depack.accessUnits.length;
     expect(viewer.sendPli()).toBe(true);
-    await sleep(700);
+    await waitFor(() => depack.accessUnits.slice(before).some(isKey), 10_000, 'a keyframe after the PLI');
     const after = depack.accessUnits.slice(before);
     const k = after.findIndex(isKey);
     expect(k).toBeGreaterThanOrEqual(0);
@@ -82,7 +80,15 @@ describe('helper media pipeline over WebRTC', () => {
   it('switches display mid-session without a new peer: a keyframe at the new size follows', async () => {
     const before = depack.accessUnits.length;
     viewer.channels.control.sendMessage(JSON.stringify({ type: 'select_display', index: 1 }));
-    await sleep(1500);
+    await waitFor(
+      () => {
+        const later = depack.accessUnits.slice(before);
+        const k = later.findLastIndex(isKey);
+        return k >= 0 && later.length - k > 5;
+      },
+      15_000,
+      'frames after a keyframe at the new size',
+    );
     const after = depack.accessUnits.slice(before);
     // The first keyframe after the switch whose stream decodes at 320×240 with valid stamps.
     const keys = after.map((u, i) => (isKey(u) ? i : -1)).filter((i) => i >= 0);
@@ -97,7 +103,11 @@ describe('helper media pipeline over WebRTC', () => {
 
   it('answers Ctrl+Alt+Del on X11/fake input with an unsupported error', async () => {
     viewer.channels.control.sendMessage(JSON.stringify({ type: 'ctrl_alt_del' }));
-    await sleep(300);
+    await waitFor(
+      () => viewer.received('control').some((t) => t.includes('ctrl_alt_del')),
+      5000,
+      'the error reply',
+    );
     const msgs = viewer
       .received('control')
       .map((t) => JSON.parse(t) as { type: string; code?: string; about?: string });
