@@ -3,7 +3,7 @@
  * without a reload, reconnect state), and routing of helper messages to the parts that show them.
  */
 import type { DisplayInfo } from '../protocol/common.js';
-import type { HelperToViewer, InputMessage } from '../protocol/datachannel.js';
+import { MAX_CLIPBOARD_TEXT, type HelperToViewer, type InputMessage } from '../protocol/datachannel.js';
 import type { ApiClient, Device, RemoteSession } from './api-client.js';
 import { ClipboardPanel } from './clipboard-panel.js';
 import type { ConnectionFactory, ConnectionState, DesktopConnection } from './desktop-connection.js';
@@ -273,7 +273,10 @@ export class ViewerApp {
   private sendClipboard(text: string): boolean {
     const msg: InputMessage | undefined = inputMessage.clipboard(text);
     if (!msg) {
-      this.toasts.show('That text is too long for the remote clipboard (1 MB at most)', 'error');
+      this.toasts.show(
+        `That text is too long for the remote clipboard (${MAX_CLIPBOARD_TEXT} characters at most)`,
+        'error',
+      );
       return false;
     }
     if (!this.connection) return false;

@@ -14,6 +14,7 @@ import type {
   ConnectionTarget,
   DesktopConnection,
 } from './desktop-connection.js';
+import type { StatsEntry } from './stats.js';
 
 export type SentMessage = { channel: 'input' | 'control' } & (InputMessage | ControlMessage);
 
@@ -54,6 +55,7 @@ function drawPattern(ctx: CanvasRenderingContext2D, w: number, h: number, frame:
 class TestPatternConnection implements DesktopConnection {
   state: ConnectionState = 'connecting';
   private timer: ReturnType<typeof setInterval> | undefined;
+  private frame = 0;
 
   constructor(
     private readonly size: { width: number; height: number },
@@ -66,9 +68,8 @@ class TestPatternConnection implements DesktopConnection {
     canvas.height = this.size.height;
     const ctx = canvas.getContext('2d');
     if (!ctx) throw new Error('no 2D canvas');
-    let frame = 0;
-    drawPattern(ctx, canvas.width, canvas.height, frame);
-    this.timer = setInterval(() => drawPattern(ctx, canvas.width, canvas.height, ++frame), 100);
+    drawPattern(ctx, canvas.width, canvas.height, this.frame);
+    this.timer = setInterval(() => drawPattern(ctx, canvas.width, canvas.height, ++this.frame), 100);
     this.events.onStream(canvas.captureStream(10));
     window.__portholeSent = [];
     window.__portholeDeliver = (json) =>
@@ -102,8 +103,23 @@ class TestPatternConnection implements DesktopConnection {
     window.__portholeSent?.push({ channel: 'control', ...msg });
   }
 
-  stats(): Promise<undefined> {
-    return Promise.resolve(undefined);
+  /** Figures shaped like Chromium's, derived from the pattern's frame counter, so the overlay shows. */
+  stats(): Promise<Iterable<StatsEntry>> {
+    const { width, height } = this.size;
+    return Promise.resolve([
+      {
+        id: 'IT01V',
+        type: 'inbound-rtp',
+        kind: 'video',
+        timestamp: performance.now(),
+        framesDecoded: this.frame,
+        bytesReceived: this.frame * 25_000,
+        framesDropped: 0,
+        packetsLost: 0,
+        frameWidth: width,
+        frameHeight: height,
+      },
+    ]);
   }
 }
 

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { parseControlMessage, parseInputMessage } from '../../src/protocol/datachannel.js';
+import {
+  MAX_CLIPBOARD_TEXT,
+  parseControlMessage,
+  parseInputMessage,
+} from '../../src/protocol/datachannel.js';
 import {
   HeldInput,
   MAX_TEXT_CHUNK,
@@ -53,7 +57,7 @@ describe('input messages', () => {
   });
 
   it('refuses clipboard text beyond the protocol limit', () => {
-    expect(inputMessage.clipboard('x'.repeat(1_000_001))).toBeUndefined();
+    expect(inputMessage.clipboard('x'.repeat(MAX_CLIPBOARD_TEXT + 1))).toBeUndefined();
   });
 
   it('sends only codes the protocol accepts', () => {
