@@ -23,7 +23,12 @@ export interface ApiRequest {
   body: unknown;
 }
 
-export type StubRoute = (req: ApiRequest) => { status?: number; body: unknown };
+export interface StubReply {
+  status?: number;
+  body: unknown;
+}
+
+export type StubRoute = (req: ApiRequest) => StubReply | Promise<StubReply>;
 
 export interface ViewerServer {
   url: string;
@@ -111,7 +116,7 @@ export async function startViewerServer(
         requests.push(request);
         const route = routes[`${request.method} ${request.path}`];
         const reply = route
-          ? route(request)
+          ? await route(request)
           : { status: 404, body: { error: { code: 'not_found', message: `no route ${request.path}` } } };
         res.writeHead(reply.status ?? 200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(reply.body));
