@@ -72,6 +72,10 @@ export class WebRtcConnection implements DesktopConnection {
   }
 
   async start(): Promise<void> {
+    if (typeof RTCPeerConnection !== 'function') {
+      // WebKitGTK without its enable-webrtc setting (or built without WebRTC) lands here.
+      throw new Error('This browser or window has WebRTC switched off, so it cannot show a desktop');
+    }
     this.setState('connecting');
     await this.openPeer(false);
   }
