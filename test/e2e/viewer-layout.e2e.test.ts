@@ -179,4 +179,25 @@ describe('viewer layout', () => {
     await page.screenshot({ path: 'test-results/viewer-640x700-1280x720.png' });
     await page.close();
   });
+
+  it('shows the sign-in card without a token, and the reason a token is refused', async () => {
+    const page = await browser.context.newPage();
+    await page.setViewportSize({ width: 1366, height: 768 });
+    await page.goto(`${server.url}/`);
+    await page.locator('#login-token').fill('not-a-token');
+    await page.click('#login-submit');
+    await expect
+      .poll(() => page.locator('#login-error').textContent())
+      .toBe('This token is not valid (or has expired).');
+    const card = (await page.locator('#login').boundingBox())!;
+    // Centred on the page.
+    expect(Math.abs(card.x + card.width / 2 - 683)).toBeLessThanOrEqual(1);
+    await page.screenshot({ path: 'test-results/viewer-1366x768-sign-in.png' });
+
+    await page.locator('#login-token').fill(ONE_TIME_TOKEN);
+    await page.click('#login-submit');
+    await page.locator('#bar').waitFor();
+    expect(await page.locator('#login').isHidden()).toBe(true);
+    await page.close();
+  });
 });
