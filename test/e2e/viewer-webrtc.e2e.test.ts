@@ -192,7 +192,7 @@ describe('viewer over real WebRTC (fake helper in a second page)', () => {
   it('reconnects with a new offer after the peer drops', async () => {
     await helper.evaluate(() => (window as unknown as FakeHelperWindow).dropLatest());
     await expect
-      .poll(() => viewer.locator('#status').textContent(), { timeout: 60_000, intervals: [100] })
+      .poll(() => viewer.locator('#status').textContent(), { timeout: 60_000, interval: 100 })
       .toMatch(/Reconnecting/);
     await expect.poll(() => desktopPosts().length, { timeout: 60_000 }).toBe(3);
     await waitForVideo();
