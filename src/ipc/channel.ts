@@ -115,6 +115,11 @@ export class Channel<TIn, TOut = TIn> extends EventEmitter<{ close: [CloseReason
     return this.closeReason === undefined;
   }
 
+  /** Whether this channel runs over `socket` (lets a server tell its channels' sockets apart). */
+  usesSocket(socket: Duplex): boolean {
+    return this.socket === socket;
+  }
+
   /** Requests sent by this side that still await a response. */
   get pendingRequests(): number {
     return this.pending.size;
@@ -417,8 +422,14 @@ export class Channel<TIn, TOut = TIn> extends EventEmitter<{ close: [CloseReason
 
   private readonly onSocketClose = (): void => this.shutDown({ code: 'peer_closed' }, 'destroy');
 
-  private readonly onError = (err: NodeJS.ErrnoException): void =>
-    this.shutDown({ code: 'socket_error', detail: err.code ?? err.name }, 'destroy');
+  private readonly onError = (err: NodeJS.ErrnoException): void => {
+    // A reset or broken pipe is how a peer that died (rather than closed) shows up.
+    const peerGone = err.code === 'ECONNRESET' || err.code === 'EPIPE';
+    this.shutDown(
+      { code: peerGone ? 'peer_closed' : 'socket_error', detail: err.code ?? err.name },
+      'destroy',
+    );
+  };
 
   /** Closes for anything the peer got wrong; only FrameErrors are expected here. */
   private rejectPeer(err: unknown): void {

@@ -42,6 +42,7 @@ export class IpcServer<TIn, TOut = TIn> extends EventEmitter<{
   readonly path: string;
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
+  private readonly channels = new Set<Channel<TIn, TOut>>();
   private readonly log: IpcLogger;
 
   constructor(private readonly options: IpcServerOptions<TIn>) {
@@ -79,10 +80,15 @@ export class IpcServer<TIn, TOut = TIn> extends EventEmitter<{
     this.log.info({ path: this.path }, 'ipc: listening');
   }
 
-  /** Stops accepting, closes every connection, and removes the socket file (Unix). */
+  /**
+   * Stops accepting, closes every channel gracefully (helpers see `peer_closed`), drops connections
+   * still in the handshake, and removes the socket file (Unix).
+   */
   async close(): Promise<void> {
     const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const socket of this.sockets) socket.destroy();
+    for (const channel of this.channels) channel.close();
+    for (const socket of this.sockets)
+      if (![...this.channels].some((c) => c.usesSocket(socket))) socket.destroy();
     await stopped;
   }
 
@@ -103,6 +109,8 @@ export class IpcServer<TIn, TOut = TIn> extends EventEmitter<{
     }).then(
       (keys) => {
         const channel = new Channel<TIn, TOut>(socket, keys, this.options);
+        this.channels.add(channel);
+        void channel.closed.then(() => this.channels.delete(channel));
         this.log.info({ helperId: keys.helperId }, 'ipc: helper authenticated');
         try {
           this.emit('channel', channel);
