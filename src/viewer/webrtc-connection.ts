@@ -148,6 +148,9 @@ export class WebRtcConnection implements DesktopConnection {
         if (this.state !== 'connected') this.setState('connected');
       }
     });
+    // The helper closing its peer (desktop stopped, helper restarting) closes the channels at once,
+    // long before ICE notices the silence: treat it as a drop straight away.
+    channels.control.addEventListener('close', () => this.onDrop(peer, 'the helper closed the connection'));
     for (const channel of [channels.control, channels.cursor]) {
       channel.addEventListener('message', (ev: MessageEvent) => this.onHelperText(peer, ev.data));
     }
