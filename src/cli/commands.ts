@@ -1,3 +1,4 @@
+import { apiCommand } from '../api/cli.js';
 import { EXIT_FAILURE, UsageError, type Command } from './command.js';
 import { helperCommand } from './helper-command.js';
 import { serviceCommand } from './service-command.js';
@@ -23,11 +24,7 @@ function pending(name: string, summary: string, arrives: string): Command {
 export const commands: Command[] = [
   serviceCommand,
   helperCommand,
-  pending(
-    'api',
-    'Run the reference API and signaling server, and manage devices and tokens',
-    'the viewer issue',
-  ),
+  apiCommand,
   pending(
     'demo',
     'Run service + helper + API + viewer on this machine (Xvfb if no display)',

@@ -1,0 +1,150 @@
+/**
+ * One connected agent (a `porthole service`): sends commands `{id, type, payload}` and settles each
+ * with the correlated reply, validated by the protocol's guards. Every failure becomes an HttpError the
+ * viewer API can pass on: the agent's own error code, 502 for a reply that fails validation, 504 for
+ * silence past the command timeout, 502 if the agent goes away first.
+ */
+import { randomBytes } from 'node:crypto';
+import type { WebSocket } from 'ws';
+import type { Logger } from '../log/logger.js';
+import {
+  agentReply,
+  listSessionsResult,
+  salvageCommandId,
+  startDesktopResult,
+  stopDesktopResult,
+  type ApiCommand,
+  type ApiCommandType,
+  type ResultByType,
+} from '../protocol/api.js';
+import { ProtocolError, type Guard } from '../protocol/validate.js';
+import { agentErrorStatus, HttpError } from './http-json.js';
+
+const resultGuards: { [T in ApiCommandType]: Guard<ResultByType[T]> } = {
+  list_sessions: listSessionsResult,
+  start_desktop: startDesktopResult,
+  stop_desktop: stopDesktopResult,
+};
+
+interface PendingCommand {
+  type: ApiCommandType;
+  resolve(result: unknown): void;
+  reject(err: HttpError): void;
+  timer: NodeJS.Timeout;
+}
+
+export type CommandPayload<T extends ApiCommandType> = Extract<ApiCommand, { type: T }>['payload'];
+
+export class AgentConnection {
+  /** Last time the agent showed signs of life (a message or a pong), ms since the epoch. */
+  lastSeen = Date.now();
+  /** Cleared by the heartbeat before each ping; a connection still false at the next tick is dead. */
+  alive = true;
+  /** Why the API closed this connection, for the audit line (`heartbeat_timeout`, `device_removed`). */
+  closeReason: string | undefined;
+  private readonly pending = new Map<string, PendingCommand>();
+  private seq = 0;
+  private readonly idPrefix = randomBytes(4).toString('hex');
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly deviceId: string,
+    readonly remote: string,
+    private readonly opts: { commandTimeoutMs: number; log: Logger },
+  ) {
+    ws.on('message', (data, isBinary) => {
+      this.markAlive();
+      this.onMessage(isBinary ? null : data.toString());
+    });
+    ws.on('pong', () => this.markAlive());
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** Sends one command and resolves with its validated result. */
+  command<T extends ApiCommandType>(type: T, payload: CommandPayload<T>): Promise<ResultByType[T]> {
+    const id = `${this.idPrefix}-${++this.seq}`;
+    return new Promise<ResultByType[T]>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        this.opts.log.warn({ deviceId: this.deviceId, id, command: type }, 'agent did not answer in time');
+        reject(
+          new HttpError(
+            504,
+            'timeout',
+            `the device did not answer ${type} within ${this.opts.commandTimeoutMs} ms`,
+          ),
+        );
+      }, this.opts.commandTimeoutMs);
+      this.pending.set(id, { type, resolve: resolve as (r: unknown) => void, reject, timer });
+      this.ws.send(JSON.stringify({ id, type, payload }), (err) => {
+        if (err) this.settle(id, new HttpError(502, 'agent_disconnected', 'could not send to the device'));
+      });
+    });
+  }
+
+  /** Fails every command still waiting (the socket closed or was replaced). */
+  failAll(err: HttpError): void {
+    for (const id of [...this.pending.keys()]) this.settle(id, err);
+  }
+
+  private markAlive(): void {
+    this.alive = true;
+    this.lastSeen = Date.now();
+  }
+
+  private onMessage(text: string | null): void {
+    const { log } = this.opts;
+    let raw: unknown;
+    try {
+      if (text === null) throw new ProtocolError('', 'replies must be text frames');
+      raw = JSON.parse(text);
+    } catch (err) {
+      const why = err instanceof ProtocolError ? err.message : 'not JSON';
+      log.warn({ deviceId: this.deviceId, error: why }, 'ignored an unreadable message from the agent');
+      return;
+    }
+    const id = salvageCommandId(raw);
+    const waiting = id === null ? undefined : this.pending.get(id);
+    try {
+      const reply = agentReply(raw, '');
+      if (!reply.ok) {
+        if (reply.id === null) {
+          log.warn(
+            { deviceId: this.deviceId, error: reply.error },
+            'agent rejected a command it could not read',
+          );
+          return;
+        }
+        const { code, message } = reply.error;
+        return this.settle(reply.id, new HttpError(agentErrorStatus(code), code, message));
+      }
+      if (!waiting) {
+        log.debug({ deviceId: this.deviceId, id }, 'reply to no pending command (timed out?)');
+        return;
+      }
+      const result = resultGuards[waiting.type](reply.result, 'result');
+      this.settle(reply.id, undefined, result);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      log.warn({ deviceId: this.deviceId, id, error: err.message }, 'agent sent an invalid reply');
+      if (id !== null) {
+        this.settle(
+          id,
+          new HttpError(502, 'bad_agent_reply', `the device sent an invalid reply: ${err.message}`),
+        );
+      }
+    }
+  }
+
+  private settle(id: string, err: HttpError | undefined, result?: unknown): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    clearTimeout(p.timer);
+    if (err) p.reject(err);
+    else p.resolve(result);
+  }
+}

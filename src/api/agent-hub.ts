@@ -1,0 +1,162 @@
+/**
+ * The agents' side of the API: authenticates `GET /api/agent` upgrades (device id + token, 401
+ * before any upgrade), keeps one connection per device (a newer one replaces the older), pings them,
+ * and drops connections that fall silent or whose device was removed from the store.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Logger } from '../log/logger.js';
+import { AgentConnection } from './agent-connection.js';
+import type { AuditLog } from './audit-log.js';
+import { HttpError } from './http-json.js';
+import type { ApiStore } from './store.js';
+import { bearerToken } from './tokens.js';
+
+/** Largest message an agent may send (replies are a few KiB; the same bound the agent applies). */
+export const MAX_AGENT_MESSAGE_BYTES = 1024 * 1024;
+
+export const CLOSE_REPLACED = 4000;
+export const CLOSE_DEVICE_REMOVED = 4001;
+
+export interface AgentHubOptions {
+  store: ApiStore;
+  audit: AuditLog;
+  log: Logger;
+  commandTimeoutMs: number;
+  heartbeatMs: number;
+}
+
+export class AgentHub {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_AGENT_MESSAGE_BYTES });
+  private readonly connections = new Map<string, AgentConnection>();
+  /** When each device was last heard from, kept after it disconnects (in memory only). */
+  private readonly lastSeenAt = new Map<string, number>();
+  private readonly heartbeat: NodeJS.Timeout;
+
+  constructor(private readonly opts: AgentHubOptions) {
+    this.heartbeat = setInterval(() => this.beat(), opts.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  connection(deviceId: string): AgentConnection | undefined {
+    return this.connections.get(deviceId);
+  }
+
+  lastSeen(deviceId: string): number | undefined {
+    return this.connections.get(deviceId)?.lastSeen ?? this.lastSeenAt.get(deviceId);
+  }
+
+  /** Handles an HTTP upgrade on the agent path: 401 unless the device id and token match. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const remote = req.socket.remoteAddress ?? 'unknown';
+    const deviceHeader = req.headers['x-porthole-device'];
+    const deviceId = typeof deviceHeader === 'string' ? deviceHeader : '';
+    const token = bearerToken(req.headers.authorization);
+    let device;
+    try {
+      device = deviceId && token ? this.opts.store.authenticateDevice(deviceId, token) : undefined;
+    } catch (err) {
+      this.opts.log.error({ err: (err as Error).message }, 'cannot read the store');
+      return refuseUpgrade(socket, new HttpError(500, 'internal', 'the API cannot read its store'));
+    }
+    if (!device) {
+      this.opts.log.warn(
+        { remote, deviceId: deviceId.slice(0, 128) },
+        'refused an agent (bad device id or token)',
+      );
+      return refuseUpgrade(socket, new HttpError(401, 'unauthorized', 'unknown device or wrong token'));
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, device.id, remote));
+  }
+
+  /** Closes every agent connection (1001 going away) and stops the heartbeat. */
+  async close(): Promise<void> {
+    clearInterval(this.heartbeat);
+    const closing = [...this.connections.values()].map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          const t = setTimeout(() => {
+            c.ws.terminate();
+            resolve();
+          }, 1000);
+          c.ws.once('close', () => {
+            clearTimeout(t);
+            resolve();
+          });
+          c.ws.close(1001, 'API stopping');
+        }),
+    );
+    await Promise.all(closing);
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+  }
+
+  private accept(ws: WebSocket, deviceId: string, remote: string): void {
+    const { log, audit } = this.opts;
+    const conn = new AgentConnection(ws, deviceId, remote, {
+      commandTimeoutMs: this.opts.commandTimeoutMs,
+      log,
+    });
+    const previous = this.connections.get(deviceId);
+    this.connections.set(deviceId, conn);
+    if (previous) {
+      log.info({ deviceId }, 'a new connection replaces the device’s previous one');
+      previous.failAll(new HttpError(502, 'agent_disconnected', 'the device reconnected before replying'));
+      previous.ws.close(CLOSE_REPLACED, 'replaced');
+    }
+    log.info({ deviceId, remote }, 'agent connected');
+    audit.record({ viewer: null, device: deviceId, action: 'agent_connected', ok: true, remote });
+
+    ws.on('close', (code) => {
+      conn.failAll(new HttpError(502, 'agent_disconnected', 'the device disconnected before replying'));
+      this.lastSeenAt.set(deviceId, conn.lastSeen);
+      if (this.connections.get(deviceId) === conn) this.connections.delete(deviceId);
+      const reason = conn.closeReason ?? (code === CLOSE_REPLACED ? 'replaced' : undefined);
+      log.info({ deviceId, code, reason }, 'agent disconnected');
+      audit.record({
+        viewer: null,
+        device: deviceId,
+        action: 'agent_disconnected',
+        ok: reason !== 'heartbeat_timeout',
+        ...(reason ? { code: reason } : {}),
+        remote,
+      });
+    });
+    ws.on('error', (err) => log.warn({ deviceId, err: err.message }, 'agent socket error'));
+  }
+
+  private beat(): void {
+    let known: Set<string>;
+    try {
+      known = new Set(this.opts.store.devices().map((d) => d.id));
+    } catch (err) {
+      // A store broken by hand is reported on every request; keep the agents until it is fixed.
+      this.opts.log.error({ err: (err as Error).message }, 'cannot read the store');
+      known = new Set(this.connections.keys());
+    }
+    for (const [deviceId, conn] of this.connections) {
+      if (!known.has(deviceId)) {
+        conn.closeReason = 'device_removed';
+        conn.ws.close(CLOSE_DEVICE_REMOVED, 'device removed');
+        continue;
+      }
+      if (!conn.alive) {
+        this.opts.log.warn({ deviceId }, 'agent missed a heartbeat; dropping it');
+        conn.closeReason = 'heartbeat_timeout';
+        conn.ws.terminate();
+        continue;
+      }
+      conn.alive = false;
+      conn.ws.ping();
+    }
+  }
+}
+
+function refuseUpgrade(socket: Duplex, err: HttpError): void {
+  const body = JSON.stringify({ error: { code: err.code, message: err.message } });
+  const status = err.status === 401 ? '401 Unauthorized' : '500 Internal Server Error';
+  socket.end(
+    `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
+      `connection: close\r\n\r\n${body}`,
+  );
+}

@@ -1,0 +1,62 @@
+/**
+ * The audit trail: who (viewer token name) did what to which device and desktop, from where, and
+ * whether it worked. One JSON object per line in `audit.jsonl` in the data dir, mode 0600, appended
+ * synchronously so lines from concurrent requests never interleave. Never holds a token.
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Logger } from '../log/logger.js';
+
+export const AUDIT_FILE = 'audit.jsonl';
+
+export type AuditAction =
+  'login' | 'list_sessions' | 'start_desktop' | 'stop_desktop' | 'agent_connected' | 'agent_disconnected';
+
+export interface AuditEvent {
+  /** The viewer token's name; null for agent events and failed logins with an unknown token. */
+  viewer: string | null;
+  device: string | null;
+  action: AuditAction;
+  desktopSessionId?: string;
+  targetSessionId?: number;
+  ok: boolean;
+  /** The error code when `ok` is false (e.g. `device_offline`, `no_such_session`). */
+  code?: string;
+  /** The peer's IP address. */
+  remote: string;
+}
+
+export interface AuditLine extends AuditEvent {
+  time: string;
+}
+
+export class AuditLog {
+  private fd: number | undefined;
+
+  private constructor(
+    readonly file: string,
+    private readonly log: Logger,
+  ) {
+    this.fd = openSync(file, 'a', 0o600);
+  }
+
+  static open(dir: string, log: Logger): AuditLog {
+    return new AuditLog(join(dir, AUDIT_FILE), log);
+  }
+
+  record(event: AuditEvent): void {
+    if (this.fd === undefined) return;
+    const line: AuditLine = { time: new Date().toISOString(), ...event };
+    try {
+      writeSync(this.fd, `${JSON.stringify(line)}\n`);
+    } catch (err) {
+      // A full disk must not take the API down; the operator sees the failure in the log.
+      this.log.error({ err: (err as Error).message, action: event.action }, 'cannot write the audit log');
+    }
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}

@@ -1,0 +1,177 @@
+/** `porthole api device …` and `porthole api token …`: manage the store from the command line. */
+import { EXIT_FAILURE, EXIT_OK, UsageError, type Command, type OptionSpec } from '../cli/command.js';
+import { ProtocolError } from '../protocol/validate.js';
+import { resolveDataDir } from './data-dir.js';
+import { ApiStore, viewerTokenKind } from './store.js';
+import { LOGIN_TOKEN_TTL_MS } from './viewer-auth.js';
+
+export const dataDirOption: OptionSpec = {
+  type: 'string',
+  description: 'Data dir holding the store (env PORTHOLE_API_DATA; default ~/.local/share/porthole-api)',
+};
+const jsonOption: OptionSpec = { type: 'boolean', description: 'Print JSON instead of text' };
+
+function openStore(values: Record<string, unknown>): ApiStore {
+  return ApiStore.open(resolveDataDir(values['data-dir'] as string | undefined));
+}
+
+/** Exactly `count` positionals, else a UsageError naming what is missing or extra. */
+function expectArgs(positionals: string[], names: string[]): string[] {
+  if (positionals.length < names.length) throw new UsageError(`missing <${names[positionals.length]}>`);
+  if (positionals.length > names.length)
+    throw new UsageError(`unexpected argument '${positionals[names.length]}'`);
+  return positionals;
+}
+
+/** Store validation errors (a bad name) are the caller's mistake: exit 2 with the field named. */
+function asUsage<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof ProtocolError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+export const deviceAdd: Command = {
+  name: 'device add',
+  summary: 'Register a device and print its id and token (the token is shown only this once)',
+  usage: 'porthole api device add <name> [--data-dir D] [--api-url wss://HOST:PORT/api/agent] [--json]',
+  options: {
+    'data-dir': dataDirOption,
+    'api-url': { type: 'string', description: 'Agent URL to put in the printed service command' },
+    json: jsonOption,
+  },
+  async run(values, positionals) {
+    const [name = ''] = expectArgs(positionals, ['name']);
+    const { device, token } = asUsage(() => openStore(values).addDevice(name));
+    if (values.json) {
+      console.log(JSON.stringify({ id: device.id, name: device.name, token }));
+      return EXIT_OK;
+    }
+    const apiUrl = (values['api-url'] as string | undefined) ?? 'wss://API-HOST:8443/api/agent';
+    console.log(
+      [
+        `Device '${device.name}' added.`,
+        `  id:    ${device.id}`,
+        `  token: ${token}`,
+        '',
+        'The token is shown only now (the API keeps a hash). On the device, save it to a file only',
+        'root can read (e.g. /etc/porthole/device-token, mode 0600) and run the service with:',
+        `  porthole service --api-url ${apiUrl} --device-id ${device.id} --token-file /etc/porthole/device-token`,
+      ].join('\n'),
+    );
+    return EXIT_OK;
+  },
+};
+
+export const deviceRemove: Command = {
+  name: 'device remove',
+  summary: 'Remove a device; its agent is disconnected and its token stops working',
+  usage: 'porthole api device remove <id> [--data-dir D]',
+  options: { 'data-dir': dataDirOption },
+  async run(values, positionals) {
+    const [id = ''] = expectArgs(positionals, ['id']);
+    if (!openStore(values).removeDevice(id)) {
+      console.error(`porthole api device remove: no device with id '${id}'`);
+      return EXIT_FAILURE;
+    }
+    console.log(`Device ${id} removed.`);
+    return EXIT_OK;
+  },
+};
+
+export const deviceList: Command = {
+  name: 'device list',
+  summary: 'List registered devices (id, name, created)',
+  usage: 'porthole api device list [--data-dir D] [--json]',
+  options: { 'data-dir': dataDirOption, json: jsonOption },
+  async run(values, positionals) {
+    expectArgs(positionals, []);
+    const devices = openStore(values)
+      .devices()
+      .map(({ id, name, createdAt }) => ({ id, name, createdAt }));
+    if (values.json) console.log(JSON.stringify({ devices }));
+    else if (devices.length === 0) console.log('No devices.');
+    else for (const d of devices) console.log(`${d.id}  ${d.name}  (added ${d.createdAt})`);
+    return EXIT_OK;
+  },
+};
+
+export const tokenIssue: Command = {
+  name: 'token issue',
+  summary: `Issue a viewer token named <name> and print it once (--once: a login token valid ${LOGIN_TOKEN_TTL_MS / 60_000} min, single use)`,
+  usage: 'porthole api token issue <name> [--once] [--data-dir D] [--json]',
+  options: {
+    'data-dir': dataDirOption,
+    once: {
+      type: 'boolean',
+      description: 'A one-time login token for POST /api/login instead of a long-lived one',
+    },
+    json: jsonOption,
+  },
+  async run(values, positionals) {
+    const [name = ''] = expectArgs(positionals, ['name']);
+    const once = values.once === true;
+    const { token, record } = asUsage(() =>
+      openStore(values).issueViewerToken(name, once ? { once: true, ttlMs: LOGIN_TOKEN_TTL_MS } : {}),
+    );
+    if (values.json) {
+      console.log(
+        JSON.stringify({ name, token, ...(record.expiresAt ? { expiresAt: record.expiresAt } : {}) }),
+      );
+      return EXIT_OK;
+    }
+    console.log(
+      once
+        ? `Login token for '${name}' (single use, expires ${record.expiresAt}):\n  ${token}`
+        : `Viewer token '${name}' (until revoked; shown only now):\n  ${token}`,
+    );
+    return EXIT_OK;
+  },
+};
+
+export const tokenRevoke: Command = {
+  name: 'token revoke',
+  summary: 'Revoke every viewer token named <name>, with the sessions logged in through them',
+  usage: 'porthole api token revoke <name> [--data-dir D]',
+  options: { 'data-dir': dataDirOption },
+  async run(values, positionals) {
+    const [name = ''] = expectArgs(positionals, ['name']);
+    const count = openStore(values).revokeViewerTokens(name);
+    if (count === 0) {
+      console.error(`porthole api token revoke: no token named '${name}'`);
+      return EXIT_FAILURE;
+    }
+    console.log(`Revoked ${count} token${count === 1 ? '' : 's'} named '${name}'.`);
+    return EXIT_OK;
+  },
+};
+
+export const tokenList: Command = {
+  name: 'token list',
+  summary: 'List viewer tokens by name and kind (named, login, session); never the tokens themselves',
+  usage: 'porthole api token list [--data-dir D] [--json]',
+  options: { 'data-dir': dataDirOption, json: jsonOption },
+  async run(values, positionals) {
+    expectArgs(positionals, []);
+    const tokens = openStore(values)
+      .viewerTokens()
+      .map((t) => ({
+        name: t.name,
+        kind: viewerTokenKind(t),
+        createdAt: t.createdAt,
+        ...(t.expiresAt ? { expiresAt: t.expiresAt } : {}),
+      }));
+    if (values.json) console.log(JSON.stringify({ tokens }));
+    else if (tokens.length === 0) console.log('No viewer tokens.');
+    else {
+      for (const t of tokens) {
+        console.log(
+          `${t.name}  ${t.kind}  (issued ${t.createdAt}${t.expiresAt ? `, expires ${t.expiresAt}` : ''})`,
+        );
+      }
+    }
+    return EXIT_OK;
+  },
+};

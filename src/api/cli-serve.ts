@@ -1,0 +1,117 @@
+/** `porthole api serve`: flags → ApiServerOptions, then run until SIGINT/SIGTERM. */
+import { readFileSync } from 'node:fs';
+import { EXIT_OK, UsageError, type Command } from '../cli/command.js';
+import { waitForStopSignal } from '../cli/service-command.js';
+import { createLogger, LOG_LEVELS, type LogLevel } from '../log/logger.js';
+import { dataDirOption } from './cli-admin.js';
+import { resolveDataDir } from './data-dir.js';
+import { DEFAULT_TURN_TTL_SECONDS } from './ice-servers.js';
+import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_PORT, startApiServer, type ApiServerOptions } from './server.js';
+
+export const serve: Command = {
+  name: 'serve',
+  summary: 'Run the API and signaling server (HTTPS; plain HTTP on loopback only) and serve the viewer',
+  usage:
+    'porthole api serve [--host 127.0.0.1] [--port 8443] [--data-dir D] [--tls-cert F --tls-key F] ' +
+    '[--stun URL]... [--turn URL]... [--turn-secret-file F] [--relay-only] [--static-dir D]',
+  options: {
+    host: { type: 'string', description: 'Address to listen on (default 127.0.0.1)' },
+    port: { type: 'string', description: `Port (default ${DEFAULT_PORT}; 0 picks a free one)` },
+    'data-dir': dataDirOption,
+    'tls-cert': { type: 'string', description: 'PEM certificate (chain) file: serve HTTPS and wss://' },
+    'tls-key': { type: 'string', description: 'PEM private key file for --tls-cert' },
+    stun: { type: 'string', multiple: true, description: 'STUN URL (stun:host:3478); repeatable' },
+    turn: {
+      type: 'string',
+      multiple: true,
+      description: 'TURN URL (turn:host:3478?transport=udp); repeatable',
+    },
+    'turn-secret-file': {
+      type: 'string',
+      description: "File holding the TURN shared secret (coturn's static-auth-secret)",
+    },
+    'turn-ttl': {
+      type: 'string',
+      description: `Seconds minted TURN credentials stay valid (default ${DEFAULT_TURN_TTL_SECONDS})`,
+    },
+    'relay-only': {
+      type: 'boolean',
+      description: "Tell viewers to use TURN only (iceTransportPolicy 'relay')",
+    },
+    'static-dir': { type: 'string', description: 'Built viewer to serve (default dist/viewer)' },
+    'command-timeout': {
+      type: 'string',
+      description: `Milliseconds to wait for an agent's reply (default ${DEFAULT_COMMAND_TIMEOUT_MS})`,
+    },
+    'log-level': { type: 'string', description: 'debug | info | warn | error | silent (default info)' },
+  },
+  async run(values, positionals) {
+    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    const options = serveOptions(values);
+    const server = await startApiServer(options);
+    console.log(`porthole api: listening on ${server.url} (agents: ${server.agentUrl})`);
+    const signal = await waitForStopSignal();
+    options.log?.info({ signal }, 'API stopping');
+    await server.close();
+    return EXIT_OK;
+  },
+};
+
+export function serveOptions(values: Record<string, unknown>): ApiServerOptions {
+  const str = (k: string) => values[k] as string | undefined;
+  const logLevel = str('log-level') ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join('|')}`);
+  }
+  const cert = str('tls-cert');
+  const key = str('tls-key');
+  if ((cert === undefined) !== (key === undefined))
+    throw new UsageError('--tls-cert and --tls-key go together');
+  const secretFile = str('turn-secret-file');
+  const turnSecret = secretFile !== undefined ? readSecret(secretFile) : undefined;
+  const ttl = str('turn-ttl');
+  const timeout = str('command-timeout');
+  return {
+    dataDir: resolveDataDir(str('data-dir')),
+    host: str('host') ?? '127.0.0.1',
+    port: integer('--port', str('port') ?? String(DEFAULT_PORT), 0, 65_535),
+    ...(cert && key ? { tls: { cert: readFile('--tls-cert', cert), key: readFile('--tls-key', key) } } : {}),
+    ice: {
+      stun: (values.stun as string[] | undefined) ?? [],
+      turn: (values.turn as string[] | undefined) ?? [],
+      ...(turnSecret !== undefined ? { turnSecret } : {}),
+      ...(ttl !== undefined ? { turnTtlSeconds: integer('--turn-ttl', ttl, 60, 7 * 86_400) } : {}),
+      relayOnly: values['relay-only'] === true,
+    },
+    ...(str('static-dir') ? { staticDir: str('static-dir') } : {}),
+    ...(timeout !== undefined
+      ? { commandTimeoutMs: integer('--command-timeout', timeout, 100, 600_000) }
+      : {}),
+    log: createLogger('porthole-api', logLevel as LogLevel),
+  };
+}
+
+function integer(flag: string, text: string, min: number, max: number): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < min || n > max) {
+    throw new UsageError(`${flag} must be an integer from ${min} to ${max}, got '${text}'`);
+  }
+  return n;
+}
+
+function readFile(flag: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new Error(`${flag} ${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, {
+      cause: err,
+    });
+  }
+}
+
+/** The TURN secret, trimmed; the error names the file but never echoes its content. */
+function readSecret(path: string): string {
+  const secret = readFile('--turn-secret-file', path).toString('utf8').trim();
+  if (secret.length < 8) throw new Error(`--turn-secret-file ${path}: the secret is empty or too short`);
+  return secret;
+}

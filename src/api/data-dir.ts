@@ -1,0 +1,15 @@
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+
+/**
+ * Where the API keeps its store and audit log: `--data-dir`, else `$PORTHOLE_API_DATA`, else
+ * `$XDG_DATA_HOME/porthole-api`, else `~/.local/share/porthole-api` (the XDG default; a relative
+ * XDG_DATA_HOME is ignored, as the spec asks).
+ */
+export function resolveDataDir(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (flag) return resolve(flag);
+  if (env.PORTHOLE_API_DATA) return resolve(env.PORTHOLE_API_DATA);
+  const xdg = env.XDG_DATA_HOME;
+  const base = xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.local', 'share');
+  return join(base, 'porthole-api');
+}

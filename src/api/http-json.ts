@@ -1,0 +1,111 @@
+/** JSON in and out of the viewer API: bounded body reading and the `{error: {code, message}}` shape. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ProtocolError } from '../protocol/validate.js';
+
+/** Largest request body (an offer is ~5 KiB; SDP itself is capped at 64 KiB by the protocol). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** A failure with its HTTP status; `code` is stable for clients, `message` is for people. */
+export class HttpError extends Error {
+  override name = 'HttpError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    /** The offending field's path, for 400s. */
+    readonly field?: string,
+    /** Extra response headers (e.g. `allow` on a 405). */
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** A validator failure as a 400 that names the field (e.g. `offer: is required`). */
+export function badRequest(err: ProtocolError): HttpError {
+  return new HttpError(400, 'bad_request', err.message, err.field || undefined);
+}
+
+/**
+ * How an agent's error code maps onto HTTP: what the viewer did wrong stays a 4xx, what went wrong
+ * on the machine a 5xx; the agent's own code and message pass through unchanged.
+ */
+export function agentErrorStatus(code: string): number {
+  switch (code) {
+    case 'bad_request':
+      return 400;
+    case 'no_such_session':
+      return 404;
+    case 'helper_unavailable':
+      return 503;
+    case 'timeout':
+      return 504;
+    default:
+      return 502;
+  }
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'cache-control': 'no-store',
+  });
+  res.end(text);
+}
+
+export function sendError(res: ServerResponse, err: HttpError): void {
+  if (err.status === 401) res.setHeader('www-authenticate', 'Bearer');
+  if (err.status === 413) res.setHeader('connection', 'close');
+  for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
+  sendJson(res, err.status, {
+    error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) },
+  });
+}
+
+/** Reads and parses a JSON body of at most MAX_BODY_BYTES; 413 past that, 400 if it is not JSON. */
+export async function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<unknown> {
+  const tooLarge = () => new HttpError(413, 'too_large', `request body exceeds ${limit} bytes`);
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge();
+  // Listening for 'data' (rather than async iteration, which destroys the socket when abandoned)
+  // lets the 413 reach the client; the rest of an oversized body is discarded as it drains.
+  const body = await new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > limit) {
+        failed = true;
+        chunks.length = 0;
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+    // A client that hangs up mid-body: settle rather than leave the request pending (a no-op after 'end').
+    req.once('close', () => reject(new HttpError(400, 'bad_request', 'request body was cut short')));
+  });
+  const text = body.toString('utf8');
+  if (text.trim() === '') throw new HttpError(400, 'bad_request', 'request body is empty; expected JSON');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new HttpError(400, 'bad_request', 'request body is not valid JSON');
+  }
+}
+
+/** Runs a protocol validator, turning its ProtocolError into a 400 naming the field. */
+export function validateBody<T>(guard: (v: unknown, path: string) => T, body: unknown): T {
+  try {
+    return guard(body, '');
+  } catch (err) {
+    if (err instanceof ProtocolError) throw badRequest(err);
+    throw err;
+  }
+}

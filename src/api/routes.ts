@@ -1,0 +1,205 @@
+/**
+ * The viewer API under /api: login, devices, ICE servers, and the three commands relayed to agents
+ * (list_sessions, start_desktop, stop_desktop), each audited with the viewer's token name.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../log/logger.js';
+import { desktopSessionId, displayIndex, osSessionId, sdp } from '../protocol/common.js';
+import { object, optional, str } from '../protocol/validate.js';
+import type { AgentHub } from './agent-hub.js';
+import type { AgentConnection } from './agent-connection.js';
+import type { AuditAction, AuditLog } from './audit-log.js';
+import { HttpError, readJsonBody, sendJson, validateBody } from './http-json.js';
+import { iceServersFor, type IceConfig } from './ice-servers.js';
+import { DEVICE_ID_PATTERN, type ApiStore } from './store.js';
+import { randomId } from './tokens.js';
+import type { Viewer, ViewerAuth } from './viewer-auth.js';
+
+export interface ApiContext {
+  store: ApiStore;
+  hub: AgentHub;
+  auth: ViewerAuth;
+  audit: AuditLog;
+  ice: IceConfig;
+  log: Logger;
+}
+
+const loginBody = object({ token: str({ min: 1, max: 512 }) });
+const desktopBody = object({
+  offer: sdp,
+  targetSessionId: optional(osSessionId),
+  displayIndex: optional(displayIndex),
+});
+
+interface Request {
+  req: IncomingMessage;
+  res: ServerResponse;
+  remote: string;
+}
+
+/** Routes one /api request; every failure arrives here as an HttpError (see server.ts). */
+export async function handleApiRequest(ctx: ApiContext, r: Request, path: string): Promise<void> {
+  const method = r.req.method ?? 'GET';
+  if (path === '/api/login') {
+    allow(method, 'POST');
+    return login(ctx, r);
+  }
+  if (path === '/api/agent') {
+    throw new HttpError(426, 'upgrade_required', 'agents connect here with a WebSocket upgrade');
+  }
+  const viewer = ctx.auth.authenticate(r.req.headers.authorization);
+  if (path === '/api/devices') {
+    allow(method, 'GET');
+    return listDevices(ctx, r);
+  }
+  if (path === '/api/ice-servers') {
+    allow(method, 'GET');
+    return sendJson(r.res, 200, iceServersFor(ctx.ice, viewer.name));
+  }
+  const m = /^\/api\/devices\/([^/]+)\/(sessions|desktop)(?:\/([^/]+))?$/.exec(path);
+  if (m?.[1] && m[2]) {
+    const deviceId = decodePart(m[1]);
+    if (m[2] === 'sessions' && m[3] === undefined) {
+      allow(method, 'GET');
+      return listSessions(ctx, r, viewer, deviceId);
+    }
+    if (m[2] === 'desktop' && m[3] === undefined) {
+      allow(method, 'POST');
+      return startDesktop(ctx, r, viewer, deviceId);
+    }
+    if (m[2] === 'desktop' && m[3] !== undefined) {
+      allow(method, 'DELETE');
+      return stopDesktop(ctx, r, viewer, deviceId, decodePart(m[3]));
+    }
+  }
+  throw new HttpError(404, 'not_found', `no such route: ${method} ${path}`);
+}
+
+async function login(ctx: ApiContext, r: Request): Promise<void> {
+  const { token } = validateBody(loginBody, await readJsonBody(r.req));
+  try {
+    const result = ctx.auth.login(token);
+    ctx.audit.record({ viewer: result.name, device: null, action: 'login', ok: true, remote: r.remote });
+    sendJson(r.res, 200, result);
+  } catch (err) {
+    if (err instanceof HttpError) {
+      ctx.audit.record({
+        viewer: null,
+        device: null,
+        action: 'login',
+        ok: false,
+        code: err.code,
+        remote: r.remote,
+      });
+    }
+    throw err;
+  }
+}
+
+function listDevices(ctx: ApiContext, r: Request): void {
+  const devices = ctx.store.devices().map((d) => {
+    const lastSeen = ctx.hub.lastSeen(d.id);
+    return {
+      id: d.id,
+      name: d.name,
+      online: ctx.hub.connection(d.id) !== undefined,
+      ...(lastSeen !== undefined ? { lastSeen: new Date(lastSeen).toISOString() } : {}),
+    };
+  });
+  sendJson(r.res, 200, { devices });
+}
+
+async function listSessions(ctx: ApiContext, r: Request, viewer: Viewer, deviceId: string): Promise<void> {
+  await audited(ctx, r, viewer, { device: deviceId, action: 'list_sessions' }, async () => {
+    const agent = onlineAgent(ctx, deviceId);
+    sendJson(r.res, 200, await agent.command('list_sessions', {}));
+  });
+}
+
+async function startDesktop(ctx: ApiContext, r: Request, viewer: Viewer, deviceId: string): Promise<void> {
+  knownDevice(ctx, deviceId);
+  const body = validateBody(desktopBody, await readJsonBody(r.req));
+  const sessionId = randomId('desk');
+  const audit = {
+    device: deviceId,
+    action: 'start_desktop' as const,
+    desktopSessionId: sessionId,
+    ...(body.targetSessionId !== undefined ? { targetSessionId: body.targetSessionId } : {}),
+  };
+  await audited(ctx, r, viewer, audit, async () => {
+    const agent = onlineAgent(ctx, deviceId);
+    // The helper gets the same STUN/TURN (fresh credentials) the viewer gets, so both can meet at
+    // the relay when no direct path exists.
+    const { iceServers } = iceServersFor(ctx.ice, viewer.name);
+    const result = await agent.command('start_desktop', { sessionId, iceServers, ...body });
+    if (result.sessionId !== sessionId) {
+      throw new HttpError(502, 'bad_agent_reply', 'the device answered for a different desktop session');
+    }
+    ctx.log.info({ viewer: viewer.name, deviceId, sessionId }, 'desktop started');
+    sendJson(r.res, 200, { sessionId, answer: result.answer });
+  });
+}
+
+async function stopDesktop(
+  ctx: ApiContext,
+  r: Request,
+  viewer: Viewer,
+  deviceId: string,
+  sessionId: string,
+): Promise<void> {
+  knownDevice(ctx, deviceId);
+  validateBody((v) => desktopSessionId(v, 'sessionId'), sessionId);
+  const audit = { device: deviceId, action: 'stop_desktop' as const, desktopSessionId: sessionId };
+  await audited(ctx, r, viewer, audit, async () => {
+    const agent = onlineAgent(ctx, deviceId);
+    const result = await agent.command('stop_desktop', { sessionId });
+    sendJson(r.res, 200, { sessionId: result.sessionId, stopped: result.stopped });
+  });
+}
+
+/** Runs one relayed command and writes its audit line, success or failure. */
+async function audited(
+  ctx: ApiContext,
+  r: Request,
+  viewer: Viewer,
+  event: { device: string; action: AuditAction; desktopSessionId?: string; targetSessionId?: number },
+  run: () => Promise<void>,
+): Promise<void> {
+  try {
+    await run();
+    ctx.audit.record({ viewer: viewer.name, ...event, ok: true, remote: r.remote });
+  } catch (err) {
+    const code = err instanceof HttpError ? err.code : 'internal';
+    ctx.audit.record({ viewer: viewer.name, ...event, ok: false, code, remote: r.remote });
+    throw err;
+  }
+}
+
+function knownDevice(ctx: ApiContext, deviceId: string): void {
+  if (!DEVICE_ID_PATTERN.test(deviceId) || !ctx.store.device(deviceId)) {
+    throw new HttpError(404, 'unknown_device', `no device with id '${deviceId.slice(0, 128)}'`);
+  }
+}
+
+function onlineAgent(ctx: ApiContext, deviceId: string): AgentConnection {
+  knownDevice(ctx, deviceId);
+  const agent = ctx.hub.connection(deviceId);
+  if (!agent) {
+    throw new HttpError(409, 'device_offline', `device '${deviceId}' is not connected to the API right now`);
+  }
+  return agent;
+}
+
+function allow(method: string, expected: string): void {
+  if (method !== expected) {
+    throw new HttpError(405, 'method_not_allowed', `use ${expected} here`, undefined, { allow: expected });
+  }
+}
+
+function decodePart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new HttpError(400, 'bad_request', 'malformed percent-encoding in the path');
+  }
+}

@@ -1,0 +1,198 @@
+/**
+ * `startApiServer`: the reference API and signaling server in one node:http (or node:https) server.
+ * /api/agent upgrades to the agents' WebSocket, other /api routes are the viewer's JSON API, and
+ * everything else is the built viewer. Plain HTTP is refused on anything but loopback, because bearer
+ * tokens and SDP would otherwise cross the network in the clear.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { isIP, type AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { silentLogger, type Logger } from '../log/logger.js';
+import { AgentHub } from './agent-hub.js';
+import { AuditLog } from './audit-log.js';
+import { HttpError, sendError } from './http-json.js';
+import { checkIceConfig, type IceConfig } from './ice-servers.js';
+import { handleApiRequest, type ApiContext } from './routes.js';
+import { serveStatic, setSecurityHeaders } from './static-files.js';
+import { ApiStore, StoreError } from './store.js';
+import { ViewerAuth } from './viewer-auth.js';
+
+export interface ApiServerOptions {
+  /** Where the store and audit log live (see resolveDataDir). */
+  dataDir: string;
+  /** Default 127.0.0.1. A non-loopback host needs `tls`. */
+  host?: string;
+  /** Default 8443; 0 picks a free port. */
+  port?: number;
+  /** PEM certificate chain and key: serve HTTPS (and wss:// for agents). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  ice?: IceConfig;
+  /** The built viewer; default `dist/viewer` in the porthole package. */
+  staticDir?: string;
+  /** How long a command may wait for the agent's reply (default 30 s). */
+  commandTimeoutMs?: number;
+  /** Agent ping interval; an agent silent for a whole interval is dropped (default 15 s). */
+  heartbeatMs?: number;
+  loginTokenTtlMs?: number;
+  sessionTokenTtlMs?: number;
+  log?: Logger;
+}
+
+export interface ApiServer {
+  /** http(s)://host:port, the viewer's origin. */
+  url: string;
+  /** ws(s)://host:port/api/agent, for `porthole service --api-url`. */
+  agentUrl: string;
+  port: number;
+  dataDir: string;
+  store: ApiStore;
+  /** A one-time login token for `POST /api/login` (10 min). */
+  issueLoginToken(name: string): string;
+  /** A named long-lived viewer token (fails if the name is taken). */
+  issueViewerToken(name: string): string;
+  /** Registers a device; the token is returned once and stored only as a hash. */
+  addDevice(name: string): { id: string; token: string };
+  close(): Promise<void>;
+}
+
+export const DEFAULT_PORT = 8443;
+export const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
+export const DEFAULT_HEARTBEAT_MS = 15_000;
+
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost' || host === '::1') return true;
+  const v4 = host.startsWith('::ffff:') ? host.slice(7) : host;
+  return isIP(v4) === 4 && v4.startsWith('127.');
+}
+
+export async function startApiServer(options: ApiServerOptions): Promise<ApiServer> {
+  const host = options.host ?? '127.0.0.1';
+  const https = options.tls !== undefined;
+  if (!https && !isLoopbackHost(host)) {
+    throw new Error(
+      `refusing plain HTTP on ${host}: tokens would cross the network in the clear; ` +
+        'give --tls-cert and --tls-key, or listen on 127.0.0.1',
+    );
+  }
+  const ice = options.ice ?? { stun: [], turn: [] };
+  checkIceConfig(ice);
+  const log = options.log ?? silentLogger;
+  const store = ApiStore.open(options.dataDir);
+  const audit = AuditLog.open(options.dataDir, log);
+  const hub = new AgentHub({
+    store,
+    audit,
+    log,
+    commandTimeoutMs: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
+    heartbeatMs: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
+  });
+  const auth = new ViewerAuth(store, {
+    loginMs: options.loginTokenTtlMs,
+    sessionMs: options.sessionTokenTtlMs,
+  });
+  const ctx: ApiContext = { store, hub, auth, audit, ice, log };
+  const staticDir = options.staticDir ?? defaultStaticDir();
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    setSecurityHeaders(res, https);
+    void route(ctx, staticDir, req, res);
+  };
+  const server: Server = options.tls
+    ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest)
+    : createHttpServer(onRequest);
+  server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    if (pathOf(req) === '/api/agent') hub.handleUpgrade(req, socket, head);
+    else socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? DEFAULT_PORT, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const origin = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  log.info({ host, port, https, dataDir: options.dataDir, staticDir }, 'API listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `${https ? 'https' : 'http'}://${origin}`,
+    agentUrl: `${https ? 'wss' : 'ws'}://${origin}/api/agent`,
+    port,
+    dataDir: options.dataDir,
+    store,
+    issueLoginToken: (name) => auth.issueLoginToken(name),
+    issueViewerToken: (name) => store.issueViewerToken(name).token,
+    addDevice: (name) => {
+      const { device, token } = store.addDevice(name);
+      return { id: device.id, token };
+    },
+    close() {
+      closing ??= (async () => {
+        await hub.close();
+        server.closeIdleConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        audit.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+async function route(
+  ctx: ApiContext,
+  staticDir: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const path = pathOf(req);
+  const remote = req.socket.remoteAddress ?? 'unknown';
+  try {
+    if (path === '/api' || path.startsWith('/api/')) {
+      await handleApiRequest(ctx, { req, res, remote }, path);
+    } else {
+      serveStatic(staticDir, req, res, path);
+    }
+  } catch (err) {
+    if (res.headersSent) return void res.destroy();
+    if (err instanceof HttpError) {
+      if (err.status >= 500) ctx.log.warn({ path, code: err.code, error: err.message }, 'request failed');
+      return sendError(res, err);
+    }
+    // Details (a store path, a stack) go to the operator's log, not to the client.
+    ctx.log.error({ path, err: (err as Error).message }, 'request failed unexpectedly');
+    const what = err instanceof StoreError ? 'the API cannot read its store' : 'internal error';
+    sendError(res, new HttpError(500, 'internal', what));
+  }
+}
+
+function pathOf(req: IncomingMessage): string {
+  const raw = req.url ?? '/';
+  const q = raw.indexOf('?');
+  const path = q >= 0 ? raw.slice(0, q) : raw;
+  return path.startsWith('/') ? path : `/${path}`;
+}
+
+/** `dist/viewer` in the porthole package, found from this module whether it runs from src/ or dist/. */
+export function defaultStaticDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg) && /"name":\s*"porthole"/.test(readFileSync(pkg, 'utf8'))) {
+      return join(dir, 'dist', 'viewer');
+    }
+    dir = dirname(dir);
+  }
+  return join(process.cwd(), 'dist', 'viewer');
+}

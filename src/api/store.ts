@@ -1,0 +1,333 @@
+/**
+ * The API's embedded store: devices and viewer tokens in one JSON file in the data dir.
+ *
+ * The CLI (`porthole api device add`, `token issue`) and a running server share the file, so every
+ * change is read-modify-write under a lock file, and the server re-reads the file whenever it changed
+ * on disk (every write is a rename, so the inode tells). Writes are atomic (temp file, fsync, rename),
+ * the file is mode 0600, and only SHA-256 hashes of tokens are kept.
+ */
+import {
+  closeSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+  fchmodSync,
+  type Stats,
+} from 'node:fs';
+import { join } from 'node:path';
+import { arrayOf, bool, int, object, optional, str, ProtocolError } from '../protocol/validate.js';
+import { hashToken, newToken, randomId, tokenMatches } from './tokens.js';
+
+export interface DeviceRecord {
+  id: string;
+  name: string;
+  tokenHash: string;
+  createdAt: string;
+}
+
+/**
+ * A viewer token. Three kinds share the record: a named long-lived token (neither `once` nor
+ * `expiresAt`), a one-time login token (`once`, expires in minutes) and a session token minted by
+ * `POST /api/login` (`expiresAt`, not `once`).
+ */
+export interface ViewerTokenRecord {
+  name: string;
+  tokenHash: string;
+  createdAt: string;
+  once?: boolean;
+  expiresAt?: string;
+}
+
+export type ViewerTokenKind = 'named' | 'login' | 'session';
+export function viewerTokenKind(t: ViewerTokenRecord): ViewerTokenKind {
+  if (t.once) return 'login';
+  return t.expiresAt ? 'session' : 'named';
+}
+
+interface StoreData {
+  version: 1;
+  devices: DeviceRecord[];
+  viewerTokens: ViewerTokenRecord[];
+}
+
+export const STORE_FILE = 'store.json';
+export const DEVICE_ID_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+export const TOKEN_NAME_PATTERN = /^[A-Za-z0-9._@-]{1,64}$/;
+
+const isoTime = str({ min: 20, max: 40, pattern: /^\d{4}-\d\d-\d\dT[\d:.]+Z$/ });
+const sha256Hex = str({ min: 64, max: 64, pattern: /^[0-9a-f]{64}$/ });
+export const deviceName = str({ min: 1, max: 128, pattern: /^[^\p{Cc}]+$/u });
+export const tokenName = str({ min: 1, max: 64, pattern: TOKEN_NAME_PATTERN });
+const storeShape = object({
+  version: int(1, 1),
+  devices: arrayOf(
+    object({
+      id: str({ min: 1, max: 128, pattern: DEVICE_ID_PATTERN }),
+      name: deviceName,
+      tokenHash: sha256Hex,
+      createdAt: isoTime,
+    }),
+    { max: 100_000 },
+  ),
+  viewerTokens: arrayOf(
+    object({
+      name: tokenName,
+      tokenHash: sha256Hex,
+      createdAt: isoTime,
+      once: optional(bool),
+      expiresAt: optional(isoTime),
+    }),
+    { max: 1_000_000 },
+  ),
+});
+
+/** The store file could not be read, parsed or locked; the message names the file. */
+export class StoreError extends Error {
+  override name = 'StoreError';
+}
+
+/** How long a lock file may sit before it is taken as left behind by a crashed process. */
+const STALE_LOCK_MS = 10_000;
+const LOCK_WAIT_MS = 5_000;
+
+export class ApiStore {
+  readonly file: string;
+  private data: StoreData = emptyStore();
+  private seen: Pick<Stats, 'ino' | 'mtimeMs' | 'size'> | undefined;
+
+  private constructor(readonly dir: string) {
+    this.file = join(dir, STORE_FILE);
+  }
+
+  /** Opens (creating the data dir, mode 0700, if needed) and loads the store. */
+  static open(dir: string): ApiStore {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const store = new ApiStore(dir);
+    store.refresh();
+    return store;
+  }
+
+  /** Re-reads the file if another process replaced it since the last read. Cheap: one stat. */
+  refresh(): void {
+    let st: Stats;
+    try {
+      st = statSync(this.file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw storeError(this.file, err);
+      this.data = emptyStore();
+      this.seen = undefined;
+      return;
+    }
+    const s = this.seen;
+    if (s && s.ino === st.ino && s.mtimeMs === st.mtimeMs && s.size === st.size) return;
+    this.data = readStore(this.file);
+    this.seen = { ino: st.ino, mtimeMs: st.mtimeMs, size: st.size };
+  }
+
+  devices(): readonly DeviceRecord[] {
+    this.refresh();
+    return this.data.devices;
+  }
+
+  device(id: string): DeviceRecord | undefined {
+    return this.devices().find((d) => d.id === id);
+  }
+
+  /** The device whose id and token both match, or undefined. */
+  authenticateDevice(id: string, token: string): DeviceRecord | undefined {
+    const device = this.device(id);
+    return device && tokenMatches(token, device.tokenHash) ? device : undefined;
+  }
+
+  /** Registers a device; the returned token is the only copy that will ever exist. */
+  addDevice(name: string): { device: DeviceRecord; token: string } {
+    deviceName(name, 'name');
+    const token = newToken();
+    const device: DeviceRecord = {
+      id: randomId('dev'),
+      name,
+      tokenHash: hashToken(token),
+      createdAt: new Date().toISOString(),
+    };
+    this.mutate((d) => d.devices.push(device));
+    return { device, token };
+  }
+
+  removeDevice(id: string): boolean {
+    let removed = false;
+    this.mutate((d) => {
+      const before = d.devices.length;
+      d.devices = d.devices.filter((x) => x.id !== id);
+      removed = d.devices.length !== before;
+    });
+    return removed;
+  }
+
+  viewerTokens(now = Date.now()): readonly ViewerTokenRecord[] {
+    this.refresh();
+    return this.data.viewerTokens.filter((t) => !expired(t, now));
+  }
+
+  /**
+   * Issues a viewer token. A named long-lived token must be unique by name (revoke the old one
+   * first); login and session tokens may share a name, since each is what one login gave one viewer.
+   */
+  issueViewerToken(
+    name: string,
+    opts: { once?: boolean; ttlMs?: number } = {},
+  ): { token: string; record: ViewerTokenRecord } {
+    tokenName(name, 'name');
+    const token = newToken();
+    const now = Date.now();
+    const record: ViewerTokenRecord = {
+      name,
+      tokenHash: hashToken(token),
+      createdAt: new Date(now).toISOString(),
+      ...(opts.once ? { once: true } : {}),
+      ...(opts.ttlMs !== undefined ? { expiresAt: new Date(now + opts.ttlMs).toISOString() } : {}),
+    };
+    this.mutate((d) => {
+      const kind = viewerTokenKind(record);
+      if (kind === 'named' && d.viewerTokens.some((t) => t.name === name && viewerTokenKind(t) === kind)) {
+        throw new StoreError(`a viewer token named '${name}' already exists; revoke it first`);
+      }
+      d.viewerTokens.push(record);
+    });
+    return { token, record };
+  }
+
+  /** Removes every token (named, login and session) issued under this name; returns how many. */
+  revokeViewerTokens(name: string): number {
+    let count = 0;
+    this.mutate((d) => {
+      const before = d.viewerTokens.length;
+      d.viewerTokens = d.viewerTokens.filter((t) => t.name !== name);
+      count = before - d.viewerTokens.length;
+    });
+    return count;
+  }
+
+  /** The unexpired token record matching a presented token, if any (every record is compared). */
+  findViewerToken(token: string, now = Date.now()): ViewerTokenRecord | undefined {
+    let found: ViewerTokenRecord | undefined;
+    for (const t of this.viewerTokens(now)) if (tokenMatches(token, t.tokenHash)) found = t;
+    return found;
+  }
+
+  /** Removes a one-time token once it is used, so a replay (even after a restart) fails. */
+  consumeViewerToken(record: ViewerTokenRecord): boolean {
+    let removed = false;
+    this.mutate((d) => {
+      const i = d.viewerTokens.findIndex((t) => t.tokenHash === record.tokenHash);
+      if (i >= 0) d.viewerTokens.splice(i, 1);
+      removed = i >= 0;
+    });
+    return removed;
+  }
+
+  /** Read-modify-write under the lock, pruning expired tokens on the way. */
+  private mutate(change: (data: StoreData) => void): void {
+    const release = acquireLock(`${this.file}.lock`);
+    try {
+      this.seen = undefined;
+      this.refresh();
+      const data = structuredClone(this.data);
+      change(data);
+      const now = Date.now();
+      data.viewerTokens = data.viewerTokens.filter((t) => !expired(t, now));
+      writeAtomically(this.file, `${JSON.stringify(data, null, 2)}\n`);
+      this.seen = undefined;
+      this.refresh();
+    } finally {
+      release();
+    }
+  }
+}
+
+function emptyStore(): StoreData {
+  return { version: 1, devices: [], viewerTokens: [] };
+}
+
+function expired(t: ViewerTokenRecord, now: number): boolean {
+  return t.expiresAt !== undefined && Date.parse(t.expiresAt) <= now;
+}
+
+function readStore(file: string): StoreData {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw storeError(file, err);
+  }
+  try {
+    const raw = JSON.parse(text) as unknown;
+    return storeShape(raw, '') as StoreData;
+  } catch (err) {
+    const why = err instanceof ProtocolError ? err.message : 'not valid JSON';
+    throw new StoreError(
+      `store file ${file} is corrupt (${why}); it was left untouched: repair it or move it away`,
+    );
+  }
+}
+
+function storeError(file: string, err: unknown): StoreError {
+  const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+  return new StoreError(`cannot read store file ${file}: ${code}`);
+}
+
+/** Writes a temp file beside the target, fsyncs it, renames it over the target and fsyncs the dir. */
+export function writeAtomically(file: string, text: string): void {
+  const temp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  const fd = openSync(temp, 'wx', 0o600);
+  try {
+    fchmodSync(fd, 0o600);
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    unlinkSync(temp);
+    throw err;
+  }
+  closeSync(fd);
+  renameSync(temp, file);
+  const dir = openSync(join(file, '..'), 'r');
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
+}
+
+/** An exclusive lock file; returns its release. Waits briefly, and breaks a lock left by a crash. */
+function acquireLock(path: string): () => void {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      const fd = openSync(path, 'wx', 0o600);
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => {
+        try {
+          unlinkSync(path);
+        } catch {
+          // already gone (broken as stale by another process): nothing to release
+        }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw storeError(path, err);
+    }
+    try {
+      if (Date.now() - statSync(path).mtimeMs > STALE_LOCK_MS) unlinkSync(path);
+    } catch {
+      // released meanwhile
+    }
+    if (Date.now() > deadline) throw new StoreError(`store is locked by another process: ${path}`);
+    // The store's critical section is a few milliseconds; sleeping synchronously keeps the API simple.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+  }
+}

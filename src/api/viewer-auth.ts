@@ -1,0 +1,71 @@
+/**
+ * Viewer authentication. Three kinds of bearer token, all kept in the store as hashes:
+ * - named long-lived tokens (`porthole api token issue <name>`) work directly as bearer tokens;
+ * - one-time login tokens (`token issue <name> --once`, or the demo) expire after 10 minutes and are
+ *   only good for `POST /api/login`, which consumes them;
+ * - session tokens, minted by that login, last 12 hours. They are persisted, so a restart of the API
+ *   does not log viewers out, and `token revoke <name>` ends them together with the token that made them.
+ */
+import { HttpError } from './http-json.js';
+import { viewerTokenKind, type ApiStore, type ViewerTokenKind } from './store.js';
+import { bearerToken } from './tokens.js';
+
+export const LOGIN_TOKEN_TTL_MS = 10 * 60_000;
+export const SESSION_TOKEN_TTL_MS = 12 * 3600_000;
+
+export interface Viewer {
+  name: string;
+  kind: ViewerTokenKind;
+}
+
+export interface LoginResult {
+  token: string;
+  name: string;
+  expiresAt: string;
+}
+
+export class ViewerAuth {
+  constructor(
+    private readonly store: ApiStore,
+    private readonly ttl: { loginMs?: number; sessionMs?: number } = {},
+  ) {}
+
+  /** The viewer behind an `Authorization` header; 401 unless it carries a named or session token. */
+  authenticate(header: string | undefined): Viewer {
+    const token = bearerToken(header);
+    if (!token) throw new HttpError(401, 'unauthorized', 'missing or malformed bearer token');
+    const record = this.store.findViewerToken(token);
+    if (!record) throw new HttpError(401, 'unauthorized', 'unknown, expired or revoked token');
+    const kind = viewerTokenKind(record);
+    if (kind === 'login') {
+      throw new HttpError(401, 'unauthorized', 'a login token must first be exchanged at POST /api/login');
+    }
+    return { name: record.name, kind };
+  }
+
+  /**
+   * Exchanges a one-time login token (consumed) or a named token (kept) for a session token. A session
+   * token cannot renew itself, so a stolen one dies on schedule.
+   */
+  login(token: string): LoginResult {
+    const record = this.store.findViewerToken(token);
+    const kind = record && viewerTokenKind(record);
+    if (!record || kind === 'session') {
+      throw new HttpError(401, 'unauthorized', 'unknown, expired or already used login token');
+    }
+    // The store removes the record under its lock, so of two concurrent logins only one succeeds.
+    if (kind === 'login' && !this.store.consumeViewerToken(record)) {
+      throw new HttpError(401, 'unauthorized', 'unknown, expired or already used login token');
+    }
+    const session = this.store.issueViewerToken(record.name, {
+      ttlMs: this.ttl.sessionMs ?? SESSION_TOKEN_TTL_MS,
+    });
+    return { token: session.token, name: record.name, expiresAt: session.record.expiresAt ?? '' };
+  }
+
+  /** A one-time login token for `name` (what the demo opens the viewer with). */
+  issueLoginToken(name: string): string {
+    return this.store.issueViewerToken(name, { once: true, ttlMs: this.ttl.loginMs ?? LOGIN_TOKEN_TTL_MS })
+      .token;
+  }
+}
