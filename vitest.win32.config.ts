@@ -10,6 +10,9 @@ export default defineConfig({
     pool: 'forks',
     // Wine is slow to start processes and the machine is small: one file at a time.
     fileParallelism: false,
+    // koffi type names (STARTUPINFOW, HANDLE…) are process-wide and can be declared once: the files share
+    // one module graph instead of re-evaluating src/native/win32 per file.
+    isolate: false,
     // Helpers the tests spawn run the compiled dist/, never tsx.
     env: { PORTHOLE_FROM_SOURCE: '0' },
   },

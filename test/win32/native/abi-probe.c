@@ -1,1 +1,108 @@
-int main(void) { return 0; }
+/*
+ * Prints, as JSON, sizeof and offsetof of every struct porthole passes to Win32, as the Windows
+ * headers of mingw-w64 lay them out for x64. test/win32/abi.test.ts runs it under Wine and compares
+ * each number with koffi's view of src/native/win32's declarations.
+ */
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+#include <wtsapi32.h>
+#include <winsvc.h>
+#include <dxgi1_2.h>
+#include <stddef.h>
+#include <stdio.h>
+
+static int first_struct = 1, first_field;
+
+#define BEGIN(T)                                                                                     \
+  printf("%s\"%s\":{\"size\":%u,\"fields\":{", first_struct ? "" : ",", #T, (unsigned)sizeof(T));  \
+  first_struct = 0;                                                                                  \
+  first_field = 1;
+/* Field `f` of T, reported under the name porthole's declaration uses (`as`). */
+#define FIELD_AS(T, f, as)                                                                           \
+  printf("%s\"%s\":%u", first_field ? "" : ",", as, (unsigned)offsetof(T, f));                       \
+  first_field = 0;
+#define FIELD(T, f) FIELD_AS(T, f, #f)
+#define END() printf("}}");
+
+int main(void) {
+  printf("{");
+  BEGIN(SECURITY_ATTRIBUTES) FIELD(SECURITY_ATTRIBUTES, nLength) FIELD(SECURITY_ATTRIBUTES, lpSecurityDescriptor)
+  FIELD(SECURITY_ATTRIBUTES, bInheritHandle) END()
+
+  BEGIN(STARTUPINFOW) FIELD(STARTUPINFOW, cb) FIELD(STARTUPINFOW, lpReserved) FIELD(STARTUPINFOW, lpDesktop)
+  FIELD(STARTUPINFOW, lpTitle) FIELD(STARTUPINFOW, dwX) FIELD(STARTUPINFOW, dwY) FIELD(STARTUPINFOW, dwXSize)
+  FIELD(STARTUPINFOW, dwYSize) FIELD(STARTUPINFOW, dwXCountChars) FIELD(STARTUPINFOW, dwYCountChars)
+  FIELD(STARTUPINFOW, dwFillAttribute) FIELD(STARTUPINFOW, dwFlags) FIELD(STARTUPINFOW, wShowWindow)
+  FIELD(STARTUPINFOW, cbReserved2) FIELD(STARTUPINFOW, lpReserved2) FIELD(STARTUPINFOW, hStdInput)
+  FIELD(STARTUPINFOW, hStdOutput) FIELD(STARTUPINFOW, hStdError) END()
+
+  BEGIN(PROCESS_INFORMATION) FIELD(PROCESS_INFORMATION, hProcess) FIELD(PROCESS_INFORMATION, hThread)
+  FIELD(PROCESS_INFORMATION, dwProcessId) FIELD(PROCESS_INFORMATION, dwThreadId) END()
+
+  BEGIN(OVERLAPPED) FIELD(OVERLAPPED, Internal) FIELD(OVERLAPPED, InternalHigh) FIELD(OVERLAPPED, Offset)
+  FIELD(OVERLAPPED, OffsetHigh) FIELD(OVERLAPPED, hEvent) END()
+
+  BEGIN(JOBOBJECT_BASIC_LIMIT_INFORMATION)
+  FIELD(JOBOBJECT_BASIC_LIMIT_INFORMATION, PerProcessUserTimeLimit)
+  FIELD(JOBOBJECT_BASIC_LIMIT_INFORMATION, PerJobUserTimeLimit) FIELD(JOBOBJECT_BASIC_LIMIT_INFORMATION, LimitFlags)
+  FIELD(JOBOBJECT_BASIC_LIMIT_INFORMATION, MinimumWorkingSetSize)
+  FIELD(JOBOBJECT_BASIC_LIMIT_INFORMATION, MaximumWorkingSetSize)
+  FIELD(JOBOBJECT_BASIC_LIMIT_INFORMATION, ActiveProcessLimit) FIELD(JOBOBJECT_BASIC_LIMIT_INFORMATION, Affinity)
+  FIELD(JOBOBJECT_BASIC_LIMIT_INFORMATION, PriorityClass) FIELD(JOBOBJECT_BASIC_LIMIT_INFORMATION, SchedulingClass)
+  END()
+
+  BEGIN(IO_COUNTERS) FIELD(IO_COUNTERS, ReadOperationCount) FIELD(IO_COUNTERS, WriteOperationCount)
+  FIELD(IO_COUNTERS, OtherOperationCount) FIELD(IO_COUNTERS, ReadTransferCount)
+  FIELD(IO_COUNTERS, WriteTransferCount) FIELD(IO_COUNTERS, OtherTransferCount) END()
+
+  BEGIN(JOBOBJECT_EXTENDED_LIMIT_INFORMATION)
+  FIELD(JOBOBJECT_EXTENDED_LIMIT_INFORMATION, BasicLimitInformation)
+  FIELD(JOBOBJECT_EXTENDED_LIMIT_INFORMATION, IoInfo) FIELD(JOBOBJECT_EXTENDED_LIMIT_INFORMATION, ProcessMemoryLimit)
+  FIELD(JOBOBJECT_EXTENDED_LIMIT_INFORMATION, JobMemoryLimit)
+  FIELD(JOBOBJECT_EXTENDED_LIMIT_INFORMATION, PeakProcessMemoryUsed)
+  FIELD(JOBOBJECT_EXTENDED_LIMIT_INFORMATION, PeakJobMemoryUsed) END()
+
+  BEGIN(LUID) FIELD(LUID, LowPart) FIELD(LUID, HighPart) END()
+  BEGIN(LUID_AND_ATTRIBUTES) FIELD(LUID_AND_ATTRIBUTES, Luid) FIELD(LUID_AND_ATTRIBUTES, Attributes) END()
+  BEGIN(TOKEN_PRIVILEGES) FIELD(TOKEN_PRIVILEGES, PrivilegeCount) FIELD(TOKEN_PRIVILEGES, Privileges) END()
+
+  BEGIN(WTS_SESSION_INFOW) FIELD(WTS_SESSION_INFOW, SessionId) FIELD(WTS_SESSION_INFOW, pWinStationName)
+  FIELD(WTS_SESSION_INFOW, State) END()
+  BEGIN(WTSSESSION_NOTIFICATION) FIELD(WTSSESSION_NOTIFICATION, cbSize) FIELD(WTSSESSION_NOTIFICATION, dwSessionId)
+  END()
+
+  BEGIN(SERVICE_STATUS) FIELD(SERVICE_STATUS, dwServiceType) FIELD(SERVICE_STATUS, dwCurrentState)
+  FIELD(SERVICE_STATUS, dwControlsAccepted) FIELD(SERVICE_STATUS, dwWin32ExitCode)
+  FIELD(SERVICE_STATUS, dwServiceSpecificExitCode) FIELD(SERVICE_STATUS, dwCheckPoint)
+  FIELD(SERVICE_STATUS, dwWaitHint) END()
+  BEGIN(SERVICE_TABLE_ENTRYW) FIELD(SERVICE_TABLE_ENTRYW, lpServiceName) FIELD(SERVICE_TABLE_ENTRYW, lpServiceProc)
+  END()
+  BEGIN(SC_ACTION) FIELD(SC_ACTION, Type) FIELD(SC_ACTION, Delay) END()
+  BEGIN(SERVICE_FAILURE_ACTIONSW) FIELD(SERVICE_FAILURE_ACTIONSW, dwResetPeriod)
+  FIELD(SERVICE_FAILURE_ACTIONSW, lpRebootMsg) FIELD(SERVICE_FAILURE_ACTIONSW, lpCommand)
+  FIELD(SERVICE_FAILURE_ACTIONSW, cActions) FIELD(SERVICE_FAILURE_ACTIONSW, lpsaActions) END()
+  BEGIN(SERVICE_DESCRIPTIONW) FIELD(SERVICE_DESCRIPTIONW, lpDescription) END()
+
+  BEGIN(MOUSEINPUT) FIELD(MOUSEINPUT, dx) FIELD(MOUSEINPUT, dy) FIELD(MOUSEINPUT, mouseData)
+  FIELD(MOUSEINPUT, dwFlags) FIELD(MOUSEINPUT, time) FIELD(MOUSEINPUT, dwExtraInfo) END()
+  BEGIN(KEYBDINPUT) FIELD(KEYBDINPUT, wVk) FIELD(KEYBDINPUT, wScan) FIELD(KEYBDINPUT, dwFlags)
+  FIELD(KEYBDINPUT, time) FIELD(KEYBDINPUT, dwExtraInfo) END()
+  BEGIN(HARDWAREINPUT) FIELD(HARDWAREINPUT, uMsg) FIELD(HARDWAREINPUT, wParamL) FIELD(HARDWAREINPUT, wParamH) END()
+  BEGIN(INPUT) FIELD(INPUT, type) FIELD_AS(INPUT, mi, "u") END()
+
+  BEGIN(BITMAPINFOHEADER) FIELD(BITMAPINFOHEADER, biSize) FIELD(BITMAPINFOHEADER, biWidth)
+  FIELD(BITMAPINFOHEADER, biHeight) FIELD(BITMAPINFOHEADER, biPlanes) FIELD(BITMAPINFOHEADER, biBitCount)
+  FIELD(BITMAPINFOHEADER, biCompression) FIELD(BITMAPINFOHEADER, biSizeImage)
+  FIELD(BITMAPINFOHEADER, biXPelsPerMeter) FIELD(BITMAPINFOHEADER, biYPelsPerMeter)
+  FIELD(BITMAPINFOHEADER, biClrUsed) FIELD(BITMAPINFOHEADER, biClrImportant) END()
+  BEGIN(POINT) FIELD(POINT, x) FIELD(POINT, y) END()
+  BEGIN(DXGI_OUTDUPL_POINTER_POSITION) FIELD(DXGI_OUTDUPL_POINTER_POSITION, Position)
+  FIELD(DXGI_OUTDUPL_POINTER_POSITION, Visible) END()
+  BEGIN(DXGI_OUTDUPL_FRAME_INFO) FIELD(DXGI_OUTDUPL_FRAME_INFO, LastPresentTime)
+  FIELD(DXGI_OUTDUPL_FRAME_INFO, LastMouseUpdateTime) FIELD(DXGI_OUTDUPL_FRAME_INFO, AccumulatedFrames)
+  FIELD(DXGI_OUTDUPL_FRAME_INFO, RectsCoalesced) FIELD(DXGI_OUTDUPL_FRAME_INFO, ProtectedContentMaskedOut)
+  FIELD(DXGI_OUTDUPL_FRAME_INFO, PointerPosition) FIELD(DXGI_OUTDUPL_FRAME_INFO, TotalMetadataBufferSize)
+  FIELD(DXGI_OUTDUPL_FRAME_INFO, PointerShapeBufferSize) END()
+  printf("}\n");
+  return 0;
+}

@@ -1,0 +1,59 @@
+/**
+ * Every struct porthole passes to Win32, by its C name, for the ABI check (test/win32/abi.test.ts
+ * compares koffi's sizeof/offsetof with test/win32/native/abi-probe.c compiled against mingw-w64).
+ */
+import type { TypeObject } from 'koffi';
+import {
+  BITMAPINFOHEADER,
+  DXGI_OUTDUPL_FRAME_INFO,
+  DXGI_OUTDUPL_POINTER_POSITION,
+  POINT,
+} from './capture-structs.js';
+import { HARDWAREINPUT, INPUT, KEYBDINPUT, MOUSEINPUT } from './input-structs.js';
+import {
+  IO_COUNTERS,
+  JOBOBJECT_BASIC_LIMIT_INFORMATION,
+  JOBOBJECT_EXTENDED_LIMIT_INFORMATION,
+  OVERLAPPED,
+  PROCESS_INFORMATION,
+  SECURITY_ATTRIBUTES,
+  STARTUPINFOW,
+} from './kernel32.js';
+import { LUID } from './library.js';
+import {
+  SC_ACTION,
+  SERVICE_DESCRIPTIONW,
+  SERVICE_FAILURE_ACTIONSW,
+  SERVICE_STATUS,
+  SERVICE_TABLE_ENTRYW,
+} from './service-control.js';
+import { LUID_AND_ATTRIBUTES, TOKEN_PRIVILEGES } from './token.js';
+import { WTSSESSION_NOTIFICATION, WTS_SESSION_INFOW } from './wtsapi32.js';
+
+export const WIN32_STRUCTS: Record<string, TypeObject> = {
+  SECURITY_ATTRIBUTES,
+  STARTUPINFOW,
+  PROCESS_INFORMATION,
+  OVERLAPPED,
+  JOBOBJECT_BASIC_LIMIT_INFORMATION,
+  IO_COUNTERS,
+  JOBOBJECT_EXTENDED_LIMIT_INFORMATION,
+  LUID,
+  LUID_AND_ATTRIBUTES,
+  TOKEN_PRIVILEGES,
+  WTS_SESSION_INFOW,
+  WTSSESSION_NOTIFICATION,
+  SERVICE_STATUS,
+  SERVICE_TABLE_ENTRYW,
+  SC_ACTION,
+  SERVICE_FAILURE_ACTIONSW,
+  SERVICE_DESCRIPTIONW,
+  MOUSEINPUT,
+  KEYBDINPUT,
+  HARDWAREINPUT,
+  INPUT,
+  BITMAPINFOHEADER,
+  POINT,
+  DXGI_OUTDUPL_POINTER_POSITION,
+  DXGI_OUTDUPL_FRAME_INFO,
+};

@@ -1,0 +1,92 @@
+/**
+ * advapi32.dll, security descriptors: built from SDDL for objects porthole creates (the broker pipe),
+ * and read back from an object's handle so a test can see what Windows stored.
+ */
+import { lazyLibrary, readWideString, type Handle } from './library.js';
+import { kernel32 } from './kernel32.js';
+import { checkBool, checkCode } from './win32-error.js';
+
+export const SDDL_REVISION_1 = 1;
+export const SE_KERNEL_OBJECT = 6;
+export const OWNER_SECURITY_INFORMATION = 0x1;
+export const GROUP_SECURITY_INFORMATION = 0x2;
+export const DACL_SECURITY_INFORMATION = 0x4;
+
+export const advapi32Security = lazyLibrary('advapi32.dll', (lib) => ({
+  ConvertStringSecurityDescriptorToSecurityDescriptorW: lib.func(
+    'BOOL __stdcall ConvertStringSecurityDescriptorToSecurityDescriptorW(LPCWSTR StringSecurityDescriptor, DWORD StringSDRevision, _Out_ void **SecurityDescriptor, _Out_ ULONG *SecurityDescriptorSize)',
+  ),
+  ConvertSecurityDescriptorToStringSecurityDescriptorW: lib.func(
+    'BOOL __stdcall ConvertSecurityDescriptorToStringSecurityDescriptorW(void *SecurityDescriptor, DWORD RequestedStringSDRevision, DWORD SecurityInformation, _Out_ void **StringSecurityDescriptor, _Out_ ULONG *StringSecurityDescriptorLen)',
+  ),
+  // Returns its error code instead of setting the last error.
+  GetSecurityInfo: lib.func(
+    'DWORD __stdcall GetSecurityInfo(HANDLE handle, int ObjectType, DWORD SecurityInfo, _Out_ void **ppsidOwner, _Out_ void **ppsidGroup, _Out_ void **ppDacl, _Out_ void **ppSacl, _Out_ void **ppSecurityDescriptor)',
+  ),
+}));
+
+/**
+ * A self-relative security descriptor parsed from SDDL, in LocalAlloc'ed memory: pass `pointer` to
+ * Win32 and call `free()` (in a `finally`) when the object that uses it has been created.
+ */
+export interface SecurityDescriptor {
+  pointer: unknown;
+  free(): void;
+}
+
+export function securityDescriptorFromSddl(sddl: string): SecurityDescriptor {
+  const out: unknown[] = [null];
+  const size = [0];
+  checkBool(
+    'ConvertStringSecurityDescriptorToSecurityDescriptorW',
+    advapi32Security().ConvertStringSecurityDescriptorToSecurityDescriptorW(sddl, SDDL_REVISION_1, out, size),
+  );
+  let freed = false;
+  return {
+    pointer: out[0],
+    free: () => {
+      if (freed) return;
+      freed = true;
+      kernel32().LocalFree(out[0]);
+    },
+  };
+}
+
+/** The DACL of a kernel object (a pipe, a process), as SDDL (`D:P(A;;GA;;;SY)…`). Needs READ_CONTROL. */
+export function kernelObjectDaclSddl(handle: Handle): string {
+  const sd: unknown[] = [null];
+  checkCode(
+    'GetSecurityInfo',
+    advapi32Security().GetSecurityInfo(
+      handle,
+      SE_KERNEL_OBJECT,
+      DACL_SECURITY_INFORMATION,
+      null,
+      null,
+      [null],
+      null,
+      sd,
+    ) as number,
+  );
+  try {
+    const text: unknown[] = [null];
+    const len = [0];
+    checkBool(
+      'ConvertSecurityDescriptorToStringSecurityDescriptorW',
+      advapi32Security().ConvertSecurityDescriptorToStringSecurityDescriptorW(
+        sd[0],
+        SDDL_REVISION_1,
+        DACL_SECURITY_INFORMATION,
+        text,
+        len,
+      ),
+    );
+    try {
+      return readWideString(text[0]);
+    } finally {
+      kernel32().LocalFree(text[0]);
+    }
+  } finally {
+    kernel32().LocalFree(sd[0]);
+  }
+}

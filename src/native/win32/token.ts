@@ -1,0 +1,128 @@
+/**
+ * advapi32.dll, access tokens: open, duplicate, move into a session, enable a privilege, and start a
+ * process with a token. Which privilege each call needs is stated on its wrapper.
+ */
+import koffi from 'koffi';
+import { LUID, lazyLibrary, type Handle } from './library.js';
+import { closeHandle, kernel32 } from './kernel32.js';
+import { checkBool, lastError } from './win32-error.js';
+
+export const LUID_AND_ATTRIBUTES = koffi.struct('LUID_AND_ATTRIBUTES', {
+  Luid: LUID,
+  Attributes: 'DWORD',
+});
+
+/** With one privilege, the only form porthole passes (ANYSIZE_ARRAY is 1 in the header). */
+export const TOKEN_PRIVILEGES = koffi.struct('TOKEN_PRIVILEGES', {
+  PrivilegeCount: 'DWORD',
+  Privileges: koffi.array(LUID_AND_ATTRIBUTES, 1),
+});
+
+export const TOKEN_ASSIGN_PRIMARY = 0x1;
+export const TOKEN_DUPLICATE = 0x2;
+export const TOKEN_QUERY = 0x8;
+export const TOKEN_ADJUST_PRIVILEGES = 0x20;
+export const TOKEN_ADJUST_DEFAULT = 0x80;
+export const TOKEN_ADJUST_SESSIONID = 0x100;
+export const TOKEN_ALL_ACCESS = 0xf01ff;
+export const MAXIMUM_ALLOWED = 0x0200_0000;
+export const SecurityImpersonation = 2;
+export const TokenPrimary = 1;
+export const TokenSessionId = 12;
+export const SE_PRIVILEGE_ENABLED = 0x2;
+
+export const CREATE_SUSPENDED = 0x4;
+export const CREATE_NEW_PROCESS_GROUP = 0x200;
+export const CREATE_UNICODE_ENVIRONMENT = 0x400;
+export const CREATE_BREAKAWAY_FROM_JOB = 0x0100_0000;
+export const CREATE_NO_WINDOW = 0x0800_0000;
+export const STARTF_USESHOWWINDOW = 0x1;
+export const STARTF_USESTDHANDLES = 0x100;
+export const SW_HIDE = 0;
+
+export const advapi32Token = lazyLibrary('advapi32.dll', (lib) => ({
+  OpenProcessToken: lib.func(
+    'BOOL __stdcall OpenProcessToken(HANDLE ProcessHandle, DWORD DesiredAccess, _Out_ HANDLE *TokenHandle)',
+  ),
+  DuplicateTokenEx: lib.func(
+    'BOOL __stdcall DuplicateTokenEx(HANDLE hExistingToken, DWORD dwDesiredAccess, SECURITY_ATTRIBUTES *lpTokenAttributes, int ImpersonationLevel, int TokenType, _Out_ HANDLE *phNewToken)',
+  ),
+  SetTokenInformation: lib.func(
+    'BOOL __stdcall SetTokenInformation(HANDLE TokenHandle, int TokenInformationClass, void *TokenInformation, DWORD TokenInformationLength)',
+  ),
+  GetTokenInformation: lib.func(
+    'BOOL __stdcall GetTokenInformation(HANDLE TokenHandle, int TokenInformationClass, _Out_ void *TokenInformation, DWORD TokenInformationLength, _Out_ DWORD *ReturnLength)',
+  ),
+  LookupPrivilegeValueW: lib.func(
+    'BOOL __stdcall LookupPrivilegeValueW(LPCWSTR lpSystemName, LPCWSTR lpName, _Out_ LUID *lpLuid)',
+  ),
+  AdjustTokenPrivileges: lib.func(
+    'BOOL __stdcall AdjustTokenPrivileges(HANDLE TokenHandle, BOOL DisableAllPrivileges, TOKEN_PRIVILEGES *NewState, DWORD BufferLength, void *PreviousState, void *ReturnLength)',
+  ),
+  CreateProcessAsUserW: lib.func(
+    'BOOL __stdcall CreateProcessAsUserW(HANDLE hToken, LPCWSTR lpApplicationName, char16_t *lpCommandLine, SECURITY_ATTRIBUTES *lpProcessAttributes, SECURITY_ATTRIBUTES *lpThreadAttributes, BOOL bInheritHandles, DWORD dwCreationFlags, void *lpEnvironment, LPCWSTR lpCurrentDirectory, STARTUPINFOW *lpStartupInfo, _Out_ PROCESS_INFORMATION *lpProcessInformation)',
+  ),
+}));
+
+/** This process's token, opened with `access`. The caller closes it. */
+export function openProcessToken(access: number): Handle {
+  const out: unknown[] = [null];
+  checkBool(
+    'OpenProcessToken',
+    advapi32Token().OpenProcessToken(kernel32().GetCurrentProcess(), access, out),
+  );
+  return out[0];
+}
+
+/** A primary token copied from `token` (DuplicateTokenEx needs TOKEN_DUPLICATE on the source). */
+export function duplicatePrimaryToken(token: Handle): Handle {
+  const out: unknown[] = [null];
+  checkBool(
+    'DuplicateTokenEx',
+    advapi32Token().DuplicateTokenEx(token, MAXIMUM_ALLOWED, null, SecurityImpersonation, TokenPrimary, out),
+  );
+  return out[0];
+}
+
+/**
+ * Moves a token into another session. Needs SE_TCB_NAME (LocalSystem). Wine returns success but the
+ * process started with the token stays in the service's session.
+ */
+export function setTokenSessionId(token: Handle, sessionId: number): void {
+  const value = Buffer.alloc(4);
+  value.writeUInt32LE(sessionId >>> 0);
+  checkBool(
+    `SetTokenInformation(TokenSessionId=${sessionId})`,
+    advapi32Token().SetTokenInformation(token, TokenSessionId, value, 4),
+  );
+}
+
+/** The session id a token says it belongs to. */
+export function tokenSessionId(token: Handle): number {
+  const value = Buffer.alloc(4);
+  const len = [0];
+  checkBool(
+    'GetTokenInformation(TokenSessionId)',
+    advapi32Token().GetTokenInformation(token, TokenSessionId, value, 4, len),
+  );
+  return value.readUInt32LE(0);
+}
+
+/**
+ * Enables a privilege the process token holds but has disabled (e.g. SeIncreaseQuotaPrivilege for
+ * CreateProcessAsUserW). AdjustTokenPrivileges succeeds even when the privilege is absent; then the
+ * last error is ERROR_NOT_ALL_ASSIGNED (1300), reported as a failure here.
+ */
+export function enablePrivilege(name: string): void {
+  const token = openProcessToken(TOKEN_ADJUST_PRIVILEGES | TOKEN_QUERY);
+  try {
+    const luid = { LowPart: 0, HighPart: 0 };
+    checkBool(`LookupPrivilegeValueW(${name})`, advapi32Token().LookupPrivilegeValueW(null, name, luid));
+    const state = { PrivilegeCount: 1, Privileges: [{ Luid: luid, Attributes: SE_PRIVILEGE_ENABLED }] };
+    const ok = advapi32Token().AdjustTokenPrivileges(token, 0, state, 0, null, null);
+    const err = kernel32().GetLastError() as number;
+    if (!ok || err === 1300) throw lastError(`AdjustTokenPrivileges(${name})`);
+  } finally {
+    closeHandle(token);
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * Win32 failures as errors that name the call and carry its code, so a log line says what failed
+ * (`CreateProcessAsUserW failed: 1314 ERROR_PRIVILEGE_NOT_HELD`) without a debugger.
+ */
+import { kernel32 } from './kernel32.js';
+
+const NAMES: Record<number, string> = {
+  0: 'ERROR_SUCCESS',
+  2: 'ERROR_FILE_NOT_FOUND',
+  5: 'ERROR_ACCESS_DENIED',
+  6: 'ERROR_INVALID_HANDLE',
+  87: 'ERROR_INVALID_PARAMETER',
+  109: 'ERROR_BROKEN_PIPE',
+  122: 'ERROR_INSUFFICIENT_BUFFER',
+  183: 'ERROR_ALREADY_EXISTS',
+  231: 'ERROR_PIPE_BUSY',
+  232: 'ERROR_NO_DATA',
+  233: 'ERROR_PIPE_NOT_CONNECTED',
+  258: 'WAIT_TIMEOUT',
+  535: 'ERROR_PIPE_CONNECTED',
+  995: 'ERROR_OPERATION_ABORTED',
+  997: 'ERROR_IO_PENDING',
+  1008: 'ERROR_NO_TOKEN',
+  1060: 'ERROR_SERVICE_DOES_NOT_EXIST',
+  1061: 'ERROR_SERVICE_CANNOT_ACCEPT_CTRL',
+  1062: 'ERROR_SERVICE_NOT_ACTIVE',
+  1063: 'ERROR_FAILED_SERVICE_CONTROLLER_CONNECT',
+  1072: 'ERROR_SERVICE_MARKED_FOR_DELETE',
+  1073: 'ERROR_SERVICE_EXISTS',
+  1314: 'ERROR_PRIVILEGE_NOT_HELD',
+  1722: 'RPC_S_SERVER_UNAVAILABLE',
+  7022: 'ERROR_CTX_WINSTATION_NOT_FOUND',
+};
+
+export class Win32Error extends Error {
+  override name = 'Win32Error';
+  /** The Win32 error code (GetLastError or a returned code), or the HRESULT as an unsigned number. */
+  readonly code: number;
+  readonly call: string;
+  readonly hresult: boolean;
+
+  constructor(call: string, code: number, opts: { hresult?: boolean; detail?: string } = {}) {
+    const hex = `0x${(code >>> 0).toString(16).toUpperCase().padStart(8, '0')}`;
+    const what = opts.hresult ? `HRESULT ${hex}` : `${code}${NAMES[code] ? ` ${NAMES[code]}` : ''}`;
+    super(`${call} failed: ${what}${opts.detail ? ` (${opts.detail})` : ''}`);
+    this.call = call;
+    this.code = opts.hresult ? code >>> 0 : code;
+    this.hresult = opts.hresult ?? false;
+  }
+}
+
+/**
+ * The error for a call that just failed. Must run right after the failing call, before anything else
+ * that could reset the thread's last error (koffi adds no Win32 call in between).
+ */
+export function lastError(call: string, detail?: string): Win32Error {
+  return new Win32Error(call, kernel32().GetLastError(), detail === undefined ? {} : { detail });
+}
+
+/** Throws the call's last error when a BOOL result is FALSE. */
+export function checkBool(call: string, ok: number | boolean): void {
+  if (!ok) throw lastError(call);
+}
+
+/** Throws when an HRESULT is a failure (negative). */
+export function checkHResult(call: string, hr: number): void {
+  if (hr < 0) throw new Win32Error(call, hr, { hresult: true });
+}
+
+/** Throws when a function that returns its error code (WTS, registry, SCM status) did not return 0. */
+export function checkCode(call: string, code: number): void {
+  if (code !== 0) throw new Win32Error(call, code);
+}

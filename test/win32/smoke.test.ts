@@ -1,4 +1,0 @@
-import { expect, test } from 'vitest';
-test('runs on win32', () => {
-  expect(process.platform).toBe('win32');
-});
