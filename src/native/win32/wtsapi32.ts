@@ -104,7 +104,8 @@ export function querySessionBuffer(sessionId: number, infoClass: number): Buffer
   }
   try {
     const n = bytes[0] as number;
-    return n === 0 ? Buffer.alloc(0) : Buffer.from(koffi.view(buf[0], n));
+    // Copied: the view aliases WTS memory, freed below.
+    return n === 0 ? Buffer.alloc(0) : Buffer.from(new Uint8Array(koffi.view(buf[0], n)));
   } finally {
     api.WTSFreeMemory(buf[0]);
   }

@@ -1,5 +1,6 @@
 import { FakeSessionDetector } from './fake-session-detector.js';
 import type { DetectedSession, SessionDetector } from './session-detector.js';
+import { Win32SessionDetector } from './win32-session-detector.js';
 import { X11SessionDetector, type X11SessionDetectorOptions } from './x11-session-detector.js';
 
 export type {
@@ -43,6 +44,7 @@ export function createSessionDetector(
   if (config.kind === 'fake') return new FakeSessionDetector(config.sessions);
   const { kind: _kind, ...x11Options } = config;
   if (config.kind === 'x11' || platform === 'linux') return new X11SessionDetector(x11Options);
-  if (platform === 'win32') throw new Error('Windows session detection arrives with the Win32 issue');
+  if (platform === 'win32')
+    return new Win32SessionDetector({ pollMs: x11Options.pollMs, log: x11Options.log });
   throw new Error(`no session detector for platform '${platform}'`);
 }

@@ -4,6 +4,7 @@ import {
   X11SessionDetector,
   createSessionDetector,
 } from '../../../src/service/sessions/index.js';
+import { Win32SessionDetector } from '../../../src/service/sessions/win32-session-detector.js';
 import { session } from './sessions.js';
 
 describe('createSessionDetector', () => {
@@ -18,10 +19,8 @@ describe('createSessionDetector', () => {
     expect((await fake.list()).map((s) => s.sessionId)).toEqual([2]);
   });
 
-  it('says Windows detection is not built yet, and refuses other platforms', () => {
-    expect(() => createSessionDetector({}, 'win32')).toThrow(
-      'Windows session detection arrives with the Win32 issue',
-    );
+  it('picks the WTS detector on Windows (no DLL is loaded until it is used), and refuses other platforms', () => {
+    expect(createSessionDetector({}, 'win32')).toBeInstanceOf(Win32SessionDetector);
     expect(() => createSessionDetector({}, 'darwin')).toThrow(/darwin/);
   });
 
