@@ -1,0 +1,163 @@
+/**
+ * Test harness for the API: a real server on a free loopback port with a temp data dir, a viewer
+ * token, a registered device, an HTTP helper, and a fake agent (a real `ws` client) whose replies the
+ * test scripts.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WebSocket } from 'ws';
+import type { AuditLine } from '../../src/api/audit-log.js';
+import { startApiServer, type ApiServer, type ApiServerOptions } from '../../src/api/server.js';
+
+export interface Harness {
+  server: ApiServer;
+  dir: string;
+  viewerToken: string;
+  device: { id: string; token: string };
+  /** A JSON request; `token` defaults to the viewer token (pass null for none). */
+  request(method: string, path: string, body?: unknown, token?: string | null): Promise<JsonResponse>;
+  audit(): AuditLine[];
+  close(): Promise<void>;
+}
+
+export interface JsonResponse {
+  status: number;
+  headers: Headers;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- the shape is what the test checks
+}
+
+export async function startHarness(options: Partial<ApiServerOptions> = {}): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), 'porthole-api-'));
+  const server = await startApiServer({
+    dataDir: dir,
+    port: 0,
+    staticDir: join(dir, 'no-viewer'),
+    ...options,
+  });
+  const viewerToken = server.issueViewerToken('alice');
+  const device = server.addDevice('test box');
+  return {
+    server,
+    dir,
+    viewerToken,
+    device,
+    async request(method, path, body, token = viewerToken) {
+      const res = await fetch(`${server.url}${path}`, {
+        method,
+        headers: {
+          ...(token !== null ? { authorization: `Bearer ${token}` } : {}),
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+      });
+      const text = await res.text();
+      let parsed: unknown = text;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        // plain text (static files); the test reads it as a string
+      }
+      return { status: res.status, headers: res.headers, body: parsed };
+    },
+    audit: () =>
+      readFileSync(join(dir, 'audit.jsonl'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as AuditLine),
+    close: () => server.close(),
+  };
+}
+
+export interface Command {
+  id: string;
+  type: string;
+  payload: Record<string, unknown>;
+}
+
+/** What the fake agent sends back for a command: a reply object, raw text, or nothing (silence). */
+export type Responder = (cmd: Command) => object | string | undefined | Promise<object | string | undefined>;
+
+export interface FakeAgent {
+  ws: WebSocket;
+  commands: Command[];
+  closed: Promise<{ code: number; reason: string }>;
+  respond: Responder;
+  close(): Promise<void>;
+}
+
+/** Connects a fake agent with the given credentials; rejects with the HTTP status if refused. */
+export function connectAgent(
+  server: ApiServer,
+  device: { id: string; token: string },
+  respond: Responder = () => undefined,
+  opts: { autoPong?: boolean } = {},
+): Promise<FakeAgent> {
+  const ws = new WebSocket(server.agentUrl, {
+    headers: { authorization: `Bearer ${device.token}`, 'x-porthole-device': device.id },
+    ...(opts.autoPong === false ? { autoPong: false } : {}),
+  });
+  const agent: FakeAgent = {
+    ws,
+    commands: [],
+    respond,
+    closed: new Promise((resolve) =>
+      ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+    ),
+    close: async () => {
+      if (ws.readyState !== WebSocket.CLOSED) {
+        ws.close();
+        await agent.closed;
+      }
+    },
+  };
+  ws.on('message', (data) => {
+    const cmd = JSON.parse(data.toString()) as Command;
+    agent.commands.push(cmd);
+    void Promise.resolve(agent.respond(cmd)).then((reply) => {
+      if (reply === undefined || ws.readyState !== WebSocket.OPEN) return;
+      ws.send(typeof reply === 'string' ? reply : JSON.stringify(reply));
+    });
+  });
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(agent));
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    ws.once('error', reject);
+  });
+}
+
+export const ok = (cmd: Command, result: object) => ({ id: cmd.id, type: 'result', ok: true, result });
+export const failed = (cmd: Command, code: string, message: string) => ({
+  id: cmd.id,
+  type: 'result',
+  ok: false,
+  error: { code, message },
+});
+
+export const OFFER = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n';
+export const ANSWER = 'v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n';
+
+/** A fake agent that answers every command the way a healthy service would. */
+export const healthyAgent: Responder = (cmd) => {
+  switch (cmd.type) {
+    case 'list_sessions':
+      return ok(cmd, {
+        sessions: [
+          {
+            sessionId: 7,
+            username: 'alice',
+            state: 'active',
+            type: 'x11',
+            helperConnected: true,
+            helperState: 'ready',
+          },
+        ],
+      });
+    case 'start_desktop':
+      return ok(cmd, { sessionId: cmd.payload.sessionId, answer: ANSWER });
+    case 'stop_desktop':
+      return ok(cmd, { sessionId: cmd.payload.sessionId, stopped: true });
+    default:
+      return undefined;
+  }
+};
