@@ -21,7 +21,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { arrayOf, bool, int, object, optional, str, ProtocolError } from '../protocol/validate.js';
-import { hashToken, newToken, randomId, tokenMatches } from './tokens.js';
+import { hashMatches, hashToken, newToken, randomId, tokenMatches } from './tokens.js';
 
 export interface DeviceRecord {
   id: string;
@@ -214,8 +214,9 @@ export class ApiStore {
 
   /** The unexpired token record matching a presented token, if any (every record is compared). */
   findViewerToken(token: string, now = Date.now()): ViewerTokenRecord | undefined {
+    const presented = Buffer.from(hashToken(token), 'hex');
     let found: ViewerTokenRecord | undefined;
-    for (const t of this.viewerTokens(now)) if (tokenMatches(token, t.tokenHash)) found = t;
+    for (const t of this.viewerTokens(now)) if (hashMatches(presented, t.tokenHash)) found = t;
     return found;
   }
 

@@ -18,9 +18,13 @@ export function hashToken(token: string): string {
 
 /** Compares a presented token with a stored hash without leaking where they differ. */
 export function tokenMatches(token: string, storedHash: string): boolean {
-  const presented = Buffer.from(hashToken(token), 'hex');
+  return hashMatches(Buffer.from(hashToken(token), 'hex'), storedHash);
+}
+
+/** The same for a token hashed once up front, when it is compared with many stored hashes. */
+export function hashMatches(presentedHash: Buffer, storedHash: string): boolean {
   const stored = Buffer.from(storedHash, 'hex');
-  return stored.length === presented.length && timingSafeEqual(presented, stored);
+  return stored.length === presentedHash.length && timingSafeEqual(presentedHash, stored);
 }
 
 /** A short random id for devices and desktop connections (lower-case base32, 10 characters). */
