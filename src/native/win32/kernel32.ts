@@ -83,6 +83,8 @@ export const HANDLE_FLAG_INHERIT = 0x1;
 export const INFINITE = 0xffff_ffff;
 export const WAIT_OBJECT_0 = 0;
 export const WAIT_TIMEOUT = 258;
+export const WAIT_FAILED = 0xffff_ffff;
+export const MAXIMUM_WAIT_OBJECTS = 64;
 export const STILL_ACTIVE = 259;
 export const JobObjectExtendedLimitInformation = 9;
 export const JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE = 0x2000;
@@ -94,6 +96,20 @@ export const OPEN_EXISTING = 3;
 export const OPEN_ALWAYS = 4;
 export const FILE_APPEND_DATA = 0x4;
 export const FILE_ATTRIBUTE_NORMAL = 0x80;
+export const PIPE_ACCESS_DUPLEX = 0x3;
+export const FILE_FLAG_FIRST_PIPE_INSTANCE = 0x0008_0000;
+export const FILE_FLAG_OVERLAPPED = 0x4000_0000;
+export const PIPE_TYPE_BYTE = 0x0;
+export const PIPE_READMODE_BYTE = 0x0;
+export const PIPE_WAIT = 0x0;
+export const PIPE_REJECT_REMOTE_CLIENTS = 0x8;
+export const ERROR_BROKEN_PIPE = 109;
+export const ERROR_PIPE_CONNECTED = 535;
+export const ERROR_OPERATION_ABORTED = 995;
+export const ERROR_IO_PENDING = 997;
+export const ERROR_MORE_DATA = 234;
+export const ERROR_NO_DATA = 232;
+export const ERROR_PIPE_NOT_CONNECTED = 233;
 
 export const kernel32 = lazyLibrary('kernel32.dll', (lib) => ({
   GetLastError: lib.func('DWORD __stdcall GetLastError(void)'),
@@ -129,6 +145,9 @@ export const kernel32 = lazyLibrary('kernel32.dll', (lib) => ({
   ),
   SetEvent: lib.func('BOOL __stdcall SetEvent(HANDLE hEvent)'),
   WaitForSingleObject: lib.func('DWORD __stdcall WaitForSingleObject(HANDLE hHandle, DWORD dwMilliseconds)'),
+  WaitForMultipleObjects: lib.func(
+    'DWORD __stdcall WaitForMultipleObjects(DWORD nCount, HANDLE *lpHandles, BOOL bWaitAll, DWORD dwMilliseconds)',
+  ),
   CreateNamedPipeW: lib.func(
     'HANDLE __stdcall CreateNamedPipeW(LPCWSTR lpName, DWORD dwOpenMode, DWORD dwPipeMode, DWORD nMaxInstances, DWORD nOutBufferSize, DWORD nInBufferSize, DWORD nDefaultTimeOut, SECURITY_ATTRIBUTES *lpSecurityAttributes)',
   ),
