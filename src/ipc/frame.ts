@@ -2,7 +2,7 @@
  * The authenticated frame: the unit every message travels in once the handshake is done.
  *
  *   offset      size  field
- *   0           4     length: uint32 BE, the number of bytes after this field (13 + n + 32)
+ *   0           4     length: uint32 BE, the number of bytes after this field (1 + 8 + n + 32)
  *   4           1     direction: 0x01 service → helper, 0x02 helper → service
  *   5           8     sequence: uint64 BE, 0 for the first frame in this direction, then +1
  *   13          n     payload: one msgpack value
