@@ -7,11 +7,13 @@ import { UsageError, type Command } from './command.js';
 export const helperCommand: Command = {
   name: 'helper',
   summary: 'Run a per-session helper (started by the service with a secret on stdin, not by hand)',
-  usage: 'porthole helper --session N --helper-id ID [--channel-fd 3]   (secret on stdin)',
+  usage:
+    'porthole helper --session N --helper-id ID [--channel-fd 3 | --pipe \\\\.\\pipe\\NAME]   (secret on stdin)',
   options: {
     session: { type: 'string', description: 'OS session number this helper serves' },
     'helper-id': { type: 'string', description: 'Id the service gave this helper (for the handshake)' },
     'channel-fd': { type: 'string', description: 'fd of the inherited channel socket (default 3)' },
+    pipe: { type: 'string', description: "Windows: the service's named pipe to connect to" },
     'log-level': { type: 'string', description: 'debug | info | warn | error | silent (default info)' },
     capture: { type: 'string', description: 'x11 | synthetic | win32 (default: this platform)' },
     encoder: {
@@ -38,6 +40,11 @@ export const helperCommand: Command = {
       str({ min: 1, max: 64, pattern: /^[A-Za-z0-9._:-]+$/ })(values['helper-id'], '--helper-id'),
     );
     const channelFd = parse(() => int(3, 1024)(Number(values['channel-fd'] ?? 3), '--channel-fd'));
+    const pipe = parse(() =>
+      values.pipe === undefined
+        ? undefined
+        : str({ min: 10, max: 256, pattern: /^\\\\\.\\pipe\\[A-Za-z0-9._-]+$/ })(values.pipe, '--pipe'),
+    );
     const level = parse(() =>
       oneOf(LOG_LEVELS)(values['log-level'] ?? process.env.PORTHOLE_LOG_LEVEL ?? 'info', '--log-level'),
     );
@@ -53,6 +60,6 @@ export const helperCommand: Command = {
     const bitrate = parse(() => int(0, 100_000_000)(Number(values.bitrate ?? 0), '--bitrate'));
     const log = createLogger('porthole-helper', level as LogLevel).child({ sessionId });
     const host = createDefaultDesktopHost({ log, capture, encoder, fps, bitrate });
-    return runHelper({ sessionId, helperId, channelFd, host, log });
+    return runHelper({ sessionId, helperId, channelFd, ...(pipe ? { pipe } : {}), host, log });
   },
 };

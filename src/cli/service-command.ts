@@ -5,7 +5,9 @@ import { SessionBroker } from '../service/broker.js';
 import { loadServiceConfig } from '../service/config.js';
 import { ipcLinkOpener } from '../service/ipc-link.js';
 import { createSessionDetector } from '../service/sessions/index.js';
+import { Win32HelperSpawner } from '../service/spawn/win32-helper-spawner.js';
 import { X11HelperSpawner } from '../service/spawn/x11-helper-spawner.js';
+import { pipeLinkOpener } from '../service/windows/pipe-link.js';
 import { EXIT_OK, UsageError, type Command } from './command.js';
 import { runDirectMode } from './direct-mode.js';
 
@@ -52,15 +54,19 @@ export const serviceCommand: Command = {
       ...(config.sessions.configured ? { configured: config.sessions.configured } : {}),
       log,
     });
+    const windows = process.platform === 'win32';
+    const spawner = windows
+      ? new Win32HelperSpawner({ command: portholeCommand(), helperArgs: config.helper.args, log })
+      : new X11HelperSpawner({
+          command: portholeCommand(),
+          helperArgs: config.helper.args,
+          keepRoot: config.helper.keepRoot,
+          log,
+        });
     const broker = new SessionBroker({
       detector,
-      spawner: new X11HelperSpawner({
-        command: portholeCommand(),
-        helperArgs: config.helper.args,
-        keepRoot: config.helper.keepRoot,
-        log,
-      }),
-      openLink: ipcLinkOpener(log),
+      spawner,
+      openLink: windows ? pipeLinkOpener(log) : ipcLinkOpener(log),
       log,
       policy: config.policy,
       spawnOnLogon: config.sessions.spawnOnLogon,
@@ -92,6 +98,7 @@ export const serviceCommand: Command = {
     log.info({ signal }, 'service stopping');
     await link?.stop();
     await broker.stop();
+    if (spawner instanceof Win32HelperSpawner) spawner.close();
     log.info({}, 'service stopped');
     return EXIT_OK;
   },

@@ -1,5 +1,6 @@
 import { RequestError } from '../ipc/errors.js';
 import { connectInheritedChannel } from '../ipc/inherited.js';
+import { connectIpc } from '../ipc/transport.js';
 import { readSecretFromStdin } from '../ipc/secret.js';
 import type { Logger } from '../log/logger.js';
 import { parseServiceToHelper, type HelperToService, type ServiceToHelper } from '../protocol/ipc.js';
@@ -10,6 +11,8 @@ export interface HelperOptions {
   sessionId: number;
   helperId: string;
   channelFd: number;
+  /** Windows: the named pipe the service created for this helper (instead of an inherited fd). */
+  pipe?: string;
   host: DesktopHost;
   log: Logger;
   secretTimeoutMs?: number;
@@ -29,13 +32,18 @@ export async function runHelper(opts: HelperOptions): Promise<number> {
     log.error({ err: (err as Error).message }, 'refusing to run without a broker secret on stdin');
     return 2;
   }
-  const channel = await connectInheritedChannel<ServiceToHelper, HelperToService>({
-    fd: opts.channelFd,
+  const channelOptions = {
     helperId: opts.helperId,
     secret,
     validate: parseServiceToHelper,
     logger: log,
-  });
+  };
+  const channel = opts.pipe
+    ? await connectIpc<ServiceToHelper, HelperToService>({ path: opts.pipe, ...channelOptions })
+    : await connectInheritedChannel<ServiceToHelper, HelperToService>({
+        fd: opts.channelFd,
+        ...channelOptions,
+      });
   secret.fill(0);
   log.info({}, 'helper connected to the service');
 

@@ -144,6 +144,7 @@ export const kernel32 = lazyLibrary('kernel32.dll', (lib) => ({
     'HANDLE __stdcall CreateEventW(SECURITY_ATTRIBUTES *lpEventAttributes, BOOL bManualReset, BOOL bInitialState, LPCWSTR lpName)',
   ),
   SetEvent: lib.func('BOOL __stdcall SetEvent(HANDLE hEvent)'),
+  ResetEvent: lib.func('BOOL __stdcall ResetEvent(HANDLE hEvent)'),
   WaitForSingleObject: lib.func('DWORD __stdcall WaitForSingleObject(HANDLE hHandle, DWORD dwMilliseconds)'),
   WaitForMultipleObjects: lib.func(
     'DWORD __stdcall WaitForMultipleObjects(DWORD nCount, HANDLE *lpHandles, BOOL bWaitAll, DWORD dwMilliseconds)',

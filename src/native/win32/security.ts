@@ -2,6 +2,7 @@
  * advapi32.dll, security descriptors: built from SDDL for objects porthole creates (the broker pipe),
  * and read back from an object's handle so a test can see what Windows stored.
  */
+import koffi from 'koffi';
 import { lazyLibrary, readWideString, type Handle } from './library.js';
 import { kernel32 } from './kernel32.js';
 import { checkBool, checkCode } from './win32-error.js';
@@ -13,6 +14,12 @@ export const GROUP_SECURITY_INFORMATION = 0x2;
 export const DACL_SECURITY_INFORMATION = 0x4;
 
 export const advapi32Security = lazyLibrary('advapi32.dll', (lib) => ({
+  GetTokenInformation: lib.func(
+    'BOOL __stdcall GetTokenInformation(HANDLE TokenHandle, int TokenInformationClass, void *TokenInformation, DWORD TokenInformationLength, _Out_ DWORD *ReturnLength)',
+  ),
+  ConvertSidToStringSidW: lib.func(
+    'BOOL __stdcall ConvertSidToStringSidW(void *Sid, _Out_ void **StringSid)',
+  ),
   ConvertStringSecurityDescriptorToSecurityDescriptorW: lib.func(
     'BOOL __stdcall ConvertStringSecurityDescriptorToSecurityDescriptorW(LPCWSTR StringSecurityDescriptor, DWORD StringSDRevision, _Out_ void **SecurityDescriptor, _Out_ ULONG *SecurityDescriptorSize)',
   ),
@@ -88,5 +95,28 @@ export function kernelObjectDaclSddl(handle: Handle): string {
     }
   } finally {
     kernel32().LocalFree(sd[0]);
+  }
+}
+
+const TokenUser = 1;
+
+/** The SID string (`S-1-5-21-…`) of a token's user. Needs TOKEN_QUERY on the token. */
+export function tokenUserSid(token: Handle): string {
+  const api = advapi32Security();
+  const size = [0];
+  api.GetTokenInformation(token, TokenUser, null, 0, size); // fails with the size needed
+  const buf = Buffer.alloc(Math.max(size[0] as number, 16));
+  checkBool(
+    'GetTokenInformation(TokenUser)',
+    api.GetTokenInformation(token, TokenUser, buf, buf.length, size),
+  );
+  // TOKEN_USER starts with SID_AND_ATTRIBUTES, whose first member is the PSID (into this buffer).
+  const sid = koffi.decode(buf, 'void *');
+  const text: unknown[] = [null];
+  checkBool('ConvertSidToStringSidW', api.ConvertSidToStringSidW(sid, text));
+  try {
+    return readWideString(text[0]);
+  } finally {
+    kernel32().LocalFree(text[0]);
   }
 }

@@ -34,7 +34,7 @@ import {
 } from '../../native/win32/kernel32.js';
 import type { Handle } from '../../native/win32/library.js';
 import { securityDescriptorFromSddl } from '../../native/win32/security.js';
-import { lastError, Win32Error } from '../../native/win32/win32-error.js';
+import { checkBool, lastError, Win32Error } from '../../native/win32/win32-error.js';
 import type { EventWaiter } from './event-waiter.js';
 
 /** SYSTEM only: full access for LocalSystem, nobody else, no inherited entries (`P`). */
@@ -73,6 +73,16 @@ class Overlapped {
       OffsetHigh: 0,
       hEvent: this.event,
     });
+  }
+
+  /**
+   * Clears the event before an operation starts. Windows does this itself; Wine 8 was seen leaving
+   * it signalled from an operation that completed at once, and a stale signal then reads as
+   * ERROR_IO_INCOMPLETE (996).
+   */
+  reset(): Buffer {
+    checkBool('ResetEvent', kernel32().ResetEvent(this.event));
+    return this.buffer;
   }
 
   close(): void {
@@ -156,7 +166,7 @@ export class BrokerPipe {
       };
       const listen = (): void => {
         if (done) return;
-        if (kernel32().ConnectNamedPipe(this.handle, op.buffer)) return verify();
+        if (kernel32().ConnectNamedPipe(this.handle, op.reset())) return verify();
         const err = kernel32().GetLastError() as number;
         if (err === ERROR_PIPE_CONNECTED) return verify();
         if (err !== ERROR_IO_PENDING) return finish(new Win32Error(`ConnectNamedPipe(${this.name})`, err));
@@ -234,7 +244,7 @@ export class PipeStream extends Duplex {
     if (this.#reading || this.destroyed) return;
     this.#reading = true;
     const n = [0];
-    if (kernel32().ReadFile(this.#handle, this.#readBuffer, BUFFER_SIZE, n, this.#readOp.buffer)) {
+    if (kernel32().ReadFile(this.#handle, this.#readBuffer, BUFFER_SIZE, n, this.#readOp.reset())) {
       this.#reading = false;
       this.#pushRead(n[0] as number);
       return;
@@ -284,7 +294,7 @@ export class PipeStream extends Duplex {
     // The buffer must stay alive and unmoved until the write completes.
     this.#writing = Buffer.from(chunk);
     const n = [0];
-    if (kernel32().WriteFile(this.#handle, this.#writing, this.#writing.length, n, this.#writeOp.buffer)) {
+    if (kernel32().WriteFile(this.#handle, this.#writing, this.#writing.length, n, this.#writeOp.reset())) {
       this.#writing = null;
       return callback();
     }
