@@ -6,8 +6,17 @@ import type { Clipboard, ClipboardLog } from './clipboard.js';
 import { createFakeClipboard } from './fake-clipboard.js';
 import { createFakeInputInjector } from './fake-input-injector.js';
 import type { InputInjector, InputLog } from './input-injector.js';
-import { createX11Clipboard } from './x11-clipboard.js';
-import { createX11InputInjector } from './x11-input-injector.js';
+
+// The X11 backends load libX11 and friends when their modules are evaluated: import them on Linux only,
+// so that the CLI and the helper start on Windows (where those libraries do not exist).
+const x11 =
+  process.platform === 'linux'
+    ? { ...(await import('./x11-clipboard.js')), ...(await import('./x11-input-injector.js')) }
+    : undefined;
+function x11Backend(): NonNullable<typeof x11> {
+  if (!x11) throw new Error('the x11 input backend needs Linux');
+  return x11;
+}
 
 export type InputBackend = 'x11' | 'win32' | 'fake';
 
@@ -26,7 +35,7 @@ export function defaultInputBackend(platform: NodeJS.Platform = process.platform
 
 export function createInputInjector(opts: InputOptions): InputInjector {
   const backend = opts.backend ?? defaultInputBackend();
-  if (backend === 'x11') return createX11InputInjector({ display: opts.display, log: opts.log });
+  if (backend === 'x11') return x11Backend().createX11InputInjector({ display: opts.display, log: opts.log });
   if (backend === 'win32')
     opts.log.warn({ backend }, 'Windows input injection is not built yet; input is ignored');
   return createFakeInputInjector();
@@ -34,7 +43,7 @@ export function createInputInjector(opts: InputOptions): InputInjector {
 
 export function createClipboard(opts: InputOptions): Clipboard {
   const backend = opts.backend ?? defaultInputBackend();
-  if (backend === 'x11') return createX11Clipboard({ display: opts.display, log: opts.log });
+  if (backend === 'x11') return x11Backend().createX11Clipboard({ display: opts.display, log: opts.log });
   return createFakeClipboard();
 }
 
