@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import pino from 'pino';
 import { afterAll, describe, expect, test } from 'vitest';
 import { silentLogger } from '../../src/log/logger.js';
 import { processSessionId } from '../../src/native/win32/kernel32.js';
@@ -14,6 +15,9 @@ import { pipeLinkOpener } from '../../src/service/windows/pipe-link.js';
 
 // The tests run from build/win32/app, where scripts/test-win32.sh put bin/ and the compiled dist/.
 const porthole = [process.execPath, resolve('bin', 'porthole.js')];
+// The broker's own log, kept in memory and printed when the test fails.
+const brokerLines: string[] = [];
+const brokerLog = pino({ level: 'debug' }, { write: (line: string) => void brokerLines.push(line) });
 const logDir = mkdtempSync(join(tmpdir(), 'porthole-helpers-'));
 const helperLog = (session: number): string => {
   try {
@@ -76,8 +80,8 @@ describe('Win32HelperSpawner under Wine', () => {
     const broker = new SessionBroker({
       detector,
       spawner,
-      openLink: pipeLinkOpener(silentLogger),
-      log: silentLogger,
+      openLink: pipeLinkOpener(brokerLog),
+      log: brokerLog,
       spawnOnLogon: true,
     });
     await broker.start();
@@ -87,7 +91,7 @@ describe('Win32HelperSpawner under Wine', () => {
         `a ready helper (log: ${helperLog(session!.sessionId)})`,
       ).catch((err: Error) => {
         throw new Error(
-          `${err.message}\nsessions: ${JSON.stringify(broker.listSessions())}\n${helperLog(session!.sessionId)}`,
+          `${err.message}\nsessions: ${JSON.stringify(broker.listSessions())}\nbroker: ${brokerLines.join('')}\n${helperLog(session!.sessionId)}`,
         );
       });
       const [info] = broker.listSessions();

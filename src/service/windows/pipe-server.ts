@@ -90,6 +90,32 @@ class Overlapped {
   }
 }
 
+const ERROR_IO_INCOMPLETE = 996;
+
+/**
+ * Waits for `op` and calls `done` with GetOverlappedResult's answer. Under Wine 8 the event was seen
+ * signalled while the operation was still incomplete (996); then the event is reset, the result
+ * asked again (a completion in between is not lost) and the wait goes on.
+ */
+function whenComplete(
+  waiter: EventWaiter,
+  handle: Handle,
+  op: Overlapped,
+  done: (ok: boolean, bytes: number, err: number) => void,
+): void {
+  waiter.wait(op.event, () => {
+    const n = [0];
+    if (kernel32().GetOverlappedResult(handle, op.buffer, n, 0)) return done(true, n[0] as number, 0);
+    let err = kernel32().GetLastError() as number;
+    if (err !== ERROR_IO_INCOMPLETE) return done(false, n[0] as number, err);
+    kernel32().ResetEvent(op.event);
+    if (kernel32().GetOverlappedResult(handle, op.buffer, n, 0)) return done(true, n[0] as number, 0);
+    err = kernel32().GetLastError() as number;
+    if (err !== ERROR_IO_INCOMPLETE) return done(false, n[0] as number, err);
+    whenComplete(waiter, handle, op, done);
+  });
+}
+
 /**
  * A pipe name chosen for one helper; the instance exists from construction (so a client can connect
  * as soon as the helper starts) until `accept` hands it to a stream or `close`.
@@ -170,12 +196,9 @@ export class BrokerPipe {
         const err = kernel32().GetLastError() as number;
         if (err === ERROR_PIPE_CONNECTED) return verify();
         if (err !== ERROR_IO_PENDING) return finish(new Win32Error(`ConnectNamedPipe(${this.name})`, err));
-        waiter.wait(op.event, () => {
+        whenComplete(waiter, this.handle, op, (ok, _n, e) => {
           if (done) return;
-          const n = [0];
-          if (!kernel32().GetOverlappedResult(this.handle, op.buffer, n, 0)) {
-            return finish(lastError(`ConnectNamedPipe(${this.name})`));
-          }
+          if (!ok) return finish(new Win32Error(`ConnectNamedPipe(${this.name})`, e));
           verify();
         });
       };
@@ -260,16 +283,10 @@ export class PipeStream extends Duplex {
       this.#readFailed(err);
       return;
     }
-    this.#waiter.wait(this.#readOp.event, () => {
+    whenComplete(this.#waiter, this.#handle, this.#readOp, (ok, got, e) => {
       this.#reading = false;
       if (this.destroyed) return this.#maybeCloseHandle();
-      const got = [0];
-      if (kernel32().GetOverlappedResult(this.#handle, this.#readOp.buffer, got, 0)) {
-        this.#pushRead(got[0] as number);
-        return;
-      }
-      const e = kernel32().GetLastError() as number;
-      if (e === ERROR_MORE_DATA) this.#pushRead(got[0] as number);
+      if (ok || e === ERROR_MORE_DATA) this.#pushRead(got);
       else this.#readFailed(e);
     });
   }
@@ -303,10 +320,7 @@ export class PipeStream extends Duplex {
       this.#writing = null;
       return callback(writeError(err));
     }
-    this.#waiter.wait(this.#writeOp.event, () => {
-      const done = [0];
-      const ok = kernel32().GetOverlappedResult(this.#handle, this.#writeOp.buffer, done, 0);
-      const e = ok ? 0 : (kernel32().GetLastError() as number);
+    whenComplete(this.#waiter, this.#handle, this.#writeOp, (ok, _n, e) => {
       this.#writing = null;
       if (this.destroyed) {
         this.#maybeCloseHandle();
