@@ -82,7 +82,8 @@ async function child(socketPath: string): Promise<void> {
 
 async function roundTrips(channel: Channel<Body>, size: number, count: number): Promise<number[]> {
   const data = 'x'.repeat(size);
-  for (let i = 0; i < 200; i++) await channel.request({ type: 'echo', data });
+  // Warm-up long enough for both processes' JIT to settle; otherwise compilation shows up as p99.
+  for (let i = 0; i < 3_000; i++) await channel.request({ type: 'echo', data });
   const samples: number[] = [];
   for (let i = 0; i < count; i++) {
     const t = process.hrtime.bigint();

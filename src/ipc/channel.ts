@@ -12,43 +12,24 @@ import {
   type ChannelOptions,
   type ResolvedChannelOptions,
 } from './channel-options.js';
-import {
-  Kind,
-  MAX_ERROR_MESSAGE_CHARS,
-  MAX_REQUEST_ID,
-  readEnvelope,
-  readErrorBody,
-  type ErrorBody,
-} from './envelope.js';
+import { Kind, errorBodyOf, readEnvelope, readErrorBody } from './envelope.js';
 import {
   BackpressureError,
   ChannelClosedError,
   FrameError,
   MessageTooLargeError,
   RequestError,
-  RequestTimeoutError,
-  TooManyRequestsError,
   type CloseReason,
 } from './errors.js';
-import {
-  FRAME_OVERHEAD,
-  FrameOpener,
-  FrameSealer,
-  authenticatedFrameReader,
-  type FrameReader,
-} from './frame.js';
+import { FrameOpener, FrameSealer, authenticatedFrameReader, type FrameReader } from './frame.js';
+import { FrameWriter } from './frame-writer.js';
 import type { SessionKeys } from './handshake.js';
 import { silentLogger } from './log.js';
-import { decodePayload, encodePayload } from './payload.js';
+import { decodePayload } from './payload.js';
+import { PendingRequests } from './pending-requests.js';
 import { TokenBucket } from './rate-limit.js';
 
 export type { ChannelOptions, RateLimit } from './channel-options.js';
-
-interface PendingRequest<T> {
-  resolve: (body: T) => void;
-  reject: (err: Error) => void;
-  timer: NodeJS.Timeout;
-}
 
 /** How long a graceful close waits for the peer to finish before the socket is destroyed. */
 const CLOSE_GRACE_MS = 1_000;
@@ -69,20 +50,18 @@ export class Channel<TIn, TOut = TIn> extends EventEmitter<{ close: [CloseReason
 
   private readonly opts: ResolvedChannelOptions<TIn>;
   private readonly reader: FrameReader;
-  private readonly sealer: FrameSealer;
+  private readonly writer: FrameWriter;
   private readonly opener: FrameOpener;
   private readonly bucket: TokenBucket;
-  private readonly pending = new Map<number, PendingRequest<TIn>>();
+  private readonly pending: PendingRequests<TIn>;
   private readonly heldMessages: TIn[] = [];
   private readonly heldRequests: { id: number; body: TIn }[] = [];
   private readonly keepAlive: NodeJS.Timeout;
   private messageHandler: ((body: TIn) => void) | undefined;
   private requestHandler: ((body: TIn) => Promise<TOut> | TOut) | undefined;
   private runningHandlers = 0;
-  private nextRequestId = 1;
   private lastReceivedAt = performance.now();
   private lastPingAt = performance.now();
-  private corked = false;
   private closeReason: CloseReason | undefined;
   private resolveClosed!: (reason: CloseReason) => void;
 
@@ -97,7 +76,9 @@ export class Channel<TIn, TOut = TIn> extends EventEmitter<{ close: [CloseReason
     this.helperId = keys.helperId;
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.reader = authenticatedFrameReader(this.opts.maxFrameBytes);
-    this.sealer = new FrameSealer(keys.sendKey, keys.sendDirection);
+    const sealer = new FrameSealer(keys.sendKey, keys.sendDirection);
+    this.writer = new FrameWriter(socket, sealer, this.opts.maxFrameBytes, this.opts.maxQueuedBytes);
+    this.pending = new PendingRequests(this.opts.maxPendingRequests);
     this.opener = new FrameOpener(keys.receiveKey, keys.receiveDirection);
     this.bucket = new TokenBucket(this.opts.rateLimit.framesPerSecond, this.opts.rateLimit.burst);
 
@@ -133,7 +114,7 @@ export class Channel<TIn, TOut = TIn> extends EventEmitter<{ close: [CloseReason
    */
   send(body: TOut): boolean {
     this.assertOpen();
-    return this.write(Kind.message, 0, body);
+    return this.writer.write(Kind.message, 0, body);
   }
 
   /**
@@ -144,24 +125,9 @@ export class Channel<TIn, TOut = TIn> extends EventEmitter<{ close: [CloseReason
    */
   request(body: TOut, options: { timeoutMs?: number } = {}): Promise<TIn> {
     if (this.closeReason) return Promise.reject(new ChannelClosedError(this.closeReason));
-    if (this.pending.size >= this.opts.maxPendingRequests) {
-      return Promise.reject(new TooManyRequestsError(this.opts.maxPendingRequests));
-    }
-    const timeoutMs = options.timeoutMs ?? this.opts.requestTimeoutMs;
-    const id = this.allocateRequestId();
-    return new Promise<TIn>((resolve, reject) => {
-      try {
-        this.write(Kind.request, id, body);
-      } catch (err) {
-        reject(err as Error);
-        return;
-      }
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new RequestTimeoutError(timeoutMs));
-      }, timeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
-    });
+    return this.pending.open(options.timeoutMs ?? this.opts.requestTimeoutMs, (id) =>
+      this.writer.write(Kind.request, id, body),
+    );
   }
 
   /**
@@ -268,24 +234,22 @@ export class Channel<TIn, TOut = TIn> extends EventEmitter<{ close: [CloseReason
   }
 
   private receiveResponse(kind: Kind, id: number, raw: unknown): void {
-    const waiter = this.pending.get(id);
-    if (!waiter) {
-      this.opts.logger.debug({ helperId: this.helperId, id }, 'ipc: response to no pending request ignored');
-      return;
-    }
+    // Both are checked before the lookup: a late answer must still be well-formed.
     if (kind === Kind.errorResponse) {
       const { code, message } = readErrorBody(raw);
-      this.settle(id, waiter, () => waiter.reject(new RequestError(code, message)));
+      this.takeWaiter(id)?.reject(new RequestError(code, message));
     } else {
       const body = this.validateBody(raw);
-      this.settle(id, waiter, () => waiter.resolve(body));
+      this.takeWaiter(id)?.resolve(body);
     }
   }
 
-  private settle(id: number, waiter: PendingRequest<TIn>, complete: () => void): void {
-    clearTimeout(waiter.timer);
-    this.pending.delete(id);
-    complete();
+  private takeWaiter(id: number): ReturnType<PendingRequests<TIn>['take']> {
+    const waiter = this.pending.take(id);
+    if (!waiter) {
+      this.opts.logger.debug({ helperId: this.helperId, id }, 'ipc: response to no pending request ignored');
+    }
+    return waiter;
   }
 
   private hold(push: () => void): void {
@@ -354,7 +318,7 @@ export class Channel<TIn, TOut = TIn> extends EventEmitter<{ close: [CloseReason
   private writeInternal(kind: Kind, id: number, body: unknown): void {
     if (this.closeReason) return;
     try {
-      this.write(kind, id, body);
+      this.writer.write(kind, id, body);
     } catch (err) {
       if (err instanceof BackpressureError) {
         this.shutDown({ code: 'backpressure', detail: 'peer is not reading' }, 'destroy');
@@ -362,40 +326,6 @@ export class Channel<TIn, TOut = TIn> extends EventEmitter<{ close: [CloseReason
       }
       throw err;
     }
-  }
-
-  private write(kind: Kind, id: number, body: unknown): boolean {
-    const payload = encodePayload([kind, id, body]);
-    const size = FRAME_OVERHEAD + payload.length;
-    if (size > this.opts.maxFrameBytes) throw new MessageTooLargeError(size, this.opts.maxFrameBytes);
-    const queued = this.socket.writableLength;
-    if (queued + size > this.opts.maxQueuedBytes)
-      throw new BackpressureError(queued, this.opts.maxQueuedBytes);
-    const frame = this.sealer.seal(payload);
-    if (!this.corked) {
-      // Frames written in the same tick leave in one writev instead of one syscall each.
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(this.uncork);
-    }
-    return this.socket.write(frame);
-  }
-
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.socket.uncork();
-  };
-
-  private allocateRequestId(): number {
-    // The map is bounded by maxPendingRequests, so a free id is always found quickly.
-    while (this.pending.has(this.nextRequestId)) this.advanceRequestId();
-    const id = this.nextRequestId;
-    this.advanceRequestId();
-    return id;
-  }
-
-  private advanceRequestId(): void {
-    this.nextRequestId = this.nextRequestId >= MAX_REQUEST_ID ? 1 : this.nextRequestId + 1;
   }
 
   private readonly onTick = (): void => {
@@ -448,11 +378,7 @@ export class Channel<TIn, TOut = TIn> extends EventEmitter<{ close: [CloseReason
     const expected = reason.code === 'closed' || reason.code === 'peer_closed';
     const log = expected ? this.opts.logger.info : this.opts.logger.warn;
     log.call(this.opts.logger, { helperId: this.helperId, ...reason }, 'ipc: channel closed');
-    for (const [id, waiter] of this.pending) {
-      clearTimeout(waiter.timer);
-      this.pending.delete(id);
-      waiter.reject(new ChannelClosedError(reason));
-    }
+    this.pending.rejectAll(new ChannelClosedError(reason));
     this.heldMessages.length = 0;
     this.heldRequests.length = 0;
     if (how === 'flush') {
@@ -468,14 +394,6 @@ export class Channel<TIn, TOut = TIn> extends EventEmitter<{ close: [CloseReason
   private assertOpen(): void {
     if (this.closeReason) throw new ChannelClosedError(this.closeReason);
   }
-}
-
-function errorBodyOf(err: unknown): ErrorBody {
-  if (err instanceof RequestError)
-    return { code: err.code, message: err.message.slice(0, MAX_ERROR_MESSAGE_CHARS) };
-  if (err instanceof ProtocolError)
-    return { code: 'bad_request', message: err.message.slice(0, MAX_ERROR_MESSAGE_CHARS) };
-  return { code: 'internal', message: 'internal error' };
 }
 
 /** The field a validator named, never the value: bodies may carry things that do not belong in logs. */

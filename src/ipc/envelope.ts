@@ -2,7 +2,8 @@
  * The envelope the channel wraps each body in: a msgpack array `[kind, id, body]`. `id` correlates a
  * request with its response (0 for kinds that need no answer). Pings and pongs carry a null body.
  */
-import { FrameError, IPC_ERROR_CODES, type IpcErrorCode } from './errors.js';
+import { ProtocolError } from '../protocol/validate.js';
+import { FrameError, IPC_ERROR_CODES, RequestError, type IpcErrorCode } from './errors.js';
 
 export const Kind = {
   message: 0,
@@ -58,4 +59,18 @@ export function readErrorBody(value: unknown): ErrorBody {
     throw new FrameError('bad_envelope', 'error message');
   }
   return { code: code as IpcErrorCode, message };
+}
+
+/**
+ * The error-response for what a request handler threw: a RequestError keeps its code, a
+ * ProtocolError (a field-level message, no values) is `bad_request`, anything else is `internal` with a
+ * fixed message, since an arbitrary error's text was not written for the peer.
+ */
+export function errorBodyOf(err: unknown): ErrorBody {
+  if (err instanceof RequestError)
+    return { code: err.code, message: err.message.slice(0, MAX_ERROR_MESSAGE_CHARS) };
+  if (err instanceof ProtocolError) {
+    return { code: 'bad_request', message: err.message.slice(0, MAX_ERROR_MESSAGE_CHARS) };
+  }
+  return { code: 'internal', message: 'internal error' };
 }
