@@ -237,10 +237,10 @@ describe('limits', () => {
 
   it('keeps a quiet connection alive with pings beyond the idle timeout', async () => {
     const { service, helper } = await open({
-      server: { idleTimeoutMs: 200, pingIntervalMs: 50 },
-      helper: { idleTimeoutMs: 200, pingIntervalMs: 50 },
+      server: { idleTimeoutMs: 500, pingIntervalMs: 100 },
+      helper: { idleTimeoutMs: 500, pingIntervalMs: 100 },
     });
-    await sleep(600);
+    await sleep(1_200);
     expect(service.isOpen && helper.isOpen).toBe(true);
   });
 
@@ -254,7 +254,7 @@ describe('limits', () => {
     const reason: CloseReason = await service.closed;
     expect(reason.code).toBe('idle_timeout');
     expect(Date.now() - started).toBeGreaterThanOrEqual(150);
-    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(Date.now() - started).toBeLessThan(3_000);
   });
 
   it('signals back-pressure, throws past its bound, and recovers once the peer reads', async () => {
