@@ -13,6 +13,8 @@ export interface Command {
   summary: string;
   usage: string;
   options: Record<string, OptionSpec>;
+  /** Help for a sub-command (`porthole service install --help`); undefined falls back to the command's. */
+  helpFor?(positionals: string[]): string | undefined;
   /** Returns the process exit code. */
   run(values: Record<string, unknown>, positionals: string[]): Promise<number>;
 }

@@ -48,7 +48,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const { help, values, positionals } = parseCommandArgs(cmd, rest);
     if (help) {
-      console.log(formatHelp(cmd));
+      console.log(cmd.helpFor?.(positionals) ?? formatHelp(cmd));
       return EXIT_OK;
     }
     return await cmd.run(values, positionals);

@@ -1,25 +1,41 @@
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLogger } from '../log/logger.js';
+import { createLogger, type Logger } from '../log/logger.js';
 import { ApiLink } from '../service/api-link.js';
 import { SessionBroker } from '../service/broker.js';
-import { loadServiceConfig } from '../service/config.js';
+import { loadServiceConfig, type ServiceConfig } from '../service/config.js';
 import { ipcLinkOpener } from '../service/ipc-link.js';
 import { createSessionDetector } from '../service/sessions/index.js';
+import { Win32SessionDetector } from '../service/sessions/win32-session-detector.js';
 import { Win32HelperSpawner } from '../service/spawn/win32-helper-spawner.js';
 import { X11HelperSpawner } from '../service/spawn/x11-helper-spawner.js';
 import { pipeLinkOpener } from '../service/windows/pipe-link.js';
-import { EXIT_OK, UsageError, type Command } from './command.js';
+import { EXIT_OK, type Command } from './command.js';
 import { runDirectMode } from './direct-mode.js';
+import {
+  runServiceSubcommand,
+  runUnderScm,
+  SERVICE_WINDOWS_OPTIONS,
+  serviceSubcommandHelp,
+} from './service-windows.js';
 
-/** argv that starts this same porthole (node + bin/porthole.js), for spawning helpers. */
+/**
+ * argv that starts this same porthole (node + bin/porthole.js), for spawning helpers and for the
+ * installed service's ImagePath. This file runs from src/cli (tsx) or dist/src/cli (a build): bin/ is
+ * next to src/ and dist/ at the package root either way.
+ */
 export function portholeCommand(): string[] {
-  return [process.execPath, fileURLToPath(new URL('../../bin/porthole.js', import.meta.url))];
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  const fromDist = basename(dirname(dirname(here))) === 'dist';
+  const root = resolve(here, fromDist ? '../../..' : '../..');
+  return [process.execPath, join(root, 'bin', 'porthole.js')];
 }
 
 export const serviceCommand: Command = {
   name: 'service',
   summary: 'Run the agent service (Session 0 / root daemon) that brokers per-session helpers',
-  usage: 'porthole service [--config porthole.json] [--api-url wss://…] [--device-id ID] [--token-file FILE]',
+  usage:
+    'porthole service [install | uninstall | status | start | stop] [--config porthole.json] [--api-url wss://…] [--device-id ID] [--token-file FILE]',
   options: {
     config: { type: 'string', short: 'c', description: 'Config file (JSON); env PORTHOLE_CONFIG' },
     'api-url': { type: 'string', description: 'API agent endpoint (ws:// or wss://); env PORTHOLE_API_URL' },
@@ -30,9 +46,13 @@ export const serviceCommand: Command = {
     },
     direct: { type: 'boolean', description: 'Dev mode: run desktops in this process, without helpers' },
     'log-level': { type: 'string', description: 'debug | info | warn | error | silent (default info)' },
+    ...SERVICE_WINDOWS_OPTIONS,
   },
+  helpFor: serviceSubcommandHelp,
   async run(values, positionals) {
-    if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+    const [sub, ...extra] = positionals;
+    if (sub !== undefined)
+      return runServiceSubcommand(sub, extra, values, { portholeCommand: portholeCommand() });
     const config = loadServiceConfig({
       file: (values.config as string | undefined) ?? process.env.PORTHOLE_CONFIG,
       env: process.env,
@@ -44,65 +64,96 @@ export const serviceCommand: Command = {
         logLevel: values['log-level'] as string | undefined,
       },
     });
+    if (values.scm === true) return runUnderScm(config, values, createServiceAgent);
     const log = createLogger('porthole-service', config.logLevel);
     if (config.direct) return runDirectMode(config, log);
 
-    const detector = createSessionDetector({
-      kind: config.sessions.detector === 'x11' ? 'x11' : 'auto',
-      pollMs: config.sessions.pollMs,
-      ...(config.sessions.socketDir ? { socketDir: config.sessions.socketDir } : {}),
-      ...(config.sessions.configured ? { configured: config.sessions.configured } : {}),
-      log,
-    });
-    const windows = process.platform === 'win32';
-    const spawner = windows
-      ? new Win32HelperSpawner({ command: portholeCommand(), helperArgs: config.helper.args, log })
-      : new X11HelperSpawner({
-          command: portholeCommand(),
-          helperArgs: config.helper.args,
-          keepRoot: config.helper.keepRoot,
-          log,
-        });
-    const broker = new SessionBroker({
-      detector,
-      spawner,
-      openLink: windows ? pipeLinkOpener(log) : ipcLinkOpener(log),
-      log,
-      policy: config.policy,
-      spawnOnLogon: config.sessions.spawnOnLogon,
-      affinity: config.sessions.affinity,
-      requestTimeoutMs: config.policy.requestTimeoutMs,
-    });
-    await broker.start();
-
-    const link = config.api
-      ? new ApiLink({
-          ...config.api,
-          log,
-          handler: async (cmd) => {
-            switch (cmd.type) {
-              case 'list_sessions':
-                return { sessions: broker.listSessions() };
-              case 'start_desktop':
-                return broker.startDesktop(cmd.payload);
-              case 'stop_desktop':
-                return broker.stopDesktop(cmd.payload);
-            }
-          },
-        })
-      : undefined;
-    if (link) link.start();
-    else log.warn({}, 'no API configured (--api-url, --device-id, --token-file): running sessions only');
-
+    const agent = createServiceAgent(config, log);
+    await agent.start();
     const signal = await waitForStopSignal();
     log.info({ signal }, 'service stopping');
-    await link?.stop();
-    await broker.stop();
-    if (spawner instanceof Win32HelperSpawner) spawner.close();
+    await agent.stop();
     log.info({}, 'service stopped');
     return EXIT_OK;
   },
 };
+
+/** The service's parts (detector, spawner, broker, API link), started and stopped as one. */
+export interface ServiceAgent {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Feeds a SERVICE_CONTROL_SESSIONCHANGE notice to the Windows detector (ignored elsewhere). */
+  sessionChange(kind: string, sessionId: number): void;
+}
+
+export function createServiceAgent(
+  config: ServiceConfig,
+  log: Logger,
+  opts: { helperLogDir?: string } = {},
+): ServiceAgent {
+  const detector = createSessionDetector({
+    kind: config.sessions.detector === 'x11' ? 'x11' : 'auto',
+    pollMs: config.sessions.pollMs,
+    ...(config.sessions.socketDir ? { socketDir: config.sessions.socketDir } : {}),
+    ...(config.sessions.configured ? { configured: config.sessions.configured } : {}),
+    log,
+  });
+  const windows = process.platform === 'win32';
+  const spawner = windows
+    ? new Win32HelperSpawner({
+        command: portholeCommand(),
+        helperArgs: config.helper.args,
+        log,
+        ...(opts.helperLogDir ? { logDir: opts.helperLogDir } : {}),
+      })
+    : new X11HelperSpawner({
+        command: portholeCommand(),
+        helperArgs: config.helper.args,
+        keepRoot: config.helper.keepRoot,
+        log,
+      });
+  const broker = new SessionBroker({
+    detector,
+    spawner,
+    openLink: windows ? pipeLinkOpener(log) : ipcLinkOpener(log),
+    log,
+    policy: config.policy,
+    spawnOnLogon: config.sessions.spawnOnLogon,
+    affinity: config.sessions.affinity,
+    requestTimeoutMs: config.policy.requestTimeoutMs,
+  });
+  const link = config.api
+    ? new ApiLink({
+        ...config.api,
+        log,
+        handler: async (cmd) => {
+          switch (cmd.type) {
+            case 'list_sessions':
+              return { sessions: broker.listSessions() };
+            case 'start_desktop':
+              return broker.startDesktop(cmd.payload);
+            case 'stop_desktop':
+              return broker.stopDesktop(cmd.payload);
+          }
+        },
+      })
+    : undefined;
+  return {
+    async start() {
+      await broker.start();
+      if (link) link.start();
+      else log.warn({}, 'no API configured (--api-url, --device-id, --token-file): running sessions only');
+    },
+    async stop() {
+      await link?.stop();
+      await broker.stop();
+      if (spawner instanceof Win32HelperSpawner) spawner.close();
+    },
+    sessionChange(kind, sessionId) {
+      if (detector instanceof Win32SessionDetector) detector.notify(kind, sessionId);
+    },
+  };
+}
 
 export function waitForStopSignal(): Promise<string> {
   return new Promise((resolve) => {

@@ -29,6 +29,32 @@ export const SERVICE_TABLE_ENTRYW = koffi.struct('SERVICE_TABLE_ENTRYW', {
   lpServiceProc: koffi.pointer(ServiceMainProto),
 });
 
+/** What QueryServiceStatusEx(SC_STATUS_PROCESS_INFO) writes: SERVICE_STATUS plus the process id. */
+export const SERVICE_STATUS_PROCESS = koffi.struct('SERVICE_STATUS_PROCESS', {
+  dwServiceType: 'DWORD',
+  dwCurrentState: 'DWORD',
+  dwControlsAccepted: 'DWORD',
+  dwWin32ExitCode: 'DWORD',
+  dwServiceSpecificExitCode: 'DWORD',
+  dwCheckPoint: 'DWORD',
+  dwWaitHint: 'DWORD',
+  dwProcessId: 'DWORD',
+  dwServiceFlags: 'DWORD',
+});
+
+/** The head of QueryServiceConfigW's buffer; the strings it points at follow it in the same buffer. */
+export const QUERY_SERVICE_CONFIGW = koffi.struct('QUERY_SERVICE_CONFIGW', {
+  dwServiceType: 'DWORD',
+  dwStartType: 'DWORD',
+  dwErrorControl: 'DWORD',
+  lpBinaryPathName: 'LPWSTR',
+  lpLoadOrderGroup: 'LPWSTR',
+  dwTagId: 'DWORD',
+  lpDependencies: 'LPWSTR',
+  lpServiceStartName: 'LPWSTR',
+  lpDisplayName: 'LPWSTR',
+});
+
 export const SC_ACTION = koffi.struct('SC_ACTION', { Type: 'int', Delay: 'DWORD' });
 
 export const SERVICE_FAILURE_ACTIONSW = koffi.struct('SERVICE_FAILURE_ACTIONSW', {
@@ -43,6 +69,16 @@ export const SERVICE_DESCRIPTIONW = koffi.struct('SERVICE_DESCRIPTIONW', { lpDes
 
 export const SERVICE_WIN32_OWN_PROCESS = 0x10;
 export const SERVICE_AUTO_START = 0x2;
+export const SERVICE_DEMAND_START = 0x3;
+export const SERVICE_DISABLED = 0x4;
+export const SERVICE_NO_CHANGE = 0xffff_ffff;
+export const SERVICE_CONTINUE_PENDING = 5;
+export const SERVICE_PAUSE_PENDING = 6;
+export const SERVICE_PAUSED = 7;
+export const SC_STATUS_PROCESS_INFO = 0;
+export const SERVICE_QUERY_CONFIG = 0x1;
+export const NO_ERROR = 0;
+export const ERROR_CALL_NOT_IMPLEMENTED = 120;
 export const SERVICE_ERROR_NORMAL = 0x1;
 export const SERVICE_STOPPED = 1;
 export const SERVICE_START_PENDING = 2;
@@ -106,6 +142,21 @@ export const advapi32Service = lazyLibrary('advapi32.dll', (lib) => ({
   ),
   ChangeServiceConfig2W: lib.func(
     'BOOL __stdcall ChangeServiceConfig2W(void *hService, DWORD dwInfoLevel, void *lpInfo)',
+  ),
+  ChangeServiceConfig2W_Description: lib.func(
+    'BOOL __stdcall ChangeServiceConfig2W(void *hService, DWORD dwInfoLevel, const SERVICE_DESCRIPTIONW *lpInfo)',
+  ),
+  ChangeServiceConfig2W_FailureActions: lib.func(
+    'BOOL __stdcall ChangeServiceConfig2W(void *hService, DWORD dwInfoLevel, const SERVICE_FAILURE_ACTIONSW *lpInfo)',
+  ),
+  QueryServiceStatusEx: lib.func(
+    'BOOL __stdcall QueryServiceStatusEx(void *hService, int InfoLevel, _Out_ SERVICE_STATUS_PROCESS *lpBuffer, DWORD cbBufSize, _Out_ DWORD *pcbBytesNeeded)',
+  ),
+  QueryServiceConfigW: lib.func(
+    'BOOL __stdcall QueryServiceConfigW(void *hService, void *lpServiceConfig, DWORD cbBufSize, _Out_ DWORD *pcbBytesNeeded)',
+  ),
+  QueryServiceConfig2W: lib.func(
+    'BOOL __stdcall QueryServiceConfig2W(void *hService, DWORD dwInfoLevel, void *lpBuffer, DWORD cbBufSize, _Out_ DWORD *pcbBytesNeeded)',
   ),
   QueryServiceStatus: lib.func(
     'BOOL __stdcall QueryServiceStatus(void *hService, _Out_ SERVICE_STATUS *lpServiceStatus)',
