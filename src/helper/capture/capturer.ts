@@ -120,6 +120,16 @@ export async function createCapturer(options: CapturerOptions = {}): Promise<Cap
       return new SyntheticCapturer(options.syntheticDisplays, options.syntheticMotion);
     }
     case 'win32': {
+      const { Win32DxgiCapturer } = await import('./win32-dxgi-capturer.js');
+      try {
+        return new Win32DxgiCapturer(options.log);
+      } catch (err) {
+        // Wine (E_NOTIMPL), RDP sessions and drivers without duplication land here.
+        options.log?.warn(
+          { reason: err instanceof Error ? err.message : String(err) },
+          'DXGI desktop duplication unavailable; capturing with GDI',
+        );
+      }
       const { Win32GdiCapturer } = await import('./win32-gdi-capturer.js');
       return new Win32GdiCapturer(options.log);
     }
