@@ -53,18 +53,22 @@ export const serviceCommand: Command = {
     const [sub, ...extra] = positionals;
     if (sub !== undefined)
       return runServiceSubcommand(sub, extra, values, { portholeCommand: portholeCommand() });
-    const config = loadServiceConfig({
-      file: (values.config as string | undefined) ?? process.env.PORTHOLE_CONFIG,
-      env: process.env,
-      flags: {
-        apiUrl: values['api-url'] as string | undefined,
-        deviceId: values['device-id'] as string | undefined,
-        tokenFile: values['token-file'] as string | undefined,
-        direct: values.direct as boolean | undefined,
-        logLevel: values['log-level'] as string | undefined,
-      },
-    });
-    if (values.scm === true) return runUnderScm(config, values, createServiceAgent);
+    const loadConfig = () =>
+      loadServiceConfig({
+        file: (values.config as string | undefined) ?? process.env.PORTHOLE_CONFIG,
+        env: process.env,
+        flags: {
+          apiUrl: values['api-url'] as string | undefined,
+          deviceId: values['device-id'] as string | undefined,
+          tokenFile: values['token-file'] as string | undefined,
+          direct: values.direct as boolean | undefined,
+          logLevel: values['log-level'] as string | undefined,
+        },
+      });
+    // Under the SCM a bad config must still reach the SCM as a failed start, not as a process that
+    // never connected: the host loads it.
+    if (values.scm === true) return runUnderScm(loadConfig, values, createServiceAgent);
+    const config = loadConfig();
     const log = createLogger('porthole-service', config.logLevel);
     if (config.direct) return runDirectMode(config, log);
 

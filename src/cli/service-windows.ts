@@ -5,7 +5,7 @@
  * under Wine). Without `--scm` the service runs in the console, as on Linux.
  */
 import { isAbsolute, resolve } from 'node:path';
-import type { Logger } from '../log/logger.js';
+import { LOG_LEVELS, type Logger } from '../log/logger.js';
 import type { ServiceConfig } from '../service/config.js';
 import { ScmServiceHost, SERVICE_EXIT_CODES } from '../service/windows/service-host.js';
 import {
@@ -124,6 +124,7 @@ export async function runServiceSubcommand(
           `  start type: ${st.startType}`,
           `  account:    ${st.account}`,
           `  command:    ${st.binaryPath}`,
+          `  on failure: ${describeFailureActions(st.restartDelaysMs)}`,
         ];
         if (st.serviceExitCode !== 0) lines.push(`  last exit:  service-specific ${st.serviceExitCode}`);
         else if (st.win32ExitCode !== 0) lines.push(`  last exit:  win32 ${st.win32ExitCode}`);
@@ -132,6 +133,12 @@ export async function runServiceSubcommand(
       return EXIT_OK;
     }
   }
+}
+
+function describeFailureActions(delays: number[] | null): string {
+  if (delays === null) return 'unknown (not readable here)';
+  if (delays.length === 0) return 'nothing';
+  return delays.map((d) => `restart after ${d / 1000} s`).join(', ');
 }
 
 function absolute(p: string): string {
@@ -149,15 +156,23 @@ export interface ScmAgent {
  * turns uncaught errors into a service-specific exit code, and exits once the SCM has the last status.
  */
 export async function runUnderScm(
-  config: ServiceConfig,
+  loadConfig: () => ServiceConfig,
   values: Record<string, unknown>,
   createAgent: (config: ServiceConfig, log: Logger, opts: { helperLogDir?: string }) => ScmAgent,
 ): Promise<number> {
   if (process.platform !== 'win32') throw new UsageError('--scm is for the Windows service manager');
-  if (config.direct) throw new UsageError('--direct cannot run under the SCM');
   const name = (values.name as string | undefined) ?? DEFAULT_SERVICE_NAME;
   const logDir = (values['log-dir'] as string | undefined) ?? defaultServiceLogDir();
-  const { log } = createServiceFileLogger(logDir, config.logLevel);
+  let config: ServiceConfig | undefined;
+  let configError: unknown;
+  try {
+    config = loadConfig();
+    if (config.direct) throw new Error('--direct cannot run under the SCM');
+  } catch (err) {
+    configError = err;
+  }
+  const level = config?.logLevel ?? LOG_LEVELS.find((l) => l === values['log-level']) ?? 'info';
+  const { log } = createServiceFileLogger(logDir, level);
   log.info({ name, logDir, node: process.version, argv: process.argv.slice(1) }, 'service process started');
   const host = new ScmServiceHost({
     name,
@@ -179,11 +194,16 @@ export async function runUnderScm(
   process.on('unhandledRejection', onFatal);
   let exitCode: number;
   try {
-    const agent = createAgent(config, log, { helperLogDir: logDir });
+    let agent: ScmAgent | undefined;
     ({ exitCode } = await host.run({
-      start: () => agent.start(),
-      stop: () => agent.stop(),
-      sessionChange: (kind, sessionId) => agent.sessionChange(kind, sessionId),
+      start: async () => {
+        if (!config)
+          throw new Error(`configuration: ${(configError as Error)?.message ?? String(configError)}`);
+        agent = createAgent(config, log, { helperLogDir: logDir });
+        await agent.start();
+      },
+      stop: async () => agent?.stop(),
+      sessionChange: (kind, sessionId) => agent?.sessionChange(kind, sessionId),
     }));
   } catch (err) {
     log.error({ err: (err as Error).message }, 'not running under the service manager');

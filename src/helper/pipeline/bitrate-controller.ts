@@ -45,7 +45,9 @@ export class BitrateController {
     if (r.rttMs !== undefined) this.baseRtt = Math.min(this.baseRtt ?? r.rttMs, r.rttMs);
     const rttRise = r.rttMs !== undefined && this.baseRtt !== undefined ? r.rttMs - this.baseRtt : 0;
     const congested = r.fractionLost > 0.05 || rttRise > 150;
-    const ceiling = Math.min(this.opts.targetBps, r.estimatedBitrate ?? Infinity);
+    // A receiver estimate (REMB) is not a ceiling here: a desktop sends little while the screen is
+    // still, so the estimate stays low and following it would starve the next burst of motion.
+    const ceiling = this.opts.targetBps;
     if (congested) this.cleanSince = undefined;
     else this.cleanSince ??= nowMs;
     if (nowMs - this.lastChangeAt < this.holdMs) return undefined;

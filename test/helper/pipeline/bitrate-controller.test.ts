@@ -41,8 +41,9 @@ describe('BitrateController', () => {
     expect(c.onReport({ ...clean, rttMs: 400 }, 3_000)).toBe(1_500_000);
   });
 
-  it('follows the receiver estimate when it is below the target', () => {
+  it('does not follow a low receiver estimate taken while the screen was still', () => {
     const c = new BitrateController({ targetBps: 4_000_000 });
-    expect(c.onReport({ ...clean, estimatedBitrate: 1_000_000 }, 0)).toBe(1_000_000);
+    expect(c.onReport({ ...clean, estimatedBitrate: 300_000 }, 0)).toBeUndefined();
+    expect(c.bitrate).toBe(4_000_000);
   });
 });

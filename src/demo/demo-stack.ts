@@ -1,0 +1,142 @@
+/**
+ * Everything porthole needs on one machine, started together: X displays (Xvfb) as sessions, the
+ * reference API on localhost, and `porthole service` brokering helpers into those displays. Used by
+ * `porthole demo` and by the end-to-end tests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startApiServer, type ApiServer } from '../api/server.js';
+import type { IceConfig } from '../api/ice-servers.js';
+import { silentLogger, type Logger } from '../log/logger.js';
+import { requirePrograms } from './system-tools.js';
+import { decorateDisplay, startXvfb, stopChild, type XDisplay } from './x-display.js';
+
+export interface DemoSessionSpec {
+  /** Background colour of the display (an X colour name or #rrggbb). */
+  colour: string;
+  title: string;
+  /** Start an existing display instead of a new Xvfb (e.g. the user's own $DISPLAY). */
+  display?: string;
+  width?: number;
+  height?: number;
+  /** Skip the xterm clock and shell. */
+  bare?: boolean;
+}
+
+export interface DemoStackOptions {
+  sessions: DemoSessionSpec[];
+  port?: number;
+  ice?: IceConfig;
+  log?: Logger;
+  /** Extra `porthole helper` arguments (e.g. ['--fps', '30']). */
+  helperArgs?: string[];
+  logLevel?: string;
+}
+
+export interface DemoStack {
+  api: ApiServer;
+  deviceId: string;
+  /** Display per session, in the order given. */
+  displays: { display: string; number: number }[];
+  /** A one-time URL that signs the viewer in. */
+  loginUrl(name?: string): string;
+  serviceOutput(): string;
+  servicePid: number;
+  stop(): Promise<void>;
+}
+
+const bin = fileURLToPath(new URL('../../bin/porthole.js', import.meta.url));
+
+export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack> {
+  const log = opts.log ?? silentLogger;
+  const needsXvfb = opts.sessions.some((s) => !s.display);
+  requirePrograms([
+    ...(needsXvfb ? ['Xvfb'] : []),
+    'ffmpeg',
+    ...(opts.sessions.some((s) => !s.bare) ? ['xterm', 'xsetroot'] : []),
+  ]);
+
+  const dir = mkdtempSync(join(tmpdir(), 'porthole-demo-'));
+  const cleanups: (() => Promise<void> | void)[] = [() => rmSync(dir, { recursive: true, force: true })];
+  const stop = async (): Promise<void> => {
+    for (const c of cleanups.splice(0).reverse()) {
+      try {
+        await c();
+      } catch (err) {
+        log.warn({ err: (err as Error).message }, 'demo cleanup step failed');
+      }
+    }
+  };
+  try {
+    const displays: { display: string; number: number }[] = [];
+    for (const s of opts.sessions) {
+      let x: Pick<XDisplay, 'display' | 'number'>;
+      if (s.display) {
+        x = { display: s.display, number: Number(/^:(\d+)/.exec(s.display)?.[1] ?? 0) };
+      } else {
+        const started = await startXvfb(s.width ?? 1280, s.height ?? 720);
+        cleanups.push(() => started.stop());
+        x = started;
+      }
+      if (!s.bare) {
+        const extras = decorateDisplay(x.display, s.colour, s.title);
+        cleanups.push(() => Promise.all(extras.map((c) => stopChild(c, 1000))).then(() => undefined));
+      }
+      displays.push({ display: x.display, number: x.number });
+    }
+
+    const api = await startApiServer({ dataDir: join(dir, 'api'), port: opts.port ?? 0, ice: opts.ice, log });
+    cleanups.push(() => api.close());
+    const device = api.addDevice('demo');
+    const tokenFile = join(dir, 'device.token');
+    writeFileSync(tokenFile, device.token, { mode: 0o600 });
+    const configFile = join(dir, 'porthole.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        logLevel: opts.logLevel ?? 'info',
+        sessions: { pollMs: 1000, configured: displays.map((d) => ({ display: d.display })) },
+        helper: { args: opts.helperArgs ?? [] },
+      }),
+    );
+    const service: ChildProcess = spawn(
+      process.execPath,
+      [
+        bin,
+        'service',
+        '--config',
+        configFile,
+        '--api-url',
+        api.agentUrl,
+        '--device-id',
+        device.id,
+        '--token-file',
+        tokenFile,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    const keep = (d: Buffer): void => {
+      output = (output + d.toString()).slice(-200_000);
+    };
+    service.stdout?.on('data', keep);
+    service.stderr?.on('data', keep);
+    cleanups.push(() => stopChild(service, 8000));
+
+    return {
+      api,
+      deviceId: device.id,
+      displays,
+      servicePid: service.pid ?? -1,
+      loginUrl: (name = 'demo') => `${api.url}/#login=${api.issueLoginToken(name)}`,
+      serviceOutput: () => output,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,84 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
+
+export interface XDisplay {
+  display: string;
+  number: number;
+  stop(): Promise<void>;
+}
+
+/** Starts Xvfb on a free display number (Xvfb picks it: -displayfd) and resolves once it accepts clients. */
+export async function startXvfb(width = 1280, height = 720): Promise<XDisplay> {
+  const child = spawn(
+    'Xvfb',
+    ['-displayfd', '3', '-nolisten', 'tcp', '-noreset', '-screen', '0', `${width}x${height}x24`],
+    {
+      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+    },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  const number = await new Promise<number>((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error(`Xvfb did not start: ${stderr.trim()}`)), 15_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`Xvfb exited with ${code}: ${stderr.trim()}`));
+    });
+    (child.stdio[3] as Readable).on('data', (d: Buffer) => {
+      text += d.toString();
+      if (!text.includes('\n')) return;
+      clearTimeout(timer);
+      child.removeAllListeners('exit');
+      resolve(Number.parseInt(text, 10));
+    });
+  });
+  return { display: `:${number}`, number, stop: () => stopChild(child) };
+}
+
+/** SIGTERM, then SIGKILL after a grace period; resolves when the process is gone. */
+export function stopChild(child: ChildProcess, graceMs = 3000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** Something to look at and type into: a solid background, a clock and a shell. */
+export function decorateDisplay(display: string, colour: string, title: string): ChildProcess[] {
+  const env = { ...process.env, DISPLAY: display };
+  spawn('xsetroot', ['-solid', colour], { env, stdio: 'ignore' }).on('error', () => undefined);
+  const clock = spawn(
+    'xterm',
+    [
+      '-T',
+      `${title} clock`,
+      '-geometry',
+      '40x3+40+40',
+      '-fa',
+      'Monospace',
+      '-fs',
+      '20',
+      '-e',
+      'sh',
+      '-c',
+      'while :; do printf "\\r%s" "$(date +%T)"; sleep 1; done',
+    ],
+    { env, stdio: 'ignore' },
+  );
+  const shell = spawn(
+    'xterm',
+    ['-T', `${title} shell`, '-geometry', '90x20+40+200', '-fa', 'Monospace', '-fs', '12'],
+    {
+      env,
+      stdio: 'ignore',
+    },
+  );
+  for (const c of [clock, shell]) c.on('error', () => undefined);
+  return [clock, shell];
+}
