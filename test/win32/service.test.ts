@@ -88,6 +88,9 @@ describe('porthole service under the service manager (Wine services.exe)', () =>
         quoteWindowsArg(logDir),
       ].join(' '),
     );
+    // ChangeServiceConfig2W(SERVICE_CONFIG_FAILURE_ACTIONS) succeeds under Wine 8, but reading it back
+    // fails with ERROR_INVALID_LEVEL: null here; [5000, 5000, 5000] on Windows (the VM script checks).
+    expect(st.restartDelaysMs).toBeNull();
     expect(st.account).toMatch(/^(LocalSystem|\.\\LocalSystem)$/i);
 
     const status = await cli('status');
@@ -136,6 +139,23 @@ describe('porthole service under the service manager (Wine services.exe)', () =>
     expect(serviceLog()).toMatch(/"exitCode":0,"msg":"service stopped"/);
   });
 
+  test('a start that fails (a config file that does not exist) ends Stopped with a service-specific exit code', async () => {
+    const missing = join(work, 'no-such-config.json');
+    const install = await cli('install', '--config', missing, '--log-dir', logDir);
+    expect(install, install.err).toMatchObject({ code: 0, out: `${name}: updated\n` });
+    await run('net', ['start', name]);
+    await waitFor(
+      () => serviceLog().includes('"msg":"service start failed"'),
+      'the failed start in service.log',
+    );
+    await waitFor(() => state() === 'stopped', 'Stopped');
+    // ERROR_SERVICE_SPECIFIC_ERROR with SERVICE_EXIT_CODES.startFailed.
+    expect(queryService(name)).toMatchObject({ win32ExitCode: 1066, serviceExitCode: 1 });
+    expect(serviceLog()).toContain('no-such-config.json');
+    const status = await cli('status');
+    expect(status.out).toContain('last exit:  service-specific 1');
+  });
+
   test('uninstall removes it, and a second uninstall is fine', async () => {
     const first = await cli('uninstall');
     expect(first, first.err).toMatchObject({ code: 0, out: `${name}: removed\n` });
@@ -144,6 +164,29 @@ describe('porthole service under the service manager (Wine services.exe)', () =>
     expect(status.out).toBe(`${name}: not installed\n`);
     const second = await cli('uninstall');
     expect(second, second.err).toMatchObject({ code: 0, out: `${name}: not installed\n` });
+  });
+});
+
+describe('porthole service --scm outside the service manager', () => {
+  // StartServiceCtrlDispatcherW fails with 1063 only after up to ~10 s under Wine (1–11 s seen here):
+  // that is why the installed
+  // ImagePath passes --scm and the console run does not ask the SCM at all.
+  test('fails with ERROR_FAILED_SERVICE_CONTROLLER_CONNECT and exit code 1', async () => {
+    const dir = join(work, 'console-logs');
+    const r = await run(porthole[0]!, [
+      porthole[1]!,
+      'service',
+      '--scm',
+      '--config',
+      configFile,
+      '--log-dir',
+      dir,
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(
+      'StartServiceCtrlDispatcherW failed: 1063 ERROR_FAILED_SERVICE_CONTROLLER_CONNECT',
+    );
+    expect(readFileSync(join(dir, 'service.log'), 'utf8')).toContain('not running under the service manager');
   });
 });
 

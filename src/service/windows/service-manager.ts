@@ -21,6 +21,7 @@ import {
   SERVICE_CONFIG_FAILURE_ACTIONS,
   SERVICE_CONTROL_STOP,
   SERVICE_ERROR_NORMAL,
+  SERVICE_FAILURE_ACTIONSW,
   SERVICE_QUERY_CONFIG,
   SERVICE_QUERY_STATUS,
   SERVICE_START,
@@ -33,6 +34,7 @@ import { lastError, Win32Error } from '../../native/win32/win32-error.js';
 import { windowsCommandLine } from './command-line.js';
 
 const ERROR_INSUFFICIENT_BUFFER = 122;
+const ERROR_INVALID_LEVEL = 124;
 const ERROR_SERVICE_DOES_NOT_EXIST = 1060;
 const ERROR_SERVICE_NOT_ACTIVE = 1062;
 const ERROR_SERVICE_MARKED_FOR_DELETE = 1072;
@@ -77,6 +79,11 @@ export interface ServiceState {
   displayName: string;
   win32ExitCode: number;
   serviceExitCode: number;
+  /**
+   * The failure actions' delays, one per restart action (QueryServiceConfig2W); null where that level
+   * cannot be read back (Wine 8: ERROR_INVALID_LEVEL).
+   */
+  restartDelaysMs: number[] | null;
 }
 
 /** Runs `fn` with a handle from `open`, closed on every path. */
@@ -287,6 +294,7 @@ export function queryService(name: string): ServiceState | { installed: false } 
         displayName: cfg.displayName,
         win32ExitCode: st.dwWin32ExitCode,
         serviceExitCode: st.dwServiceSpecificExitCode,
+        restartDelaysMs: readRestartDelays(h, name),
       };
     });
   });
@@ -343,6 +351,28 @@ function readConfig(
     account: readWideString(cfg.lpServiceStartName),
     displayName: readWideString(cfg.lpDisplayName),
   };
+}
+
+/** QueryServiceConfig2W(SERVICE_CONFIG_FAILURE_ACTIONS): the delays of the restart actions. */
+function readRestartDelays(svc: Handle, name: string): number[] | null {
+  const api = advapi32Service();
+  const call = `QueryServiceConfig2W(${name}, SERVICE_CONFIG_FAILURE_ACTIONS)`;
+  const needed = [0];
+  if (!api.QueryServiceConfig2W(svc, SERVICE_CONFIG_FAILURE_ACTIONS, null, 0, needed)) {
+    const err = lastError(call);
+    if (err.code === ERROR_INVALID_LEVEL) return null;
+    if (err.code !== ERROR_INSUFFICIENT_BUFFER) throw err;
+  }
+  const buf = Buffer.alloc(Math.max(needed[0]!, koffi.sizeof(SERVICE_FAILURE_ACTIONSW)));
+  if (!api.QueryServiceConfig2W(svc, SERVICE_CONFIG_FAILURE_ACTIONS, buf, buf.length, needed))
+    throw lastError(call);
+  const fa = koffi.decode(buf, SERVICE_FAILURE_ACTIONSW) as { cActions: number; lpsaActions: unknown };
+  if (fa.cActions === 0 || !fa.lpsaActions || koffi.address(fa.lpsaActions) === 0n) return [];
+  const actions = koffi.decode(fa.lpsaActions, koffi.array(SC_ACTION, fa.cActions)) as {
+    Type: number;
+    Delay: number;
+  }[];
+  return actions.filter((a) => a.Type === SC_ACTION_RESTART).map((a) => a.Delay);
 }
 
 function control(svc: Handle, code: number, name: string): void {
