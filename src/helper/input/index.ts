@@ -1,6 +1,6 @@
 /**
- * Picks the input injector and clipboard for this platform. Windows (SendInput, SendSAS, the Win32
- * clipboard) plugs in here beside X11; until it exists, Windows gets the fakes, which inject nothing.
+ * Picks the input injector and clipboard for this platform: X11 (XTest, xclip), Windows (SendInput,
+ * SendSAS, the Win32 clipboard) or the fakes, which inject nothing.
  */
 import type { Clipboard, ClipboardLog } from './clipboard.js';
 import { createFakeClipboard } from './fake-clipboard.js';
@@ -13,6 +13,15 @@ const x11 =
   process.platform === 'linux'
     ? { ...(await import('./x11-clipboard.js')), ...(await import('./x11-input-injector.js')) }
     : undefined;
+// The Windows backends declare their koffi types at evaluation: likewise, on Windows only.
+const win32 =
+  process.platform === 'win32'
+    ? { ...(await import('./win32-clipboard.js')), ...(await import('./win32-input-injector.js')) }
+    : undefined;
+function win32Backend(): NonNullable<typeof win32> {
+  if (!win32) throw new Error('the win32 input backend needs Windows');
+  return win32;
+}
 function x11Backend(): NonNullable<typeof x11> {
   if (!x11) throw new Error('the x11 input backend needs Linux');
   return x11;
@@ -36,14 +45,14 @@ export function defaultInputBackend(platform: NodeJS.Platform = process.platform
 export function createInputInjector(opts: InputOptions): InputInjector {
   const backend = opts.backend ?? defaultInputBackend();
   if (backend === 'x11') return x11Backend().createX11InputInjector({ display: opts.display, log: opts.log });
-  if (backend === 'win32')
-    opts.log.warn({ backend }, 'Windows input injection is not built yet; input is ignored');
+  if (backend === 'win32') return win32Backend().createWin32InputInjector({ log: opts.log });
   return createFakeInputInjector();
 }
 
 export function createClipboard(opts: InputOptions): Clipboard {
   const backend = opts.backend ?? defaultInputBackend();
   if (backend === 'x11') return x11Backend().createX11Clipboard({ display: opts.display, log: opts.log });
+  if (backend === 'win32') return win32Backend().createWin32Clipboard({ log: opts.log });
   return createFakeClipboard();
 }
 

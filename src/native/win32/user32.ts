@@ -81,6 +81,8 @@ export const DESKTOP_ACCESS =
   0x0010; /* JOURNALPLAYBACK */
 
 export const CF_UNICODETEXT = 13;
+/** MapVirtualKeyW: scancode (0xE0xx for extended keys) → virtual key, left/right kept apart. */
+export const MAPVK_VSC_TO_VK_EX = 3;
 
 /** DPI_AWARENESS_CONTEXT_PER_MONITOR_AWARE_V2: the pseudo-handle ((DPI_AWARENESS_CONTEXT)-4). */
 export const DPI_AWARENESS_CONTEXT_PER_MONITOR_AWARE_V2 = -4n;
@@ -99,6 +101,7 @@ export const user32 = lazyLibrary('user32.dll', (lib) => ({
   GetIconInfo: lib.func('BOOL __stdcall GetIconInfo(HICON hIcon, _Out_ ICONINFO *piconinfo)'),
   GetCursorPos: lib.func('BOOL __stdcall GetCursorPos(_Out_ POINT *lpPoint)'),
   SetCursorPos: lib.func('BOOL __stdcall SetCursorPos(int X, int Y)'),
+  MapVirtualKeyW: lib.func('UINT __stdcall MapVirtualKeyW(UINT uCode, UINT uMapType)'),
   SendInput: lib.func('UINT __stdcall SendInput(UINT cInputs, INPUT *pInputs, int cbSize)'),
   OpenInputDesktop: lib.func(
     'HDESK __stdcall OpenInputDesktop(DWORD dwFlags, BOOL fInherit, DWORD dwDesiredAccess)',

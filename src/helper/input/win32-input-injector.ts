@@ -1,0 +1,218 @@
+/**
+ * Input injection on Windows through SendInput: the pointer in absolute virtual-desktop coordinates,
+ * keys by scancode (the session's layout applies, as for a local keyboard), text as KEYEVENTF_UNICODE
+ * characters (whatever the layout), and Ctrl+Alt+Del through SendSAS when Windows allows it.
+ *
+ * SendInput reaches the thread's desktop only, so each injection first follows the input desktop
+ * (win32-input-desktop.ts); on the secure desktop (UAC, lock screen) that needs a SYSTEM helper.
+ */
+import koffi from 'koffi';
+import { INPUT } from '../../native/win32/input-structs.js';
+import { sasSupport, sendSecureAttention } from '../../native/win32/sas.js';
+import { MAPVK_VSC_TO_VK_EX, SM, user32 } from '../../native/win32/user32.js';
+import { lastError } from '../../native/win32/win32-error.js';
+import type { PointerButton } from '../../protocol/datachannel.js';
+import { InputDesktopFollower } from '../desktop-follow/win32-input-desktop.js';
+import {
+  toDesktopPoint,
+  WheelAccumulator,
+  type DisplayRect,
+  type InputInjector,
+  type InputLog,
+} from './input-injector.js';
+import { scancodeForCode } from './win32-scancodes.js';
+
+const INPUT_MOUSE = 0;
+const INPUT_KEYBOARD = 1;
+export const MOUSEEVENTF = {
+  MOVE: 0x0001,
+  LEFTDOWN: 0x0002,
+  LEFTUP: 0x0004,
+  RIGHTDOWN: 0x0008,
+  RIGHTUP: 0x0010,
+  MIDDLEDOWN: 0x0020,
+  MIDDLEUP: 0x0040,
+  XDOWN: 0x0080,
+  XUP: 0x0100,
+  WHEEL: 0x0800,
+  HWHEEL: 0x1000,
+  VIRTUALDESK: 0x4000,
+  ABSOLUTE: 0x8000,
+} as const;
+export const KEYEVENTF = { EXTENDEDKEY: 0x1, KEYUP: 0x2, UNICODE: 0x4, SCANCODE: 0x8 } as const;
+const XBUTTON1 = 1;
+const XBUTTON2 = 2;
+
+/** Each button's down flag, up flag and mouseData (X buttons say which one there). */
+const BUTTONS: Record<PointerButton, { down: number; up: number; data: number }> = {
+  left: { down: MOUSEEVENTF.LEFTDOWN, up: MOUSEEVENTF.LEFTUP, data: 0 },
+  right: { down: MOUSEEVENTF.RIGHTDOWN, up: MOUSEEVENTF.RIGHTUP, data: 0 },
+  middle: { down: MOUSEEVENTF.MIDDLEDOWN, up: MOUSEEVENTF.MIDDLEUP, data: 0 },
+  back: { down: MOUSEEVENTF.XDOWN, up: MOUSEEVENTF.XUP, data: XBUTTON1 },
+  forward: { down: MOUSEEVENTF.XDOWN, up: MOUSEEVENTF.XUP, data: XBUTTON2 },
+};
+
+interface MouseInputFields {
+  dx: number;
+  dy: number;
+  mouseData: number;
+  dwFlags: number;
+}
+interface KeyInputFields {
+  wVk: number;
+  wScan: number;
+  dwFlags: number;
+}
+
+function mouse(m: MouseInputFields): object {
+  return { type: INPUT_MOUSE, u: { mi: { ...m, time: 0, dwExtraInfo: 0 } } };
+}
+function keyboard(k: KeyInputFields): object {
+  return { type: INPUT_KEYBOARD, u: { ki: { ...k, time: 0, dwExtraInfo: 0 } } };
+}
+
+/** A desktop pixel → SendInput's 0..65535 over the virtual screen (all monitors). */
+export function toVirtualDeskUnits(
+  x: number,
+  y: number,
+  virtual: { x: number; y: number; width: number; height: number },
+): { dx: number; dy: number } {
+  const scale = (v: number, origin: number, size: number): number =>
+    Math.max(0, Math.min(65535, Math.round(((v - origin) * 65535) / Math.max(1, size - 1))));
+  return { dx: scale(x, virtual.x, virtual.width), dy: scale(y, virtual.y, virtual.height) };
+}
+
+export interface Win32InputInjectorOptions {
+  log: InputLog & { info?(obj: object, msg?: string): void };
+}
+
+export function createWin32InputInjector(opts: Win32InputInjectorOptions): InputInjector {
+  const { log } = opts;
+  const follower = new InputDesktopFollower({
+    info: (o, m) => log.debug(o, m),
+    warn: (o, m) => log.warn(o, m),
+  });
+  const wheel = new WheelAccumulator();
+  const heldKeys = new Map<string, { scan: number; extended: boolean }>();
+  const heldButtons = new Set<PointerButton>();
+  const unknownCodesLogged = new Set<string>();
+  const inputSize = koffi.sizeof(INPUT);
+  let closed = false;
+
+  function send(what: string, inputs: object[]): void {
+    if (closed || inputs.length === 0) return;
+    try {
+      follower.sync();
+      const n = user32().SendInput(inputs.length, inputs, inputSize) as number;
+      // 0 with no error means UIPI blocked it (an elevated window has the focus and we are not).
+      if (n !== inputs.length)
+        log.warn(
+          { what, sent: n, of: inputs.length, err: lastError('SendInput').message },
+          'input not injected',
+        );
+    } catch (err) {
+      log.warn({ what, err: err instanceof Error ? err.message : String(err) }, 'input not injected');
+    }
+  }
+
+  function keyInput(k: { scan: number; extended: boolean }, down: boolean): object {
+    // Windows ignores wVk when KEYEVENTF_SCANCODE is set; Wine 8 needs it to produce WM_KEYDOWN/WM_CHAR.
+    const vk = user32().MapVirtualKeyW(k.extended ? 0xe000 | k.scan : k.scan, MAPVK_VSC_TO_VK_EX) as number;
+    return keyboard({
+      wVk: vk,
+      wScan: k.scan,
+      dwFlags: KEYEVENTF.SCANCODE | (k.extended ? KEYEVENTF.EXTENDEDKEY : 0) | (down ? 0 : KEYEVENTF.KEYUP),
+    });
+  }
+
+  return {
+    pointerMove(rect: DisplayRect, x01: number, y01: number) {
+      const p = toDesktopPoint(rect, x01, y01);
+      const u = user32();
+      const virtual = {
+        x: u.GetSystemMetrics(SM.XVIRTUALSCREEN) as number,
+        y: u.GetSystemMetrics(SM.YVIRTUALSCREEN) as number,
+        width: u.GetSystemMetrics(SM.CXVIRTUALSCREEN) as number,
+        height: u.GetSystemMetrics(SM.CYVIRTUALSCREEN) as number,
+      };
+      const { dx, dy } = toVirtualDeskUnits(p.x, p.y, virtual);
+      send('pointerMove', [
+        mouse({
+          dx,
+          dy,
+          mouseData: 0,
+          dwFlags: MOUSEEVENTF.MOVE | MOUSEEVENTF.ABSOLUTE | MOUSEEVENTF.VIRTUALDESK,
+        }),
+      ]);
+    },
+    button(button: PointerButton, down: boolean) {
+      const b = BUTTONS[button];
+      if (!b) return;
+      if (down) heldButtons.add(button);
+      else heldButtons.delete(button);
+      send('button', [mouse({ dx: 0, dy: 0, mouseData: b.data, dwFlags: down ? b.down : b.up })]);
+    },
+    wheel(dx: number, dy: number) {
+      const notches = wheel.add(dx, dy);
+      const inputs: object[] = [];
+      // Windows: a positive WHEEL delta scrolls up (away from the user), a positive HWHEEL right.
+      if (notches.y !== 0)
+        inputs.push(mouse({ dx: 0, dy: 0, mouseData: (-notches.y * 120) >>> 0, dwFlags: MOUSEEVENTF.WHEEL }));
+      if (notches.x !== 0)
+        inputs.push(mouse({ dx: 0, dy: 0, mouseData: (notches.x * 120) >>> 0, dwFlags: MOUSEEVENTF.HWHEEL }));
+      send('wheel', inputs);
+    },
+    key(code: string, down: boolean) {
+      const k = down ? scancodeForCode(code) : (heldKeys.get(code) ?? scancodeForCode(code));
+      if (!k) {
+        if (!unknownCodesLogged.has(code)) {
+          unknownCodesLogged.add(code);
+          log.warn({ code }, 'no scancode for this key; ignored');
+        }
+        return;
+      }
+      if (down) heldKeys.set(code, k);
+      else heldKeys.delete(code);
+      send('key', [keyInput(k, down)]);
+    },
+    text(text: string) {
+      const inputs: object[] = [];
+      for (let i = 0; i < text.length; i += 1) {
+        const unit = text.charCodeAt(i);
+        inputs.push(keyboard({ wVk: 0, wScan: unit, dwFlags: KEYEVENTF.UNICODE }));
+        inputs.push(keyboard({ wVk: 0, wScan: unit, dwFlags: KEYEVENTF.UNICODE | KEYEVENTF.KEYUP }));
+      }
+      send('text', inputs);
+    },
+    secureAttention() {
+      let support;
+      try {
+        support = sasSupport();
+      } catch (err) {
+        support = { ok: false as const, reason: err instanceof Error ? err.message : String(err) };
+      }
+      if (!support.ok) {
+        log.warn({ reason: support.reason }, 'Ctrl+Alt+Del (SendSAS) is not available');
+        return 'unsupported';
+      }
+      sendSecureAttention();
+      return 'sent';
+    },
+    releaseAll() {
+      const inputs: object[] = [];
+      for (const k of heldKeys.values()) inputs.push(keyInput(k, false));
+      for (const b of heldButtons)
+        inputs.push(mouse({ dx: 0, dy: 0, mouseData: BUTTONS[b].data, dwFlags: BUTTONS[b].up }));
+      heldKeys.clear();
+      heldButtons.clear();
+      wheel.reset();
+      send('releaseAll', inputs);
+    },
+    close() {
+      if (closed) return;
+      this.releaseAll();
+      closed = true;
+      follower.close();
+    },
+  };
+}

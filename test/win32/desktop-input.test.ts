@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createClipboard, createInputInjector, type InputInjector } from '../../src/helper/input/index.js';
+import { toVirtualDeskUnits } from '../../src/helper/input/win32-input-injector.js';
+import { scancodeForCode } from '../../src/helper/input/win32-scancodes.js';
+import { user32 } from '../../src/native/win32/user32.js';
+import { editWindow, pumpMessages } from './desktop-windows.js';
+
+const lines: { level: string; obj: object; msg?: string }[] = [];
+const log = {
+  warn: (obj: object, msg?: string) => void lines.push({ level: 'warn', obj, msg }),
+  debug: (obj: object, msg?: string) => void lines.push({ level: 'debug', obj, msg }),
+};
+
+function cursorPos(): { x: number; y: number } {
+  const p = { x: -1, y: -1 };
+  expect(user32().GetCursorPos(p)).toBeTruthy();
+  return p;
+}
+
+describe('SendInput injector under Wine (Xvfb 1280×720)', () => {
+  let injector: InputInjector;
+  beforeAll(() => {
+    injector = createInputInjector({ backend: 'win32', log });
+  });
+  afterAll(() => injector.close());
+
+  test('maps desktop pixels onto 0..65535 over the virtual screen', () => {
+    const screen = { x: 0, y: 0, width: 1280, height: 720 };
+    expect(toVirtualDeskUnits(0, 0, screen)).toEqual({ dx: 0, dy: 0 });
+    expect(toVirtualDeskUnits(1279, 719, screen)).toEqual({ dx: 65535, dy: 65535 });
+    // A monitor left of the primary: the virtual screen starts at x = -1920.
+    expect(toVirtualDeskUnits(0, 0, { x: -1920, y: 0, width: 3200, height: 1080 }).dx).toBe(
+      Math.round((1920 * 65535) / 3199),
+    );
+  });
+
+  test('an absolute move lands the cursor on the pixel asked for (GetCursorPos)', async () => {
+    const rect = { x: 0, y: 0, width: 1280, height: 720 };
+    injector.pointerMove(rect, 0.5, 0.25);
+    await pumpMessages(100);
+    const p = cursorPos();
+    expect(Math.abs(p.x - 640)).toBeLessThanOrEqual(1);
+    expect(Math.abs(p.y - 180)).toBeLessThanOrEqual(1);
+    injector.pointerMove(rect, 0.1, 0.9);
+    await pumpMessages(100);
+    const q = cursorPos();
+    expect(Math.abs(q.x - 128)).toBeLessThanOrEqual(1);
+    expect(Math.abs(q.y - 648)).toBeLessThanOrEqual(1);
+  });
+
+  test('keys by scancode and Unicode text reach a focused EDIT control', async () => {
+    const edit = editWindow(300, 200, 400, 40);
+    try {
+      await pumpMessages(200);
+      // Click into it first so it has the focus under Wine's X driver.
+      injector.pointerMove({ x: 0, y: 0, width: 1280, height: 720 }, 500 / 1280, 220 / 720);
+      injector.button('left', true);
+      injector.button('left', false);
+      await pumpMessages(200);
+      for (const code of ['KeyH', 'KeyI']) {
+        injector.key(code, true);
+        injector.key(code, false);
+      }
+      injector.key('ShiftLeft', true);
+      injector.key('Digit1', true);
+      injector.key('Digit1', false);
+      injector.key('ShiftLeft', false);
+      injector.text(' é€😀');
+      await pumpMessages(300);
+      expect(edit.text()).toBe('hi! é€😀');
+    } finally {
+      edit.close();
+    }
+  });
+
+  test('scancodes: plain and extended keys', () => {
+    expect(scancodeForCode('KeyA')).toEqual({ scan: 0x1e, extended: false });
+    expect(scancodeForCode('ArrowLeft')).toEqual({ scan: 0x4b, extended: true });
+    expect(scancodeForCode('NumpadEnter')).toEqual({ scan: 0x1c, extended: true });
+    expect(scancodeForCode('F12')).toEqual({ scan: 0x58, extended: false });
+    expect(scancodeForCode('NoSuchKey')).toBeUndefined();
+  });
+
+  test('Ctrl+Alt+Del is unsupported here, with the reason logged', () => {
+    lines.length = 0;
+    expect(injector.secureAttention()).toBe('unsupported');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]?.msg).toBe('Ctrl+Alt+Del (SendSAS) is not available');
+    // Wine runs the tests as an ordinary user: the token check refuses before the policy is read.
+    expect((lines[0]?.obj as { reason: string }).reason).toMatch(
+      /^the helper runs as S-1-5-21-.*, not LocalSystem$/,
+    );
+  });
+
+  test('releaseAll lets go of held keys and buttons without errors', () => {
+    lines.length = 0;
+    injector.key('ControlLeft', true);
+    injector.button('right', true);
+    injector.releaseAll();
+    expect(lines.filter((l) => l.level === 'warn')).toEqual([]);
+  });
+});
+
+describe('Win32 clipboard under Wine', () => {
+  test('write then read round-trips Unicode text, and a copy made elsewhere is reported', async () => {
+    const a = createClipboard({ backend: 'win32', log });
+    const b = createClipboard({ backend: 'win32', log });
+    try {
+      const seen: string[] = [];
+      b.onChange((t) => seen.push(t));
+      const own: string[] = [];
+      a.onChange((t) => own.push(t));
+      await a.write('porthole ✓ clipboard');
+      expect(await b.read()).toBe('porthole ✓ clipboard');
+      await new Promise((r) => setTimeout(r, 700));
+      // b saw a's copy as a change in the session; a does not report its own write.
+      expect(seen).toEqual(['porthole ✓ clipboard']);
+      expect(own).toEqual([]);
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+});
