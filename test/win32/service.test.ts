@@ -169,8 +169,7 @@ describe('porthole service under the service manager (Wine services.exe)', () =>
 
 describe('porthole service --scm outside the service manager', () => {
   // StartServiceCtrlDispatcherW fails with 1063 only after up to ~10 s under Wine (1–11 s seen here):
-  // that is why the installed
-  // ImagePath passes --scm and the console run does not ask the SCM at all.
+  // that is why the installed ImagePath passes --scm and the console run does not ask the SCM at all.
   test('fails with ERROR_FAILED_SERVICE_CONTROLLER_CONNECT and exit code 1', async () => {
     const dir = join(work, 'console-logs');
     const r = await run(porthole[0]!, [

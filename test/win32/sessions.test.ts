@@ -1,3 +1,4 @@
+import koffi from 'koffi';
 import { describe, expect, test } from 'vitest';
 import {
   activeConsoleSessionId,
@@ -40,8 +41,11 @@ describe('WTS under Wine', () => {
   });
 
   test('a failing query is a Win32Error naming the call, the session and the class', () => {
-    // Wine fails WTSConnectState with last error 0 (it does not implement that class).
+    // Wine fails WTSConnectState without setting a last error (it does not implement that class): the
+    // thread's last error is reset first, or whatever an earlier test left there shows through (the
+    // files share one process; a desktop test left 1400 ERROR_INVALID_WINDOW_HANDLE).
     const id = activeConsoleSessionId();
+    koffi.load('kernel32.dll').func('void __stdcall SetLastError(uint32_t dwErrCode)')(0);
     let err: unknown;
     try {
       querySessionNumber(id, WTSInfoClass.WTSConnectState);
