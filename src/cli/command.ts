@@ -5,7 +5,11 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
-export type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & { description: string };
+/** `hidden` keeps a flag out of --help (flags meant for the machine, like the SCM's `--scm`). */
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>[string] & {
+  description: string;
+  hidden?: boolean;
+};
 
 /** One `porthole <name>` sub-command: its help text, its flags and what it runs. */
 export interface Command {
@@ -26,7 +30,7 @@ export class UsageError extends Error {
 
 export function formatHelp(cmd: Command): string {
   const lines = [`Usage: ${cmd.usage}`, '', cmd.summary, '', 'Options:'];
-  const entries = Object.entries({ ...cmd.options, help: helpOption });
+  const entries = Object.entries({ ...cmd.options, help: helpOption }).filter(([, o]) => !o.hidden);
   const width = Math.max(...entries.map(([name, o]) => flagLabel(name, o).length));
   for (const [name, o] of entries) {
     lines.push(`  ${flagLabel(name, o).padEnd(width)}  ${o.description}`);
@@ -52,7 +56,7 @@ export function parseCommandArgs(
     strict: true,
     allowPositionals: true,
     options: Object.fromEntries(
-      Object.entries(options).map(([k, { description: _d, ...o }]) => [k, o]),
+      Object.entries(options).map(([k, { description: _d, hidden: _h, ...o }]) => [k, o]),
     ) as ParseArgsConfig['options'],
   };
   try {

@@ -31,7 +31,7 @@ export const SERVICE_WINDOWS_OPTIONS: Record<string, OptionSpec> = {
     description: 'Windows, under the SCM: folder of service.log (default %ProgramData%\\porthole\\logs)',
   },
   json: { type: 'boolean', description: 'status: print JSON' },
-  scm: { type: 'boolean', description: 'Internal: set by the installed service; run under the SCM' },
+  scm: { type: 'boolean', hidden: true, description: 'Set by the installed service: run under the SCM' },
 };
 
 const SUBCOMMANDS: Record<string, string> = {

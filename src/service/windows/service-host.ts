@@ -136,8 +136,10 @@ export class ScmServiceHost {
       null,
     );
     if (isNullOrInvalid(status)) {
-      // Without a status handle nothing can be reported; the SCM times the start out.
+      // Without a status handle nothing can be reported and the dispatcher never returns: end the
+      // process, which the SCM records as a failed start.
       this.#log.error({ err: lastError('RegisterServiceCtrlHandlerExW').message }, 'service start failed');
+      setTimeout(() => process.exit(SERVICE_EXIT_CODES.startFailed), 500);
       return;
     }
     this.#status = status;
