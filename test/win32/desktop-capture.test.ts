@@ -92,3 +92,16 @@ describe('createCapturer on win32', () => {
     }
   });
 });
+
+describe('DPI awareness under Wine', () => {
+  test('Wine 8 refuses per-monitor awareness (87), so the process ends system-DPI aware, once', async () => {
+    const { ensureProcessDpiAware, dpiFallbackReason } =
+      await import('../../src/helper/desktop-follow/win32-dpi.js');
+    const first = ensureProcessDpiAware();
+    expect({ first, reason: dpiFallbackReason() }).toEqual({
+      first: 'system',
+      reason: 'SetProcessDpiAwarenessContext(PER_MONITOR_AWARE_V2) failed: 87 ERROR_INVALID_PARAMETER',
+    });
+    expect(ensureProcessDpiAware()).toBe(first);
+  });
+});

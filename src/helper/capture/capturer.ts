@@ -120,6 +120,8 @@ export async function createCapturer(options: CapturerOptions = {}): Promise<Cap
       return new SyntheticCapturer(options.syntheticDisplays, options.syntheticMotion);
     }
     case 'win32': {
+      const { ensureProcessDpiAware } = await import('../desktop-follow/win32-dpi.js');
+      ensureProcessDpiAware(options.log);
       const { Win32DxgiCapturer } = await import('./win32-dxgi-capturer.js');
       try {
         return new Win32DxgiCapturer(options.log);

@@ -16,7 +16,11 @@ const x11 =
 // The Windows backends declare their koffi types at evaluation: likewise, on Windows only.
 const win32 =
   process.platform === 'win32'
-    ? { ...(await import('./win32-clipboard.js')), ...(await import('./win32-input-injector.js')) }
+    ? {
+        ...(await import('./win32-clipboard.js')),
+        ...(await import('./win32-input-injector.js')),
+        ...(await import('../desktop-follow/win32-dpi.js')),
+      }
     : undefined;
 function win32Backend(): NonNullable<typeof win32> {
   if (!win32) throw new Error('the win32 input backend needs Windows');
@@ -45,7 +49,11 @@ export function defaultInputBackend(platform: NodeJS.Platform = process.platform
 export function createInputInjector(opts: InputOptions): InputInjector {
   const backend = opts.backend ?? defaultInputBackend();
   if (backend === 'x11') return x11Backend().createX11InputInjector({ display: opts.display, log: opts.log });
-  if (backend === 'win32') return win32Backend().createWin32InputInjector({ log: opts.log });
+  if (backend === 'win32') {
+    // Physical pixels, as the capturer sees them (idempotent; whichever comes first sets it).
+    win32Backend().ensureProcessDpiAware();
+    return win32Backend().createWin32InputInjector({ log: opts.log });
+  }
   return createFakeInputInjector();
 }
 

@@ -86,6 +86,8 @@ export const MAPVK_VSC_TO_VK_EX = 3;
 
 /** DPI_AWARENESS_CONTEXT_PER_MONITOR_AWARE_V2: the pseudo-handle ((DPI_AWARENESS_CONTEXT)-4). */
 export const DPI_AWARENESS_CONTEXT_PER_MONITOR_AWARE_V2 = -4n;
+/** DPI_AWARENESS_CONTEXT_PER_MONITOR_AWARE ((DPI_AWARENESS_CONTEXT)-3). */
+export const DPI_AWARENESS_CONTEXT_PER_MONITOR_AWARE = -3n;
 
 export const user32 = lazyLibrary('user32.dll', (lib) => ({
   EnumDisplayMonitors: lib.func(
