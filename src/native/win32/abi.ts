@@ -9,6 +9,10 @@ import {
   DXGI_OUTDUPL_POINTER_POSITION,
   POINT,
 } from './capture-structs.js';
+import { GUID } from './com.js';
+import { D3D11_MAPPED_SUBRESOURCE, D3D11_TEXTURE2D_DESC } from './d3d11.js';
+import { DXGI_OUTDUPL_MOVE_RECT, DXGI_OUTPUT_DESC } from './dxgi.js';
+import { BITMAP } from './gdi32.js';
 import { HARDWAREINPUT, INPUT, KEYBDINPUT, MOUSEINPUT } from './input-structs.js';
 import {
   IO_COUNTERS,
@@ -28,6 +32,7 @@ import {
   SERVICE_TABLE_ENTRYW,
 } from './service-control.js';
 import { LUID_AND_ATTRIBUTES, TOKEN_PRIVILEGES } from './token.js';
+import { CURSORINFO, ICONINFO, MONITORINFOEXW, RECT } from './user32.js';
 import { WTSSESSION_NOTIFICATION, WTS_SESSION_INFOW } from './wtsapi32.js';
 
 export const WIN32_STRUCTS: Record<string, TypeObject> = {
@@ -56,4 +61,14 @@ export const WIN32_STRUCTS: Record<string, TypeObject> = {
   POINT,
   DXGI_OUTDUPL_POINTER_POSITION,
   DXGI_OUTDUPL_FRAME_INFO,
+  RECT,
+  MONITORINFOEXW,
+  CURSORINFO,
+  ICONINFO,
+  BITMAP,
+  GUID,
+  DXGI_OUTPUT_DESC,
+  DXGI_OUTDUPL_MOVE_RECT,
+  D3D11_TEXTURE2D_DESC,
+  D3D11_MAPPED_SUBRESOURCE,
 };
