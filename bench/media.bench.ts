@@ -18,13 +18,20 @@ import {
 } from '../src/helper/encode/encoder.js';
 import type { FfmpegEncoder } from '../src/helper/encode/ffmpeg-encoder.js';
 import { startXvfb, type XvfbHandle } from '../test/fixtures/xvfb.js';
+import { loadWebCodecs } from '../src/helper/encode/webcodecs-encoder.js';
 import { machineLine, percentile } from './report.js';
 
 const SIZES = [
   { w: 1280, h: 720, bitrate: 4_000_000 },
   { w: 1920, h: 1080, bitrate: 8_000_000 },
 ];
-const KINDS: EncoderKind[] = ['webcodecs', 'ffmpeg'];
+// webcodecs is an optional package (see src/helper/encode/webcodecs-encoder.ts): measured when installed.
+const KINDS: EncoderKind[] = (await loadWebCodecs().then(
+  () => true,
+  () => false,
+))
+  ? ['webcodecs', 'ffmpeg']
+  : ['ffmpeg'];
 const CAPTURE_FPS = 60;
 const MOTION_S = 5;
 const STATIC_S = 5;

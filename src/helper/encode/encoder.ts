@@ -93,7 +93,8 @@ export async function createEncoder(config: EncoderConfig, options: EncoderOptio
   validateConfig(config);
   const kind = options.kind ?? DEFAULT_ENCODER_KIND;
   if (kind === 'webcodecs') {
-    const { WebCodecsEncoder } = await import('./webcodecs-encoder.js');
+    const { WebCodecsEncoder, loadWebCodecs } = await import('./webcodecs-encoder.js');
+    await loadWebCodecs();
     return WebCodecsEncoder.create(config, options);
   }
   const { FfmpegEncoder } = await import('./ffmpeg-encoder.js');

@@ -15,12 +15,6 @@
  * - There is no win32 binary of 1.3.1 in the npm registry; on Windows use the ffmpeg encoder until one
  *   exists.
  */
-import {
-  VideoEncoder,
-  VideoFrame,
-  type EncodedVideoChunk,
-  type VideoEncoderConfig,
-} from '@napi-rs/webcodecs';
 import { monotonicUs } from '../capture/clock.js';
 import {
   EncoderError,
@@ -41,6 +35,31 @@ interface Pending {
   height: number;
   resolve(frame: EncodedFrame): void;
   reject(err: Error): void;
+}
+
+/**
+ * @napi-rs/webcodecs is an optional peer dependency: its per-platform binaries are not all in every
+ * registry, so porthole does not make installs depend on it. It implements the W3C WebCodecs API, so
+ * the DOM library's declarations type it. Install it (`npm install @napi-rs/webcodecs`) to use it.
+ */
+export const WEBCODECS_PACKAGE = '@napi-rs/webcodecs';
+interface WebCodecsBinding {
+  VideoEncoder: typeof globalThis.VideoEncoder;
+  VideoFrame: typeof globalThis.VideoFrame;
+}
+let binding: WebCodecsBinding | undefined;
+
+export async function loadWebCodecs(): Promise<WebCodecsBinding> {
+  if (binding) return binding;
+  const name: string = WEBCODECS_PACKAGE; // a variable, so bundlers and tsc leave the import alone
+  try {
+    binding = (await import(name)) as WebCodecsBinding;
+  } catch (err) {
+    throw new EncoderError(
+      `the webcodecs encoder needs the optional package ${WEBCODECS_PACKAGE} (npm install ${WEBCODECS_PACKAGE}): ${(err as Error).message.split('\n')[0]}`,
+    );
+  }
+  return binding;
 }
 
 export class WebCodecsEncoder implements Encoder {
@@ -74,7 +93,7 @@ export class WebCodecsEncoder implements Encoder {
    * answers frame by frame again (and starts with a keyframe, which a new size needs anyway).
    */
   private createVideoEncoder(): VideoEncoder {
-    const encoder = new VideoEncoder({
+    const encoder = new (binding as WebCodecsBinding).VideoEncoder({
       output: (chunk) => this.onOutput(chunk),
       error: (err) => this.fail(new EncoderError(`VideoEncoder: ${err.message}`)),
     });
@@ -135,7 +154,7 @@ export class WebCodecsEncoder implements Encoder {
       });
       let videoFrame: VideoFrame | undefined;
       try {
-        videoFrame = new VideoFrame(frame.data, {
+        videoFrame = new (binding as WebCodecsBinding).VideoFrame(frame.data, {
           format: frame.format,
           codedWidth: frame.width,
           codedHeight: frame.height,

@@ -12,13 +12,32 @@ import {
   type Encoder,
   type EncoderKind,
 } from '../../../src/helper/encode/encoder.js';
+import { loadWebCodecs } from '../../../src/helper/encode/webcodecs-encoder.js';
 import { decodeH264 } from './decode.js';
 
 const W = 640;
 const H = 360;
 const display = { index: 0, name: 's', x: 0, y: 0, width: W, height: H, primary: true };
 
-describe.each<EncoderKind>(['webcodecs', 'ffmpeg'])('%s encoder', (kind) => {
+/** The webcodecs encoder is optional (see webcodecs-encoder.ts); CI installs it, a bare clone may not. */
+const webcodecsInstalled = await loadWebCodecs().then(
+  () => true,
+  () => false,
+);
+const kinds: EncoderKind[] = webcodecsInstalled ? ['webcodecs', 'ffmpeg'] : ['ffmpeg'];
+
+describe('webcodecs encoder availability', () => {
+  it.runIf(!webcodecsInstalled)('names the package to install when it is missing', async () => {
+    await expect(
+      createEncoder({ width: W, height: H, fps: 30, bitrate: 1e6 }, { kind: 'webcodecs' }),
+    ).rejects.toThrow(/npm install @napi-rs\/webcodecs/);
+  });
+  it.runIf(webcodecsInstalled)('loads the optional @napi-rs/webcodecs binding', async () => {
+    expect(typeof (await loadWebCodecs()).VideoEncoder).toBe('function');
+  });
+});
+
+describe.each<EncoderKind>(kinds)('%s encoder', (kind) => {
   let encoder: Encoder | undefined;
   afterEach(async () => {
     await encoder?.close();
