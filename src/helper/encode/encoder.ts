@@ -78,7 +78,10 @@ export interface EncoderOptions {
   preferHardware?: boolean;
   /** ffmpeg: path of the binary (PORTHOLE_FFMPEG still wins). */
   ffmpegPath?: string;
-  /** ffmpeg: the encoder, e.g. `libx264` (default), `h264_nvenc`, `h264_qsv`, `h264_amf`, `h264_mf`. */
+  /**
+   * ffmpeg: the encoder, e.g. `libx264` (default), `h264_nvenc`, `h264_qsv`, `h264_amf`, `h264_mf`, or
+   * `auto` (the first of those hardware encoders that encodes a trial frame, else libx264).
+   */
   ffmpegCodec?: string;
 }
 

@@ -21,6 +21,7 @@ import {
 import { findFfmpeg } from './ffmpeg-binary.js';
 import { FfmpegProcess } from './ffmpeg-process.js';
 import { checkFfmpegEncoder } from './ffmpeg-probe.js';
+import { pickFfmpegH264Codec } from './hardware-probe.js';
 
 /** At most one process swap this often; a later request waits for the next allowed frame. */
 const MIN_SWAP_INTERVAL_MS = 250;
@@ -39,7 +40,9 @@ export class FfmpegEncoder implements Encoder {
 
   static async create(config: EncoderConfig, options: EncoderOptions = {}): Promise<FfmpegEncoder> {
     const binary = findFfmpeg({ configured: options.ffmpegPath });
-    const codec = options.ffmpegCodec ?? 'libx264';
+    // 'auto': the first hardware encoder that passes a one-frame trial (hardware-probe.ts), else x264.
+    const codec =
+      options.ffmpegCodec === 'auto' ? await pickFfmpegH264Codec(binary) : (options.ffmpegCodec ?? 'libx264');
     await checkFfmpegEncoder(binary, codec);
     return new FfmpegEncoder(binary, codec, config);
   }
