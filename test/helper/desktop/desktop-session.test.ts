@@ -55,7 +55,8 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-async function setup() {
+/** A session on a real peer pair; with `connect: false` it stops before the answer is applied. */
+async function setup({ connect = true }: { connect?: boolean } = {}) {
   const viewer = await createTestOfferer();
   cleanup.push(() => viewer.close());
   const { answer, peer } = await createDesktopPeer({
@@ -69,37 +70,24 @@ async function setup() {
   const clipboard = createFakeClipboard();
   const session = createDesktopSession({ peer, source, injector, clipboard, log: silentPeerLog });
   cleanup.push(() => session.close());
-  viewer.setAnswer(answer);
-  await viewer.ready();
-  // The session asks for a keyframe once the peer connects; the tests below start after it.
-  await until(() => source.calls.includes('keyframe'), 'the keyframe at connect');
-  source.calls.length = 0;
   const send = (label: 'input' | 'control', msg: object): void => {
     viewer.channels[label].sendMessage(JSON.stringify(msg));
   };
   const controlReplies = (): { type: string }[] =>
     viewer.received('control').map((t) => JSON.parse(t) as { type: string });
-  return { viewer, peer, source, injector, clipboard, session, send, controlReplies };
+  const parts = { viewer, answer, peer, source, injector, clipboard, session, send, controlReplies };
+  if (!connect) return parts;
+  viewer.setAnswer(answer);
+  await viewer.ready();
+  // The session asks for a keyframe once the peer connects; the tests below start after it.
+  await until(() => source.calls.includes('keyframe'), 'the keyframe at connect');
+  source.calls.length = 0;
+  return parts;
 }
 
 describe('DesktopSession', () => {
   it('asks the source for a keyframe when the peer connects (earlier frames were dropped)', async () => {
-    const viewer = await createTestOfferer();
-    cleanup.push(() => viewer.close());
-    const { answer, peer } = await createDesktopPeer({
-      offer: viewer.offer,
-      iceServers: [],
-      log: silentPeerLog,
-    });
-    cleanup.push(() => peer.close());
-    const source = createFakeSource();
-    const session = createDesktopSession({
-      peer,
-      source,
-      injector: createFakeInputInjector(),
-      log: silentPeerLog,
-    });
-    cleanup.push(() => session.close());
+    const { viewer, answer, source, peer } = await setup({ connect: false });
     expect(source.calls).toEqual([]);
     viewer.setAnswer(answer);
     await until(() => source.calls.includes('keyframe'), 'keyframe request');
