@@ -1,0 +1,108 @@
+/**
+ * The measuring arithmetic of the glass-to-glass benchmark, free of DOM and Node APIs so that it runs
+ * both in Node (tests, report) and bundled into the page (see page-probe.ts).
+ *
+ * Times in the stamp are wall-clock microseconds (`performance.timeOrigin + performance.now()`), kept
+ * modulo 2^48 because the stamp has 48 bits for them; the page compares with its own wall clock, on
+ * the same machine, modulo the same.
+ */
+import { readStamp, type FrameStamp } from '../../src/helper/capture/frame-stamp.js';
+
+export const STAMP_MODULUS_US = 2 ** 48;
+
+/** The value to write into a stamp for a wall-clock time in ms. */
+export function stampWallUs(wallMs: number): number {
+  return Math.round(wallMs * 1000) % STAMP_MODULUS_US;
+}
+
+/**
+ * Milliseconds from a stamp's time to `wallMs`, taking the 48-bit wrap into account. A stamp up to
+ * half the modulus in the future reads as a negative latency (clocks that disagree), not as years.
+ */
+export function latencyMs(stampUs: number, wallMs: number): number {
+  let d = (Math.round(wallMs * 1000) - stampUs) % STAMP_MODULUS_US;
+  if (d < 0) d += STAMP_MODULUS_US;
+  if (d >= STAMP_MODULUS_US / 2) d -= STAMP_MODULUS_US;
+  return d / 1000;
+}
+
+/** Reads a stamp from RGBA pixels as a canvas gives them (`getImageData`): rows of width × 4 bytes. */
+export function readStampRgba(
+  data: Uint8Array | Uint8ClampedArray,
+  width: number,
+  height: number,
+): FrameStamp | null {
+  // readStamp averages the first three channels of each pixel, so RGBA and BGRA read the same.
+  const bytes =
+    data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return readStamp(bytes, width, height, width * 4);
+}
+
+export interface Summary {
+  n: number;
+  median: number;
+  p95: number;
+  min: number;
+  max: number;
+}
+
+/** Nearest-rank percentile of an ascending sample. */
+export function percentileOf(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank] as number;
+}
+
+export function summarize(values: readonly number[]): Summary {
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    n: sorted.length,
+    median: percentileOf(sorted, 50),
+    p95: percentileOf(sorted, 95),
+    min: sorted[0] ?? Number.NaN,
+    max: sorted.at(-1) ?? Number.NaN,
+  };
+}
+
+/**
+ * What a viewer displayed during one phase: every distinct stamped frame counts once, at the first
+ * time it was seen; repeats of the same frame (a poll that found nothing new) are ignored.
+ */
+export class DisplayLog {
+  readonly latencies: number[] = [];
+  private lastFrame = -1;
+  private frames = 0;
+  private unreadable = 0;
+  private firstAt = Number.NaN;
+  private lastAt = Number.NaN;
+
+  /** One look at the screen at wall time `wallMs`; `stamp` null when no stamp could be read. */
+  record(stamp: FrameStamp | null, wallMs: number): boolean {
+    if (!stamp) {
+      this.unreadable += 1;
+      return false;
+    }
+    if (stamp.frame === this.lastFrame) return false;
+    this.lastFrame = stamp.frame;
+    this.frames += 1;
+    if (Number.isNaN(this.firstAt)) this.firstAt = wallMs;
+    this.lastAt = wallMs;
+    this.latencies.push(latencyMs(stamp.timestampUs, wallMs));
+    return true;
+  }
+
+  /** Distinct frames displayed per second over `seconds`. */
+  fps(seconds: number): number {
+    return seconds > 0 ? this.frames / seconds : Number.NaN;
+  }
+
+  snapshot(): { frames: number; unreadable: number; latencies: number[]; firstAt: number; lastAt: number } {
+    return {
+      frames: this.frames,
+      unreadable: this.unreadable,
+      latencies: [...this.latencies],
+      firstAt: this.firstAt,
+      lastAt: this.lastAt,
+    };
+  }
+}

@@ -1,0 +1,140 @@
+/** The e2e benchmark's results and how they become the markdown table and the target verdicts. */
+import { summarize, type Summary } from './measure.js';
+
+export type Viewer = 'porthole' | 'noVNC';
+
+export interface MotionResult {
+  latency: Summary;
+  latencies: number[];
+  fps: number;
+  bytesPerS: number;
+  cpu: number;
+  unreadable: number;
+}
+
+export interface ViewerResult {
+  size: string;
+  viewer: Viewer;
+  connectMs: number;
+  flip: MotionResult;
+  scroll: MotionResult;
+  staticCpu: number;
+  staticBytesPerS: number;
+}
+
+export function motionResult(
+  latencies: number[],
+  frames: number,
+  unreadable: number,
+  seconds: number,
+  bytes: number,
+  cpu: number,
+): MotionResult {
+  return {
+    latency: summarize(latencies),
+    latencies,
+    fps: frames / seconds,
+    bytesPerS: bytes / seconds,
+    cpu,
+    unreadable,
+  };
+}
+
+const f0 = (n: number): string => (Number.isFinite(n) ? n.toFixed(0) : '–');
+const f1 = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : '–');
+const f2 = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '–');
+const kB = (n: number): string => (Number.isFinite(n) ? (n / 1000).toFixed(0) : '–');
+
+export function resultsTable(rows: readonly ViewerResult[]): string {
+  const lines = [
+    '| size | viewer | workload | latency median / p95 (ms) | changes timed | displayed fps | kB/s | agent CPU % |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of rows) {
+    for (const [name, m] of [
+      ['colour flip', r.flip],
+      ['scrolling text', r.scroll],
+    ] as const) {
+      lines.push(
+        `| ${r.size} | ${r.viewer} | ${name} | ${f1(m.latency.median)} / ${f1(m.latency.p95)} | ${m.latency.n} | ${f1(m.fps)} | ${kB(m.bytesPerS)} | ${f0(m.cpu)} |`,
+      );
+    }
+    lines.push(
+      `| ${r.size} | ${r.viewer} | static | – | – | – | ${f1(r.staticBytesPerS / 1000)} | ${f1(r.staticCpu)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+export interface TargetCheck {
+  size: string;
+  what: string;
+  porthole: string;
+  noVNC: string;
+  ratio: string;
+  target: string;
+  met: boolean;
+}
+
+/** The issue's targets, per size: latency, fps and bytes under the colour flip; CPU when static. */
+export function checkTargets(rows: readonly ViewerResult[]): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  const sizes = [...new Set(rows.map((r) => r.size))];
+  for (const size of sizes) {
+    const p = rows.find((r) => r.size === size && r.viewer === 'porthole');
+    const n = rows.find((r) => r.size === size && r.viewer === 'noVNC');
+    if (!p || !n) continue;
+    const latRatio = p.flip.latency.median / n.flip.latency.median;
+    const is720 = size.startsWith('1280');
+    out.push({
+      size,
+      what: 'latency median, colour flip',
+      porthole: `${f1(p.flip.latency.median)} ms`,
+      noVNC: `${f1(n.flip.latency.median)} ms`,
+      ratio: f2(latRatio),
+      target: is720 ? '≤ 0.5 × noVNC and ≤ 25 ms' : '≤ 0.5 × noVNC',
+      met: latRatio <= 0.5 && (!is720 || p.flip.latency.median <= 25),
+    });
+    const fpsRatio = p.flip.fps / n.flip.fps;
+    out.push({
+      size,
+      what: 'displayed fps, colour flip',
+      porthole: f1(p.flip.fps),
+      noVNC: f1(n.flip.fps),
+      ratio: f2(fpsRatio),
+      target: '≥ 2 × noVNC',
+      met: fpsRatio >= 2,
+    });
+    const byteRatio = p.flip.bytesPerS / n.flip.bytesPerS;
+    out.push({
+      size,
+      what: 'bytes/s, colour flip',
+      porthole: `${kB(p.flip.bytesPerS)} kB/s`,
+      noVNC: `${kB(n.flip.bytesPerS)} kB/s`,
+      ratio: f2(byteRatio),
+      target: '≤ noVNC',
+      met: byteRatio <= 1,
+    });
+    out.push({
+      size,
+      what: 'agent CPU, static screen',
+      porthole: `${f1(p.staticCpu)} %`,
+      noVNC: `${f1(n.staticCpu)} %`,
+      ratio: f2(p.staticCpu / n.staticCpu),
+      target: '< 2 % of a core',
+      met: p.staticCpu < 2,
+    });
+  }
+  return out;
+}
+
+export function targetsTable(checks: readonly TargetCheck[]): string {
+  return [
+    '| size | measure | porthole | noVNC | porthole / noVNC | target | met? |',
+    '| --- | --- | ---: | ---: | ---: | --- | --- |',
+    ...checks.map(
+      (c) =>
+        `| ${c.size} | ${c.what} | ${c.porthole} | ${c.noVNC} | ${c.ratio} | ${c.target} | ${c.met ? 'yes' : '**no**'} |`,
+    ),
+  ].join('\n');
+}
