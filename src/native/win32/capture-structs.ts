@@ -1,8 +1,9 @@
 /**
  * Capture structures for the helper's Windows capturer: GDI's BITMAPINFOHEADER (GetDIBits of a BitBlt
- * copy) and DXGI desktop duplication's DXGI_OUTDUPL_FRAME_INFO. Only the layouts live here so far; they
- * are ABI-checked against the Windows headers (test/win32/abi.test.ts). Desktop duplication cannot run
- * under Wine (DuplicateOutput returns E_NOTIMPL), see design/WINDOWS.md.
+ * copy) and DXGI desktop duplication's DXGI_OUTDUPL_FRAME_INFO, used by gdi32.ts, dxgi.ts and the
+ * capturers in src/helper/capture/win32-*.ts. ABI-checked against the Windows headers
+ * (test/win32/abi.test.ts). Desktop duplication cannot run under Wine (DuplicateOutput returns
+ * E_NOTIMPL), see design/WINDOWS.md.
  */
 import koffi from 'koffi';
 import './library.js';

@@ -1,7 +1,7 @@
 /**
  * user32.dll input structures (SendInput's INPUT with MOUSEINPUT / KEYBDINPUT / HARDWAREINPUT), for
- * the helper's Windows input injector. Only the layouts live here so far: they are ABI-checked against
- * the Windows headers (test/win32/abi.test.ts); the injector that calls SendInput is not written yet.
+ * the helper's Windows input injector (src/helper/input/win32-input-injector.ts, which calls SendInput
+ * through user32.ts). The layouts are ABI-checked against the Windows headers (test/win32/abi.test.ts).
  */
 import koffi from 'koffi';
 import './library.js';
