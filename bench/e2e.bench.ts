@@ -122,6 +122,7 @@ async function motionPhase(d: ViewerDriver, painter: Painter, w: Workload): Prom
     seconds,
     after.bytes - before.bytes,
     cpuPct,
+    after.sourceFps,
   );
 }
 

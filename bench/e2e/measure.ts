@@ -75,6 +75,7 @@ export class DisplayLog {
   private unreadable = 0;
   private firstAt = Number.NaN;
   private lastAt = Number.NaN;
+  private firstFrame = -1;
 
   /** One look at the screen at wall time `wallMs`; `stamp` null when no stamp could be read. */
   record(stamp: FrameStamp | null, wallMs: number): boolean {
@@ -85,7 +86,10 @@ export class DisplayLog {
     if (stamp.frame === this.lastFrame) return false;
     this.lastFrame = stamp.frame;
     this.frames += 1;
-    if (Number.isNaN(this.firstAt)) this.firstAt = wallMs;
+    if (Number.isNaN(this.firstAt)) {
+      this.firstAt = wallMs;
+      this.firstFrame = stamp.frame;
+    }
     this.lastAt = wallMs;
     this.latencies.push(latencyMs(stamp.timestampUs, wallMs));
     return true;
@@ -96,8 +100,23 @@ export class DisplayLog {
     return seconds > 0 ? this.frames / seconds : Number.NaN;
   }
 
-  snapshot(): { frames: number; unreadable: number; latencies: number[]; firstAt: number; lastAt: number } {
+  /** Frames the painter made per second between the first and the last frame seen (shown or not). */
+  sourceFps(): number {
+    return this.lastAt > this.firstAt
+      ? ((this.lastFrame - this.firstFrame) * 1000) / (this.lastAt - this.firstAt)
+      : Number.NaN;
+  }
+
+  snapshot(): {
+    frames: number;
+    unreadable: number;
+    latencies: number[];
+    firstAt: number;
+    lastAt: number;
+    sourceFps: number;
+  } {
     return {
+      sourceFps: this.sourceFps(),
       frames: this.frames,
       unreadable: this.unreadable,
       latencies: [...this.latencies],

@@ -117,6 +117,7 @@ async function bytesReceived(): Promise<number> {
 
 export interface ProbeSnapshot {
   frames: number;
+  sourceFps: number;
   unreadable: number;
   latencies: number[];
   connectToFirstPictureMs: number;
@@ -136,6 +137,7 @@ const api = {
     const s = state.log.snapshot();
     return {
       frames: s.frames,
+      sourceFps: s.sourceFps,
       unreadable: s.unreadable,
       latencies: s.latencies,
       connectToFirstPictureMs: state.firstPictureAt - state.connectAt,

@@ -7,6 +7,8 @@ export interface MotionResult {
   latency: Summary;
   latencies: number[];
   fps: number;
+  /** The painter's rate, from the frame numbers seen: what the viewer could have shown. */
+  sourceFps: number;
   bytesPerS: number;
   cpu: number;
   unreadable: number;
@@ -29,11 +31,13 @@ export function motionResult(
   seconds: number,
   bytes: number,
   cpu: number,
+  sourceFps = Number.NaN,
 ): MotionResult {
   return {
     latency: summarize(latencies),
     latencies,
     fps: frames / seconds,
+    sourceFps,
     bytesPerS: bytes / seconds,
     cpu,
     unreadable,
@@ -47,7 +51,7 @@ const kB = (n: number): string => (Number.isFinite(n) ? (n / 1000).toFixed(0) : 
 
 export function resultsTable(rows: readonly ViewerResult[]): string {
   const lines = [
-    '| size | viewer | workload | latency median / p95 (ms) | changes timed | displayed fps | kB/s | agent CPU % |',
+    '| size | viewer | workload | latency median / p95 (ms) | changes timed | displayed fps (painted) | kB/s | agent CPU % |',
     '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const r of rows) {
@@ -56,7 +60,7 @@ export function resultsTable(rows: readonly ViewerResult[]): string {
       ['scrolling text', r.scroll],
     ] as const) {
       lines.push(
-        `| ${r.size} | ${r.viewer} | ${name} | ${f1(m.latency.median)} / ${f1(m.latency.p95)} | ${m.latency.n} | ${f1(m.fps)} | ${kB(m.bytesPerS)} | ${f0(m.cpu)} |`,
+        `| ${r.size} | ${r.viewer} | ${name} | ${f1(m.latency.median)} / ${f1(m.latency.p95)} | ${m.latency.n} | ${f1(m.fps)} (${f0(m.sourceFps)}) | ${kB(m.bytesPerS)} | ${f0(m.cpu)} |`,
       );
     }
     lines.push(

@@ -107,6 +107,8 @@ describe('targets', () => {
   it('prints three rows per viewer and size', () => {
     const table = resultsTable([row('porthole', 20, 60, 100_000, 1.5)]);
     expect(table.split('\n')).toHaveLength(2 + 3);
-    expect(table).toContain('| 1280×720 | porthole | colour flip | 20.0 / 20.0 | 100 | 60.0 | 100 | 50 |');
+    expect(table).toContain(
+      '| 1280×720 | porthole | colour flip | 20.0 / 20.0 | 100 | 60.0 (–) | 100 | 50 |',
+    );
   });
 });
