@@ -3,7 +3,9 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'build/**', '.porthole/**', 'node_modules/**', 'coverage/**', 'src/viewer/tauri/**'] },
+  {
+    ignores: ['dist/**', 'build/**', '.porthole/**', 'node_modules/**', 'coverage/**', 'src/viewer/tauri/**'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
