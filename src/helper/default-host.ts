@@ -36,6 +36,7 @@ export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost 
     if (hub || hubError) return hub;
     try {
       const capturer = await createCapturer({
+        log,
         ...(opts.capture ? { kind: opts.capture } : {}),
         ...(opts.syntheticDisplays ? { syntheticDisplays: opts.syntheticDisplays } : {}),
       });
