@@ -262,7 +262,7 @@ async function renderChart(browser: Browser, rows: readonly ViewerResult[]): Pro
     height: 540,
   });
   const page = await browser.context.newPage();
-  await page.setViewportSize({ width: 960, height: 540 });
+  await page.setViewportSize({ width: 1040, height: 540 });
   await page.setContent(`<!doctype html><body style="margin:0">${svg}</body>`);
   mkdirSync(new URL('../design/', import.meta.url), { recursive: true });
   await page.locator('svg').screenshot({ path: CHART_FILE });

@@ -31,7 +31,7 @@ export function latencyChartSvg(series: readonly ChartSeries[], opts: ChartOptio
   const W = opts.width ?? 900;
   const H = opts.height ?? 520;
   const left = 60;
-  const right = 230;
+  const right = 300;
   const top = 40;
   const bottom = 50;
   const pw = W - left - right;
