@@ -138,6 +138,10 @@ export class WebRtcConnection implements DesktopConnection {
     this.peer = peer;
 
     pc.addEventListener('track', (ev) => {
+      // A remote desktop wants the newest frame, not smooth playback: ask for the smallest jitter
+      // buffer the browser allows (Chromium's jitterBufferTarget; ignored where unsupported).
+      const receiver = ev.receiver as RTCRtpReceiver & { jitterBufferTarget?: number | null };
+      if ('jitterBufferTarget' in receiver) receiver.jitterBufferTarget = 0;
       if (this.peer === peer) this.events.onStream(ev.streams[0] ?? new MediaStream([ev.track]));
     });
     pc.addEventListener('iceconnectionstatechange', () => {
