@@ -18,6 +18,7 @@ import {
 } from '../src/helper/encode/encoder.js';
 import type { FfmpegEncoder } from '../src/helper/encode/ffmpeg-encoder.js';
 import { startXvfb, type XvfbHandle } from '../test/fixtures/xvfb.js';
+import { STATIC_REFRESH_MS } from '../src/helper/pipeline/display-pipeline.js';
 import { loadWebCodecs } from '../src/helper/encode/webcodecs-encoder.js';
 import { machineLine, percentile } from './report.js';
 
@@ -34,7 +35,7 @@ const KINDS: EncoderKind[] = (await loadWebCodecs().then(
   : ['ffmpeg'];
 const CAPTURE_FPS = 60;
 const MOTION_S = 5;
-const STATIC_S = 5;
+const STATIC_S = 9;
 const PLI_EVERY_MS = 1000;
 const CLOCK_TICKS = 100; // USER_HZ on Linux
 
@@ -133,6 +134,7 @@ async function measure(xvfb: XvfbHandle, size: (typeof SIZES)[number], kind: Enc
   let frames = 0;
   const loop = startCaptureLoop(source, {
     fps: CAPTURE_FPS,
+    refreshIntervalMs: STATIC_REFRESH_MS, // as the helper's pipeline does
     onFrame: async (frame) => {
       const out = await encoder.encode(frame);
       latencies.push((out.timestampUs - out.captureTimestampUs) / 1000);
@@ -228,7 +230,7 @@ export async function run(): Promise<{ title: string; markdown: string }> {
       `(stamped synthetic pattern through MIT-SHM); the helper pipeline captures at ${CAPTURE_FPS} fps ` +
       `(MIT-SHM + DAMAGE) and encodes with software x264 (1280×720 at 4 Mb/s, 1920×1080 at 8 Mb/s). ` +
       `Motion ${MOTION_S} s with a keyframe request every ${PLI_EVERY_MS} ms, then static ${STATIC_S} s ` +
-      '(one refresh frame a second). CPU % is of one core: this process (capture + encode) plus its ffmpeg ' +
+      `(one refresh frame every ${STATIC_REFRESH_MS / 1000} s). CPU % is of one core: this process (capture + encode) plus its ffmpeg ` +
       'children; the X server and the painter are not counted.',
     '',
     ...table,

@@ -26,6 +26,13 @@ export function defaultBitrate(width: number, height: number, fps: number): numb
   return Math.round(Math.min(8_000_000, Math.max(800_000, width * height * fps * 0.07)));
 }
 
+/**
+ * While the screen is still, one frame is re-encoded this often so a decoder that lost a packet
+ * recovers even if its PLI is lost too. Every 3 s rather than every second: each refresh is a full
+ * frame through the encoder, the biggest part of a static screen's cost (see design/BENCHMARKS.md).
+ */
+export const STATIC_REFRESH_MS = 3000;
+
 export class DisplayPipeline {
   private readonly subscribers = new Set<(unit: EncodedAccessUnit) => void>();
   private loop: CaptureLoop | undefined;
@@ -100,6 +107,7 @@ export class DisplayPipeline {
     this.source = this.capturer.openFrameSource(this.displayIndex);
     this.loop = startCaptureLoop(this.source, {
       fps: this.fps,
+      refreshIntervalMs: STATIC_REFRESH_MS,
       onFrame: (frame) => this.encodeFrame(frame),
       onError: (err) =>
         this.log.warn({ err: (err as Error).message, display: this.displayIndex }, 'capture/encode failed'),
