@@ -31,6 +31,7 @@ import { ensureBenchTools, startVncStack, type VncStack } from './e2e/vnc-stack.
 import type { Workload } from './e2e/workloads.js';
 import { machineLine } from './report.js';
 
+const VIEWERS = (process.env.E2E_VIEWERS ?? 'porthole,noVNC').split(',');
 const SIZES = [
   { w: 1280, h: 720 },
   { w: 1920, h: 1080 },
@@ -123,6 +124,7 @@ async function motionPhase(d: ViewerDriver, painter: Painter, w: Workload): Prom
     after.bytes - before.bytes,
     cpuPct,
     after.sourceFps,
+    after.arrivals,
   );
 }
 
@@ -230,10 +232,14 @@ async function measureSize(browser: Browser, w: number, h: number): Promise<View
     const vnc = await startVncStack(display.display);
     cleanups.push(() => vnc.stop());
     const out: ViewerResult[] = [];
-    console.log(`e2e: ${size} porthole…`);
-    out.push(await measureViewer(await portholeDriver(browser, stack, display.number), painter, size));
-    console.log(`e2e: ${size} noVNC…`);
-    out.push(await measureViewer(await novncDriver(browser, vnc), painter, size));
+    if (VIEWERS.includes('porthole')) {
+      console.log(`e2e: ${size} porthole…`);
+      out.push(await measureViewer(await portholeDriver(browser, stack, display.number), painter, size));
+    }
+    if (VIEWERS.includes('noVNC')) {
+      console.log(`e2e: ${size} noVNC…`);
+      out.push(await measureViewer(await novncDriver(browser, vnc), painter, size));
+    }
     return out;
   } finally {
     for (const c of cleanups.reverse()) await c().catch((err: unknown) => console.error('e2e cleanup:', err));

@@ -1,7 +1,7 @@
 /**
  * `npm run bench [name...]`: runs every `bench/<name>.bench.ts` (or the named ones). Each exports
  * `run(): Promise<{ title: string; markdown: string }>`; its markdown is printed and written to its own
- * section of design/BENCHMARKS.md.
+ * section of design/BENCHMARKS.md (not with BENCH_DRY=1: trial runs print only).
  */
 import { readdir } from 'node:fs/promises';
 import { writeSection } from './report.js';
@@ -27,6 +27,7 @@ for (const name of names) {
   const mod = (await import(new URL(`./${name}.bench.ts`, dir).href)) as BenchModule;
   const { title, markdown } = await mod.run();
   console.log(markdown);
+  if (process.env.BENCH_DRY === '1') continue;
   await writeSection(name, `## ${title}\n\n${markdown}`);
   console.log(`bench ${name}: written to design/BENCHMARKS.md`);
 }

@@ -70,6 +70,8 @@ export function summarize(values: readonly number[]): Summary {
  */
 export class DisplayLog {
   readonly latencies: number[] = [];
+  /** Stamp → the frame's last packet received (video only): the agent's and the network's share. */
+  readonly arrivals: number[] = [];
   private lastFrame = -1;
   private frames = 0;
   private unreadable = 0;
@@ -77,8 +79,11 @@ export class DisplayLog {
   private lastAt = Number.NaN;
   private firstFrame = -1;
 
-  /** One look at the screen at wall time `wallMs`; `stamp` null when no stamp could be read. */
-  record(stamp: FrameStamp | null, wallMs: number): boolean {
+  /**
+   * One look at the screen at wall time `wallMs`; `stamp` null when no stamp could be read.
+   * `receivedWallMs`, when the viewer knows it, is when the frame's data arrived.
+   */
+  record(stamp: FrameStamp | null, wallMs: number, receivedWallMs?: number): boolean {
     if (!stamp) {
       this.unreadable += 1;
       return false;
@@ -92,6 +97,7 @@ export class DisplayLog {
     }
     this.lastAt = wallMs;
     this.latencies.push(latencyMs(stamp.timestampUs, wallMs));
+    if (receivedWallMs !== undefined) this.arrivals.push(latencyMs(stamp.timestampUs, receivedWallMs));
     return true;
   }
 
@@ -111,6 +117,7 @@ export class DisplayLog {
     frames: number;
     unreadable: number;
     latencies: number[];
+    arrivals: number[];
     firstAt: number;
     lastAt: number;
     sourceFps: number;
@@ -120,6 +127,7 @@ export class DisplayLog {
       frames: this.frames,
       unreadable: this.unreadable,
       latencies: [...this.latencies],
+      arrivals: [...this.arrivals],
       firstAt: this.firstAt,
       lastAt: this.lastAt,
     };

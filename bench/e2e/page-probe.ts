@@ -33,7 +33,13 @@ const wall = (t: number): number => performance.timeOrigin + t;
 const scratch = document.createElement('canvas');
 const scratchCtx = scratch.getContext('2d', { willReadFrequently: true }) as CanvasRenderingContext2D;
 
-function look(source: CanvasImageSource, width: number, height: number, at: number): void {
+function look(
+  source: CanvasImageSource,
+  width: number,
+  height: number,
+  at: number,
+  receivedAt?: number,
+): void {
   const area = stampArea(width);
   const w = Math.min(width, area.width);
   const h = Math.min(height, area.height);
@@ -47,15 +53,15 @@ function look(source: CanvasImageSource, width: number, height: number, at: numb
   if (stamp && Number.isNaN(state.firstPictureAt) && !Number.isNaN(state.connectAt)) {
     state.firstPictureAt = wall(at);
   }
-  state.log.record(stamp, wall(at));
+  state.log.record(stamp, wall(at), receivedAt === undefined ? undefined : wall(receivedAt));
 }
 
 const watchedVideos = new WeakSet<HTMLVideoElement>();
 function watchVideo(video: HTMLVideoElement): void {
   if (watchedVideos.has(video)) return;
   watchedVideos.add(video);
-  const onFrame = (now: DOMHighResTimeStamp): void => {
-    if (video.videoWidth > 0) look(video, video.videoWidth, video.videoHeight, now);
+  const onFrame = (now: DOMHighResTimeStamp, meta: VideoFrameCallbackMetadata): void => {
+    if (video.videoWidth > 0) look(video, video.videoWidth, video.videoHeight, now, meta.receiveTime);
     video.requestVideoFrameCallback(onFrame);
   };
   video.requestVideoFrameCallback(onFrame);
@@ -120,6 +126,7 @@ export interface ProbeSnapshot {
   sourceFps: number;
   unreadable: number;
   latencies: number[];
+  arrivals: number[];
   connectToFirstPictureMs: number;
   bytes: number;
   wallMs: number;
@@ -140,6 +147,7 @@ const api = {
       sourceFps: s.sourceFps,
       unreadable: s.unreadable,
       latencies: s.latencies,
+      arrivals: s.arrivals,
       connectToFirstPictureMs: state.firstPictureAt - state.connectAt,
       bytes: await bytesReceived(),
       wallMs: wall(performance.now()),

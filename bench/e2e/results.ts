@@ -6,6 +6,8 @@ export type Viewer = 'porthole' | 'noVNC';
 export interface MotionResult {
   latency: Summary;
   latencies: number[];
+  /** Stamp → frame received by the browser (video only; n = 0 for noVNC): the agent + network share. */
+  arrival: Summary;
   fps: number;
   /** The painter's rate, from the frame numbers seen: what the viewer could have shown. */
   sourceFps: number;
@@ -32,10 +34,12 @@ export function motionResult(
   bytes: number,
   cpu: number,
   sourceFps = Number.NaN,
+  arrivals: readonly number[] = [],
 ): MotionResult {
   return {
     latency: summarize(latencies),
     latencies,
+    arrival: summarize(arrivals),
     fps: frames / seconds,
     sourceFps,
     bytesPerS: bytes / seconds,
@@ -51,8 +55,8 @@ const kB = (n: number): string => (Number.isFinite(n) ? (n / 1000).toFixed(0) : 
 
 export function resultsTable(rows: readonly ViewerResult[]): string {
   const lines = [
-    '| size | viewer | workload | latency median / p95 (ms) | changes timed | displayed fps (painted) | kB/s | agent CPU % |',
-    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |',
+    '| size | viewer | workload | latency median / p95 (ms) | of which until received (ms) | changes timed | displayed fps (painted) | kB/s | agent CPU % |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const r of rows) {
     for (const [name, m] of [
@@ -60,11 +64,11 @@ export function resultsTable(rows: readonly ViewerResult[]): string {
       ['scrolling text', r.scroll],
     ] as const) {
       lines.push(
-        `| ${r.size} | ${r.viewer} | ${name} | ${f1(m.latency.median)} / ${f1(m.latency.p95)} | ${m.latency.n} | ${f1(m.fps)} (${f0(m.sourceFps)}) | ${kB(m.bytesPerS)} | ${f0(m.cpu)} |`,
+        `| ${r.size} | ${r.viewer} | ${name} | ${f1(m.latency.median)} / ${f1(m.latency.p95)} | ${m.arrival.n > 0 ? f1(m.arrival.median) : '–'} | ${m.latency.n} | ${f1(m.fps)} (${f0(m.sourceFps)}) | ${kB(m.bytesPerS)} | ${f0(m.cpu)} |`,
       );
     }
     lines.push(
-      `| ${r.size} | ${r.viewer} | static | – | – | – | ${f1(r.staticBytesPerS / 1000)} | ${f1(r.staticCpu)} |`,
+      `| ${r.size} | ${r.viewer} | static | – | – | – | – | ${f1(r.staticBytesPerS / 1000)} | ${f1(r.staticCpu)} |`,
     );
   }
   return lines.join('\n');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../fixtures/processes.js';
-import { createTestOfferer } from '../fixtures/webrtc-offerer.js';
+import { connectTestOfferer, createTestOfferer } from '../fixtures/webrtc-offerer.js';
 import { startXvfb, type XvfbHandle } from '../fixtures/xvfb.js';
 import { startHarness, type Harness } from './harness.js';
 
@@ -83,20 +83,27 @@ describe('porthole api with a real porthole service', () => {
   }, 40_000);
 
   it('relays a viewer offer to the helper and back, whose DataChannels then open, and stops it', async () => {
-    const viewer = await createTestOfferer();
+    const { viewer, sessionId } = await connectTestOfferer(
+      async (offer) => {
+        const r = await h.request('POST', `/api/devices/${h.device.id}/desktop`, {
+          offer,
+          targetSessionId: x.displayNumber,
+        });
+        expect(r.status).toBe(200);
+        expect(r.body.answer).toMatch(/^v=0/);
+        const id = r.body.sessionId as string;
+        return {
+          answer: r.body.answer as string,
+          sessionId: id,
+          dispose: () => h.request('DELETE', `/api/devices/${h.device.id}/desktop/${id}`),
+        };
+      },
+      { readyTimeoutMs: 15_000 },
+    );
     try {
-      const r = await h.request('POST', `/api/devices/${h.device.id}/desktop`, {
-        offer: viewer.offer,
-        targetSessionId: x.displayNumber,
-      });
-      expect(r.status).toBe(200);
-      expect(r.body.answer).toMatch(/^v=0/);
-      viewer.setAnswer(r.body.answer as string);
-      await viewer.ready(15_000);
       expect(viewer.channels.input.isOpen()).toBe(true);
-
-      const stop = await h.request('DELETE', `/api/devices/${h.device.id}/desktop/${r.body.sessionId}`);
-      expect(stop.body).toEqual({ sessionId: r.body.sessionId, stopped: true });
+      const stop = await h.request('DELETE', `/api/devices/${h.device.id}/desktop/${sessionId}`);
+      expect(stop.body).toEqual({ sessionId, stopped: true });
     } finally {
       viewer.close();
     }

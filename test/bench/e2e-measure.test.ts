@@ -105,5 +105,16 @@ describe('aggregation', () => {
     expect(s.unreadable).toBe(1);
     expect(s.latencies.map((l) => Math.round(l))).toEqual([30, 27]);
     expect(log.fps(0.5)).toBe(4);
+    expect(s.arrivals).toEqual([]);
+  });
+
+  it('times arrivals only for frames it counts', () => {
+    const log = new DisplayLog();
+    const t = 1_800_000_000_000;
+    const stamp = (frame: number, at: number) => ({ frame, timestampUs: stampWallUs(at) });
+    log.record(stamp(1, t), t + 30, t + 12);
+    log.record(stamp(1, t), t + 46, t + 40); // a repeat: neither latency nor arrival
+    log.record(stamp(2, t + 16), t + 50, t + 27);
+    expect(log.snapshot().arrivals.map((l) => Math.round(l))).toEqual([12, 11]);
   });
 });

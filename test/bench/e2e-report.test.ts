@@ -108,7 +108,15 @@ describe('targets', () => {
     const table = resultsTable([row('porthole', 20, 60, 100_000, 1.5)]);
     expect(table.split('\n')).toHaveLength(2 + 3);
     expect(table).toContain(
-      '| 1280×720 | porthole | colour flip | 20.0 / 20.0 | 100 | 60.0 (–) | 100 | 50 |',
+      '| 1280×720 | porthole | colour flip | 20.0 / 20.0 | – | 100 | 60.0 (–) | 100 | 50 |',
     );
+  });
+
+  it('shows the stamp → received share when the viewer knew when frames arrived', () => {
+    const withArrivals = {
+      ...row('porthole', 20, 60, 100_000, 1.5),
+      flip: motionResult(Array(100).fill(20) as number[], 600, 0, 10, 1_000_000, 50, 60, [8, 9, 12]),
+    };
+    expect(resultsTable([withArrivals])).toContain('| colour flip | 20.0 / 20.0 | 9.0 | 100 |');
   });
 });

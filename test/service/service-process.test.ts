@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionInfo } from '../../src/protocol/api.js';
 import { isAlive, listProcesses, udpPortsOf, waitFor } from '../fixtures/processes.js';
 import { startTestApi, type TestApi } from '../fixtures/test-api.js';
-import { createTestOfferer } from '../fixtures/webrtc-offerer.js';
+import { connectTestOfferer, createTestOfferer } from '../fixtures/webrtc-offerer.js';
 import { startXvfb, type XvfbHandle } from '../fixtures/xvfb.js';
 
 const bin = fileURLToPath(new URL('../../bin/porthole.js', import.meta.url));
@@ -132,38 +132,40 @@ describe('porthole service with real helpers in two X sessions', () => {
   });
 
   it('routes start_desktop to the target session’s helper, whose DataChannels then open', async () => {
-    const viewer = await createTestOfferer();
+    let attempt = 0;
+    const { viewer, deskId } = await connectTestOfferer(
+      async (offer) => {
+        const id = `desk-1${attempt++ ? `-retry${attempt}` : ''}`;
+        const r = await api.command({
+          id: `start-${id}`,
+          type: 'start_desktop',
+          payload: { sessionId: id, offer, iceServers: [], targetSessionId: x1.displayNumber },
+        });
+        if (!r.ok) throw new Error(r.error.message);
+        const { answer } = r.result as { answer: string };
+        // The answer's candidates are UDP ports owned by the helper of session x1, not of x2.
+        const ports = [...answer.matchAll(/a=candidate:\S+ \d+ UDP \d+ \S+ (\d+) typ/gi)].map((m) =>
+          Number(m[1]),
+        );
+        expect(ports.length).toBeGreaterThan(0);
+        const [pid1] = helperPids(x1.displayNumber);
+        const [pid2] = helperPids(x2.displayNumber);
+        expect(ports.some((p) => udpPortsOf(pid1 as number).has(p))).toBe(true);
+        expect(ports.some((p) => udpPortsOf(pid2 as number).has(p))).toBe(false);
+        const dispose = () =>
+          api.command({ id: `stop-${id}`, type: 'stop_desktop', payload: { sessionId: id } });
+        return { answer, deskId: id, dispose };
+      },
+      { readyTimeoutMs: 15_000 },
+    );
     try {
-      const r = await api.command({
-        id: 'start-1',
-        type: 'start_desktop',
-        payload: {
-          sessionId: 'desk-1',
-          offer: viewer.offer,
-          iceServers: [],
-          targetSessionId: x1.displayNumber,
-        },
-      });
-      if (!r.ok) throw new Error(r.error.message);
-      const { answer } = r.result as { answer: string };
-      // The answer's candidates are UDP ports owned by the helper of session x1, not of x2.
-      const ports = [...answer.matchAll(/a=candidate:\S+ \d+ UDP \d+ \S+ (\d+) typ/gi)].map((m) =>
-        Number(m[1]),
-      );
-      expect(ports.length).toBeGreaterThan(0);
-      const [pid1] = helperPids(x1.displayNumber);
-      const [pid2] = helperPids(x2.displayNumber);
-      expect(ports.some((p) => udpPortsOf(pid1 as number).has(p))).toBe(true);
-      expect(ports.some((p) => udpPortsOf(pid2 as number).has(p))).toBe(false);
-      viewer.setAnswer(answer);
-      await viewer.ready(15_000);
       expect(viewer.channels.input.isOpen()).toBe(true);
       const stop = await api.command({
         id: 'stop-1',
         type: 'stop_desktop',
-        payload: { sessionId: 'desk-1' },
+        payload: { sessionId: deskId },
       });
-      expect(stop).toMatchObject({ ok: true, result: { sessionId: 'desk-1', stopped: true } });
+      expect(stop).toMatchObject({ ok: true, result: { sessionId: deskId, stopped: true } });
     } finally {
       viewer.close();
     }

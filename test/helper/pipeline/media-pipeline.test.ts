@@ -8,7 +8,7 @@ import { isIdrAccessUnit } from '../../../src/helper/encode/annexb.js';
 import { createDefaultDesktopHost } from '../../../src/helper/default-host.js';
 import type { DesktopHost } from '../../../src/helper/desktop-host.js';
 import { silentLogger } from '../../../src/log/logger.js';
-import { H264Depacketizer, createTestOfferer, type TestOfferer } from '../../fixtures/webrtc-offerer.js';
+import { H264Depacketizer, connectTestOfferer, type TestOfferer } from '../../fixtures/webrtc-offerer.js';
 import { waitFor } from '../../fixtures/processes.js';
 import { decodeH264 } from '../encode/decode.js';
 
@@ -37,17 +37,22 @@ describe('helper media pipeline over WebRTC', () => {
       [640, 360],
       [320, 240],
     ]);
-    viewer = await createTestOfferer();
-    viewer.onRtp((p) => depack.push(p));
-    const answer = await host.start({
-      type: 'desktop_start',
-      sessionId: 'd1',
-      offer: viewer.offer,
-      iceServers: [],
-      displayIndex: 0,
-    });
-    viewer.setAnswer(answer);
-    await viewer.ready(15_000);
+    let attempt = 0;
+    ({ viewer } = await connectTestOfferer(
+      async (offer, v) => {
+        v.onRtp((p) => depack.push(p));
+        const sessionId = `d1${attempt++ ? `-retry${attempt}` : ''}`;
+        const answer = await host.start({
+          type: 'desktop_start',
+          sessionId,
+          offer,
+          iceServers: [],
+          displayIndex: 0,
+        });
+        return { answer, dispose: () => host.stop(sessionId) };
+      },
+      { readyTimeoutMs: 15_000 },
+    ));
   }, 30_000);
 
   afterAll(async () => {

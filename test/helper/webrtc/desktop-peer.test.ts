@@ -5,6 +5,7 @@ import type { ControlMessage, InputMessage } from '../../../src/protocol/datacha
 import {
   buildFir,
   buildReceiverReport,
+  connectTestOfferer,
   createTestOfferer,
   H264Depacketizer,
   type TestOfferer,
@@ -47,12 +48,12 @@ async function connectedPair(
   log: ReturnType<typeof recordingLog>;
 }> {
   const log = recordingLog();
-  const viewer = await createTestOfferer();
+  const { viewer, peer } = await connectTestOfferer(async (offer) => {
+    const made = await createDesktopPeer({ offer, iceServers: [], log, ...opts });
+    return { ...made, dispose: () => made.peer.close() };
+  });
   cleanup.push(() => viewer.close());
-  const { answer, peer } = await createDesktopPeer({ offer: viewer.offer, iceServers: [], log, ...opts });
   cleanup.push(() => peer.close());
-  viewer.setAnswer(answer);
-  await viewer.ready();
   await until(() => peer.state === 'connected', 'helper connected');
   return { viewer, peer, log };
 }

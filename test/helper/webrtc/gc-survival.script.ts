@@ -5,15 +5,15 @@
  */
 import { createDesktopPeer } from '../../../src/helper/webrtc/desktop-peer.js';
 import { silentPeerLog } from '../../../src/helper/webrtc/log.js';
-import { createTestOfferer } from '../../fixtures/webrtc-offerer.js';
+import { connectTestOfferer } from '../../fixtures/webrtc-offerer.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with --expose-gc');
 
-const viewer = await createTestOfferer();
-const { answer, peer } = await createDesktopPeer({ offer: viewer.offer, iceServers: [], log: silentPeerLog });
-viewer.setAnswer(answer);
-await viewer.ready();
+const { viewer, peer } = await connectTestOfferer(async (offer) => {
+  const made = await createDesktopPeer({ offer, iceServers: [], log: silentPeerLog });
+  return { ...made, dispose: () => made.peer.close() };
+});
 let rtp = 0;
 let inputs = 0;
 viewer.onRtp(() => rtp++);
