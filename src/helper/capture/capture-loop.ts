@@ -1,11 +1,23 @@
 /**
- * Ticks a frame source at a target rate and hands changed frames to a consumer (the encoder).
+ * Drives a frame source at up to a target rate and hands changed frames to a consumer (the encoder).
  *
+ * Two ways, depending on the source:
+ * - **woken by changes** (sources with `waitForChange`, X11): the loop sleeps until the display server
+ *   reports a drawing, then grabs at once — no later than one frame interval after the previous grab,
+ *   and only once the consumer is done with the previous frame. A change is picked up within a
+ *   fraction of a millisecond instead of up to a whole tick later, and a still screen costs nothing
+ *   but the periodic refresh.
+ * - **ticked** (everything else), as described below.
+ *
+ * Both:
  * - Unchanged grabs are dropped, except one every `refreshIntervalMs`, which keeps a decoder that joined
- *   late (or lost a packet) fed while the screen is static; a static screen therefore costs one damage
- *   round trip per tick and almost no CPU.
- * - While the consumer is still busy with the previous frame (its promise has not settled), ticks are
- *   skipped rather than queued: latency stays one frame deep and the next grab reads the newest pixels.
+ *   late (or lost a packet) fed while the screen is static.
+ * - While the consumer is still busy with the previous frame (its promise has not settled), nothing is
+ *   grabbed (the ticked loop skips those ticks rather than queueing them): latency stays one frame
+ *   deep and the next grab reads the newest pixels.
+ *
+ * Ticked only:
+ * - A static screen costs one damage check per tick and almost no CPU.
  * - Ticks are scheduled against absolute deadlines, so timer jitter does not lower the frame rate.
  * - After `idleAfterMs` without a change the loop ticks at `idleFps` only: a 60 Hz poll of an idle
  *   screen alone costs ~2 % of a core here (timer wake-ups), 20 Hz about a third of that. The price is
@@ -24,6 +36,8 @@ export interface CaptureLoopOptions {
   /** Receives each frame; the frame's data is valid until the returned promise settles. */
   onFrame(frame: CapturedFrame, info: { refresh: boolean }): void | Promise<void>;
   onError?(err: unknown): void;
+  /** Use the source's `waitForChange` when it has one (default true); false forces the ticked loop. */
+  wakeOnChange?: boolean;
 }
 
 export interface CaptureLoopStats {
@@ -42,6 +56,95 @@ export interface CaptureLoop {
 }
 
 export function startCaptureLoop(source: FrameSource, options: CaptureLoopOptions): CaptureLoop {
+  if (source.waitForChange && options.wakeOnChange !== false) return startWokenLoop(source, options);
+  return startTickedLoop(source, options);
+}
+
+/**
+ * Grabs may come this much sooner than the frame interval, so the loop keeps up with a source drawing
+ * at exactly the target rate instead of slipping a frame whenever the two drift.
+ */
+const PACE_SLACK = 0.9;
+/** The longest single wait for a change; bounds how long a worker thread stays parked. */
+const MAX_WAIT_MS = 1000;
+
+function startWokenLoop(source: FrameSource, options: CaptureLoopOptions): CaptureLoop {
+  const waitForChange = source.waitForChange!.bind(source);
+  let intervalMs = 1000 / options.fps;
+  const refreshMs = options.refreshIntervalMs ?? 1000;
+  const stats: CaptureLoopStats = { ticks: 0, delivered: 0, unchanged: 0, busy: 0 };
+  let stopped = false;
+  let inFlight: Promise<void> | undefined;
+  let lastDeliveredAt = 0;
+  let lastGrabAt = Number.NEGATIVE_INFINITY;
+  let pause: { timer: NodeJS.Timeout; done: () => void } | undefined;
+
+  const sleep = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const done = (): void => {
+        pause = undefined;
+        resolve();
+      };
+      pause = { timer: setTimeout(done, ms), done };
+    });
+
+  const run = async (): Promise<void> => {
+    while (!stopped) {
+      const early = lastGrabAt + intervalMs * PACE_SLACK - performance.now();
+      if (early > 0) await sleep(early);
+      if (stopped) break;
+      stats.ticks += 1;
+      let changed: boolean;
+      try {
+        const frame = source.grab();
+        const now = performance.now();
+        lastGrabAt = now;
+        changed = frame.changed;
+        const refresh = !frame.changed && refreshMs > 0 && now - lastDeliveredAt >= refreshMs;
+        if (frame.changed || refresh) {
+          lastDeliveredAt = now;
+          stats.delivered += 1;
+          const result = options.onFrame(frame, { refresh });
+          if (result) {
+            inFlight = result.catch((err: unknown) => options.onError?.(err));
+            await inFlight;
+            inFlight = undefined;
+          }
+        } else {
+          stats.unchanged += 1;
+        }
+      } catch (err) {
+        options.onError?.(err);
+        await sleep(intervalMs);
+        continue;
+      }
+      if (changed || stopped) continue; // look again one interval on: more may have been drawn
+      const untilRefresh = refreshMs > 0 ? lastDeliveredAt + refreshMs - performance.now() : MAX_WAIT_MS;
+      await waitForChange(Math.min(MAX_WAIT_MS, Math.max(1, untilRefresh)));
+    }
+  };
+  const running = run().catch((err: unknown) => options.onError?.(err));
+  void running;
+
+  return {
+    stats,
+    setFps(fps: number) {
+      if (!(fps > 0)) throw new RangeError(`fps must be positive, got ${fps}`);
+      intervalMs = 1000 / fps;
+    },
+    async stop() {
+      stopped = true;
+      if (pause) {
+        clearTimeout(pause.timer);
+        pause.done();
+      }
+      // The frame in flight, not a wait for a change: the source defers its close until that returns.
+      await inFlight;
+    },
+  };
+}
+
+function startTickedLoop(source: FrameSource, options: CaptureLoopOptions): CaptureLoop {
   let intervalMs = 1000 / options.fps;
   const refreshMs = options.refreshIntervalMs ?? 1000;
   const stats: CaptureLoopStats = { ticks: 0, delivered: 0, unchanged: 0, busy: 0 };

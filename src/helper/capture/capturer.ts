@@ -49,6 +49,12 @@ export interface FrameSource {
   readonly display: DisplayInfo;
   /** Reads the display now. Synchronous and short (a few ms at 1080p), so callers may tick it. */
   grab(): CapturedFrame;
+  /**
+   * Optional: resolves as soon as the display may have changed since the last `grab()`, or after
+   * `timeoutMs`. A capture loop then sleeps until the screen changes instead of polling it, and grabs
+   * a change the moment it is drawn. Sources without it are ticked on a timer.
+   */
+  waitForChange?(timeoutMs: number): Promise<void>;
   close(): void;
 }
 

@@ -2,12 +2,23 @@
  * The X11 capturer: displays from RandR monitors, pixels through MIT-SHM, changes through DAMAGE.
  *
  * Each frame source opens its own X connection, so a source can be ticked without sharing a queue or a
- * damage object with another source or with the cursor.
+ * damage object with another source or with the cursor. That connection's socket is also what
+ * `waitForChange` watches: the server writes a DamageNotify to it the moment something is drawn.
  */
 import koffi from 'koffi';
 import { openDisplay, type XDisplayConnection } from '../../native/x11/display.js';
 import { XShmQueryExtension } from '../../native/x11/xext-shm.js';
-import { XDisplayHeight, XDisplayWidth, XGetAtomName, takeXString } from '../../native/x11/xlib.js';
+import { waitReadable } from '../../native/x11/libc-poll.js';
+import {
+  QueuedAlready,
+  XConnectionNumber,
+  XDisplayHeight,
+  XDisplayWidth,
+  XEventsQueued,
+  XFlush,
+  XGetAtomName,
+  takeXString,
+} from '../../native/x11/xlib.js';
 import {
   XRRFreeMonitors,
   XRRGetMonitors,
@@ -64,6 +75,8 @@ class X11FrameSource implements FrameSource {
   private readonly damage: DamageTracker;
   private sequence = 0;
   private closed = false;
+  /** The poll in flight on the connection's socket; the connection is closed only after it returns. */
+  private waiting: Promise<void> | undefined;
 
   constructor(
     private readonly conn: XDisplayConnection,
@@ -101,12 +114,30 @@ class X11FrameSource implements FrameSource {
     };
   }
 
+  waitForChange(timeoutMs: number): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (this.waiting) return this.waiting;
+    const { dpy } = this.conn;
+    // Send what Xlib buffered (the DamageSubtract), and do not sleep on an event Xlib already read
+    // off the socket while it waited for an image reply.
+    XFlush(dpy);
+    if ((XEventsQueued(dpy, QueuedAlready) as number) > 0) return Promise.resolve();
+    const fd = XConnectionNumber(dpy) as number;
+    this.waiting = waitReadable(fd, timeoutMs).then(() => {
+      this.waiting = undefined;
+      if (this.closed) this.conn.close();
+    });
+    return this.waiting;
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.image.close();
     this.damage.close();
-    this.conn.close();
+    // A worker thread may still be polling the socket: closing it under poll() would leave that thread
+    // waiting out its timeout on a dead descriptor (or a reused one). Close once it has returned.
+    if (!this.waiting) this.conn.close();
   }
 }
 

@@ -12,7 +12,15 @@ export interface H264OfferChoice {
   /** The fmtp parameters the viewer gave this payload type, echoed in the answer. */
   fmtp: string;
   profileLevelId: string;
+  /**
+   * The id the viewer gave the playout-delay RTP header extension in this section, when it offered it.
+   * A sender that puts min = max = 0 in it asks the receiver to show each frame as soon as it is
+   * decoded, with no smoothing buffer: what a remote desktop wants (WebRTC's "low-latency" rendering).
+   */
+  playoutDelayExtId?: number;
 }
+
+export const PLAYOUT_DELAY_URI = 'http://www.webrtc.org/experiments/rtp-hdrext/playout-delay';
 
 export class OfferError extends Error {
   override name = 'OfferError';
@@ -96,7 +104,15 @@ export function chooseH264(offer: string): H264OfferChoice {
     candidates.sort((a, b) => rank(a.profileLevelId) - rank(b.profileLevelId));
     const best = candidates[0];
     if (best) {
-      return { mid, payloadType: best.payloadType, fmtp: best.fmtp, profileLevelId: best.profileLevelId };
+      const choice: H264OfferChoice = {
+        mid,
+        payloadType: best.payloadType,
+        fmtp: best.fmtp,
+        profileLevelId: best.profileLevelId,
+      };
+      const ext = extensionId(section, PLAYOUT_DELAY_URI);
+      if (ext !== undefined) choice.playoutDelayExtId = ext;
+      return choice;
     }
   }
   throw new OfferError(
@@ -104,4 +120,16 @@ export function chooseH264(offer: string): H264OfferChoice {
       ? 'the offer has no receivable video section with H.264 packetization-mode=1'
       : 'the offer has no video section',
   );
+}
+
+/** The id of a one-byte RTP header extension (1–14) the section maps `uri` to, if it does. */
+function extensionId(section: string[], uri: string): number | undefined {
+  for (const line of section) {
+    const m = /^a=extmap:(\d{1,2})(?:\/\w+)? (\S+)/.exec(line);
+    if (m?.[2] === uri) {
+      const id = Number(m[1]);
+      return id >= 1 && id <= 14 ? id : undefined;
+    }
+  }
+  return undefined;
 }

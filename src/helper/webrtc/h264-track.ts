@@ -1,12 +1,13 @@
 /**
  * The helper's one outgoing video track: H.264 on the viewer's mid and payload type, packetized by
  * libdatachannel (FU-A for large NAL units), with sender reports for the viewer's lip-sync/RTT maths
- * and a NACK responder that resends lost packets from a short history.
+ * and a NACK responder that resends lost packets from a short history. When the viewer offers the
+ * playout-delay header extension, every packet carries a zero playout delay.
  */
 import { randomInt } from 'node:crypto';
 import nodeDataChannel from 'node-datachannel';
 import type { PeerConnection, RtpPacketizationConfig, Track } from 'node-datachannel';
-import type { H264OfferChoice } from './h264-offer.js';
+import { PLAYOUT_DELAY_URI, type H264OfferChoice } from './h264-offer.js';
 
 const {
   Video,
@@ -34,9 +35,19 @@ export function addH264Track(pc: PeerConnection, choice: H264OfferChoice, cname:
   const media = new Video(choice.mid, 'SendOnly');
   media.addH264Codec(choice.payloadType, choice.fmtp || undefined);
   media.addSSRC(ssrc, cname, 'porthole', 'desktop');
+  if (choice.playoutDelayExtId !== undefined) {
+    media.parseSdpLine(`a=extmap:${choice.playoutDelayExtId} ${PLAYOUT_DELAY_URI}`);
+  }
   const track = pc.addTrack(media);
 
   const rtpConfig: RtpPacketizationConfig = new RtpConfig(ssrc, cname, choice.payloadType, H264_CLOCK_RATE);
+  if (choice.playoutDelayExtId !== undefined) {
+    // Zero minimum and maximum delay: the viewer renders each frame as soon as it is decoded instead
+    // of scheduling it through its jitter buffer (~10 ms of render delay and more under jitter).
+    rtpConfig.playoutDelayId = choice.playoutDelayExtId;
+    rtpConfig.playoutDelayMin = 0;
+    rtpConfig.playoutDelayMax = 0;
+  }
   const packetizer = new H264RtpPacketizer('StartSequence', rtpConfig);
   const srReporter = new RtcpSrReporter(rtpConfig);
   const nackResponder = new RtcpNackResponder(NACK_HISTORY);

@@ -92,6 +92,10 @@ export const XDisplayString = libX11.func('const char *XDisplayString(Display *d
 export const XSync = libX11.func('int XSync(Display *display, int discard)');
 export const XFlush = libX11.func('int XFlush(Display *display)');
 export const XPending = libX11.func('int XPending(Display *display)');
+export const XConnectionNumber = libX11.func('int XConnectionNumber(Display *display)');
+/** `XEventsQueued` mode: count what Xlib already read, without touching the socket. */
+export const QueuedAlready = 0;
+export const XEventsQueued = libX11.func('int XEventsQueued(Display *display, int mode)');
 export const XNextEvent = libX11.func('int XNextEvent(Display *display, _Out_ uint8_t *event_return)');
 export const XFree = libX11.func('int XFree(void *data)');
 export const XDestroyImage = libX11.func('int XDestroyImage(XImage *ximage)');

@@ -80,6 +80,42 @@ describe('X11 capturer on one screen', () => {
     }
   });
 
+  it('sleeps through a still screen and wakes when something is drawn', async () => {
+    const source = capturer.openFrameSource(0);
+    try {
+      source.grab();
+      expect(source.grab().changed).toBe(false);
+      let woke = false;
+      const started = performance.now();
+      const wait = source.waitForChange!(5000).then(() => {
+        woke = true;
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(woke).toBe(false); // nothing drawn: still asleep
+      fillRect(xvfb.display, { x: 10, y: 10, width: 4, height: 4 }, 0x00ff00);
+      await wait;
+      expect(performance.now() - started).toBeLessThan(4000); // the drawing woke it, not the timeout
+      const frame = source.grab();
+      expect(frame.changed).toBe(true);
+      expect(frame.dirty).toEqual([{ x: 10, y: 10, width: 4, height: 4 }]);
+    } finally {
+      source.close();
+    }
+  });
+
+  it('can be closed while it waits for a change', async () => {
+    const source = capturer.openFrameSource(0);
+    source.grab();
+    const wait = source.waitForChange!(3000);
+    source.close();
+    await wait;
+    expect(() => source.grab()).toThrow(/closed/);
+    // The capturer still works afterwards (the connection was not closed under the poll's feet).
+    const again = capturer.openFrameSource(0);
+    expect(again.grab().changed).toBe(true);
+    again.close();
+  });
+
   it('gives the cursor position and a shape with its hotspot inside it', () => {
     const cursor = capturer.openCursorSource();
     try {
