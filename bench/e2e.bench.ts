@@ -283,7 +283,7 @@ export async function run(): Promise<{ title: string; markdown: string }> {
   try {
     await browser.context.addInitScript({ content: await probeScript() });
     for (const s of SIZES) rows.push(...(await measureSize(browser, s.w, s.h)));
-    await renderChart(browser, rows);
+    if (process.env.BENCH_DRY !== '1') await renderChart(browser, rows);
   } finally {
     await browser.close();
   }

@@ -3,8 +3,8 @@
  *
  * Two ways, depending on the source:
  * - **woken by changes** (sources with `waitForChange`, X11): the loop sleeps until the display server
- *   reports a drawing, then grabs at once — no later than one frame interval after the previous grab,
- *   and only once the consumer is done with the previous frame. A change is picked up within a
+ *   reports a drawing, then grabs at once, as long as the frame budget allows (`fps` on average, short
+ *   bursts of two) and the consumer is done with the previous frame. A change is picked up within a
  *   fraction of a millisecond instead of up to a whole tick later, and a still screen costs nothing
  *   but the periodic refresh.
  * - **ticked** (everything else), as described below.
@@ -61,22 +61,45 @@ export function startCaptureLoop(source: FrameSource, options: CaptureLoopOption
 }
 
 /**
- * Grabs may come this much sooner than the frame interval, so the loop keeps up with a source drawing
- * at exactly the target rate instead of slipping a frame whenever the two drift.
+ * The woken loop spends frames from a bucket refilled at the target rate and holding at most this
+ * many: the average stays at `fps`, but a change drawn right after an irregular gap (a busy machine
+ * makes any 60 Hz source jittery) is grabbed at once instead of waiting out a fixed interval.
  */
-const PACE_SLACK = 0.9;
+const BURST_FRAMES = 2;
 /** The longest single wait for a change; bounds how long a worker thread stays parked. */
 const MAX_WAIT_MS = 1000;
 
+/** A token bucket of frames: `take()` spends one; `delayMs()` says how long until one is there. */
+export class FrameBudget {
+  private tokens = BURST_FRAMES;
+  private at = performance.now();
+  constructor(private fps: number) {}
+  setFps(fps: number): void {
+    this.refill(performance.now());
+    this.fps = fps;
+  }
+  delayMs(now = performance.now()): number {
+    this.refill(now);
+    return this.tokens >= 1 ? 0 : ((1 - this.tokens) * 1000) / this.fps;
+  }
+  take(now = performance.now()): void {
+    this.refill(now);
+    this.tokens -= 1;
+  }
+  private refill(now: number): void {
+    this.tokens = Math.min(BURST_FRAMES, this.tokens + ((now - this.at) * this.fps) / 1000);
+    this.at = now;
+  }
+}
+
 function startWokenLoop(source: FrameSource, options: CaptureLoopOptions): CaptureLoop {
   const waitForChange = source.waitForChange!.bind(source);
-  let intervalMs = 1000 / options.fps;
+  const budget = new FrameBudget(options.fps);
   const refreshMs = options.refreshIntervalMs ?? 1000;
   const stats: CaptureLoopStats = { ticks: 0, delivered: 0, unchanged: 0, busy: 0 };
   let stopped = false;
   let inFlight: Promise<void> | undefined;
   let lastDeliveredAt = 0;
-  let lastGrabAt = Number.NEGATIVE_INFINITY;
   let pause: { timer: NodeJS.Timeout; done: () => void } | undefined;
 
   const sleep = (ms: number): Promise<void> =>
@@ -89,20 +112,25 @@ function startWokenLoop(source: FrameSource, options: CaptureLoopOptions): Captu
     });
 
   const run = async (): Promise<void> => {
+    let first = true;
     while (!stopped) {
-      const early = lastGrabAt + intervalMs * PACE_SLACK - performance.now();
-      if (early > 0) await sleep(early);
+      if (!first) {
+        // Returns at once when something was drawn since the last grab (even during the encode).
+        const untilRefresh = refreshMs > 0 ? lastDeliveredAt + refreshMs - performance.now() : MAX_WAIT_MS;
+        await waitForChange(Math.min(MAX_WAIT_MS, Math.max(1, untilRefresh)));
+      }
+      first = false;
+      const wait = budget.delayMs();
+      if (wait > 0) await sleep(wait);
       if (stopped) break;
       stats.ticks += 1;
-      let changed: boolean;
       try {
         const frame = source.grab();
         const now = performance.now();
-        lastGrabAt = now;
-        changed = frame.changed;
         const refresh = !frame.changed && refreshMs > 0 && now - lastDeliveredAt >= refreshMs;
         if (frame.changed || refresh) {
           lastDeliveredAt = now;
+          budget.take(now);
           stats.delivered += 1;
           const result = options.onFrame(frame, { refresh });
           if (result) {
@@ -115,12 +143,8 @@ function startWokenLoop(source: FrameSource, options: CaptureLoopOptions): Captu
         }
       } catch (err) {
         options.onError?.(err);
-        await sleep(intervalMs);
-        continue;
+        await sleep(1000 / options.fps);
       }
-      if (changed || stopped) continue; // look again one interval on: more may have been drawn
-      const untilRefresh = refreshMs > 0 ? lastDeliveredAt + refreshMs - performance.now() : MAX_WAIT_MS;
-      await waitForChange(Math.min(MAX_WAIT_MS, Math.max(1, untilRefresh)));
     }
   };
   const running = run().catch((err: unknown) => options.onError?.(err));
@@ -130,7 +154,7 @@ function startWokenLoop(source: FrameSource, options: CaptureLoopOptions): Captu
     stats,
     setFps(fps: number) {
       if (!(fps > 0)) throw new RangeError(`fps must be positive, got ${fps}`);
-      intervalMs = 1000 / fps;
+      budget.setFps(fps);
     },
     async stop() {
       stopped = true;

@@ -7,6 +7,7 @@ import {
   buildReceiverReport,
   connectTestOfferer,
   createTestOfferer,
+  rtpHeaderExtensions,
   H264Depacketizer,
   type TestOfferer,
 } from '../../fixtures/webrtc-offerer.js';
@@ -171,6 +172,39 @@ describe('createDesktopPeer', () => {
     viewer.onRtp(() => rtp++);
     await until(() => peer.sendVideo(Buffer.from([0, 0, 0, 1, 0x65, 0x88, 0x84, 0x00]), 0), 'video send');
     await until(() => rtp > 0, 'RTP after the flood');
+  });
+
+  it('asks the viewer to show frames at once (zero playout delay) when it offers the extension', async () => {
+    const log = recordingLog();
+    const { viewer, peer, answer } = await connectTestOfferer(
+      async (offer) => {
+        const made = await createDesktopPeer({ offer, iceServers: [], log });
+        return { ...made, dispose: () => made.peer.close() };
+      },
+      { playoutDelayExtId: 9 },
+    );
+    cleanup.push(() => viewer.close());
+    cleanup.push(() => peer.close());
+    expect(answer).toMatch(
+      /^a=extmap:9 http:\/\/www\.webrtc\.org\/experiments\/rtp-hdrext\/playout-delay\r?$/m,
+    );
+    const packets: Buffer[] = [];
+    viewer.onRtp((p) => packets.push(p));
+    const idr = Buffer.from([0, 0, 0, 1, 0x65, 0x88, 0x84, 0x21, 0xa0]);
+    await until(() => peer.sendVideo(idr, 0), 'video track open');
+    await until(() => packets.length > 0, 'an RTP packet');
+    // Three bytes: 12 bits of minimum and 12 of maximum delay, in 10 ms units; both zero.
+    expect(rtpHeaderExtensions(packets[0]!).get(9)).toEqual(Buffer.from([0, 0, 0]));
+  });
+
+  it('sends no playout delay when the viewer did not offer it', async () => {
+    const { viewer, peer } = await connectedPair();
+    const packets: Buffer[] = [];
+    viewer.onRtp((p) => packets.push(p));
+    const idr = Buffer.from([0, 0, 0, 1, 0x65, 0x88, 0x84, 0x21, 0xa0]);
+    await until(() => peer.sendVideo(idr, 0), 'video track open');
+    await until(() => packets.length > 0, 'an RTP packet');
+    expect([...rtpHeaderExtensions(packets[0]!).keys()]).toEqual([]);
   });
 
   it('sends H.264 that the viewer reassembles and decodes frame for frame', async () => {

@@ -44,6 +44,22 @@ describe('chooseH264', () => {
     });
   });
 
+  it('reads the id the offer gave the playout-delay header extension', () => {
+    const lines = [
+      'a=extmap:3 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time',
+      'a=extmap:12/recvonly http://www.webrtc.org/experiments/rtp-hdrext/playout-delay',
+      ...chromiumFormats,
+    ];
+    expect(chooseH264(offer(lines)).playoutDelayExtId).toBe(12);
+    expect(chooseH264(offer(chromiumFormats)).playoutDelayExtId).toBeUndefined();
+    // Two-byte header ids (15–255) are not what the packetizer writes: ignored.
+    const twoByte = [
+      'a=extmap:20 http://www.webrtc.org/experiments/rtp-hdrext/playout-delay',
+      ...chromiumFormats,
+    ];
+    expect(chooseH264(offer(twoByte)).playoutDelayExtId).toBeUndefined();
+  });
+
   it('falls back to another mode-1 profile when 42e01f is not offered', () => {
     const formats = chromiumFormats.filter((l) => !l.includes(':106 '));
     expect(chooseH264(offer(formats)).payloadType).toBe(107);
