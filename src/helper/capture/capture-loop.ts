@@ -51,6 +51,11 @@ export interface CaptureLoopStats {
 export interface CaptureLoop {
   readonly stats: CaptureLoopStats;
   setFps(fps: number): void;
+  /**
+   * Delivers the current picture soon even if nothing changed (marked `refresh`): for a keyframe a new
+   * viewer or a lost packet needs now, not at the next periodic refresh.
+   */
+  requestFrame(): void;
   /** Stops ticking and waits for the frame in flight. */
   stop(): Promise<void>;
 }
@@ -101,6 +106,8 @@ function startWokenLoop(source: FrameSource, options: CaptureLoopOptions): Captu
   let inFlight: Promise<void> | undefined;
   let lastDeliveredAt = 0;
   let pause: { timer: NodeJS.Timeout; done: () => void } | undefined;
+  let forced = false;
+  let kick: (() => void) | undefined;
 
   const sleep = (ms: number): Promise<void> =>
     new Promise((resolve) => {
@@ -117,7 +124,11 @@ function startWokenLoop(source: FrameSource, options: CaptureLoopOptions): Captu
       if (!first) {
         // Returns at once when something was drawn since the last grab (even during the encode).
         const untilRefresh = refreshMs > 0 ? lastDeliveredAt + refreshMs - performance.now() : MAX_WAIT_MS;
-        await waitForChange(Math.min(MAX_WAIT_MS, Math.max(1, untilRefresh)));
+        if (!forced) {
+          const kicked = new Promise<void>((resolve) => (kick = resolve));
+          await Promise.race([waitForChange(Math.min(MAX_WAIT_MS, Math.max(1, untilRefresh))), kicked]);
+          kick = undefined;
+        }
       }
       first = false;
       const wait = budget.delayMs();
@@ -127,7 +138,8 @@ function startWokenLoop(source: FrameSource, options: CaptureLoopOptions): Captu
       try {
         const frame = source.grab();
         const now = performance.now();
-        const refresh = !frame.changed && refreshMs > 0 && now - lastDeliveredAt >= refreshMs;
+        const refresh = !frame.changed && (forced || (refreshMs > 0 && now - lastDeliveredAt >= refreshMs));
+        forced = false;
         if (frame.changed || refresh) {
           lastDeliveredAt = now;
           budget.take(now);
@@ -156,6 +168,10 @@ function startWokenLoop(source: FrameSource, options: CaptureLoopOptions): Captu
       if (!(fps > 0)) throw new RangeError(`fps must be positive, got ${fps}`);
       budget.setFps(fps);
     },
+    requestFrame() {
+      forced = true;
+      kick?.();
+    },
     async stop() {
       stopped = true;
       if (pause) {
@@ -180,6 +196,7 @@ function startTickedLoop(source: FrameSource, options: CaptureLoopOptions): Capt
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let next = performance.now();
+  let forced = false;
 
   const tick = (): void => {
     if (stopped) return;
@@ -191,7 +208,8 @@ function startTickedLoop(source: FrameSource, options: CaptureLoopOptions): Capt
         const frame = source.grab();
         const now = performance.now();
         if (frame.changed) lastChangeAt = now;
-        const refresh = !frame.changed && refreshMs > 0 && now - lastDeliveredAt >= refreshMs;
+        const refresh = !frame.changed && (forced || (refreshMs > 0 && now - lastDeliveredAt >= refreshMs));
+        forced = false;
         if (frame.changed || refresh) {
           lastDeliveredAt = now;
           stats.delivered += 1;
@@ -228,6 +246,9 @@ function startTickedLoop(source: FrameSource, options: CaptureLoopOptions): Capt
     setFps(fps: number) {
       if (!(fps > 0)) throw new RangeError(`fps must be positive, got ${fps}`);
       intervalMs = 1000 / fps;
+    },
+    requestFrame() {
+      forced = true; // taken at the next tick (at most 1/idleFps s away)
     },
     async stop() {
       stopped = true;

@@ -75,7 +75,7 @@ class X11FrameSource implements FrameSource {
   private readonly damage: DamageTracker;
   private sequence = 0;
   private closed = false;
-  /** The poll in flight on the connection's socket; the connection is closed only after it returns. */
+  /** The poll in flight on the connection's socket, shared by concurrent callers. */
   private waiting: Promise<void> | undefined;
 
   constructor(
@@ -125,7 +125,6 @@ class X11FrameSource implements FrameSource {
     const fd = XConnectionNumber(dpy) as number;
     this.waiting = waitReadable(fd, timeoutMs).then(() => {
       this.waiting = undefined;
-      if (this.closed) this.conn.close();
     });
     return this.waiting;
   }
@@ -135,9 +134,11 @@ class X11FrameSource implements FrameSource {
     this.closed = true;
     this.image.close();
     this.damage.close();
-    // A worker thread may still be polling the socket: closing it under poll() would leave that thread
-    // waiting out its timeout on a dead descriptor (or a reused one). Close once it has returned.
-    if (!this.waiting) this.conn.close();
+    // A worker thread may still be polling the socket. That is safe: poll() holds its own reference to
+    // the socket, so it neither sees a reused descriptor number nor keeps the X connection alive; it
+    // just returns at its timeout (at most a second) and its result is ignored. Deferring the close
+    // instead would run XCloseDisplay after the server may be gone, which Xlib answers with exit().
+    this.conn.close();
   }
 }
 

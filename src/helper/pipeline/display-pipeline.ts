@@ -27,11 +27,14 @@ export function defaultBitrate(width: number, height: number, fps: number): numb
 }
 
 /**
- * While the screen is still, one frame is re-encoded this often so a decoder that lost a packet
- * recovers even if its PLI is lost too. Every 3 s rather than every second: each refresh is a full
- * frame through the encoder, the biggest part of a static screen's cost (see design/BENCHMARKS.md).
+ * While the screen is still, one frame is re-encoded this often, a safety net for a viewer whose
+ * loss went unnoticed. Recovery itself does not wait for it: a PLI or a new viewer makes the capture
+ * loop deliver the current picture at once (`requestFrame`), so the net can be wide. Each refresh is
+ * a full frame through the encoder, the biggest part of a still screen's cost (design/BENCHMARKS.md).
  */
-export const STATIC_REFRESH_MS = 3000;
+export const STATIC_REFRESH_MS = 10_000;
+/** How soon to offer the encoder another frame when it put off a keyframe. */
+const KEYFRAME_RETRY_MS = 100;
 
 export class DisplayPipeline {
   private readonly subscribers = new Set<(unit: EncodedAccessUnit) => void>();
@@ -43,6 +46,7 @@ export class DisplayPipeline {
   private bitrate: number;
   private fps: number;
   private closed = false;
+  private keyRetry: NodeJS.Timeout | undefined;
   /** Encoded access units, for stats and tests. */
   encodedFrames = 0;
 
@@ -67,6 +71,7 @@ export class DisplayPipeline {
     this.subscribers.add(listener);
     this.keyframeWanted = true;
     if (!this.loop && !this.closed) this.start();
+    else this.loop?.requestFrame();
     return () => {
       this.subscribers.delete(listener);
     };
@@ -74,6 +79,7 @@ export class DisplayPipeline {
 
   requestKeyframe(): void {
     this.keyframeWanted = true;
+    this.loop?.requestFrame();
   }
 
   setRate(rate: { bitrate?: number; fps?: number }): void {
@@ -94,6 +100,7 @@ export class DisplayPipeline {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.keyRetry);
     this.subscribers.clear();
     await this.loop?.stop();
     this.loop = undefined;
@@ -120,6 +127,10 @@ export class DisplayPipeline {
     const keyFrame = this.keyframeWanted;
     this.keyframeWanted = false;
     const out = await encoder.encode(frame, { keyFrame });
+    if (keyFrame && !out.keyframe) {
+      this.keyframeWanted = true;
+      this.retryKeyframe();
+    }
     if (out.data.length === 0) return;
     this.encodedFrames += 1;
     const unit: EncodedAccessUnit = {
@@ -128,6 +139,20 @@ export class DisplayPipeline {
       keyframe: out.keyframe,
     };
     for (const s of this.subscribers) s(unit);
+  }
+
+  /**
+   * An encoder may rate-limit keyframes (the ffmpeg one swaps processes at most every 250 ms) and
+   * answer a request with a delta frame; it makes the keyframe on a later frame. On a still screen
+   * that frame would only come with the periodic refresh: ask for one again shortly instead.
+   */
+  private retryKeyframe(): void {
+    if (this.keyRetry || this.closed) return;
+    this.keyRetry = setTimeout(() => {
+      this.keyRetry = undefined;
+      this.loop?.requestFrame();
+    }, KEYFRAME_RETRY_MS);
+    this.keyRetry.unref();
   }
 
   private async getEncoder(frame: CapturedFrame): Promise<Encoder> {

@@ -53,6 +53,21 @@ describe('capture loop', () => {
     expect(loop.stats.busy).toBeGreaterThan(0);
   });
 
+  it('delivers a still frame at the next tick when asked', async () => {
+    const refreshes: boolean[] = [];
+    const loop = startCaptureLoop(new SyntheticFrameSource(display, 'static'), {
+      fps: 50,
+      refreshIntervalMs: 0,
+      onFrame: (_f, { refresh }) => void refreshes.push(refresh),
+    });
+    await sleep(100);
+    expect(refreshes).toEqual([false]);
+    loop.requestFrame();
+    await sleep(150);
+    await loop.stop();
+    expect(refreshes).toEqual([false, true]);
+  });
+
   it('ticks at the idle rate once the screen has been still for a while', async () => {
     const loop = startCaptureLoop(new SyntheticFrameSource(display, 'static'), {
       fps: 100,
@@ -195,6 +210,23 @@ describe('capture loop', () => {
       expect(refreshes.slice(1).every((r) => r)).toBe(true);
       expect(refreshes.length).toBeGreaterThanOrEqual(3);
       expect(refreshes.length).toBeLessThanOrEqual(5);
+    });
+
+    it('delivers the still picture at once when asked, without waiting for a change', async () => {
+      const source = new WakingSource();
+      const got: { refresh: boolean; at: number }[] = [];
+      const loop = startCaptureLoop(source, {
+        fps: 100,
+        refreshIntervalMs: 0,
+        onFrame: (_f, { refresh }) => void got.push({ refresh, at: performance.now() }),
+      });
+      await sleep(100);
+      const askedAt = performance.now();
+      loop.requestFrame();
+      await sleep(200);
+      await loop.stop();
+      expect(got.map((g) => g.refresh)).toEqual([false, true]);
+      expect(got[1]!.at - askedAt).toBeLessThan(150); // the source's own wait lasts up to a second
     });
 
     it('can be forced onto the ticked loop', async () => {
