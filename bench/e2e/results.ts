@@ -84,7 +84,11 @@ export interface TargetCheck {
   met: boolean;
 }
 
-/** The issue's targets, per size: latency, fps and bytes under the colour flip; CPU when static. */
+/**
+ * The issue's targets, per size: latency, fps and bytes under full-screen motion (each of the two
+ * motion workloads gets its own verdict: the colour flip is VNC's best case, scrolling text a
+ * desktop's usual one), and CPU with a still screen.
+ */
 export function checkTargets(rows: readonly ViewerResult[]): TargetCheck[] {
   const out: TargetCheck[] = [];
   const sizes = [...new Set(rows.map((r) => r.size))];
@@ -92,37 +96,47 @@ export function checkTargets(rows: readonly ViewerResult[]): TargetCheck[] {
     const p = rows.find((r) => r.size === size && r.viewer === 'porthole');
     const n = rows.find((r) => r.size === size && r.viewer === 'noVNC');
     if (!p || !n) continue;
-    const latRatio = p.flip.latency.median / n.flip.latency.median;
     const is720 = size.startsWith('1280');
-    out.push({
-      size,
-      what: 'latency median, colour flip',
-      porthole: `${f1(p.flip.latency.median)} ms`,
-      noVNC: `${f1(n.flip.latency.median)} ms`,
-      ratio: f2(latRatio),
-      target: is720 ? '≤ 0.5 × noVNC and ≤ 25 ms' : '≤ 0.5 × noVNC',
-      met: latRatio <= 0.5 && (!is720 || p.flip.latency.median <= 25),
-    });
-    const fpsRatio = p.flip.fps / n.flip.fps;
-    out.push({
-      size,
-      what: 'displayed fps, colour flip',
-      porthole: f1(p.flip.fps),
-      noVNC: f1(n.flip.fps),
-      ratio: f2(fpsRatio),
-      target: '≥ 2 × noVNC',
-      met: fpsRatio >= 2,
-    });
-    const byteRatio = p.flip.bytesPerS / n.flip.bytesPerS;
-    out.push({
-      size,
-      what: 'bytes/s, colour flip',
-      porthole: `${kB(p.flip.bytesPerS)} kB/s`,
-      noVNC: `${kB(n.flip.bytesPerS)} kB/s`,
-      ratio: f2(byteRatio),
-      target: '≤ noVNC',
-      met: byteRatio <= 1,
-    });
+    const workloads = [
+      ['colour flip', p.flip, n.flip],
+      ['scrolling text', p.scroll, n.scroll],
+    ] as const;
+    for (const [name, pm, nm] of workloads) {
+      const latRatio = pm.latency.median / nm.latency.median;
+      out.push({
+        size,
+        what: `latency median, ${name}`,
+        porthole: `${f1(pm.latency.median)} ms`,
+        noVNC: `${f1(nm.latency.median)} ms`,
+        ratio: f2(latRatio),
+        target: is720 ? '≤ 0.5 × noVNC and ≤ 25 ms' : '≤ 0.5 × noVNC',
+        met: latRatio <= 0.5 && (!is720 || pm.latency.median <= 25),
+      });
+    }
+    for (const [name, pm, nm] of workloads) {
+      const fpsRatio = pm.fps / nm.fps;
+      out.push({
+        size,
+        what: `displayed fps, ${name}`,
+        porthole: f1(pm.fps),
+        noVNC: f1(nm.fps),
+        ratio: f2(fpsRatio),
+        target: '≥ 2 × noVNC',
+        met: fpsRatio >= 2,
+      });
+    }
+    for (const [name, pm, nm] of workloads) {
+      const byteRatio = pm.bytesPerS / nm.bytesPerS;
+      out.push({
+        size,
+        what: `bytes/s, ${name}`,
+        porthole: `${kB(pm.bytesPerS)} kB/s`,
+        noVNC: `${kB(nm.bytesPerS)} kB/s`,
+        ratio: f2(byteRatio),
+        target: '≤ noVNC',
+        met: byteRatio <= 1,
+      });
+    }
     out.push({
       size,
       what: 'agent CPU, static screen',

@@ -4,6 +4,7 @@
  * runs out. The encoder swaps processes to get a keyframe or a new setting (see ffmpeg-encoder.ts).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { monotonicUs } from '../capture/clock.js';
 import type { PixelFormat } from '../capture/capturer.js';
 import { EncoderError, type EncodedFrame, type EncoderConfig, type RawFrame } from './encoder.js';
@@ -38,6 +39,9 @@ export function ffmpegArgs(config: EncoderConfig, codec: string, format: PixelFo
     // Without these, ffmpeg reads several frames to "probe" a raw input it is told everything about,
     // and the first frames come out ~4 frames late.
     ...['-probesize', '32', '-analyzeduration', '0', '-fpsprobesize', '0'],
+    // The BGRA → YUV 4:2:0 conversion runs in slices on this many threads: ~1–2 ms less per 1080p
+    // frame on two cores (it is a third of x264 ultrafast's time when done on one).
+    ...['-filter_threads', String(Math.min(4, availableParallelism()))],
     ...['-f', 'rawvideo', '-pix_fmt', PIX_FMT[format], '-video_size', `${width}x${height}`],
     ...['-framerate', String(fps), '-i', 'pipe:0'],
     ...['-an', '-c:v', codec, ...x264, '-profile:v', profileName(profile.profileIdc), '-level', level],
