@@ -124,6 +124,18 @@ beforeAll(async () => {
   );
   browser = await launchChromium();
   page = await browser.context.newPage();
+  // Keep the viewer's peer connections within reach of the tests.
+  await page.addInitScript(() => {
+    const Native = window.RTCPeerConnection;
+    const pcs: RTCPeerConnection[] = [];
+    (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs = pcs;
+    window.RTCPeerConnection = class extends Native {
+      constructor(config?: RTCConfiguration) {
+        super(config);
+        pcs.push(this);
+      }
+    };
+  });
   await page.setViewportSize({ width: 1366, height: 768 });
   await page.goto(stack.loginUrl('e2e'));
   await page
@@ -157,6 +169,16 @@ describe('porthole end to end in Chromium', () => {
       W,
     );
     await page.screenshot({ path: `${artifacts}/session-two.png` });
+  });
+
+  it('agrees with Chromium on a zero playout delay (frames shown as soon as decoded)', async () => {
+    const answer = await page.evaluate(() => {
+      const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
+      return pcs.at(-1)?.remoteDescription?.sdp ?? '';
+    });
+    expect(answer).toMatch(
+      /^a=extmap:\d+ http:\/\/www\.webrtc\.org\/experiments\/rtp-hdrext\/playout-delay\r?$/m,
+    );
   });
 
   it('moves the X pointer to the spot clicked in the viewer', async () => {

@@ -27,12 +27,13 @@ export function defaultBitrate(width: number, height: number, fps: number): numb
 }
 
 /**
- * While the screen is still, one frame is re-encoded this often, a safety net for a viewer whose
- * loss went unnoticed. Recovery itself does not wait for it: a PLI or a new viewer makes the capture
- * loop deliver the current picture at once (`requestFrame`), so the net can be wide. Each refresh is
- * a full frame through the encoder, the biggest part of a still screen's cost (design/BENCHMARKS.md).
+ * While the screen is still, the unchanged picture is re-encoded this often (a delta frame of skipped
+ * blocks, ~100 bytes). Not for recovery — a PLI or a new viewer makes the capture loop deliver the
+ * current picture at once (`requestFrame`) — but because WebRTC receivers ask for a keyframe after 3 s
+ * without a frame (Chromium: `kMaxWaitForFrameMs`), and with the ffmpeg encoder a keyframe means a new
+ * process: at 10 s this cost 6 % of a core on a still screen instead of ~2 % (design/BENCHMARKS.md).
  */
-export const STATIC_REFRESH_MS = 10_000;
+export const STATIC_REFRESH_MS = 2500;
 /** How soon to offer the encoder another frame when it put off a keyframe. */
 const KEYFRAME_RETRY_MS = 100;
 
