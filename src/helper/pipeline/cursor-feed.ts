@@ -2,12 +2,18 @@
  * Polls the capturer's cursor and turns it into `cursor` / `cursor_shape` messages relative to the
  * display a viewer watches. The cursor is not in captured frames (X11 and DXGI both leave it out), so
  * the viewer draws it; positions go out at most at the poll rate and only when they change.
+ *
+ * The poll runs at 30 Hz while the cursor moves and for a second after, then at 10 Hz: a still
+ * cursor costs a third of the wake-ups, and the first movement shows up at most 100 ms late.
  */
 import type { Capturer, CursorShape } from '../capture/capturer.js';
 import type { CursorFeed, CursorMessage } from '../desktop/video-source.js';
 import type { PipelineLog } from './display-pipeline.js';
 
-const POLL_MS = 33;
+export const CURSOR_POLL_MS = 33;
+export const CURSOR_IDLE_POLL_MS = 100;
+/** How long after the last change the fast rate holds. */
+const IDLE_AFTER_MS = 1000;
 /** Larger cursor images do not fit one DataChannel message; the viewer keeps its last shape. */
 const MAX_CURSOR_SIZE = 128;
 
@@ -29,7 +35,23 @@ export function createCursorFeed(
   const emit = (msg: CursorMessage): void => {
     for (const l of listeners) l(msg);
   };
-  const timer = setInterval(() => {
+  let lastChangeAt = Number.NEGATIVE_INFINITY;
+  let closed = false;
+  let timer: NodeJS.Timeout | undefined;
+  const schedule = (): void => {
+    if (closed) return;
+    const idle = performance.now() - lastChangeAt > IDLE_AFTER_MS;
+    timer = setTimeout(poll, idle ? CURSOR_IDLE_POLL_MS : CURSOR_POLL_MS);
+    timer.unref();
+  };
+  const poll = (): void => {
+    try {
+      readOnce();
+    } finally {
+      schedule();
+    }
+  };
+  const readOnce = (): void => {
     if (!source || listeners.size === 0) return;
     try {
       const c = source.read();
@@ -45,6 +67,7 @@ export function createCursorFeed(
       const key = `${x},${y},${visible},${c.serial}`;
       if (key !== lastKey) {
         lastKey = key;
+        lastChangeAt = performance.now();
         emit({ type: 'cursor', x, y, visible, serial: c.serial >>> 0 });
       }
       failed = false;
@@ -52,8 +75,8 @@ export function createCursorFeed(
       if (!failed) log.warn({ err: (err as Error).message }, 'cursor read failed');
       failed = true;
     }
-  }, POLL_MS);
-  timer.unref();
+  };
+  schedule();
   return {
     onCursor(cb) {
       listeners.add(cb);
@@ -62,8 +85,9 @@ export function createCursorFeed(
       return () => listeners.delete(cb);
     },
     close() {
+      closed = true;
       listeners.clear();
-      clearInterval(timer);
+      clearTimeout(timer);
     },
   };
 }
