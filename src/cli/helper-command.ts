@@ -1,8 +1,11 @@
 import { createDefaultDesktopHost } from '../helper/default-host.js';
+import { HARDWARE_H264_ENCODERS } from '../helper/encode/hardware-probe.js';
 import { runHelper } from '../helper/helper-main.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log/logger.js';
 import { int, oneOf, str } from '../protocol/validate.js';
 import { UsageError, type Command } from './command.js';
+
+const FFMPEG_CODECS = ['libx264', ...HARDWARE_H264_ENCODERS, 'auto'] as const;
 
 export const helperCommand: Command = {
   name: 'helper',
@@ -19,6 +22,11 @@ export const helperCommand: Command = {
     encoder: {
       type: 'string',
       description: 'ffmpeg | webcodecs (default ffmpeg; env PORTHOLE_FFMPEG names the binary)',
+    },
+    codec: {
+      type: 'string',
+      description:
+        'ffmpeg encoder: libx264 (default) | h264_nvenc | h264_qsv | h264_amf | h264_mf | auto (the first hardware one that works)',
     },
     fps: { type: 'string', description: 'Frames per second to capture and encode (default 30)' },
     bitrate: { type: 'string', description: 'Target bit/s (default: from the display size)' },
@@ -56,10 +64,16 @@ export const helperCommand: Command = {
     const encoder = parse(() =>
       values.encoder === undefined ? undefined : oneOf(['ffmpeg', 'webcodecs'])(values.encoder, '--encoder'),
     );
+    const codec = parse(() =>
+      values.codec === undefined ? undefined : oneOf(FFMPEG_CODECS)(values.codec, '--codec'),
+    );
+    if (codec !== undefined && encoder === 'webcodecs') {
+      throw new UsageError('--codec chooses the ffmpeg encoder; it does not apply to --encoder webcodecs');
+    }
     const fps = parse(() => int(1, 120)(Number(values.fps ?? 30), '--fps'));
     const bitrate = parse(() => int(0, 100_000_000)(Number(values.bitrate ?? 0), '--bitrate'));
     const log = createLogger('porthole-helper', level as LogLevel).child({ sessionId });
-    const host = createDefaultDesktopHost({ log, capture, encoder, fps, bitrate });
+    const host = createDefaultDesktopHost({ log, capture, encoder, codec, fps, bitrate });
     return runHelper({ sessionId, helperId, channelFd, ...(pipe ? { pipe } : {}), host, log });
   },
 };

@@ -14,6 +14,8 @@ export interface DefaultHostOptions {
   log: Logger;
   capture?: CapturerKind;
   encoder?: EncoderKind;
+  /** ffmpeg encoder only: `libx264`, a hardware encoder, or `auto` (see hardware-probe.ts). */
+  codec?: string;
   input?: InputBackend;
   fps?: number;
   /** Target bitrate in bit/s; 0 or absent picks one from the display size. */
@@ -40,7 +42,11 @@ export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost 
         ...(opts.capture ? { kind: opts.capture } : {}),
         ...(opts.syntheticDisplays ? { syntheticDisplays: opts.syntheticDisplays } : {}),
       });
-      hub = new MediaHub(capturer, { fps, bitrate: opts.bitrate ?? 0, encoder: opts.encoder }, log);
+      hub = new MediaHub(
+        capturer,
+        { fps, bitrate: opts.bitrate ?? 0, encoder: opts.encoder, codec: opts.codec },
+        log,
+      );
     } catch (err) {
       hubError = (err as Error).message;
       log.error({ err: hubError }, 'cannot capture this session');

@@ -29,5 +29,25 @@ describe('porthole CLI', () => {
     const r = run('helper', '--help');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^Usage: porthole helper/);
+    expect(r.stdout).toMatch(/--codec/);
+  });
+
+  it('refuses an unknown --codec, and --codec with the webcodecs encoder, before starting', () => {
+    const bad = run('helper', '--session', '1', '--helper-id', 'h', '--codec', 'h265_magic');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--codec/);
+    const mixed = run(
+      'helper',
+      '--session',
+      '1',
+      '--helper-id',
+      'h',
+      '--encoder',
+      'webcodecs',
+      '--codec',
+      'auto',
+    );
+    expect(mixed.status).toBe(2);
+    expect(mixed.stderr).toMatch(/does not apply to --encoder webcodecs/);
   });
 });

@@ -13,6 +13,8 @@ export interface PipelineSettings {
   /** Bits per second; 0 picks one from the display size and fps. */
   bitrate: number;
   encoder?: EncoderKind;
+  /** ffmpeg encoder: which H.264 encoder it runs (default libx264; `auto` probes hardware). */
+  codec?: string | undefined;
 }
 
 export interface PipelineLog {
@@ -166,7 +168,10 @@ export class DisplayPipeline {
         bitrate: this.bitrate,
         profileLevelId: this.profileLevelId,
       },
-      this.settings.encoder ? { kind: this.settings.encoder } : {},
+      {
+        ...(this.settings.encoder ? { kind: this.settings.encoder } : {}),
+        ...(this.settings.codec ? { ffmpegCodec: this.settings.codec } : {}),
+      },
     );
     this.encoder = await this.encoderStarting;
     this.log.info(
