@@ -24,6 +24,7 @@
  *   up to 1/idleFps s more latency for the first change after a pause; the full rate resumes at once.
  */
 import type { CapturedFrame, FrameSource } from './capturer.js';
+import { FrameBudget } from './frame-budget.js';
 
 export interface CaptureLoopOptions {
   fps: number;
@@ -65,37 +66,8 @@ export function startCaptureLoop(source: FrameSource, options: CaptureLoopOption
   return startTickedLoop(source, options);
 }
 
-/**
- * The woken loop spends frames from a bucket refilled at the target rate and holding at most this
- * many: the average stays at `fps`, but a change drawn right after an irregular gap (a busy machine
- * makes any 60 Hz source jittery) is grabbed at once instead of waiting out a fixed interval.
- */
-const BURST_FRAMES = 2;
 /** The longest single wait for a change; bounds how long a worker thread stays parked. */
 const MAX_WAIT_MS = 1000;
-
-/** A token bucket of frames: `take()` spends one; `delayMs()` says how long until one is there. */
-export class FrameBudget {
-  private tokens = BURST_FRAMES;
-  private at = performance.now();
-  constructor(private fps: number) {}
-  setFps(fps: number): void {
-    this.refill(performance.now());
-    this.fps = fps;
-  }
-  delayMs(now = performance.now()): number {
-    this.refill(now);
-    return this.tokens >= 1 ? 0 : ((1 - this.tokens) * 1000) / this.fps;
-  }
-  take(now = performance.now()): void {
-    this.refill(now);
-    this.tokens -= 1;
-  }
-  private refill(now: number): void {
-    this.tokens = Math.min(BURST_FRAMES, this.tokens + ((now - this.at) * this.fps) / 1000);
-    this.at = now;
-  }
-}
 
 function startWokenLoop(source: FrameSource, options: CaptureLoopOptions): CaptureLoop {
   const waitForChange = source.waitForChange!.bind(source);

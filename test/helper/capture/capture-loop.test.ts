@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FrameBudget, startCaptureLoop } from '../../../src/helper/capture/capture-loop.js';
+import { startCaptureLoop } from '../../../src/helper/capture/capture-loop.js';
 import type { CapturedFrame, FrameSource } from '../../../src/helper/capture/capturer.js';
 import { SyntheticFrameSource } from '../../../src/helper/capture/synthetic-capturer.js';
 
@@ -80,25 +80,6 @@ describe('capture loop', () => {
     await loop.stop();
     // 100 fps would be ~50 ticks; ~5 at full rate, then ~5 at the idle rate.
     expect(loop.stats.ticks).toBeLessThan(20);
-  });
-
-  it('budgets frames: a burst of two, then the target rate on average', () => {
-    const b = new FrameBudget(50); // 20 ms a frame
-    const t = performance.now();
-    expect(b.delayMs(t)).toBe(0);
-    b.take(t);
-    expect(b.delayMs(t)).toBe(0); // the second of a burst
-    b.take(t);
-    expect(b.delayMs(t)).toBeCloseTo(20, 5);
-    expect(b.delayMs(t + 10)).toBeCloseTo(10, 5);
-    expect(b.delayMs(t + 20)).toBe(0);
-    b.take(t + 20);
-    expect(b.delayMs(t + 20)).toBeCloseTo(20, 5);
-    // A long pause refills only up to the burst.
-    expect(b.delayMs(t + 10_000)).toBe(0);
-    b.take(t + 10_000);
-    b.take(t + 10_000);
-    expect(b.delayMs(t + 10_000)).toBeGreaterThan(0);
   });
 
   describe('woken by the source', () => {
