@@ -36,6 +36,8 @@ export function createCursorFeed(
     for (const l of listeners) l(msg);
   };
   let lastChangeAt = Number.NEGATIVE_INFINITY;
+  /** The last position, serial and display as read, before mapping them to the display. */
+  let lastRaw = '';
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
   const schedule = (): void => {
@@ -59,6 +61,10 @@ export function createCursorFeed(
         lastShape = c.shape;
         emit(shapeMessage(c.shape));
       }
+      // Asking for the displays is a round trip or two on X11 (RandR): only when something moved.
+      const raw = `${c.x},${c.y},${c.serial},${currentDisplay()}`;
+      if (raw === lastRaw) return;
+      lastRaw = raw;
       const d = capturer.displays()[currentDisplay()];
       if (!d) return;
       const x = c.x - d.x;
@@ -82,6 +88,7 @@ export function createCursorFeed(
       listeners.add(cb);
       if (lastShape) cb(shapeMessage(lastShape));
       lastKey = '';
+      lastRaw = '';
       return () => listeners.delete(cb);
     },
     close() {
