@@ -5,8 +5,8 @@
  * - **woken by changes** (sources with `waitForChange`, X11): the loop sleeps until the display server
  *   reports a drawing, then grabs at once, as long as the frame budget allows (`fps` on average, short
  *   bursts of two) and the consumer is done with the previous frame. A change is picked up within a
- *   fraction of a millisecond instead of up to a whole tick later, and a still screen costs nothing
- *   but the periodic refresh.
+ *   fraction of a millisecond instead of up to a whole tick later, and a still screen costs one
+ *   wake-up a second (MAX_WAIT_MS) and the periodic refresh.
  * - **ticked** (everything else), as described below.
  *
  * Both:
@@ -150,7 +150,7 @@ function startWokenLoop(source: FrameSource, options: CaptureLoopOptions): Captu
         clearTimeout(pause.timer);
         pause.done();
       }
-      // The frame in flight, not a wait for a change: the source defers its close until that returns.
+      kick?.(); // leave a wait for a change now (the source's own poll ends at its timeout, unused)
       await inFlight;
     },
   };

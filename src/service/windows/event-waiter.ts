@@ -20,6 +20,8 @@ export class EventWaiter {
   readonly #wake: Handle;
   readonly #waits = new Map<Handle, () => void>();
   #running = false;
+  /** True while a callback runs: wait()/cancel() from inside it must not start a second wait. */
+  #dispatching = false;
   #closed = false;
   #released: (() => void)[] = [];
 
@@ -43,8 +45,7 @@ export class EventWaiter {
   cancel(handle: Handle, released: () => void = () => undefined): void {
     this.#waits.delete(handle);
     this.#released.push(released);
-    if (this.#running) kernel32().SetEvent(this.#wake);
-    else this.#loop();
+    this.#restart();
   }
 
   get size(): number {
@@ -53,15 +54,21 @@ export class EventWaiter {
 
   /** Ends the wait loop; the wake-up event is closed once the worker has returned. */
   close(): void {
+    if (this.#closed) return;
     this.#closed = true;
     this.#waits.clear();
-    if (this.#running) kernel32().SetEvent(this.#wake);
-    else closeHandle(this.#wake);
+    this.#restart();
   }
 
+  /**
+   * Makes the wait loop see a change: wakes the worker if one is waiting; starts the loop if none is,
+   * unless a callback is running, whose caller restarts the loop when it returns. Starting it from
+   * inside a callback would leave two workers waiting, and the second could still hold a handle that
+   * a `cancel` then closes (WaitForMultipleObjects fails with WAIT_FAILED).
+   */
   #restart(): void {
     if (this.#running) kernel32().SetEvent(this.#wake);
-    else this.#loop();
+    else if (!this.#dispatching) this.#loop();
   }
 
   #loop(): void {
@@ -85,9 +92,11 @@ export class EventWaiter {
           const handle = handles[index];
           const onSignal = this.#waits.get(handle);
           this.#waits.delete(handle);
+          this.#dispatching = true;
           try {
             onSignal?.();
           } finally {
+            this.#dispatching = false;
             this.#loop();
           }
         } else {

@@ -210,6 +210,19 @@ describe('capture loop', () => {
       expect(got[1]!.at - askedAt).toBeLessThan(150); // the source's own wait lasts up to a second
     });
 
+    it('stops while waiting for a change, and grabs nothing after', async () => {
+      const source = new WakingSource();
+      const loop = startCaptureLoop(source, { fps: 100, refreshIntervalMs: 0, onFrame: () => undefined });
+      await sleep(100);
+      await loop.stop();
+      const grabs = source.grabs;
+      const waits = source.waits;
+      source.draw();
+      await sleep(200);
+      expect(source.grabs).toBe(grabs);
+      expect(source.waits).toBe(waits);
+    });
+
     it('can be forced onto the ticked loop', async () => {
       const source = new WakingSource();
       const loop = startCaptureLoop(source, {
