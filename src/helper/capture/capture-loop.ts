@@ -127,7 +127,7 @@ function startWokenLoop(source: FrameSource, options: CaptureLoopOptions): Captu
         }
       } catch (err) {
         options.onError?.(err);
-        await sleep(1000 / options.fps);
+        await sleep(budget.intervalMs);
       }
     }
   };

@@ -11,6 +11,9 @@ export class FrameBudget {
   private tokens = BURST_FRAMES;
   private at = performance.now();
   constructor(private fps: number) {}
+  get intervalMs(): number {
+    return 1000 / this.fps;
+  }
   setFps(fps: number): void {
     this.refill(performance.now());
     this.fps = fps;

@@ -116,12 +116,13 @@ class X11FrameSource implements FrameSource {
 
   waitForChange(timeoutMs: number): Promise<void> {
     if (this.closed) return Promise.resolve();
-    if (this.waiting) return this.waiting;
     const { dpy } = this.conn;
     // Send what Xlib buffered (the DamageSubtract), and do not sleep on an event Xlib already read
-    // off the socket while it waited for an image reply.
+    // off the socket while it waited for an image reply: a poll (new or still in flight from an
+    // earlier call) only sees what is still in the socket.
     XFlush(dpy);
     if ((XEventsQueued(dpy, QueuedAlready) as number) > 0) return Promise.resolve();
+    if (this.waiting) return this.waiting;
     const fd = XConnectionNumber(dpy) as number;
     this.waiting = waitReadable(fd, timeoutMs).then(() => {
       this.waiting = undefined;

@@ -4,6 +4,7 @@ import { FrameBudget } from '../../../src/helper/capture/frame-budget.js';
 describe('FrameBudget', () => {
   it('budgets frames: a burst of two, then the target rate on average', () => {
     const b = new FrameBudget(50); // 20 ms a frame
+    expect(b.intervalMs).toBe(20);
     const t = performance.now();
     expect(b.delayMs(t)).toBe(0);
     b.take(t);
