@@ -7,7 +7,7 @@
  */
 import { fstatSync } from 'node:fs';
 import net from 'node:net';
-import type { Readable, Writable } from 'node:stream';
+import type { Duplex, Readable, Writable } from 'node:stream';
 import { resolveChannelOptions, type ChannelOptions } from './channel-options.js';
 import { Channel } from './channel.js';
 import { checkSecret, clientHandshake, serverHandshake } from './handshake.js';
@@ -40,6 +40,17 @@ export async function acceptInheritedChannel<TIn, TOut = TIn>(
   if (!(end instanceof net.Socket)) {
     throw new TypeError("the helper's channel end must be a net.Socket (spawn with stdio HELPER_STDIO)");
   }
+  return acceptHelperChannel<TIn, TOut>(end, options);
+}
+
+/**
+ * Service side over any connected stream (the inherited socket above, or a Windows named-pipe
+ * instance): the server half of the handshake, then the channel.
+ */
+export async function acceptHelperChannel<TIn, TOut = TIn>(
+  end: Duplex,
+  options: InheritedChannelOptions<TIn>,
+): Promise<Channel<TIn, TOut>> {
   checkSecret(options.secret);
   resolveChannelOptions(options, silentLogger);
   const keys = await serverHandshake(end, {

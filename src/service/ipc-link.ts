@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream';
+import type { Channel } from '../ipc/channel.js';
 import { acceptInheritedChannel } from '../ipc/inherited.js';
 import type { Logger } from '../log/logger.js';
 import { parseHelperToService, type HelperToService, type ServiceToHelper } from '../protocol/ipc.js';
@@ -14,14 +15,19 @@ export function ipcLinkOpener(log: Logger, handshakeTimeoutMs = 10_000): OpenHel
       handshakeTimeoutMs,
       logger: log,
     });
-    return {
-      request: (body, timeoutMs) => channel.request(body, { timeoutMs }),
-      send: (body) => void channel.send(body),
-      onMessage: (listener) => channel.onMessage(listener),
-      onClose: (listener) => {
-        void channel.closed.then((r) => listener(r.detail ? `${r.code}: ${r.detail}` : r.code));
-      },
-      close: () => channel.close(),
-    };
+    return helperLinkOf(channel);
+  };
+}
+
+/** The broker's view of an authenticated channel to a helper (shared by the Unix and Windows links). */
+export function helperLinkOf(channel: Channel<HelperToService, ServiceToHelper>): HelperLink {
+  return {
+    request: (body, timeoutMs) => channel.request(body, { timeoutMs }),
+    send: (body) => void channel.send(body),
+    onMessage: (listener) => channel.onMessage(listener),
+    onClose: (listener) => {
+      void channel.closed.then((r) => listener(r.detail ? `${r.code}: ${r.detail}` : r.code));
+    },
+    close: () => channel.close(),
   };
 }

@@ -1,10 +1,9 @@
 import type { Duplex } from 'node:stream';
-import { Channel } from '../../ipc/channel.js';
-import { resolveChannelOptions } from '../../ipc/channel-options.js';
-import { serverHandshake } from '../../ipc/handshake.js';
+import { acceptHelperChannel } from '../../ipc/inherited.js';
 import type { Logger } from '../../log/logger.js';
 import { parseHelperToService, type HelperToService, type ServiceToHelper } from '../../protocol/ipc.js';
 import type { HelperLink, OpenHelperLink } from '../helper-link.js';
+import { helperLinkOf } from '../ipc-link.js';
 
 /**
  * The broker's `openLink` on Windows: the same handshake and channel as on Unix, over the PipeStream
@@ -12,22 +11,13 @@ import type { HelperLink, OpenHelperLink } from '../helper-link.js';
  */
 export function pipeLinkOpener(log: Logger, handshakeTimeoutMs = 10_000): OpenHelperLink {
   return async (stream: Duplex, helperId: string, secret: Buffer): Promise<HelperLink> => {
-    const options = { validate: parseHelperToService, logger: log };
-    resolveChannelOptions(options, log);
-    const keys = await serverHandshake(stream, {
-      secretFor: (id) => (id === helperId ? secret : undefined),
-      timeoutMs: handshakeTimeoutMs,
+    const channel = await acceptHelperChannel<HelperToService, ServiceToHelper>(stream, {
+      helperId,
+      secret,
+      validate: parseHelperToService,
+      handshakeTimeoutMs,
       logger: log,
     });
-    const channel = new Channel<HelperToService, ServiceToHelper>(stream, keys, options);
-    return {
-      request: (body, timeoutMs) => channel.request(body, { timeoutMs }),
-      send: (body) => void channel.send(body),
-      onMessage: (listener) => channel.onMessage(listener),
-      onClose: (listener) => {
-        void channel.closed.then((r) => listener(r.detail ? `${r.code}: ${r.detail}` : r.code));
-      },
-      close: () => channel.close(),
-    };
+    return helperLinkOf(channel);
   };
 }
