@@ -8,14 +8,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { startCaptureLoop } from '../src/helper/capture/capture-loop.js';
-import { createCapturer } from '../src/helper/capture/capturer.js';
+import { createCapturer } from '../src/helper/capture/index.js';
 import { monotonicUs } from '../src/helper/capture/clock.js';
-import {
-  createEncoder,
-  DEFAULT_ENCODER_KIND,
-  type Encoder,
-  type EncoderKind,
-} from '../src/helper/encode/encoder.js';
+import { DEFAULT_ENCODER_KIND, type Encoder, type EncoderKind } from '../src/helper/encode/encoder.js';
+import { createEncoder } from '../src/helper/encode/index.js';
 import type { FfmpegEncoder } from '../src/helper/encode/ffmpeg-encoder.js';
 import { startXvfb, type XvfbHandle } from '../test/fixtures/xvfb.js';
 import { STATIC_REFRESH_MS } from '../src/helper/pipeline/display-pipeline.js';

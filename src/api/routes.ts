@@ -10,7 +10,7 @@ import type { AgentHub } from './agent-hub.js';
 import type { AgentConnection } from './agent-connection.js';
 import type { AuditAction, AuditLog } from './audit-log.js';
 import { HttpError, readJsonBody, sendJson, validateBody } from './http-json.js';
-import { iceServersFor, type IceConfig } from './ice-servers.js';
+import { iceServersFor, type IceConfig } from './turn-credentials.js';
 import { DEVICE_ID_PATTERN, type ApiStore } from './store.js';
 import { randomId } from './tokens.js';
 import type { Viewer, ViewerAuth } from './viewer-auth.js';

@@ -19,7 +19,7 @@ import { silentLogger, type Logger } from '../log/logger.js';
 import { AgentHub } from './agent-hub.js';
 import { AuditLog } from './audit-log.js';
 import { HttpError, sendError } from './http-json.js';
-import { checkIceConfig, type IceConfig } from './ice-servers.js';
+import { checkIceConfig, type IceConfig } from './turn-credentials.js';
 import { handleApiRequest, type ApiContext } from './routes.js';
 import { serveStatic, setSecurityHeaders } from './static-files.js';
 import { ApiStore, StoreError } from './store.js';

@@ -1,4 +1,4 @@
-import { apiCommand } from '../api/cli.js';
+import { apiCommand } from './api-command.js';
 import type { Command } from './command.js';
 import { demoCommand } from './demo-command.js';
 import { helperCommand } from './helper-command.js';

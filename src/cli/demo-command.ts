@@ -1,7 +1,7 @@
 import { startDemoStack, type DemoSessionSpec } from '../demo/demo-stack.js';
 import { int } from '../protocol/validate.js';
 import { EXIT_OK, UsageError, type Command } from './command.js';
-import { waitForStopSignal } from './service-command.js';
+import { waitForStopSignal } from './stop-signal.js';
 
 const COLOURS = ['#2a6f97', '#7b2cbf', '#2b9348', '#bc4749'];
 

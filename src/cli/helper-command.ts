@@ -1,4 +1,4 @@
-import { createDefaultDesktopHost } from '../helper/default-host.js';
+import { createDefaultDesktopHost } from '../helper/host/default-wiring.js';
 import { HARDWARE_H264_ENCODERS } from '../helper/encode/hardware-probe.js';
 import { runHelper } from '../helper/helper-main.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log/logger.js';

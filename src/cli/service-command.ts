@@ -12,6 +12,7 @@ import { X11HelperSpawner } from '../service/spawn/x11-helper-spawner.js';
 import { pipeLinkOpener } from '../service/windows/pipe-link.js';
 import { EXIT_OK, type Command } from './command.js';
 import { runDirectMode } from './direct-mode.js';
+import { waitForStopSignal } from './stop-signal.js';
 import {
   runServiceSubcommand,
   runUnderScm,
@@ -157,12 +158,4 @@ export function createServiceAgent(
       if (detector instanceof Win32SessionDetector) detector.notify(kind, sessionId);
     },
   };
-}
-
-export function waitForStopSignal(): Promise<string> {
-  return new Promise((resolve) => {
-    const on = (sig: string) => () => resolve(sig);
-    process.once('SIGINT', on('SIGINT'));
-    process.once('SIGTERM', on('SIGTERM'));
-  });
 }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startApiServer, type ApiServer } from '../api/server.js';
-import type { IceConfig } from '../api/ice-servers.js';
+import type { IceConfig } from '../api/turn-credentials.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { requirePrograms } from './system-tools.js';
 import { decorateDisplay, startXvfb, stopChild, type XDisplay } from './x-display.js';

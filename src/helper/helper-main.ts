@@ -5,7 +5,7 @@ import { readSecretFromStdin } from '../ipc/secret.js';
 import type { Logger } from '../log/logger.js';
 import { parseServiceToHelper, type HelperToService, type ServiceToHelper } from '../protocol/ipc.js';
 import { ProtocolError } from '../protocol/validate.js';
-import type { DesktopHost } from './desktop-host.js';
+import type { DesktopHost } from './host/desktop-host.js';
 
 export interface HelperOptions {
   sessionId: number;

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createCapturer, type Capturer } from '../../src/helper/capture/capturer.js';
+import type { Capturer } from '../../src/helper/capture/capturer.js';
+import { createCapturer } from '../../src/helper/capture/index.js';
 import { Win32GdiCapturer } from '../../src/helper/capture/win32-gdi-capturer.js';
 import {
   InputDesktopFollower,
   threadDesktopName,
-} from '../../src/helper/desktop-follow/win32-input-desktop.js';
+} from '../../src/helper/win32-input-desktop/input-desktop-follower.js';
 import { pumpMessages, solidWindow } from './desktop-windows.js';
 
 // Under Xvfb (scripts/test-win32.sh starts one at 1280×720): Wine's one monitor is the X screen.
@@ -96,7 +97,7 @@ describe('createCapturer on win32', () => {
 describe('DPI awareness under Wine', () => {
   test('Wine 8 refuses per-monitor awareness (87), so the process ends system-DPI aware, once', async () => {
     const { ensureProcessDpiAware, dpiFallbackReason } =
-      await import('../../src/helper/desktop-follow/win32-dpi.js');
+      await import('../../src/helper/win32-input-desktop/dpi-awareness.js');
     const first = ensureProcessDpiAware();
     expect({ first, reason: dpiFallbackReason() }).toEqual({
       first: 'system',

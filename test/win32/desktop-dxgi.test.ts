@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { createCapturer } from '../../src/helper/capture/capturer.js';
+import { createCapturer } from '../../src/helper/capture/index.js';
 import { Win32DxgiCapturer } from '../../src/helper/capture/win32-dxgi-capturer.js';
 import { Win32GdiCapturer } from '../../src/helper/capture/win32-gdi-capturer.js';
 import { liveComRefs } from '../../src/native/win32/com.js';

@@ -1,7 +1,7 @@
 /**
  * Test windows for the desktop suites: a solid-colour popup (for capture) and an EDIT control (for
  * typed text), drawn on the thread's desktop under Wine's X driver. Declared here, not in src: the
- * helper never creates windows (SetThreadDesktop would then fail, see win32-input-desktop.ts).
+ * helper never creates windows (SetThreadDesktop would then fail, see src/helper/win32-input-desktop/input-desktop-follower.ts).
  */
 import koffi from 'koffi';
 import { gdi32 } from '../../src/native/win32/gdi32.js';

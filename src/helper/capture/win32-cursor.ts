@@ -6,8 +6,8 @@ import koffi from 'koffi';
 import { DIB_RGB_COLORS, gdi32, BITMAP, topDownBgraHeader } from '../../native/win32/gdi32.js';
 import { isNullOrInvalid, type Handle } from '../../native/win32/library.js';
 import { CURSOR_SHOWING, CURSORINFO, user32 } from '../../native/win32/user32.js';
-import { lastError } from '../../native/win32/win32-error.js';
-import type { InputDesktopFollower } from '../desktop-follow/win32-input-desktop.js';
+import { lastError } from '../../native/win32/last-error.js';
+import type { InputDesktopFollower } from '../win32-input-desktop/input-desktop-follower.js';
 import type { CursorShape, CursorSource, CursorState } from './capturer.js';
 
 interface CursorInfoFields {

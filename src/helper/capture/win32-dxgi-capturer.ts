@@ -40,7 +40,7 @@ import {
 import type { RectFields } from '../../native/win32/user32.js';
 import { RECT } from '../../native/win32/user32.js';
 import { Win32Error } from '../../native/win32/win32-error.js';
-import { InputDesktopFollower, type DesktopLog } from '../desktop-follow/win32-input-desktop.js';
+import { InputDesktopFollower, type DesktopLog } from '../win32-input-desktop/input-desktop-follower.js';
 import {
   CaptureError,
   type CapturedFrame,

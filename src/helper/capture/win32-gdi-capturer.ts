@@ -11,8 +11,8 @@ import koffi from 'koffi';
 import { CAPTUREBLT, DIB_RGB_COLORS, gdi32, SRCCOPY, topDownBgraHeader } from '../../native/win32/gdi32.js';
 import { isNullOrInvalid, type Handle } from '../../native/win32/library.js';
 import { user32 } from '../../native/win32/user32.js';
-import { lastError } from '../../native/win32/win32-error.js';
-import { InputDesktopFollower, type DesktopLog } from '../desktop-follow/win32-input-desktop.js';
+import { lastError } from '../../native/win32/last-error.js';
+import { InputDesktopFollower, type DesktopLog } from '../win32-input-desktop/input-desktop-follower.js';
 import {
   CaptureError,
   type CapturedFrame,

@@ -11,7 +11,7 @@ import {
   user32,
   type RectFields,
 } from '../../native/win32/user32.js';
-import { lastError } from '../../native/win32/win32-error.js';
+import { lastError } from '../../native/win32/last-error.js';
 import type { DisplayInfo } from './capturer.js';
 
 interface MonitorInfoFields {

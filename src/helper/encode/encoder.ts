@@ -92,18 +92,6 @@ export class EncoderError extends Error {
   }
 }
 
-export async function createEncoder(config: EncoderConfig, options: EncoderOptions = {}): Promise<Encoder> {
-  validateConfig(config);
-  const kind = options.kind ?? DEFAULT_ENCODER_KIND;
-  if (kind === 'webcodecs') {
-    const { WebCodecsEncoder, loadWebCodecs } = await import('./webcodecs-encoder.js');
-    await loadWebCodecs();
-    return WebCodecsEncoder.create(config, options);
-  }
-  const { FfmpegEncoder } = await import('./ffmpeg-encoder.js');
-  return FfmpegEncoder.create(config, options);
-}
-
 export function validateConfig(config: EncoderConfig): void {
   const { width, height, fps, bitrate } = config;
   if (

@@ -19,7 +19,7 @@ const win32 =
     ? {
         ...(await import('./win32-clipboard.js')),
         ...(await import('./win32-input-injector.js')),
-        ...(await import('../desktop-follow/win32-dpi.js')),
+        ...(await import('../win32-input-desktop/dpi-awareness.js')),
       }
     : undefined;
 function win32Backend(): NonNullable<typeof win32> {

@@ -10,7 +10,7 @@ import koffi from 'koffi';
 import { GMEM_MOVEABLE, kernel32Desktop } from '../../native/win32/kernel32-desktop.js';
 import { isNullOrInvalid, readWideString, type Handle } from '../../native/win32/library.js';
 import { CF_UNICODETEXT, user32 } from '../../native/win32/user32.js';
-import { lastError } from '../../native/win32/win32-error.js';
+import { lastError } from '../../native/win32/last-error.js';
 import type { Clipboard, ClipboardLog } from './clipboard.js';
 
 export interface Win32ClipboardOptions {

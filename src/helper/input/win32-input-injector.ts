@@ -4,15 +4,15 @@
  * characters (whatever the layout), and Ctrl+Alt+Del through SendSAS when Windows allows it.
  *
  * SendInput reaches the thread's desktop only, so each injection first follows the input desktop
- * (win32-input-desktop.ts); on the secure desktop (UAC, lock screen) that needs a SYSTEM helper.
+ * (../win32-input-desktop/input-desktop-follower.ts); on the secure desktop (UAC, lock screen) that needs a SYSTEM helper.
  */
 import koffi from 'koffi';
 import { INPUT } from '../../native/win32/input-structs.js';
 import { sasSupport, sendSecureAttention } from '../../native/win32/sas.js';
 import { MAPVK_VSC_TO_VK_EX, SM, user32 } from '../../native/win32/user32.js';
-import { lastError } from '../../native/win32/win32-error.js';
+import { lastError } from '../../native/win32/last-error.js';
 import type { PointerButton } from '../../protocol/datachannel.js';
-import { InputDesktopFollower } from '../desktop-follow/win32-input-desktop.js';
+import { InputDesktopFollower } from '../win32-input-desktop/input-desktop-follower.js';
 import {
   toDesktopPoint,
   WheelAccumulator,

@@ -6,7 +6,8 @@
 import type { Capturer, CapturedFrame, FrameSource } from '../capture/capturer.js';
 import { startCaptureLoop, type CaptureLoop } from '../capture/capture-loop.js';
 import type { EncodedAccessUnit } from '../desktop/video-source.js';
-import { createEncoder, type Encoder, type EncoderKind } from '../encode/encoder.js';
+import type { Encoder, EncoderKind } from '../encode/encoder.js';
+import { createEncoder } from '../encode/index.js';
 
 export interface PipelineSettings {
   fps: number;

@@ -19,7 +19,7 @@ import {
 } from '../../protocol/datachannel.js';
 import { chooseH264 } from './h264-offer.js';
 import { addH264Track, H264_CLOCK_RATE } from './h264-track.js';
-import { toLibdatachannelIceServers } from './ice-servers.js';
+import { toLibdatachannelIceServers } from './libdatachannel-ice.js';
 import { Listeners } from './listeners.js';
 import type { PeerLog } from './log.js';
 import { createMessageGate } from './message-gate.js';

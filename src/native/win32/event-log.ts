@@ -4,7 +4,7 @@
  * file the viewer shows the text as an insertion string, which is enough for these few events.
  */
 import { lazyLibrary } from './library.js';
-import { lastError } from './win32-error.js';
+import { lastError } from './last-error.js';
 
 export const EVENTLOG_ERROR_TYPE = 0x1;
 export const EVENTLOG_WARNING_TYPE = 0x2;

@@ -4,7 +4,7 @@
  */
 import koffi from 'koffi';
 import { isNullOrInvalid, lazyLibrary, type Handle } from './library.js';
-import { checkBool, lastError } from './win32-error.js';
+import { checkBool, lastError } from './last-error.js';
 
 export const SECURITY_ATTRIBUTES = koffi.struct('SECURITY_ATTRIBUTES', {
   nLength: 'DWORD',

@@ -5,7 +5,8 @@
 import koffi from 'koffi';
 import { lazyLibrary, readWideString, type Handle } from './library.js';
 import { kernel32 } from './kernel32.js';
-import { checkBool, checkCode } from './win32-error.js';
+import { checkBool } from './last-error.js';
+import { checkCode } from './win32-error.js';
 
 export const SDDL_REVISION_1 = 1;
 export const SE_KERNEL_OBJECT = 6;

@@ -5,7 +5,7 @@
 import koffi from 'koffi';
 import { LUID, lazyLibrary, type Handle } from './library.js';
 import { closeHandle, kernel32 } from './kernel32.js';
-import { checkBool, lastError } from './win32-error.js';
+import { checkBool, lastError } from './last-error.js';
 
 export const LUID_AND_ATTRIBUTES = koffi.struct('LUID_AND_ATTRIBUTES', {
   Luid: LUID,

@@ -2,7 +2,7 @@
  * user32.dll: monitors, the cursor, SendInput, the input desktop, DPI awareness and the clipboard, for
  * the helper inside a user session. Prototypes are those of <winuser.h>; the structs sit next to them.
  * None of these calls needs a privilege: they act on the calling thread's desktop, which is why the
- * helper switches its thread to the input desktop first (src/helper/desktop-follow).
+ * helper switches its thread to the input desktop first (src/helper/win32-input-desktop).
  */
 import koffi from 'koffi';
 import { POINT } from './capture-structs.js';

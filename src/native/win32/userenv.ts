@@ -4,7 +4,7 @@
  */
 import koffi from 'koffi';
 import { lazyLibrary, type Handle } from './library.js';
-import { checkBool } from './win32-error.js';
+import { checkBool } from './last-error.js';
 
 export const userenv = lazyLibrary('userenv.dll', (lib) => ({
   CreateEnvironmentBlock: lib.func(

@@ -2,8 +2,6 @@
  * Win32 failures as errors that name the call and carry its code, so a log line says what failed
  * (`CreateProcessAsUserW failed: 1314 ERROR_PRIVILEGE_NOT_HELD`) without a debugger.
  */
-import { kernel32 } from './kernel32.js';
-
 const NAMES: Record<number, string> = {
   0: 'ERROR_SUCCESS',
   2: 'ERROR_FILE_NOT_FOUND',
@@ -47,19 +45,6 @@ export class Win32Error extends Error {
     this.code = opts.hresult ? code >>> 0 : code;
     this.hresult = opts.hresult ?? false;
   }
-}
-
-/**
- * The error for a call that just failed. Must run right after the failing call, before anything else
- * that could reset the thread's last error (koffi adds no Win32 call in between).
- */
-export function lastError(call: string, detail?: string): Win32Error {
-  return new Win32Error(call, kernel32().GetLastError(), detail === undefined ? {} : { detail });
-}
-
-/** Throws the call's last error when a BOOL result is FALSE. */
-export function checkBool(call: string, ok: number | boolean): void {
-  if (!ok) throw lastError(call);
 }
 
 /** Throws when an HRESULT is a failure (negative). */

@@ -4,7 +4,7 @@
  */
 import koffi from 'koffi';
 import { lazyLibrary, readWideString, type Handle } from './library.js';
-import { checkBool } from './win32-error.js';
+import { checkBool } from './last-error.js';
 
 export const WTS_SESSION_INFOW = koffi.struct('WTS_SESSION_INFOW', {
   SessionId: 'DWORD',

@@ -38,7 +38,7 @@ import {
   TOKEN_QUERY,
 } from '../../native/win32/token.js';
 import { environmentBlockFor } from '../../native/win32/userenv.js';
-import { checkBool, lastError } from '../../native/win32/win32-error.js';
+import { checkBool, lastError } from '../../native/win32/last-error.js';
 import { queryUserToken } from '../../native/win32/wtsapi32.js';
 import { windowsCommandLine } from '../windows/command-line.js';
 import { EventWaiter } from '../windows/event-waiter.js';

@@ -34,7 +34,8 @@ import {
 } from '../../native/win32/kernel32.js';
 import type { Handle } from '../../native/win32/library.js';
 import { securityDescriptorFromSddl } from '../../native/win32/security.js';
-import { checkBool, lastError, Win32Error } from '../../native/win32/win32-error.js';
+import { checkBool, lastError } from '../../native/win32/last-error.js';
+import { Win32Error } from '../../native/win32/win32-error.js';
 import type { EventWaiter } from './event-waiter.js';
 
 /** SYSTEM only: full access for LocalSystem, nobody else, no inherited entries (`P`). */

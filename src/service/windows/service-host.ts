@@ -34,7 +34,8 @@ import {
   ServiceMainProto,
   WTS_SESSION_EVENT,
 } from '../../native/win32/service-control.js';
-import { lastError, Win32Error } from '../../native/win32/win32-error.js';
+import { lastError } from '../../native/win32/last-error.js';
+import { Win32Error } from '../../native/win32/win32-error.js';
 import { WTSSESSION_NOTIFICATION } from '../../native/win32/wtsapi32.js';
 import type { Logger } from '../../log/logger.js';
 

@@ -30,7 +30,8 @@ import {
   SERVICE_STOPPED,
   SERVICE_WIN32_OWN_PROCESS,
 } from '../../native/win32/service-control.js';
-import { lastError, Win32Error } from '../../native/win32/win32-error.js';
+import { lastError } from '../../native/win32/last-error.js';
+import { Win32Error } from '../../native/win32/win32-error.js';
 import { windowsCommandLine } from './command-line.js';
 
 const ERROR_INSUFFICIENT_BUFFER = 122;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createCapturer } from '../../../src/helper/capture/capturer.js';
+import { createCapturer } from '../../../src/helper/capture/index.js';
 import { readStamp, writeStamp } from '../../../src/helper/capture/frame-stamp.js';
 
 describe('frame stamp', () => {

@@ -1,11 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createCapturer,
-  type CapturedFrame,
-  type Capturer,
-  type FrameSource,
-} from '../../../src/helper/capture/capturer.js';
+import type { CapturedFrame, Capturer, FrameSource } from '../../../src/helper/capture/capturer.js';
+import { createCapturer } from '../../../src/helper/capture/index.js';
 import { startXvfb, type XvfbHandle } from '../../fixtures/xvfb.js';
 import { defineMonitors, fillRect } from './x11-draw.js';
 

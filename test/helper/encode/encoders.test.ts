@@ -6,12 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readStamp } from '../../../src/helper/capture/frame-stamp.js';
 import { SyntheticFrameSource } from '../../../src/helper/capture/synthetic-capturer.js';
 import { NAL_IDR, NAL_PPS, NAL_SPS, nalTypes } from '../../../src/helper/encode/annexb.js';
-import {
-  createEncoder,
-  type EncodedFrame,
-  type Encoder,
-  type EncoderKind,
-} from '../../../src/helper/encode/encoder.js';
+import type { EncodedFrame, Encoder, EncoderKind } from '../../../src/helper/encode/encoder.js';
+import { createEncoder } from '../../../src/helper/encode/index.js';
 import { loadWebCodecs } from '../../../src/helper/encode/webcodecs-encoder.js';
 import { decodeH264 } from './decode.js';
 

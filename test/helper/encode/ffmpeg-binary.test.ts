@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createEncoder } from '../../../src/helper/encode/encoder.js';
+import { createEncoder } from '../../../src/helper/encode/index.js';
 import { FfmpegNotFoundError, findFfmpeg } from '../../../src/helper/encode/ffmpeg-binary.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'porthole-ffmpeg-bin-'));

@@ -4,7 +4,8 @@
  * refresh (STATIC_REFRESH_MS, 2.5 s).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCapturer, type Capturer } from '../../../src/helper/capture/capturer.js';
+import type { Capturer } from '../../../src/helper/capture/capturer.js';
+import { createCapturer } from '../../../src/helper/capture/index.js';
 import type { EncodedAccessUnit } from '../../../src/helper/desktop/video-source.js';
 import { DisplayPipeline, STATIC_REFRESH_MS } from '../../../src/helper/pipeline/display-pipeline.js';
 import { silentLogger } from '../../../src/log/logger.js';

@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readStamp } from '../../../src/helper/capture/frame-stamp.js';
 import { isIdrAccessUnit } from '../../../src/helper/encode/annexb.js';
-import { createDefaultDesktopHost } from '../../../src/helper/default-host.js';
-import type { DesktopHost } from '../../../src/helper/desktop-host.js';
+import { createDefaultDesktopHost } from '../../../src/helper/host/default-wiring.js';
+import type { DesktopHost } from '../../../src/helper/host/desktop-host.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { H264Depacketizer, connectTestOfferer, type TestOfferer } from '../../fixtures/webrtc-offerer.js';
 import { waitFor } from '../../fixtures/processes.js';

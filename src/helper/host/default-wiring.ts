@@ -1,13 +1,14 @@
-import type { Logger } from '../log/logger.js';
-import { createCapturer, type CapturerKind } from './capture/capturer.js';
-import { createDesktopSession } from './desktop/desktop-session.js';
+import type { Logger } from '../../log/logger.js';
+import type { CapturerKind } from '../capture/capturer.js';
+import { createCapturer } from '../capture/index.js';
+import { createDesktopSession } from '../desktop/desktop-session.js';
 import type { DesktopHost } from './desktop-host.js';
-import type { EncoderKind } from './encode/encoder.js';
-import { createClipboard, createInputInjector, type InputBackend } from './input/index.js';
-import { BitrateController } from './pipeline/bitrate-controller.js';
-import { defaultBitrate } from './pipeline/display-pipeline.js';
-import { MediaHub } from './pipeline/media-hub.js';
-import { chooseH264 } from './webrtc/h264-offer.js';
+import type { EncoderKind } from '../encode/encoder.js';
+import { createClipboard, createInputInjector, type InputBackend } from '../input/index.js';
+import { BitrateController } from '../pipeline/bitrate-controller.js';
+import { defaultBitrate } from '../pipeline/display-pipeline.js';
+import { MediaHub } from '../pipeline/media-hub.js';
+import { chooseH264 } from '../webrtc/h264-offer.js';
 import { WebRtcDesktopHost } from './webrtc-desktop-host.js';
 
 export interface DefaultHostOptions {

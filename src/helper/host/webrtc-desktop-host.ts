@@ -1,8 +1,8 @@
-import type { Logger } from '../log/logger.js';
-import type { DisplayInfo } from '../protocol/common.js';
-import type { DesktopStart } from '../protocol/ipc.js';
+import type { Logger } from '../../log/logger.js';
+import type { DisplayInfo } from '../../protocol/common.js';
+import type { DesktopStart } from '../../protocol/ipc.js';
 import type { DesktopHost } from './desktop-host.js';
-import { createDesktopPeer, type DesktopPeer } from './webrtc/desktop-peer.js';
+import { createDesktopPeer, type DesktopPeer } from '../webrtc/desktop-peer.js';
 
 /** Media and input attached to one answered peer (capture → encode → track, input → injector). */
 export interface AttachedMedia {

@@ -1,5 +1,5 @@
-import type { DisplayInfo } from '../protocol/common.js';
-import type { DesktopStart } from '../protocol/ipc.js';
+import type { DisplayInfo } from '../../protocol/common.js';
+import type { DesktopStart } from '../../protocol/ipc.js';
 
 /** What the helper's IPC loop needs from the media side: capabilities and desktop connections. */
 export interface DesktopHost {

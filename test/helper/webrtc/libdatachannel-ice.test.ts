@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseIceUrl, toLibdatachannelIceServers } from '../../../src/helper/webrtc/ice-servers.js';
+import { parseIceUrl, toLibdatachannelIceServers } from '../../../src/helper/webrtc/libdatachannel-ice.js';
 import type { PeerLog } from '../../../src/helper/webrtc/log.js';
 
 function log(): PeerLog & { warnings: object[] } {

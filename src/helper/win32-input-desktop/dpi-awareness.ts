@@ -10,7 +10,7 @@ import {
   DPI_AWARENESS_CONTEXT_PER_MONITOR_AWARE_V2,
   user32,
 } from '../../native/win32/user32.js';
-import { lastError } from '../../native/win32/win32-error.js';
+import { lastError } from '../../native/win32/last-error.js';
 
 export type DpiAwareness = 'per-monitor-v2' | 'per-monitor' | 'system' | 'unaware';
 

@@ -1,12 +1,17 @@
 /** `porthole api serve`: flags → ApiServerOptions, then run until SIGINT/SIGTERM. */
 import { readFileSync } from 'node:fs';
-import { EXIT_OK, UsageError, type Command } from '../cli/command.js';
-import { waitForStopSignal } from '../cli/service-command.js';
+import { EXIT_OK, UsageError, type Command } from './command.js';
+import { waitForStopSignal } from './stop-signal.js';
 import { createLogger, LOG_LEVELS, type LogLevel } from '../log/logger.js';
-import { dataDirOption } from './cli-admin.js';
-import { resolveDataDir } from './data-dir.js';
-import { DEFAULT_TURN_TTL_SECONDS } from './ice-servers.js';
-import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_PORT, startApiServer, type ApiServerOptions } from './server.js';
+import { dataDirOption } from './api-admin.js';
+import { resolveDataDir } from '../api/data-dir.js';
+import { DEFAULT_TURN_TTL_SECONDS } from '../api/turn-credentials.js';
+import {
+  DEFAULT_COMMAND_TIMEOUT_MS,
+  DEFAULT_PORT,
+  startApiServer,
+  type ApiServerOptions,
+} from '../api/server.js';
 
 export const serve: Command = {
   name: 'serve',

@@ -8,9 +8,9 @@
  * three fields are getters that pick the nested command named on this process's command line.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { EXIT_USAGE, UsageError, type Command, type OptionSpec } from '../cli/command.js';
-import { deviceAdd, deviceList, deviceRemove, tokenIssue, tokenList, tokenRevoke } from './cli-admin.js';
-import { serve } from './cli-serve.js';
+import { EXIT_USAGE, UsageError, type Command, type OptionSpec } from './command.js';
+import { deviceAdd, deviceList, deviceRemove, tokenIssue, tokenList, tokenRevoke } from './api-admin.js';
+import { serve } from './api-serve.js';
 
 interface Group {
   name: string;

@@ -12,7 +12,8 @@
 import { kernel32Desktop } from '../../native/win32/kernel32-desktop.js';
 import { isNullOrInvalid, type Handle } from '../../native/win32/library.js';
 import { DESKTOP_ACCESS, UOI_NAME, user32 } from '../../native/win32/user32.js';
-import { lastError, type Win32Error } from '../../native/win32/win32-error.js';
+import { lastError } from '../../native/win32/last-error.js';
+import { type Win32Error } from '../../native/win32/win32-error.js';
 
 export interface DesktopLog {
   info(obj: object, msg?: string): void;

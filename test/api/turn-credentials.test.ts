@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { checkIceConfig, iceServersFor, turnCredentials } from '../../src/api/ice-servers.js';
+import { checkIceConfig, iceServersFor, turnCredentials } from '../../src/api/turn-credentials.js';
 
 describe('TURN credentials (coturn use-auth-secret)', () => {
   it('matches HMAC-SHA1 of "<expiry>:<name>" under the secret, base64', () => {

@@ -1,9 +1,9 @@
 /** `porthole api device …` and `porthole api token …`: manage the store from the command line. */
-import { EXIT_FAILURE, EXIT_OK, UsageError, type Command, type OptionSpec } from '../cli/command.js';
+import { EXIT_FAILURE, EXIT_OK, UsageError, type Command, type OptionSpec } from './command.js';
 import { ProtocolError } from '../protocol/validate.js';
-import { resolveDataDir } from './data-dir.js';
-import { ApiStore, viewerTokenKind } from './store.js';
-import { LOGIN_TOKEN_TTL_MS } from './viewer-auth.js';
+import { resolveDataDir } from '../api/data-dir.js';
+import { ApiStore, viewerTokenKind } from '../api/store.js';
+import { LOGIN_TOKEN_TTL_MS } from '../api/viewer-auth.js';
 
 export const dataDirOption: OptionSpec = {
   type: 'string',
