@@ -5,24 +5,36 @@
  * out a fixed interval.
  */
 const BURST_FRAMES = 2;
+/**
+ * Refills accumulate in floating point, so a token that has exactly come due can read 0.99999999999997
+ * (and the loop would sleep 3e-14 ms). Deficits below this many frames count as none.
+ */
+const EPSILON_FRAMES = 1e-9;
 
 /** A token bucket of frames: `take()` spends one; `delayMs()` says how long until one is there. */
 export class FrameBudget {
   private tokens = BURST_FRAMES;
-  private at = performance.now();
-  constructor(private fps: number) {}
+  private at: number;
+  /** `clock` reads milliseconds (default `performance.now`); tests pass their own. */
+  constructor(
+    private fps: number,
+    private readonly clock: () => number = () => performance.now(),
+  ) {
+    this.at = clock();
+  }
   get intervalMs(): number {
     return 1000 / this.fps;
   }
   setFps(fps: number): void {
-    this.refill(performance.now());
+    this.refill(this.clock());
     this.fps = fps;
   }
-  delayMs(now = performance.now()): number {
+  delayMs(now = this.clock()): number {
     this.refill(now);
-    return this.tokens >= 1 ? 0 : ((1 - this.tokens) * 1000) / this.fps;
+    const deficit = 1 - this.tokens;
+    return deficit <= EPSILON_FRAMES ? 0 : (deficit * 1000) / this.fps;
   }
-  take(now = performance.now()): void {
+  take(now = this.clock()): void {
     this.refill(now);
     this.tokens -= 1;
   }
