@@ -12,6 +12,7 @@ import type { AuditLog } from './audit-log.js';
 import { HttpError } from './http-json.js';
 import type { ApiStore } from './store.js';
 import { bearerToken } from './tokens.js';
+import { errorMessage } from '../errors/error-text.js';
 
 /** Largest message an agent may send (replies are a few KiB; the same bound the agent applies). */
 export const MAX_AGENT_MESSAGE_BYTES = 1024 * 1024;
@@ -57,7 +58,7 @@ export class AgentHub {
     try {
       device = deviceId && token ? this.opts.store.authenticateDevice(deviceId, token) : undefined;
     } catch (err) {
-      this.opts.log.error({ err: (err as Error).message }, 'cannot read the store');
+      this.opts.log.error({ err: errorMessage(err) }, 'cannot read the store');
       return refuseUpgrade(socket, new HttpError(500, 'internal', 'the API cannot read its store'));
     }
     if (!device) {
@@ -131,7 +132,7 @@ export class AgentHub {
       known = new Set(this.opts.store.devices().map((d) => d.id));
     } catch (err) {
       // A store broken by hand is reported on every request; keep the agents until it is fixed.
-      this.opts.log.error({ err: (err as Error).message }, 'cannot read the store');
+      this.opts.log.error({ err: errorMessage(err) }, 'cannot read the store');
       known = new Set(this.connections.keys());
     }
     for (const [deviceId, conn] of this.connections) {

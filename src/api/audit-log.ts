@@ -6,6 +6,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../log/logger.js';
+import { errorMessage } from '../errors/error-text.js';
 
 export const AUDIT_FILE = 'audit.jsonl';
 
@@ -51,7 +52,7 @@ export class AuditLog {
       writeSync(this.fd, `${JSON.stringify(line)}\n`);
     } catch (err) {
       // A full disk must not take the API down; the operator sees the failure in the log.
-      this.log.error({ err: (err as Error).message, action: event.action }, 'cannot write the audit log');
+      this.log.error({ err: errorMessage(err), action: event.action }, 'cannot write the audit log');
     }
   }
 

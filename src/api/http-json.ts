@@ -1,23 +1,24 @@
 /** JSON in and out of the viewer API: bounded body reading and the `{error: {code, message}}` shape. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ProtocolError } from '../protocol/validate.js';
+import { PortholeError } from '../errors/porthole-error.js';
 
 /** Largest request body (an offer is ~5 KiB; SDP itself is capped at 64 KiB by the protocol). */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 /** A failure with its HTTP status; `code` is stable for clients, `message` is for people. */
-export class HttpError extends Error {
+export class HttpError extends PortholeError {
   override name = 'HttpError';
   constructor(
     readonly status: number,
-    readonly code: string,
+    code: string,
     message: string,
     /** The offending field's path, for 400s. */
     readonly field?: string,
     /** Extra response headers (e.g. `allow` on a 405). */
     readonly headers: Record<string, string> = {},
   ) {
-    super(message);
+    super(code, message);
   }
 }
 

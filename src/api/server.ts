@@ -24,6 +24,7 @@ import { handleApiRequest, type ApiContext } from './routes.js';
 import { serveStatic, setSecurityHeaders } from './static-files.js';
 import { ApiStore, StoreError } from './store.js';
 import { ViewerAuth } from './viewer-auth.js';
+import { errorMessage } from '../errors/error-text.js';
 
 export interface ApiServerOptions {
   /** Where the store and audit log live (see resolveDataDir). */
@@ -171,7 +172,7 @@ async function route(
       return sendError(res, err);
     }
     // Details (a store path, a stack) go to the operator's log, not to the client.
-    ctx.log.error({ path, err: (err as Error).message }, 'request failed unexpectedly');
+    ctx.log.error({ path, err: errorMessage(err) }, 'request failed unexpectedly');
     const what = err instanceof StoreError ? 'the API cannot read its store' : 'internal error';
     sendError(res, new HttpError(500, 'internal', what));
   }

@@ -22,6 +22,8 @@ import {
 import { join } from 'node:path';
 import { arrayOf, bool, int, object, optional, str, ProtocolError } from '../protocol/validate.js';
 import { hashMatches, hashToken, newToken, randomId, tokenMatches } from './tokens.js';
+import { errorMessage } from '../errors/error-text.js';
+import { PortholeError } from '../errors/porthole-error.js';
 
 export interface DeviceRecord {
   id: string;
@@ -86,8 +88,13 @@ const storeShape = object({
   ),
 });
 
-/** The store file could not be read, parsed or locked; the message names the file. */
-export class StoreError extends Error {
+/**
+ * `unreadable`: the store file could not be read or parsed (the message names the file); `locked`:
+ * another process holds its lock; `exists`: a record with that name is already there.
+ */
+export type StoreErrorCode = 'unreadable' | 'locked' | 'exists';
+
+export class StoreError extends PortholeError<StoreErrorCode> {
   override name = 'StoreError';
 }
 
@@ -194,7 +201,7 @@ export class ApiStore {
     this.mutate((d) => {
       const kind = viewerTokenKind(record);
       if (kind === 'named' && d.viewerTokens.some((t) => t.name === name && viewerTokenKind(t) === kind)) {
-        throw new StoreError(`a viewer token named '${name}' already exists; revoke it first`);
+        throw new StoreError('exists', `a viewer token named '${name}' already exists; revoke it first`);
       }
       d.viewerTokens.push(record);
     });
@@ -271,14 +278,16 @@ function readStore(file: string): StoreData {
   } catch (err) {
     const why = err instanceof ProtocolError ? err.message : 'not valid JSON';
     throw new StoreError(
+      'unreadable',
       `store file ${file} is corrupt (${why}); it was left untouched: repair it or move it away`,
+      { cause: err },
     );
   }
 }
 
 function storeError(file: string, err: unknown): StoreError {
-  const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-  return new StoreError(`cannot read store file ${file}: ${code}`);
+  const code = (err as NodeJS.ErrnoException).code ?? errorMessage(err);
+  return new StoreError('unreadable', `cannot read store file ${file}: ${code}`, { cause: err });
 }
 
 /** Writes a temp file beside the target, fsyncs it, renames it over the target and fsyncs the dir. */
@@ -327,7 +336,7 @@ function acquireLock(path: string): () => void {
     } catch {
       // released meanwhile
     }
-    if (Date.now() > deadline) throw new StoreError(`store is locked by another process: ${path}`);
+    if (Date.now() > deadline) throw new StoreError('locked', `store is locked by another process: ${path}`);
     // The store's critical section is a few milliseconds; sleeping synchronously keeps the API simple.
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
   }

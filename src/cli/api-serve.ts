@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { EXIT_OK, UsageError, type Command } from './command.js';
 import { waitForStopSignal } from './stop-signal.js';
-import { createLogger, LOG_LEVELS, type LogLevel } from '../log/logger.js';
+import { LOG_LEVELS, type LogLevel } from '../log/logger.js';
 import { dataDirOption } from './api-admin.js';
 import { resolveDataDir } from '../api/data-dir.js';
 import { DEFAULT_TURN_TTL_SECONDS } from '../api/turn-credentials.js';
@@ -12,6 +12,7 @@ import {
   startApiServer,
   type ApiServerOptions,
 } from '../api/server.js';
+import { createLogger } from '../log/pino-logger.js';
 
 export const serve: Command = {
   name: 'serve',

@@ -1,4 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { errorMessage } from '../errors/error-text.js';
+import { PortholeError } from '../errors/porthole-error.js';
 
 /** Exit codes shared by every sub-command. */
 export const EXIT_OK = 0;
@@ -24,8 +26,11 @@ export interface Command {
 }
 
 /** A mistake in how the command was called: printed with a hint and exit code 2. */
-export class UsageError extends Error {
+export class UsageError extends PortholeError<'usage'> {
   override name = 'UsageError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('usage', message, options);
+  }
 }
 
 export function formatHelp(cmd: Command): string {
@@ -63,6 +68,6 @@ export function parseCommandArgs(
     const { values, positionals } = parseArgs(config);
     return { help: values.help === true, values: values as Record<string, unknown>, positionals };
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new UsageError(errorMessage(err));
   }
 }

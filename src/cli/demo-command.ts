@@ -1,7 +1,8 @@
-import { startDemoStack, type DemoSessionSpec } from '../demo/demo-stack.js';
+import type { DemoSessionSpec } from '../demo/demo-stack.js';
 import { int } from '../protocol/validate.js';
 import { EXIT_OK, UsageError, type Command } from './command.js';
 import { waitForStopSignal } from './stop-signal.js';
+import { errorMessage } from '../errors/error-text.js';
 
 const COLOURS = ['#2a6f97', '#7b2cbf', '#2b9348', '#bc4749'];
 
@@ -27,7 +28,7 @@ export const demoCommand: Command = {
       try {
         return fn();
       } catch (err) {
-        throw new UsageError((err as Error).message);
+        throw new UsageError(errorMessage(err));
       }
     };
     const port = parse(() => int(0, 65_535)(Number(values.port ?? 8080), '--port'));
@@ -40,6 +41,8 @@ export const demoCommand: Command = {
     }));
 
     console.log(own ? `demo: using your display ${own}` : 'demo: starting Xvfb (no $DISPLAY)…');
+    // Loaded here: every command module is loaded by `porthole service` too (src/cli/commands.ts).
+    const { startDemoStack } = await import('../demo/demo-stack.js');
     const stack = await startDemoStack({ sessions, port });
     console.log(`demo: API and viewer on ${stack.api.url}; starting the service and its helpers…`);
     const deadline = Date.now() + 60_000;

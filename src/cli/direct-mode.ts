@@ -3,9 +3,9 @@ import { createDefaultDesktopHost } from '../helper/host/default-wiring.js';
 import type { Logger } from '../log/logger.js';
 import { ApiLink } from '../service/api-link.js';
 import type { ServiceConfig } from '../service/config.js';
-import { BrokerError } from '../service/helper-link.js';
 import { EXIT_OK } from './command.js';
 import { waitForStopSignal } from './stop-signal.js';
+import { BrokerError } from '../service/broker-error.js';
 
 /**
  * `porthole service --direct`: development mode. Desktops run inside this process on its own

@@ -1,11 +1,13 @@
-import { createDefaultDesktopHost } from '../helper/host/default-wiring.js';
-import { HARDWARE_H264_ENCODERS } from '../helper/encode/hardware-probe.js';
-import { runHelper } from '../helper/helper-main.js';
-import { createLogger, LOG_LEVELS, type LogLevel } from '../log/logger.js';
+/**
+ * `porthole helper`. Every command module is loaded by `porthole service` too (src/cli/commands.ts),
+ * so this one imports nothing from src/helper at the top: capture, encoders and node-datachannel load
+ * in run(), in the helper process only.
+ */
+import { LOG_LEVELS, type LogLevel } from '../log/logger.js';
 import { int, oneOf, str } from '../protocol/validate.js';
 import { UsageError, type Command } from './command.js';
-
-const FFMPEG_CODECS = ['libx264', ...HARDWARE_H264_ENCODERS, 'auto'] as const;
+import { errorMessage } from '../errors/error-text.js';
+import { createLogger } from '../log/pino-logger.js';
 
 export const helperCommand: Command = {
   name: 'helper',
@@ -40,7 +42,7 @@ export const helperCommand: Command = {
       try {
         return fn();
       } catch (err) {
-        throw new UsageError((err as Error).message);
+        throw new UsageError(errorMessage(err));
       }
     };
     const sessionId = parse(() => int(0, 0x7fff_ffff)(Number(values.session), '--session'));
@@ -64,14 +66,22 @@ export const helperCommand: Command = {
     const encoder = parse(() =>
       values.encoder === undefined ? undefined : oneOf(['ffmpeg', 'webcodecs'])(values.encoder, '--encoder'),
     );
+    // A small module (it imports only node:child_process), loaded before the media stack so that a
+    // bad --codec fails fast.
+    const { HARDWARE_H264_ENCODERS } = await import('../helper/encode/hardware-probe.js');
+    const codecs = ['libx264', ...HARDWARE_H264_ENCODERS, 'auto'] as const;
     const codec = parse(() =>
-      values.codec === undefined ? undefined : oneOf(FFMPEG_CODECS)(values.codec, '--codec'),
+      values.codec === undefined ? undefined : oneOf(codecs)(values.codec, '--codec'),
     );
     if (codec !== undefined && encoder === 'webcodecs') {
       throw new UsageError('--codec chooses the ffmpeg encoder; it does not apply to --encoder webcodecs');
     }
     const fps = parse(() => int(1, 120)(Number(values.fps ?? 30), '--fps'));
     const bitrate = parse(() => int(0, 100_000_000)(Number(values.bitrate ?? 0), '--bitrate'));
+    const [{ createDefaultDesktopHost }, { runHelper }] = await Promise.all([
+      import('../helper/host/default-wiring.js'),
+      import('../helper/helper-main.js'),
+    ]);
     const log = createLogger('porthole-helper', level as LogLevel).child({ sessionId });
     const host = createDefaultDesktopHost({ log, capture, encoder, codec, fps, bitrate });
     return runHelper({ sessionId, helperId, channelFd, ...(pipe ? { pipe } : {}), host, log });

@@ -8,6 +8,7 @@ import {
   type Command,
 } from './command.js';
 import { commands } from './commands.js';
+import { errorMessage } from '../errors/error-text.js';
 
 const version = '0.1.0';
 
@@ -57,7 +58,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`porthole ${cmd.name}: ${err.message}\nRun 'porthole ${cmd.name} --help' for usage.`);
       return EXIT_USAGE;
     }
-    console.error(`porthole ${cmd.name}: ${(err as Error).message ?? String(err)}`);
+    console.error(`porthole ${cmd.name}: ${errorMessage(err)}`);
     return EXIT_FAILURE;
   }
 }

@@ -1,6 +1,6 @@
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLogger, type Logger } from '../log/logger.js';
+import { type Logger } from '../log/logger.js';
 import { ApiLink } from '../service/api-link.js';
 import { SessionBroker } from '../service/broker.js';
 import { loadServiceConfig, type ServiceConfig } from '../service/config.js';
@@ -11,7 +11,6 @@ import { Win32HelperSpawner } from '../service/spawn/win32-helper-spawner.js';
 import { X11HelperSpawner } from '../service/spawn/x11-helper-spawner.js';
 import { pipeLinkOpener } from '../service/windows/pipe-link.js';
 import { EXIT_OK, type Command } from './command.js';
-import { runDirectMode } from './direct-mode.js';
 import { waitForStopSignal } from './stop-signal.js';
 import {
   runServiceSubcommand,
@@ -19,6 +18,7 @@ import {
   SERVICE_WINDOWS_OPTIONS,
   serviceSubcommandHelp,
 } from './service-windows.js';
+import { createLogger } from '../log/pino-logger.js';
 
 /**
  * argv that starts this same porthole (node + bin/porthole.js), for spawning helpers and for the
@@ -71,7 +71,8 @@ export const serviceCommand: Command = {
     if (values.scm === true) return runUnderScm(loadConfig, values, createServiceAgent);
     const config = loadConfig();
     const log = createLogger('porthole-service', config.logLevel);
-    if (config.direct) return runDirectMode(config, log);
+    // --direct runs desktops in this process; without it, the service never loads helper code.
+    if (config.direct) return (await import('./direct-mode.js')).runDirectMode(config, log);
 
     const agent = createServiceAgent(config, log);
     await agent.start();

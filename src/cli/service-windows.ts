@@ -21,6 +21,7 @@ import {
   uninstallService,
 } from '../service/windows/service-manager.js';
 import { EXIT_FAILURE, EXIT_OK, UsageError, type OptionSpec } from './command.js';
+import { errorMessage } from '../errors/error-text.js';
 
 export const DEFAULT_SERVICE_NAME = 'porthole';
 
@@ -184,7 +185,7 @@ export async function runUnderScm(
         reportServiceEvent(
           name,
           'failed',
-          `${name} service failed (service-specific exit code ${code}): ${(err as Error)?.message ?? String(err)}`,
+          `${name} service failed (service-specific exit code ${code}): ${errorMessage(err)}`,
           log,
         ),
     },
@@ -197,8 +198,7 @@ export async function runUnderScm(
     let agent: ScmAgent | undefined;
     ({ exitCode } = await host.run({
       start: async () => {
-        if (!config)
-          throw new Error(`configuration: ${(configError as Error)?.message ?? String(configError)}`);
+        if (!config) throw new Error(`configuration: ${errorMessage(configError)}`);
         agent = createAgent(config, log, { helperLogDir: logDir });
         await agent.start();
       },
@@ -206,8 +206,8 @@ export async function runUnderScm(
       sessionChange: (kind, sessionId) => agent?.sessionChange(kind, sessionId),
     }));
   } catch (err) {
-    log.error({ err: (err as Error).message }, 'not running under the service manager');
-    console.error(`porthole service --scm: ${(err as Error).message}`);
+    log.error({ err: errorMessage(err) }, 'not running under the service manager');
+    console.error(`porthole service --scm: ${errorMessage(err)}`);
     exitCode = EXIT_FAILURE;
   } finally {
     process.off('uncaughtException', onFatal);

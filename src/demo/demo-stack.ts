@@ -13,6 +13,7 @@ import type { IceConfig } from '../api/turn-credentials.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { requirePrograms } from './system-tools.js';
 import { decorateDisplay, startXvfb, stopChild, type XDisplay } from './x-display.js';
+import { errorMessage } from '../errors/error-text.js';
 
 export interface DemoSessionSpec {
   /** Background colour of the display (an X colour name or #rrggbb). */
@@ -66,7 +67,7 @@ export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack>
       try {
         await c();
       } catch (err) {
-        log.warn({ err: (err as Error).message }, 'demo cleanup step failed');
+        log.warn({ err: errorMessage(err) }, 'demo cleanup step failed');
       }
     }
   };

@@ -4,8 +4,10 @@ import { connectIpc } from '../ipc/transport.js';
 import { readSecretFromStdin } from '../ipc/secret.js';
 import type { Logger } from '../log/logger.js';
 import { parseServiceToHelper, type HelperToService, type ServiceToHelper } from '../protocol/ipc.js';
-import { ProtocolError } from '../protocol/validate.js';
+import { PortholeError } from '../errors/porthole-error.js';
+import { isReplyErrorCode } from '../errors/reply-codes.js';
 import type { DesktopHost } from './host/desktop-host.js';
+import { errorMessage } from '../errors/error-text.js';
 
 export interface HelperOptions {
   sessionId: number;
@@ -29,7 +31,7 @@ export async function runHelper(opts: HelperOptions): Promise<number> {
   try {
     secret = await readSecretFromStdin(process.stdin, { timeoutMs: opts.secretTimeoutMs ?? 10_000 });
   } catch (err) {
-    log.error({ err: (err as Error).message }, 'refusing to run without a broker secret on stdin');
+    log.error({ err: errorMessage(err) }, 'refusing to run without a broker secret on stdin');
     return 2;
   }
   const channelOptions = {
@@ -53,11 +55,11 @@ export async function runHelper(opts: HelperOptions): Promise<number> {
   channel.onRequest(async (body) => {
     switch (body.type) {
       case 'desktop_start': {
+        // A coded failure (a bad offer is `bad_request`) keeps its code; the peer sees anything
+        // else as `internal`, with its message: it says what failed in the helper.
         const answer = await host.start(body).catch((err: unknown) => {
-          throw new RequestError(
-            err instanceof ProtocolError ? 'bad_request' : 'internal',
-            (err as Error).message,
-          );
+          const code = err instanceof PortholeError && isReplyErrorCode(err.code) ? err.code : 'internal';
+          throw new RequestError(code, errorMessage(err), { cause: err });
         });
         return { type: 'desktop_started', sessionId: body.sessionId, answer };
       }

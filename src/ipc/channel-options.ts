@@ -1,6 +1,6 @@
 /** The knobs of a channel, their defaults, and their checking. Every bound has a default. */
 import { DEFAULT_MAX_FRAME_BYTES, FRAME_OVERHEAD } from './frame.js';
-import type { IpcLogger } from './log.js';
+import { type Logger } from '../log/logger.js';
 
 export interface RateLimit {
   /** Sustained frames per second accepted from the peer. */
@@ -12,7 +12,7 @@ export interface RateLimit {
 export interface ChannelOptions<TIn> {
   /** Checks every incoming body (message, request, response); throws on an invalid one. */
   validate: (value: unknown) => TIn;
-  logger?: IpcLogger;
+  logger?: Pick<Logger, 'debug' | 'info' | 'warn'>;
   /** Largest frame accepted or sent, length field and tag included. */
   maxFrameBytes?: number;
   /** Close when nothing authenticated arrived for this long. */
@@ -43,12 +43,12 @@ export const CHANNEL_DEFAULTS = {
 } as const;
 
 export type ResolvedChannelOptions<TIn> = Required<Omit<ChannelOptions<TIn>, 'logger'>> & {
-  logger: IpcLogger;
+  logger: Pick<Logger, 'debug' | 'info' | 'warn'>;
 };
 
 export function resolveChannelOptions<TIn>(
   opts: ChannelOptions<TIn>,
-  logger: IpcLogger,
+  logger: Pick<Logger, 'debug' | 'info' | 'warn'>,
 ): ResolvedChannelOptions<TIn> {
   if (typeof opts.validate !== 'function') throw new TypeError('validate must be a function');
   const o = { ...CHANNEL_DEFAULTS, ...definedOnly(opts), logger } as ResolvedChannelOptions<TIn>;

@@ -6,7 +6,8 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { ProtocolError } from '../protocol/validate.js';
+import { FieldError, PortholeError } from '../errors/porthole-error.js';
+import { isReplyErrorCode } from '../errors/reply-codes.js';
 import {
   resolveChannelOptions,
   type ChannelOptions,
@@ -24,10 +25,10 @@ import {
 import { FrameOpener, FrameSealer, authenticatedFrameReader, type FrameReader } from './frame.js';
 import { FrameWriter } from './frame-writer.js';
 import type { SessionKeys } from './handshake.js';
-import { silentLogger } from './log.js';
 import { decodePayload } from './payload.js';
 import { PendingRequests } from './pending-requests.js';
 import { TokenBucket } from './rate-limit.js';
+import { silentLogger } from '../log/logger.js';
 
 export type { ChannelOptions, RateLimit } from './channel-options.js';
 
@@ -131,9 +132,10 @@ export class Channel<TIn, TOut = TIn> extends EventEmitter<{ close: [CloseReason
   }
 
   /**
-   * Answers the peer's requests. A RequestError thrown (or rejected) by the handler becomes an
-   * error-response with its code; a ProtocolError becomes `bad_request`; anything else `internal`,
-   * with a generic message (the error itself is logged here, not sent).
+   * Answers the peer's requests. A porthole error with a reply code thrown (or rejected) by the
+   * handler becomes an error-response with that code (a RequestError, a validator's FieldError as
+   * `bad_request`); anything else `internal`, with a generic message (the error itself is logged
+   * here, not sent).
    */
   onRequest(handler: (body: TIn) => Promise<TOut> | TOut): void {
     this.requestHandler = handler;
@@ -290,8 +292,8 @@ export class Channel<TIn, TOut = TIn> extends EventEmitter<{ close: [CloseReason
           }
         },
         (err: unknown) => {
-          if (!(err instanceof RequestError) && !(err instanceof ProtocolError))
-            this.logHandlerError(id, err);
+          // A coded failure is the handler's answer; anything else is a fault worth a log line.
+          if (!(err instanceof PortholeError && isReplyErrorCode(err.code))) this.logHandlerError(id, err);
           this.writeInternal(Kind.errorResponse, id, errorBodyOf(err));
         },
       )
@@ -398,7 +400,7 @@ export class Channel<TIn, TOut = TIn> extends EventEmitter<{ close: [CloseReason
 
 /** The field a validator named, never the value: bodies may carry things that do not belong in logs. */
 function fieldOf(err: unknown): string {
-  return err instanceof ProtocolError ? `field '${err.field}'` : 'body';
+  return err instanceof FieldError ? `field '${err.field}'` : 'body';
 }
 
 function describeError(err: unknown): string {

@@ -2,8 +2,9 @@
  * The envelope the channel wraps each body in: a msgpack array `[kind, id, body]`. `id` correlates a
  * request with its response (0 for kinds that need no answer). Pings and pongs carry a null body.
  */
-import { ProtocolError } from '../protocol/validate.js';
-import { FrameError, IPC_ERROR_CODES, RequestError, type IpcErrorCode } from './errors.js';
+import { PortholeError } from '../errors/porthole-error.js';
+import { isReplyErrorCode } from '../errors/reply-codes.js';
+import { FrameError, type IpcErrorCode } from './errors.js';
 
 export const Kind = {
   message: 0,
@@ -52,25 +53,23 @@ export function readErrorBody(value: unknown): ErrorBody {
     throw new FrameError('bad_envelope', 'error body');
   }
   const { code, message } = value as Record<string, unknown>;
-  if (typeof code !== 'string' || !(IPC_ERROR_CODES as readonly string[]).includes(code)) {
+  if (!isReplyErrorCode(code)) {
     throw new FrameError('bad_envelope', 'error code');
   }
   if (typeof message !== 'string' || message.length > MAX_ERROR_MESSAGE_CHARS) {
     throw new FrameError('bad_envelope', 'error message');
   }
-  return { code: code as IpcErrorCode, message };
+  return { code, message };
 }
 
 /**
- * The error-response for what a request handler threw: a RequestError keeps its code, a
- * ProtocolError (a field-level message, no values) is `bad_request`, anything else is `internal` with a
- * fixed message, since an arbitrary error's text was not written for the peer.
+ * The error-response for what a request handler threw: a porthole error whose code is a reply code
+ * (a RequestError, a validator's FieldError as `bad_request`, a broker's `no_such_session`) keeps its
+ * code and message; anything else is `internal` with a fixed message, since an arbitrary error's text
+ * was not written for the peer.
  */
 export function errorBodyOf(err: unknown): ErrorBody {
-  if (err instanceof RequestError)
+  if (err instanceof PortholeError && isReplyErrorCode(err.code))
     return { code: err.code, message: err.message.slice(0, MAX_ERROR_MESSAGE_CHARS) };
-  if (err instanceof ProtocolError) {
-    return { code: 'bad_request', message: err.message.slice(0, MAX_ERROR_MESSAGE_CHARS) };
-  }
   return { code: 'internal', message: 'internal error' };
 }

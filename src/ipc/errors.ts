@@ -1,23 +1,25 @@
 /**
- * Errors the IPC layer raises. Each carries a stable machine-readable field (`reason` or `code`)
- * so callers branch on data, not on message text. No message ever includes a secret, a key or a
- * body: at most a field name, a size or a counter.
+ * Errors the IPC layer raises. Each carries a stable `code` (and, where one code covers several
+ * causes, a `reason`) so callers branch on data, not on message text. No message ever includes a
+ * secret, a key or a body: at most a field name, a size or a counter.
  */
+import { PortholeError } from '../errors/porthole-error.js';
+import type { ReplyErrorCode } from '../errors/reply-codes.js';
 
-/**
- * Codes an error-response may carry. They are the same five codes the rest of porthole answers with
- * (src/protocol's ERROR_CODES); the IPC layer keeps its own copy so it depends on nothing above it.
- */
-export const IPC_ERROR_CODES = [
-  'bad_request',
-  'no_such_session',
-  'helper_unavailable',
-  'timeout',
-  'internal',
-] as const;
-export type IpcErrorCode = (typeof IPC_ERROR_CODES)[number];
+/** Codes an error-response may carry: the reply codes every boundary shares (src/errors/reply-codes.ts). */
+export { REPLY_ERROR_CODES as IPC_ERROR_CODES } from '../errors/reply-codes.js';
+export type IpcErrorCode = ReplyErrorCode;
 
-export class IpcError extends Error {
+export type IpcErrorKind =
+  | 'ipc_bad_frame'
+  | 'ipc_handshake_failed'
+  | 'ipc_too_many_requests'
+  | 'ipc_backpressure'
+  | 'ipc_message_too_large'
+  | 'ipc_channel_closed'
+  | IpcErrorCode;
+
+export class IpcError<Code extends IpcErrorKind = IpcErrorKind> extends PortholeError<Code> {
   override name = 'IpcError';
 }
 
@@ -35,13 +37,13 @@ export type FrameRejection =
   | 'invalid_body'
   | 'truncated_frame';
 
-export class FrameError extends IpcError {
+export class FrameError extends IpcError<'ipc_bad_frame'> {
   override name = 'FrameError';
   constructor(
     readonly reason: FrameRejection,
     detail?: string,
   ) {
-    super(detail ? `${reason}: ${detail}` : reason);
+    super('ipc_bad_frame', detail ? `${reason}: ${detail}` : reason);
   }
 }
 
@@ -51,13 +53,13 @@ export type HandshakeFailure = 'auth_failed' | 'timeout' | 'bad_message' | 'unsu
  * The handshake did not complete. An unknown helper id and a wrong proof are both `auth_failed`
  * with the same message, so a peer cannot probe which helper ids exist.
  */
-export class HandshakeError extends IpcError {
+export class HandshakeError extends IpcError<'ipc_handshake_failed'> {
   override name = 'HandshakeError';
   constructor(
     readonly reason: HandshakeFailure,
     message: string,
   ) {
-    super(message);
+    super('ipc_handshake_failed', message);
   }
 }
 
@@ -65,30 +67,23 @@ export class HandshakeError extends IpcError {
  * An error-response: thrown by a request handler to answer with a chosen code, and the rejection of
  * `request()` when the peer answered with an error.
  */
-export class RequestError extends IpcError {
+export class RequestError extends IpcError<IpcErrorCode> {
   override name = 'RequestError';
-  constructor(
-    readonly code: IpcErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** `request()` got no answer in time. Its `code` matches the error-response code for the same case. */
-export class RequestTimeoutError extends IpcError {
+export class RequestTimeoutError extends IpcError<'timeout'> {
   override name = 'RequestTimeoutError';
-  readonly code = 'timeout' as const;
   constructor(readonly timeoutMs: number) {
-    super(`no response within ${timeoutMs} ms`);
+    super('timeout', `no response within ${timeoutMs} ms`);
   }
 }
 
 /** Raised by `request()` when the cap on requests awaiting a response is reached. */
-export class TooManyRequestsError extends IpcError {
+export class TooManyRequestsError extends IpcError<'ipc_too_many_requests'> {
   override name = 'TooManyRequestsError';
   constructor(readonly limit: number) {
-    super(`${limit} requests are already awaiting a response`);
+    super('ipc_too_many_requests', `${limit} requests are already awaiting a response`);
   }
 }
 
@@ -96,24 +91,24 @@ export class TooManyRequestsError extends IpcError {
  * Raised by `send()` / `request()` when the bytes queued for the socket would exceed the channel's
  * bound: the peer is not reading. Nothing was queued; the channel stays open.
  */
-export class BackpressureError extends IpcError {
+export class BackpressureError extends IpcError<'ipc_backpressure'> {
   override name = 'BackpressureError';
   constructor(
     readonly queuedBytes: number,
     readonly limitBytes: number,
   ) {
-    super(`write queue holds ${queuedBytes} bytes, limit ${limitBytes}`);
+    super('ipc_backpressure', `write queue holds ${queuedBytes} bytes, limit ${limitBytes}`);
   }
 }
 
 /** A body whose encoded frame would exceed the maximum frame size. Nothing was sent. */
-export class MessageTooLargeError extends IpcError {
+export class MessageTooLargeError extends IpcError<'ipc_message_too_large'> {
   override name = 'MessageTooLargeError';
   constructor(
     readonly frameBytes: number,
     readonly limitBytes: number,
   ) {
-    super(`frame of ${frameBytes} bytes exceeds the ${limitBytes}-byte limit`);
+    super('ipc_message_too_large', `frame of ${frameBytes} bytes exceeds the ${limitBytes}-byte limit`);
   }
 }
 
@@ -127,9 +122,12 @@ export interface CloseReason {
 }
 
 /** Pending and later calls on a closed channel reject with this. */
-export class ChannelClosedError extends IpcError {
+export class ChannelClosedError extends IpcError<'ipc_channel_closed'> {
   override name = 'ChannelClosedError';
   constructor(readonly reason: CloseReason) {
-    super(`channel closed (${reason.code}${reason.detail ? `: ${reason.detail}` : ''})`);
+    super(
+      'ipc_channel_closed',
+      `channel closed (${reason.code}${reason.detail ? `: ${reason.detail}` : ''})`,
+    );
   }
 }

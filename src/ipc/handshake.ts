@@ -21,7 +21,7 @@ import {
 import type { Duplex } from 'node:stream';
 import { HandshakeError } from './errors.js';
 import { DEFAULT_MAX_FRAME_BYTES, Direction } from './frame.js';
-import { silentLogger, type IpcLogger } from './log.js';
+import { type Logger, silentLogger } from '../log/logger.js';
 
 export const PROTOCOL_VERSION = 1;
 export const NONCE_BYTES = 32;
@@ -57,7 +57,7 @@ export interface ServerHandshakeOptions {
   timeoutMs?: number;
   /** Bound on bytes buffered during the handshake (data frames may follow the proof at once). */
   maxBufferedBytes?: number;
-  logger?: IpcLogger;
+  logger?: Pick<Logger, 'debug' | 'info' | 'warn'>;
 }
 
 export interface ClientHandshakeOptions {
@@ -157,7 +157,7 @@ export function checkSecret(secret: Buffer): void {
 function lookUpSecret(
   secretFor: (id: string) => Buffer | undefined,
   helperId: string,
-  log: IpcLogger,
+  log: Pick<Logger, 'debug' | 'info' | 'warn'>,
 ): Buffer | undefined {
   let secret: Buffer | undefined;
   try {

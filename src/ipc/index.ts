@@ -27,7 +27,6 @@ export {
   connectInheritedChannel,
   type InheritedChannelOptions,
 } from './inherited.js';
-export { silentLogger, type IpcLogger } from './log.js';
 export { generateSecret, readSecretFromStdin, writeSecretToStdin, type SecretEncoding } from './secret.js';
 export {
   DEFAULT_MAX_CONNECTIONS,

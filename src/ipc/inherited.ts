@@ -11,7 +11,7 @@ import type { Duplex, Readable, Writable } from 'node:stream';
 import { resolveChannelOptions, type ChannelOptions } from './channel-options.js';
 import { Channel } from './channel.js';
 import { checkSecret, clientHandshake, serverHandshake } from './handshake.js';
-import { silentLogger } from './log.js';
+import { silentLogger } from '../log/logger.js';
 
 /** The fd the helper finds its channel on. */
 export const INHERITED_CHANNEL_FD = 3;

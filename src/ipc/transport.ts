@@ -12,13 +12,13 @@ import { resolveChannelOptions, type ChannelOptions } from './channel-options.js
 import { Channel } from './channel.js';
 import { HandshakeError, type HandshakeFailure } from './errors.js';
 import { checkSecret, clientHandshake, serverHandshake } from './handshake.js';
-import { silentLogger, type IpcLogger } from './log.js';
 import {
   isWindowsPipePath,
   prepareSocketPath,
   secureBoundSocket,
   type SocketOwner,
 } from './unix-socket-path.js';
+import { type Logger, silentLogger } from '../log/logger.js';
 
 export interface IpcServerOptions<TIn> extends ChannelOptions<TIn> {
   /** A Unix socket path (its directory must be private, see prepareSocketPath) or `\\.\pipe\name`. */
@@ -43,7 +43,7 @@ export class IpcServer<TIn, TOut = TIn> extends EventEmitter<{
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
   private readonly channels = new Set<Channel<TIn, TOut>>();
-  private readonly log: IpcLogger;
+  private readonly log: Pick<Logger, 'debug' | 'info' | 'warn'>;
 
   constructor(private readonly options: IpcServerOptions<TIn>) {
     super();

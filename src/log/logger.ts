@@ -1,6 +1,9 @@
-import pino from 'pino';
-
-/** The subset of pino the service and helper use, so tests can pass a silent or capturing logger. */
+/**
+ * porthole's one logging interface: structured lines (an object of fields first, then a message),
+ * one line per event, never a secret, a key or a message body. pino's loggers satisfy it (see
+ * pino-logger.ts, the only file that imports pino); a part that writes only some levels takes a
+ * `Pick<Logger, …>`, so a test can hand it a small recorder.
+ */
 export interface Logger {
   debug(obj: object, msg?: string): void;
   info(obj: object, msg?: string): void;
@@ -12,9 +15,13 @@ export interface Logger {
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** Structured JSON lines on stderr (stdout stays free for command output). */
-export function createLogger(name: string, level: LogLevel = 'info'): Logger {
-  return pino({ name, level, base: { pid: process.pid } }, pino.destination({ fd: 2, sync: true }));
-}
+const ignore = (): void => {};
 
-export const silentLogger: Logger = pino({ level: 'silent' });
+/** Writes nothing: the default wherever a caller may leave the log out. */
+export const silentLogger: Logger = {
+  debug: ignore,
+  info: ignore,
+  warn: ignore,
+  error: ignore,
+  child: () => silentLogger,
+};

@@ -1,15 +1,10 @@
 /** Shapes shared by several boundaries: error codes, displays, ICE servers, SDP. */
+import { REPLY_ERROR_CODES, type ReplyErrorCode } from '../errors/reply-codes.js';
 import { arrayOf, bool, fail, int, object, oneOf, optional, str, type Guard } from './validate.js';
 
-/** Stable error codes every reply may carry (API link and IPC alike). */
-export const ERROR_CODES = [
-  'bad_request',
-  'no_such_session',
-  'helper_unavailable',
-  'timeout',
-  'internal',
-] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
+/** Stable error codes every reply may carry (API link and IPC alike): src/errors/reply-codes.ts. */
+export const ERROR_CODES = REPLY_ERROR_CODES;
+export type ErrorCode = ReplyErrorCode;
 export const errorCode = oneOf(ERROR_CODES);
 
 export interface ErrorBody {

@@ -4,15 +4,14 @@
  * path (e.g. `offer.sdp`, `iceServers[1].urls`). See design/PROTOCOL.md for why no schema library.
  */
 
-/** A message that failed validation; `field` is the dotted path of the first bad field. */
-export class ProtocolError extends Error {
+import { FieldError } from '../errors/porthole-error.js';
+
+/**
+ * A message that failed validation (code `bad_request`); `field` is the dotted path of the first bad
+ * field, `reason` what was wrong with it.
+ */
+export class ProtocolError extends FieldError {
   override name = 'ProtocolError';
-  constructor(
-    readonly field: string,
-    readonly reason: string,
-  ) {
-    super(field ? `${field}: ${reason}` : reason);
-  }
 }
 
 export type Guard<T> = (value: unknown, path: string) => T;

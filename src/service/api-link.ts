@@ -10,7 +10,7 @@ import { ProtocolError } from '../protocol/validate.js';
 import type { ErrorCode } from '../protocol/common.js';
 import type { Logger } from '../log/logger.js';
 import { Backoff } from './backoff.js';
-import { BrokerError } from './helper-link.js';
+import { toBrokerError } from './broker-error.js';
 
 export type CommandHandler = (cmd: ApiCommand) => Promise<ResultByType[ApiCommand['type']]>;
 
@@ -151,8 +151,7 @@ export class ApiLink {
       const result = await this.opts.handler(cmd);
       this.reply(ws, { id: cmd.id, type: 'result', ok: true, result });
     } catch (err) {
-      const e =
-        err instanceof BrokerError ? err : new BrokerError('internal', (err as Error).message ?? 'failed');
+      const e = toBrokerError(err);
       this.opts.log.warn({ id: cmd.id, command: cmd.type, code: e.code, error: e.message }, 'command failed');
       this.reply(ws, errorReply(cmd.id, e.code, e.message));
     } finally {

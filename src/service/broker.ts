@@ -1,11 +1,13 @@
 import type { SessionInfo, StartDesktop, StartDesktopResult, StopDesktopResult } from '../protocol/api.js';
 import type { HelperToService } from '../protocol/ipc.js';
 import type { Logger } from '../log/logger.js';
-import { BrokerError, type OpenHelperLink } from './helper-link.js';
+import { type OpenHelperLink } from './helper-link.js';
 import { DEFAULT_POLICY, HelperSupervisor, type SupervisorPolicy } from './helper-supervisor.js';
 import { pickDefaultTarget } from './default-target.js';
 import type { DetectedSession, SessionDetector, SessionEvent } from './sessions/session-detector.js';
 import type { HelperSpawner } from './spawn/helper-spawner.js';
+import type { Timers } from '../time/timers.js';
+import { BrokerError, toBrokerError } from './broker-error.js';
 
 export interface BrokerOptions {
   detector: SessionDetector;
@@ -19,6 +21,9 @@ export interface BrokerOptions {
   affinity?: string[];
   /** How long a helper may take to answer desktop_start / desktop_stop. */
   requestTimeoutMs?: number;
+  /** The supervisors' clock and timers, and their backoff jitter (defaults: the real ones). */
+  timers?: Timers;
+  random?: () => number;
 }
 
 /**
@@ -156,6 +161,8 @@ export class SessionBroker {
         log: this.opts.log,
         onMessage: (body) => this.onHelperMessage(sessionId, body),
         onLost: () => this.forgetDesktopsOf(sessionId),
+        timers: this.opts.timers,
+        random: this.opts.random,
       });
       this.supervisors.set(sessionId, sup);
     }
@@ -211,18 +218,4 @@ export class SessionBroker {
       this.supervisors.get(s.sessionId)?.updateSession(s);
     }
   }
-}
-
-function toBrokerError(err: unknown): BrokerError {
-  if (err instanceof BrokerError) return err;
-  const e = err as { code?: unknown; name?: string; message?: string };
-  const codes = ['bad_request', 'no_such_session', 'helper_unavailable', 'timeout', 'internal'];
-  if (e.name?.includes('Timeout'))
-    return new BrokerError('timeout', e.message ?? 'helper did not answer in time');
-  if (typeof e.code === 'string' && codes.includes(e.code)) {
-    return new BrokerError(e.code as BrokerError['code'], e.message ?? 'helper error');
-  }
-  if (e.name?.includes('Closed'))
-    return new BrokerError('helper_unavailable', e.message ?? 'helper channel closed');
-  return new BrokerError('internal', e.message ?? String(err));
 }

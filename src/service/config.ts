@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { LOG_LEVELS, type LogLevel } from '../log/logger.js';
 import { arrayOf, bool, int, object, oneOf, optional, str, ProtocolError } from '../protocol/validate.js';
+import { errorMessage } from '../errors/error-text.js';
 
 /** porthole.json, after defaults, environment overrides and command-line flags. */
 export interface ServiceConfig {
@@ -133,7 +134,7 @@ function readConfigFile(path: string): ReturnType<typeof fileShape> {
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new Error(`cannot read config ${path}: ${(err as Error).message}`, { cause: err });
+    throw new Error(`cannot read config ${path}: ${errorMessage(err)}`, { cause: err });
   }
   return fileShape(raw, '');
 }

@@ -3,9 +3,12 @@ import type { HelperState } from '../protocol/api.js';
 import type { Capabilities, HelperToService } from '../protocol/ipc.js';
 import type { Logger } from '../log/logger.js';
 import { Backoff, FailureWindow } from './backoff.js';
-import { BrokerError, type HelperLink, type OpenHelperLink } from './helper-link.js';
+import { type HelperLink, type OpenHelperLink } from './helper-link.js';
 import type { DetectedSession } from './sessions/session-detector.js';
 import type { HelperSpawner, SpawnedHelper } from './spawn/helper-spawner.js';
+import { realTimers, type TimerHandle, type Timers } from '../time/timers.js';
+import { errorMessage } from '../errors/error-text.js';
+import { BrokerError } from './broker-error.js';
 
 export interface SupervisorPolicy {
   /** Respawn cap: this many failures inside `failureWindowMs` marks the helper failed. */
@@ -38,6 +41,10 @@ export interface SupervisorDeps {
   onMessage?: (body: HelperToService) => void;
   /** Called when a ready helper goes away (its desktops are gone with it). */
   onLost?: () => void;
+  /** Backoff, deadlines, the failure window and the kill grace run on these (default: the real ones). */
+  timers?: Timers;
+  /** The backoff's jitter, in [0, 1) (default Math.random). */
+  random?: () => number;
 }
 
 /**
@@ -55,17 +62,25 @@ export class HelperSupervisor {
   private wanted = false;
   /** Why the current attempt failed, when known before the process exits (e.g. a bad handshake). */
   private attemptError: string | undefined;
-  private respawnTimer: NodeJS.Timeout | undefined;
+  private respawnTimer: TimerHandle | undefined;
   private waiters: { resolve: (l: HelperLink) => void; reject: (e: Error) => void }[] = [];
   private readonly failures: FailureWindow;
   private readonly backoff: Backoff;
+  private readonly timers: Timers;
 
   constructor(
     private session: DetectedSession,
     private readonly deps: SupervisorDeps,
   ) {
-    this.failures = new FailureWindow(deps.policy.maxFailures, deps.policy.failureWindowMs);
-    this.backoff = new Backoff({ baseMs: deps.policy.backoffBaseMs, maxMs: deps.policy.backoffMaxMs });
+    const timers = (this.timers = deps.timers ?? realTimers);
+    this.failures = new FailureWindow(deps.policy.maxFailures, deps.policy.failureWindowMs, () =>
+      timers.now(),
+    );
+    this.backoff = new Backoff({
+      baseMs: deps.policy.backoffBaseMs,
+      maxMs: deps.policy.backoffMaxMs,
+      random: deps.random,
+    });
   }
 
   get sessionId(): number {
@@ -83,7 +98,7 @@ export class HelperSupervisor {
   /** Wants a helper: starts one unless one is running, starting or failed. */
   ensureRunning(): void {
     this.wanted = true;
-    if (this.state === 'none') this.spawnNow();
+    if (this.state !== 'ready') this.spawnNow();
   }
 
   /** A session event or request: a failed helper gets a fresh round of attempts. */
@@ -103,15 +118,15 @@ export class HelperSupervisor {
     return new Promise((resolve, reject) => {
       const waiter = {
         resolve: (l: HelperLink) => {
-          clearTimeout(timer);
+          this.timers.clearTimeout(timer);
           resolve(l);
         },
         reject: (e: Error) => {
-          clearTimeout(timer);
+          this.timers.clearTimeout(timer);
           reject(e);
         },
       };
-      const timer = setTimeout(() => {
+      const timer = this.timers.setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
         reject(
           new BrokerError('timeout', `helper for session ${this.sessionId} not ready after ${timeoutMs} ms`),
@@ -124,23 +139,27 @@ export class HelperSupervisor {
   /** Stops the helper for good (session gone or service stopping); resolves when it has exited. */
   async stop(reason: string): Promise<void> {
     this.wanted = false;
-    clearTimeout(this.respawnTimer);
+    this.timers.clearTimeout(this.respawnTimer);
     this.rejectWaiters(new BrokerError('helper_unavailable', `helper stopped: ${reason}`));
     const helper = this.helper;
-    if (!helper) return this.setState('none');
+    if (!helper) {
+      // A spawn still in flight belongs to an attempt that is over: bringUp() kills what it returns.
+      this.generation += 1;
+      return this.setState('none');
+    }
     try {
       this.link?.send({ type: 'shutdown', reason });
     } catch {
       // the link may already be closed; the signal below still stops the helper
     }
     helper.kill(false);
-    const killTimer = setTimeout(() => helper.kill(true), this.deps.policy.stopGraceMs);
+    const killTimer = this.timers.setTimeout(() => helper.kill(true), this.deps.policy.stopGraceMs);
     await helper.exited;
-    clearTimeout(killTimer);
+    this.timers.clearTimeout(killTimer);
   }
 
   private spawnNow(): void {
-    clearTimeout(this.respawnTimer);
+    this.timers.clearTimeout(this.respawnTimer);
     this.respawnTimer = undefined;
     const gen = ++this.generation;
     this.capabilities = undefined;
@@ -156,10 +175,11 @@ export class HelperSupervisor {
     if (gen !== this.generation) return helper.kill(true);
     this.helper = helper;
     const log = this.deps.log.child({ sessionId: this.sessionId, pid: helper.pid });
-    log.info({ helperId }, 'helper spawned');
+    this.backoff.reset();
+          log.info({ helperId }, 'helper spawned');
     void helper.exited.then((exit) => this.onExit(gen, `exited with ${exit.signal ?? `code ${exit.code}`}`));
 
-    const deadline = setTimeout(() => {
+    const deadline = this.timers.setTimeout(() => {
       if (gen === this.generation && this.state === 'starting') {
         this.attemptError = `no capabilities within ${this.deps.policy.readyTimeoutMs} ms`;
         log.warn({ error: this.attemptError }, 'helper not ready; killing it');
@@ -178,10 +198,9 @@ export class HelperSupervisor {
       link.onMessage((body) => {
         if (gen !== this.generation) return;
         if (body.type === 'capabilities' && this.state === 'starting') {
-          clearTimeout(deadline);
+          this.timers.clearTimeout(deadline);
           this.capabilities = body;
           this.lastError = undefined;
-          this.backoff.reset();
           log.info({ canCapture: body.canCapture, displays: body.displays.length }, 'helper ready');
           this.setState('ready');
           for (const w of this.waiters.splice(0)) w.resolve(link);
@@ -190,14 +209,14 @@ export class HelperSupervisor {
         this.deps.onMessage?.(body);
       });
     } catch (err) {
-      clearTimeout(deadline);
+      this.timers.clearTimeout(deadline);
       throw err;
     }
   }
 
   private onAttemptFailed(gen: number, err: unknown): void {
     if (gen !== this.generation) return;
-    this.attemptError = (err as Error).message ?? String(err);
+    this.attemptError = errorMessage(err);
     this.deps.log.warn({ sessionId: this.sessionId, error: this.attemptError }, 'helper start failed');
     if (this.helper) this.helper.kill(true);
     else this.onExit(gen, this.attemptError);
@@ -205,6 +224,9 @@ export class HelperSupervisor {
 
   private onExit(gen: number, why: string): void {
     if (gen !== this.generation) return;
+    // The attempt is over: what it still reports (a handshake failing on the closed channel, the
+    // link's close) is stale, and must not count as a second failure.
+    this.generation += 1;
     const wasReady = this.state === 'ready';
     this.link?.close();
     this.link = undefined;
@@ -228,7 +250,7 @@ export class HelperSupervisor {
       'respawning helper',
     );
     this.setState('starting');
-    this.respawnTimer = setTimeout(() => this.spawnNow(), delay);
+    this.respawnTimer = this.timers.setTimeout(() => this.spawnNow(), delay);
   }
 
   private rejectWaiters(err: Error): void {

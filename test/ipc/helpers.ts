@@ -7,7 +7,7 @@ import path from 'node:path';
 import { ProtocolError } from '../../src/protocol/validate.js';
 import type { Channel } from '../../src/ipc/channel.js';
 import type { ChannelOptions } from '../../src/ipc/channel-options.js';
-import type { IpcLogger } from '../../src/ipc/log.js';
+import type { Logger } from '../../src/log/logger.js';
 import {
   IpcServer,
   connectIpc,
@@ -44,7 +44,7 @@ export interface LogEntry {
   msg: string | undefined;
 }
 
-export function capturingLogger(): { logger: IpcLogger; entries: LogEntry[] } {
+export function capturingLogger(): { logger: Pick<Logger, 'debug' | 'info' | 'warn'>; entries: LogEntry[] } {
   const entries: LogEntry[] = [];
   const at =
     (level: LogEntry['level']) =>

@@ -19,7 +19,7 @@ describe('DXGI desktop duplication under Wine', () => {
     }
     expect(err).toBeInstanceOf(Win32Error);
     expect((err as Win32Error).call).toBe('IDXGIOutput1::DuplicateOutput');
-    expect((err as Win32Error).code).toBe(0x80004001);
+    expect((err as Win32Error).win32Code).toBe(0x80004001);
     expect((err as Error).message).toBe('IDXGIOutput1::DuplicateOutput failed: HRESULT 0x80004001');
     expect(liveComRefs()).toBe(before);
   });

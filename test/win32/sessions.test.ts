@@ -67,7 +67,7 @@ describe('WTS under Wine', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(Win32Error);
-    expect((err as Win32Error).code).toBe(6);
+    expect((err as Win32Error).win32Code).toBe(6);
     expect((err as Error).message).toBe('CloseHandle failed: 6 ERROR_INVALID_HANDLE');
   });
 });

@@ -6,6 +6,7 @@
  * benchmarks) and `win32` (DXGI Desktop Duplication with a GDI fallback), which delivers the
  * same BGRA frames and the same `changed`/`dirty` information DXGI's frame info already carries.
  */
+import { PortholeError } from '../../errors/porthole-error.js';
 
 export interface Rect {
   x: number;
@@ -93,9 +94,13 @@ export interface Capturer {
 
 export type CapturerKind = 'x11' | 'synthetic' | 'win32';
 
-export class CaptureError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CaptureError';
-  }
+/**
+ * Why capture failed: `no_such_display` (an index the capturer does not have), `unsupported` (this
+ * display or server cannot be captured this way: no MIT-SHM, a depth other than 24/32, no DXGI
+ * output), `closed` (a source used after `close()`), `failed` (a capture call failed; `cause` says why).
+ */
+export type CaptureErrorCode = 'no_such_display' | 'unsupported' | 'closed' | 'failed';
+
+export class CaptureError extends PortholeError<CaptureErrorCode> {
+  override name = 'CaptureError';
 }

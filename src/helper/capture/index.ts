@@ -3,6 +3,8 @@
  * back: the implementations depend on capturer.ts (the interface) only.
  */
 import type { Capturer, CapturerKind } from './capturer.js';
+import { errorMessage } from '../../errors/error-text.js';
+import { type Logger } from '../../log/logger.js';
 
 export interface CapturerOptions {
   /** Default: `win32` on Windows, `x11` elsewhere. */
@@ -14,7 +16,7 @@ export interface CapturerOptions {
   /** Synthetic: how the pattern moves (default `full`). */
   syntheticMotion?: 'full' | 'box' | 'static';
   /** Win32: where the choice between DXGI and GDI (and input-desktop changes) is logged. */
-  log?: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void };
+  log?: Pick<Logger, 'info' | 'warn'>;
 }
 
 /** Picks and opens the capturer for this platform (or the one asked for). */
@@ -38,7 +40,7 @@ export async function createCapturer(options: CapturerOptions = {}): Promise<Cap
       } catch (err) {
         // Wine (E_NOTIMPL), RDP sessions and drivers without duplication land here.
         options.log?.warn(
-          { reason: err instanceof Error ? err.message : String(err) },
+          { reason: errorMessage(err) },
           'DXGI desktop duplication unavailable; capturing with GDI',
         );
       }

@@ -46,7 +46,8 @@ export class SyntheticCapturer implements Capturer {
 
   openFrameSource(displayIndex: number): FrameSource {
     const display = this.list[displayIndex];
-    if (!display) throw new CaptureError(`no display ${displayIndex} (have ${this.list.length})`);
+    if (!display)
+      throw new CaptureError('no_such_display', `no display ${displayIndex} (have ${this.list.length})`);
     return new SyntheticFrameSource({ ...display }, this.motion);
   }
 

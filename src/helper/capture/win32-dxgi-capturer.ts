@@ -40,7 +40,7 @@ import {
 import type { RectFields } from '../../native/win32/user32.js';
 import { RECT } from '../../native/win32/user32.js';
 import { Win32Error } from '../../native/win32/win32-error.js';
-import { InputDesktopFollower, type DesktopLog } from '../win32-input-desktop/input-desktop-follower.js';
+import { InputDesktopFollower } from '../win32-input-desktop/input-desktop-follower.js';
 import {
   CaptureError,
   type CapturedFrame,
@@ -52,6 +52,7 @@ import {
 } from './capturer.js';
 import { monotonicUs } from './clock.js';
 import { Win32CursorSource } from './win32-cursor.js';
+import { type Logger } from '../../log/logger.js';
 
 type Method = readonly [number, TypeObject];
 
@@ -77,13 +78,14 @@ export class Win32DxgiCapturer implements Capturer {
   private context: ComRef | undefined;
   private outputs: Output[] = [];
 
-  constructor(private readonly log?: DesktopLog) {
+  constructor(private readonly log?: Pick<Logger, 'info' | 'warn'>) {
     this.follower = new InputDesktopFollower(log);
     this.follower.sync();
     try {
       this.open();
       const first = this.outputs[0];
-      if (!first) throw new CaptureError('DXGI: the adapter has no output attached to the desktop');
+      if (!first)
+        throw new CaptureError('unsupported', 'DXGI: the adapter has no output attached to the desktop');
       duplicate(first.output, this.device!).release();
     } catch (err) {
       this.close();
@@ -132,7 +134,7 @@ export class Win32DxgiCapturer implements Capturer {
   openFrameSource(displayIndex: number): FrameSource {
     const o = this.outputs[displayIndex];
     if (!o || !this.device || !this.context)
-      throw new CaptureError(`no display ${displayIndex} (have ${this.outputs.length})`);
+      throw new CaptureError('no_such_display', `no display ${displayIndex} (have ${this.outputs.length})`);
     return new DxgiFrameSource(o, this.device, this.context, this.follower, this.log);
   }
 
@@ -230,7 +232,7 @@ class DxgiFrameSource implements FrameSource {
     private readonly device: ComRef,
     private readonly context: ComRef,
     private readonly follower: InputDesktopFollower,
-    private readonly log?: DesktopLog,
+    private readonly log?: Pick<Logger, 'info' | 'warn'>,
   ) {
     this.display = output.display;
     this.stride = this.display.width * 4;
@@ -239,7 +241,7 @@ class DxgiFrameSource implements FrameSource {
   }
 
   grab(): CapturedFrame {
-    if (this.closed) throw new CaptureError('grab on a closed frame source');
+    if (this.closed) throw new CaptureError('closed', 'grab on a closed frame source');
     this.follower.sync();
     this.sequence += 1;
     const dirty = this.acquire();
@@ -263,7 +265,7 @@ class DxgiFrameSource implements FrameSource {
       try {
         this.duplication = duplicate(this.output.output, this.device);
       } catch (err) {
-        if (err instanceof Win32Error && isTransient(err.code | 0)) return [];
+        if (err instanceof Win32Error && isTransient(err.win32Code | 0)) return [];
         throw err;
       }
     }

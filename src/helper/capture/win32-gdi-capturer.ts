@@ -12,7 +12,7 @@ import { CAPTUREBLT, DIB_RGB_COLORS, gdi32, SRCCOPY, topDownBgraHeader } from '.
 import { isNullOrInvalid, type Handle } from '../../native/win32/library.js';
 import { user32 } from '../../native/win32/user32.js';
 import { lastError } from '../../native/win32/last-error.js';
-import { InputDesktopFollower, type DesktopLog } from '../win32-input-desktop/input-desktop-follower.js';
+import { InputDesktopFollower } from '../win32-input-desktop/input-desktop-follower.js';
 import {
   CaptureError,
   type CapturedFrame,
@@ -25,6 +25,7 @@ import {
 import { monotonicUs } from './clock.js';
 import { Win32CursorSource } from './win32-cursor.js';
 import { listWin32Monitors } from './win32-monitors.js';
+import { type Logger } from '../../log/logger.js';
 
 export class Win32GdiCapturer implements Capturer {
   readonly kind = 'win32' as const;
@@ -32,7 +33,7 @@ export class Win32GdiCapturer implements Capturer {
   readonly method = 'gdi' as const;
   private readonly follower: InputDesktopFollower;
 
-  constructor(private readonly log?: DesktopLog) {
+  constructor(private readonly log?: Pick<Logger, 'info' | 'warn'>) {
     this.follower = new InputDesktopFollower(log);
     this.follower.sync();
   }
@@ -45,7 +46,8 @@ export class Win32GdiCapturer implements Capturer {
   openFrameSource(displayIndex: number): FrameSource {
     const all = this.displays();
     const display = all[displayIndex];
-    if (!display) throw new CaptureError(`no display ${displayIndex} (have ${all.length})`);
+    if (!display)
+      throw new CaptureError('no_such_display', `no display ${displayIndex} (have ${all.length})`);
     return new GdiFrameSource(display, this.follower);
   }
 
@@ -114,17 +116,19 @@ class GdiFrameSource implements FrameSource {
   }
 
   grab(): CapturedFrame {
-    if (this.closed) throw new CaptureError('grab on a closed frame source');
+    if (this.closed) throw new CaptureError('closed', 'grab on a closed frame source');
     this.follower.sync();
     const { x, y, width, height } = this.display;
     const u = user32();
     const g = gdi32();
     // The screen DC is taken per grab: it belongs to the thread's desktop, which may just have changed.
     const screen: Handle = u.GetDC(null);
-    if (isNullOrInvalid(screen)) throw new CaptureError('GetDC(NULL) returned no screen DC');
+    if (isNullOrInvalid(screen)) throw new CaptureError('failed', 'GetDC(NULL) returned no screen DC');
     try {
-      if (!g.BitBlt(this.target.memDc, 0, 0, width, height, screen, x, y, SRCCOPY | CAPTUREBLT))
-        throw new CaptureError(lastError('BitBlt', `display ${this.display.index}`).message);
+      if (!g.BitBlt(this.target.memDc, 0, 0, width, height, screen, x, y, SRCCOPY | CAPTUREBLT)) {
+        const cause = lastError('BitBlt', `display ${this.display.index}`);
+        throw new CaptureError('failed', cause.message, { cause });
+      }
       g.GdiFlush();
     } finally {
       u.ReleaseDC(null, screen);

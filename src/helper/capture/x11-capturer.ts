@@ -47,7 +47,7 @@ export class X11Capturer implements Capturer {
     this.conn = openDisplay(displayName);
     if (!XShmQueryExtension(this.conn.dpy)) {
       this.conn.close();
-      throw new CaptureError(`display "${displayName ?? ''}" has no MIT-SHM extension`);
+      throw new CaptureError('unsupported', `display "${displayName ?? ''}" has no MIT-SHM extension`);
     }
   }
 
@@ -57,7 +57,11 @@ export class X11Capturer implements Capturer {
 
   openFrameSource(displayIndex: number): FrameSource {
     const display = this.displays()[displayIndex];
-    if (!display) throw new CaptureError(`no display ${displayIndex} (have ${this.displays().length})`);
+    if (!display)
+      throw new CaptureError(
+        'no_such_display',
+        `no display ${displayIndex} (have ${this.displays().length})`,
+      );
     return new X11FrameSource(openDisplay(this.displayName), display);
   }
 
@@ -93,13 +97,16 @@ class X11FrameSource implements FrameSource {
   }
 
   grab(): CapturedFrame {
-    if (this.closed) throw new CaptureError('grab on a closed frame source');
+    if (this.closed) throw new CaptureError('closed', 'grab on a closed frame source');
     this.sequence += 1;
     const first = this.sequence === 1;
     const dirty = clipRects(this.damage.take(), this.display);
     const changed = first || dirty.length > 0;
     if (changed && !this.image.grab(this.display.x, this.display.y)) {
-      throw new CaptureError(`XShmGetImage of display ${this.display.index} failed (did the screen resize?)`);
+      throw new CaptureError(
+        'failed',
+        `XShmGetImage of display ${this.display.index} failed (did the screen resize?)`,
+      );
     }
     return {
       data: this.image.data,

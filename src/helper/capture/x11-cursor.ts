@@ -23,14 +23,14 @@ export class X11CursorSource implements CursorSource {
   constructor(private readonly conn: XDisplayConnection) {
     if (!XFixesQueryExtension(conn.dpy, [0], [0])) {
       conn.close();
-      throw new CaptureError('the X server has no XFIXES extension (needed for the cursor)');
+      throw new CaptureError('unsupported', 'the X server has no XFIXES extension (needed for the cursor)');
     }
   }
 
   read(): CursorState {
-    if (this.closed) throw new CaptureError('read on a closed cursor source');
+    if (this.closed) throw new CaptureError('closed', 'read on a closed cursor source');
     const ptr = XFixesGetCursorImage(this.conn.dpy) as unknown;
-    if (ptr == null) throw new CaptureError('XFixesGetCursorImage failed');
+    if (ptr == null) throw new CaptureError('failed', 'XFixesGetCursorImage failed');
     try {
       const img = koffi.decode(ptr, XFixesCursorImageStruct) as XFixesCursorImageFields;
       const state: CursorState = { x: img.x, y: img.y, serial: img.cursor_serial };

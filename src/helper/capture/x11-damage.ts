@@ -42,9 +42,9 @@ export class DamageTracker {
   constructor(private readonly conn: XDisplayConnection) {
     const base = [0];
     if (!XDamageQueryExtension(conn.dpy, base, [0]))
-      throw new CaptureError('the X server has no DAMAGE extension');
+      throw new CaptureError('unsupported', 'the X server has no DAMAGE extension');
     if (!XFixesQueryExtension(conn.dpy, [0], [0]))
-      throw new CaptureError('the X server has no XFIXES extension');
+      throw new CaptureError('unsupported', 'the X server has no XFIXES extension');
     // NonEmpty: one event when the damage goes from empty to non-empty, not one per drawing request.
     this.notifyType = (base[0] ?? 0) + XDamageNotify;
     this.damage = XDamageCreate(conn.dpy, conn.root, XDamageReportNonEmpty) as number;

@@ -53,7 +53,7 @@ export class ShmImage {
     const { dpy, screen } = conn;
     const depth = XDefaultDepth(dpy, screen) as number;
     if (depth !== 24 && depth !== 32)
-      throw new CaptureError(`X11 capture needs depth 24 or 32, screen has ${depth}`);
+      throw new CaptureError('unsupported', `X11 capture needs depth 24 or 32, screen has ${depth}`);
     // Native memory: Xlib keeps this pointer in the image and reads it again at detach.
     this.shminfo = koffi.alloc(XShmSegmentInfoStruct, 1);
     const image = XShmCreateImage(
@@ -66,22 +66,25 @@ export class ShmImage {
       width,
       height,
     );
-    if (image == null) throw new CaptureError('XShmCreateImage failed');
+    if (image == null) throw new CaptureError('failed', 'XShmCreateImage failed');
     const fields = readXImage(image);
     if (fields.bits_per_pixel !== 32) {
       XDestroyImage(image);
-      throw new CaptureError(`X11 capture needs 32 bits per pixel, the image has ${fields.bits_per_pixel}`);
+      throw new CaptureError(
+        'unsupported',
+        `X11 capture needs 32 bits per pixel, the image has ${fields.bits_per_pixel}`,
+      );
     }
     this.image = image;
     this.stride = fields.bytes_per_line;
     const size = this.stride * height;
 
     const shmid = shmget(IPC_PRIVATE, size, IPC_CREAT | 0o600) as number;
-    if (shmid < 0) throw new CaptureError(`shmget(${size}) failed, errno ${koffi.errno()}`);
+    if (shmid < 0) throw new CaptureError('failed', `shmget(${size}) failed, errno ${koffi.errno()}`);
     const addr = shmat(shmid, null, 0) as XPointer;
     if (shmatFailed(addr)) {
       shmctl(shmid, IPC_RMID, null);
-      throw new CaptureError(`shmat failed, errno ${koffi.errno()}`);
+      throw new CaptureError('failed', `shmat failed, errno ${koffi.errno()}`);
     }
     this.addr = addr;
     koffi.encode(this.shminfo, XShmSegmentInfoStruct, { shmseg: 0, shmid, shmaddr: addr, readOnly: 0 });
@@ -96,6 +99,7 @@ export class ShmImage {
       shmdt(addr);
       XDestroyImage(image);
       throw new CaptureError(
+        'unsupported',
         `XShmAttach failed${err ? `: ${err.text}` : ''} (a remote X server cannot share memory)`,
       );
     }
@@ -104,13 +108,13 @@ export class ShmImage {
 
   /** Fills `data` with the root window's pixels at (x, y). Returns false on an X error. */
   grab(x: number, y: number): boolean {
-    if (this.closed) throw new CaptureError('grab on a closed ShmImage');
+    if (this.closed) throw new CaptureError('closed', 'grab on a closed ShmImage');
     return (XShmGetImage(this.conn.dpy, this.conn.root, this.image, x, y, AllPlanes) as number) !== 0;
   }
 
   /** Draws `data` onto the root window at (x, y) with graphics context `gc` (test and bench painters). */
   put(gc: XPointer, x: number, y: number): void {
-    if (this.closed) throw new CaptureError('put on a closed ShmImage');
+    if (this.closed) throw new CaptureError('closed', 'put on a closed ShmImage');
     XShmPutImage(this.conn.dpy, this.conn.root, gc, this.image, 0, 0, x, y, this.width, this.height, 0);
   }
 

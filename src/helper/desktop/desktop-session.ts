@@ -11,12 +11,7 @@ import type { Clipboard } from '../input/clipboard.js';
 import type { InputInjector } from '../input/input-injector.js';
 import type { DesktopPeer } from '../webrtc/desktop-peer.js';
 import type { CursorFeed, VideoSource } from './video-source.js';
-
-export interface DesktopSessionLog {
-  warn(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  debug(obj: object, msg?: string): void;
-}
+import { type Logger } from '../../log/logger.js';
 
 export interface DesktopSessionOptions {
   peer: DesktopPeer;
@@ -24,7 +19,7 @@ export interface DesktopSessionOptions {
   injector: InputInjector;
   clipboard?: Clipboard;
   cursor?: CursorFeed;
-  log: DesktopSessionLog;
+  log: Pick<Logger, 'debug' | 'info' | 'warn'>;
 }
 
 export interface DesktopSession {

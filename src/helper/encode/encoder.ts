@@ -11,6 +11,7 @@
  * - `webcodecs`: in-process `VideoEncoder` from @napi-rs/webcodecs (x264 inside; NVENC/QSV/VAAPI when
  *   present). Its keyframe on request is faster (the next frame, ~25 ms against ~70 ms).
  */
+import { PortholeError } from '../../errors/porthole-error.js';
 import type { PixelFormat } from '../capture/capturer.js';
 
 /** What an encoder needs of a frame; a `CapturedFrame` is one. */
@@ -85,11 +86,15 @@ export interface EncoderOptions {
   ffmpegCodec?: string;
 }
 
-export class EncoderError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'EncoderError';
-  }
+/**
+ * Why encoding failed: `unavailable` (the encoder cannot start here: no ffmpeg binary, no webcodecs
+ * package, an encoder ffmpeg lacks), `failed` (it started and then failed; `cause` or the message
+ * says how), `dropped` (this one frame was not encoded), `closed` (used after `close()`).
+ */
+export type EncoderErrorCode = 'unavailable' | 'failed' | 'dropped' | 'closed';
+
+export class EncoderError extends PortholeError<EncoderErrorCode> {
+  override name = 'EncoderError';
 }
 
 export function validateConfig(config: EncoderConfig): void {

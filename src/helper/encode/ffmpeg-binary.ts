@@ -6,11 +6,13 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { EncoderError } from './encoder.js';
 
-export class FfmpegNotFoundError extends Error {
+/** No ffmpeg to run (code `unavailable`); `tried` lists where it was looked for. */
+export class FfmpegNotFoundError extends EncoderError {
+  override name = 'FfmpegNotFoundError';
   constructor(readonly tried: string[]) {
-    super(`no ffmpeg binary found; tried: ${tried.join('; ')}`);
-    this.name = 'FfmpegNotFoundError';
+    super('unavailable', `no ffmpeg binary found; tried: ${tried.join('; ')}`);
   }
 }
 

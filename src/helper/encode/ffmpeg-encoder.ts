@@ -62,7 +62,7 @@ export class FfmpegEncoder implements Encoder {
   }
 
   encode(frame: RawFrame, options: EncodeOptions = {}): Promise<EncodedFrame> {
-    if (this.closed) return Promise.reject(new EncoderError('encode on a closed encoder'));
+    if (this.closed) return Promise.reject(new EncoderError('closed', 'encode on a closed encoder'));
     if (frame.width !== this.config.width || frame.height !== this.config.height) {
       this.config = { ...this.config, width: frame.width, height: frame.height };
       validateConfig(this.config);

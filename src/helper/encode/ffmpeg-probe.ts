@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { EncoderError } from './encoder.js';
+import { errorMessage } from '../../errors/error-text.js';
 
 const run = promisify(execFile);
 const checked = new Map<string, Promise<void>>();
@@ -18,10 +19,13 @@ export function checkFfmpegEncoder(binary: string, codec: string): Promise<void>
       try {
         ({ stdout } = await run(binary, ['-hide_banner', '-encoders'], { timeout: 10_000 }));
       } catch (err) {
-        throw new EncoderError(`cannot run ${binary} -encoders: ${(err as Error).message}`);
+        throw new EncoderError('unavailable', `cannot run ${binary} -encoders: ${errorMessage(err)}`, {
+          cause: err,
+        });
       }
       const names = stdout.split('\n').map((l) => l.trim().split(/\s+/)[1]);
-      if (!names.includes(codec)) throw new EncoderError(`${binary} has no encoder "${codec}"`);
+      if (!names.includes(codec))
+        throw new EncoderError('unavailable', `${binary} has no encoder "${codec}"`);
     })();
     checked.set(key, result);
     result.catch(() => checked.delete(key));

@@ -16,6 +16,7 @@ import {
   parseProfileLevelId,
   profileName,
 } from './h264-profile.js';
+import { errorMessage } from '../../errors/error-text.js';
 
 interface Pending {
   captureTimestampUs: number;
@@ -71,11 +72,16 @@ export class FfmpegProcess {
     this.config = { ...config };
     this.child = spawn(binary, ffmpegArgs(config, codec, format), { stdio: ['pipe', 'pipe', 'pipe'] });
     this.exited = new Promise((resolve) => this.child.once('close', () => resolve()));
-    this.child.once('error', (err) => this.fail(new EncoderError(`cannot run ${binary}: ${err.message}`)));
+    this.child.once('error', (err) =>
+      this.fail(new EncoderError('unavailable', `cannot run ${binary}: ${err.message}`, { cause: err })),
+    );
     this.child.once('exit', (code, signal) => {
       if (this.pending.length > 0 || (code !== 0 && signal === null)) {
         this.fail(
-          new EncoderError(`ffmpeg exited (${signal ?? `code ${code}`}): ${this.stderr.trim().slice(-500)}`),
+          new EncoderError(
+            'failed',
+            `ffmpeg exited (${signal ?? `code ${code}`}): ${this.stderr.trim().slice(-500)}`,
+          ),
         );
       }
     });
@@ -110,7 +116,7 @@ export class FfmpegProcess {
     try {
       frames = this.reader.push(chunk);
     } catch (err) {
-      this.fail(new EncoderError(`ffmpeg output: ${(err as Error).message}`));
+      this.fail(new EncoderError('failed', `ffmpeg output: ${errorMessage(err)}`, { cause: err }));
       this.child.kill('SIGKILL');
       return;
     }
@@ -138,7 +144,7 @@ export class FfmpegProcess {
     const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
     await this.exited;
     clearTimeout(timer);
-    this.fail(new EncoderError('ffmpeg encoder closed'));
+    this.fail(new EncoderError('closed', 'ffmpeg encoder closed'));
   }
 }
 

@@ -27,6 +27,7 @@ import {
   type RawFrame,
 } from './encoder.js';
 import { DEFAULT_PROFILE_LEVEL_ID, levelFor, parseProfileLevelId } from './h264-profile.js';
+import { errorMessage } from '../../errors/error-text.js';
 
 interface Pending {
   timestamp: number;
@@ -56,7 +57,9 @@ export async function loadWebCodecs(): Promise<WebCodecsBinding> {
     binding = (await import(name)) as WebCodecsBinding;
   } catch (err) {
     throw new EncoderError(
-      `the webcodecs encoder needs the optional package ${WEBCODECS_PACKAGE} (npm install ${WEBCODECS_PACKAGE}): ${(err as Error).message.split('\n')[0]}`,
+      'unavailable',
+      `the webcodecs encoder needs the optional package ${WEBCODECS_PACKAGE} (npm install ${WEBCODECS_PACKAGE}): ${errorMessage(err).split('\n')[0]}`,
+      { cause: err },
     );
   }
   return binding;
@@ -95,7 +98,7 @@ export class WebCodecsEncoder implements Encoder {
   private createVideoEncoder(): VideoEncoder {
     const encoder = new (binding as WebCodecsBinding).VideoEncoder({
       output: (chunk) => this.onOutput(chunk),
-      error: (err) => this.fail(new EncoderError(`VideoEncoder: ${err.message}`)),
+      error: (err) => this.fail(new EncoderError('failed', `VideoEncoder: ${err.message}`, { cause: err })),
     });
     encoder.configure(this.videoEncoderConfig());
     return encoder;
@@ -120,7 +123,7 @@ export class WebCodecsEncoder implements Encoder {
   }
 
   encode(frame: RawFrame, options: EncodeOptions = {}): Promise<EncodedFrame> {
-    if (this.closed) return Promise.reject(new EncoderError('encode on a closed encoder'));
+    if (this.closed) return Promise.reject(new EncoderError('closed', 'encode on a closed encoder'));
     if (this.failure) return Promise.reject(this.failure);
     if (frame.width !== this.config.width || frame.height !== this.config.height) {
       this.config = { ...this.config, width: frame.width, height: frame.height };
@@ -164,7 +167,7 @@ export class WebCodecsEncoder implements Encoder {
         this.encoder.encode(videoFrame, { keyFrame });
       } catch (err) {
         this.pending.pop();
-        reject(new EncoderError(`VideoEncoder.encode: ${(err as Error).message}`));
+        reject(new EncoderError('failed', `VideoEncoder.encode: ${errorMessage(err)}`, { cause: err }));
       } finally {
         // The VideoFrame copied the pixels; the capture buffer is free again.
         videoFrame?.close();
@@ -177,7 +180,7 @@ export class WebCodecsEncoder implements Encoder {
     chunk.copyTo(data);
     // One chunk per frame, in order; a chunk whose frame is not first means frames were dropped.
     while (this.pending.length > 0 && (this.pending[0]?.timestamp ?? 0) < chunk.timestamp) {
-      this.pending.shift()?.reject(new EncoderError('the encoder dropped this frame'));
+      this.pending.shift()?.reject(new EncoderError('dropped', 'the encoder dropped this frame'));
     }
     const p = this.pending[0];
     if (!p || p.timestamp !== chunk.timestamp) return;
@@ -224,6 +227,6 @@ export class WebCodecsEncoder implements Encoder {
       // Closing anyway; frames still pending are rejected below.
     }
     this.encoder.close();
-    this.fail(new EncoderError('encoder closed'));
+    this.fail(new EncoderError('closed', 'encoder closed'));
   }
 }

@@ -10,6 +10,8 @@ import { defaultBitrate } from '../pipeline/display-pipeline.js';
 import { MediaHub } from '../pipeline/media-hub.js';
 import { chooseH264 } from '../webrtc/h264-offer.js';
 import { WebRtcDesktopHost } from './webrtc-desktop-host.js';
+import { errorMessage } from '../../errors/error-text.js';
+import { ProtocolError } from '../../protocol/validate.js';
 
 export interface DefaultHostOptions {
   log: Logger;
@@ -49,7 +51,7 @@ export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost 
         log,
       );
     } catch (err) {
-      hubError = (err as Error).message;
+      hubError = errorMessage(err);
       log.error({ err: hubError }, 'cannot capture this session');
     }
     return hub;
@@ -67,8 +69,12 @@ export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost 
       const h = await getHub();
       if (!h) throw new Error(`cannot capture this session: ${hubError ?? 'no capturer'}`);
       const display = h.displays()[req.displayIndex];
+      // The viewer asked for a display this session does not have: its mistake, answered bad_request.
       if (!display)
-        throw new Error(`no display ${req.displayIndex} (this session has ${h.displays().length})`);
+        throw new ProtocolError(
+          'displayIndex',
+          `no display ${req.displayIndex} (this session has ${h.displays().length})`,
+        );
       const profile = chooseH264(req.offer).profileLevelId;
       const source = h.videoSource(req.displayIndex, profile);
       const injector = createInputInjector({ backend: opts.input, log });

@@ -15,8 +15,3 @@ export interface Clipboard {
   onChange(cb: (text: string) => void): () => void;
   close(): void;
 }
-
-export interface ClipboardLog {
-  warn(obj: object, msg?: string): void;
-  debug(obj: object, msg?: string): void;
-}

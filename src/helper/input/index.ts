@@ -2,10 +2,11 @@
  * Picks the input injector and clipboard for this platform: X11 (XTest, xclip), Windows (SendInput,
  * SendSAS, the Win32 clipboard) or the fakes, which inject nothing.
  */
-import type { Clipboard, ClipboardLog } from './clipboard.js';
+import type { Clipboard } from './clipboard.js';
 import { createFakeClipboard } from './fake-clipboard.js';
 import { createFakeInputInjector } from './fake-input-injector.js';
-import type { InputInjector, InputLog } from './input-injector.js';
+import type { InputInjector } from './input-injector.js';
+import { type Logger } from '../../log/logger.js';
 
 // The X11 backends load libX11 and friends when their modules are evaluated: import them on Linux only,
 // so that the CLI and the helper start on Windows (where those libraries do not exist).
@@ -37,7 +38,7 @@ export interface InputOptions {
   backend?: InputBackend;
   /** X display for the x11 backend (default: $DISPLAY). */
   display?: string;
-  log: InputLog & ClipboardLog;
+  log: Pick<Logger, 'debug' | 'warn'> & Pick<Logger, 'debug' | 'warn'>;
 }
 
 export function defaultInputBackend(platform: NodeJS.Platform = process.platform): InputBackend {

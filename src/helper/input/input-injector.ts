@@ -34,11 +34,6 @@ export interface InputInjector {
   close(): void;
 }
 
-export interface InputLog {
-  warn(obj: object, msg?: string): void;
-  debug(obj: object, msg?: string): void;
-}
-
 /** Maps a normalised position onto a display rectangle, clamped to its first and last pixel. */
 export function toDesktopPoint(rect: DisplayRect, x01: number, y01: number): { x: number; y: number } {
   const along = (v: number, size: number): number => {

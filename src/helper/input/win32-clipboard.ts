@@ -11,10 +11,12 @@ import { GMEM_MOVEABLE, kernel32Desktop } from '../../native/win32/kernel32-desk
 import { isNullOrInvalid, readWideString, type Handle } from '../../native/win32/library.js';
 import { CF_UNICODETEXT, user32 } from '../../native/win32/user32.js';
 import { lastError } from '../../native/win32/last-error.js';
-import type { Clipboard, ClipboardLog } from './clipboard.js';
+import type { Clipboard } from './clipboard.js';
+import { errorMessage } from '../../errors/error-text.js';
+import { type Logger } from '../../log/logger.js';
 
 export interface Win32ClipboardOptions {
-  log: ClipboardLog;
+  log: Pick<Logger, 'debug' | 'warn'>;
   /** How often the sequence number is read (default 250 ms). */
   pollMs?: number;
 }
@@ -84,7 +86,7 @@ export function createWin32Clipboard(opts: Win32ClipboardOptions): Clipboard {
       const text = await withClipboard(readText);
       for (const cb of listeners) cb(text);
     } catch (err) {
-      log.debug({ err: err instanceof Error ? err.message : String(err) }, 'clipboard read failed');
+      log.debug({ err: errorMessage(err) }, 'clipboard read failed');
     }
   }
 

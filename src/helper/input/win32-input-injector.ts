@@ -13,14 +13,10 @@ import { MAPVK_VSC_TO_VK_EX, SM, user32 } from '../../native/win32/user32.js';
 import { lastError } from '../../native/win32/last-error.js';
 import type { PointerButton } from '../../protocol/datachannel.js';
 import { InputDesktopFollower } from '../win32-input-desktop/input-desktop-follower.js';
-import {
-  toDesktopPoint,
-  WheelAccumulator,
-  type DisplayRect,
-  type InputInjector,
-  type InputLog,
-} from './input-injector.js';
+import { toDesktopPoint, WheelAccumulator, type DisplayRect, type InputInjector } from './input-injector.js';
 import { scancodeForCode } from './win32-scancodes.js';
+import { errorMessage } from '../../errors/error-text.js';
+import { type Logger } from '../../log/logger.js';
 
 const INPUT_MOUSE = 0;
 const INPUT_KEYBOARD = 1;
@@ -83,7 +79,7 @@ export function toVirtualDeskUnits(
 }
 
 export interface Win32InputInjectorOptions {
-  log: InputLog & { info?(obj: object, msg?: string): void };
+  log: Pick<Logger, 'debug' | 'warn'> & Partial<Pick<Logger, 'info'>>;
 }
 
 export function createWin32InputInjector(opts: Win32InputInjectorOptions): InputInjector {
@@ -111,7 +107,7 @@ export function createWin32InputInjector(opts: Win32InputInjectorOptions): Input
           'input not injected',
         );
     } catch (err) {
-      log.warn({ what, err: err instanceof Error ? err.message : String(err) }, 'input not injected');
+      log.warn({ what, err: errorMessage(err) }, 'input not injected');
     }
   }
 
@@ -189,7 +185,7 @@ export function createWin32InputInjector(opts: Win32InputInjectorOptions): Input
       try {
         support = sasSupport();
       } catch (err) {
-        support = { ok: false as const, reason: err instanceof Error ? err.message : String(err) };
+        support = { ok: false as const, reason: errorMessage(err) };
       }
       if (!support.ok) {
         log.warn({ reason: support.reason }, 'Ctrl+Alt+Del (SendSAS) is not available');

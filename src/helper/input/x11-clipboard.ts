@@ -21,12 +21,13 @@ import {
   XFixesSelectSelectionInput,
   XFixesSetSelectionOwnerNotifyMask,
 } from '../../native/x11/xtest.js';
-import type { Clipboard, ClipboardLog } from './clipboard.js';
+import type { Clipboard } from './clipboard.js';
+import { type Logger } from '../../log/logger.js';
 
 export interface X11ClipboardOptions {
   /** The X display (default: $DISPLAY). */
   display?: string;
-  log: ClipboardLog;
+  log: Pick<Logger, 'debug' | 'warn'>;
   /** How often the owner-change events are collected. */
   pollMs?: number;
 }

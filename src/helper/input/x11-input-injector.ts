@@ -13,15 +13,10 @@ import {
   XTestQueryExtension,
 } from '../../native/x11/xtest.js';
 import type { PointerButton } from '../../protocol/datachannel.js';
-import {
-  toDesktopPoint,
-  WheelAccumulator,
-  type DisplayRect,
-  type InputInjector,
-  type InputLog,
-} from './input-injector.js';
+import { toDesktopPoint, WheelAccumulator, type DisplayRect, type InputInjector } from './input-injector.js';
 import { X11KeyboardMap } from './x11-keyboard-map.js';
 import { keysymForChar, keysymForCode } from './x11-keysyms.js';
+import { type Logger } from '../../log/logger.js';
 
 /** X core pointer buttons; 8 and 9 are the side buttons browsers call back and forward. */
 const X_BUTTON: Record<PointerButton, number> = { left: 1, middle: 2, right: 3, back: 8, forward: 9 };
@@ -34,7 +29,7 @@ const XK_SHIFT_L = 0xffe1;
 export interface X11InputInjectorOptions {
   /** The X display to inject into (default: $DISPLAY). */
   display?: string;
-  log: InputLog;
+  log: Pick<Logger, 'debug' | 'warn'>;
 }
 
 export function createX11InputInjector(opts: X11InputInjectorOptions): InputInjector {

@@ -8,7 +8,8 @@
  */
 import type { Capturer, CursorShape } from '../capture/capturer.js';
 import type { CursorFeed, CursorMessage } from '../desktop/video-source.js';
-import type { PipelineLog } from './display-pipeline.js';
+import { errorMessage } from '../../errors/error-text.js';
+import { type Logger } from '../../log/logger.js';
 
 export const CURSOR_POLL_MS = 33;
 export const CURSOR_IDLE_POLL_MS = 100;
@@ -20,7 +21,7 @@ const MAX_CURSOR_SIZE = 128;
 export function createCursorFeed(
   capturer: Capturer,
   currentDisplay: () => number,
-  log: PipelineLog,
+  log: Pick<Logger, 'debug' | 'info' | 'warn'>,
 ): CursorFeed {
   const listeners = new Set<(msg: CursorMessage) => void>();
   let lastShape: CursorShape | undefined;
@@ -30,7 +31,7 @@ export function createCursorFeed(
   try {
     source = capturer.openCursorSource();
   } catch (err) {
-    log.warn({ err: (err as Error).message }, 'no cursor source; the viewer shows its own cursor');
+    log.warn({ err: errorMessage(err) }, 'no cursor source; the viewer shows its own cursor');
   }
   const emit = (msg: CursorMessage): void => {
     for (const l of listeners) l(msg);
@@ -78,7 +79,7 @@ export function createCursorFeed(
       }
       failed = false;
     } catch (err) {
-      if (!failed) log.warn({ err: (err as Error).message }, 'cursor read failed');
+      if (!failed) log.warn({ err: errorMessage(err) }, 'cursor read failed');
       failed = true;
     }
   };

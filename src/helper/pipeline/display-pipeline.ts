@@ -8,6 +8,8 @@ import { startCaptureLoop, type CaptureLoop } from '../capture/capture-loop.js';
 import type { EncodedAccessUnit } from '../desktop/video-source.js';
 import type { Encoder, EncoderKind } from '../encode/encoder.js';
 import { createEncoder } from '../encode/index.js';
+import { errorMessage } from '../../errors/error-text.js';
+import { type Logger } from '../../log/logger.js';
 
 export interface PipelineSettings {
   fps: number;
@@ -16,12 +18,6 @@ export interface PipelineSettings {
   encoder?: EncoderKind;
   /** ffmpeg encoder: which H.264 encoder it runs (default libx264; `auto` probes hardware). */
   codec?: string | undefined;
-}
-
-export interface PipelineLog {
-  warn(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  debug(obj: object, msg?: string): void;
 }
 
 /** A bitrate that looks clean for desktop content at this size, within sane bounds. */
@@ -59,7 +55,7 @@ export class DisplayPipeline {
     readonly displayIndex: number,
     readonly profileLevelId: string,
     private readonly settings: PipelineSettings,
-    private readonly log: PipelineLog,
+    private readonly log: Pick<Logger, 'debug' | 'info' | 'warn'>,
   ) {
     const d = capturer.displays()[displayIndex];
     if (!d) throw new RangeError(`no display ${displayIndex}`);
@@ -121,7 +117,7 @@ export class DisplayPipeline {
       refreshIntervalMs: STATIC_REFRESH_MS,
       onFrame: (frame) => this.encodeFrame(frame),
       onError: (err) =>
-        this.log.warn({ err: (err as Error).message, display: this.displayIndex }, 'capture/encode failed'),
+        this.log.warn({ err: errorMessage(err), display: this.displayIndex }, 'capture/encode failed'),
     });
   }
 

@@ -5,8 +5,9 @@
  */
 import type { Capturer } from '../capture/capturer.js';
 import type { CursorFeed, CursorMessage, EncodedAccessUnit, VideoSource } from '../desktop/video-source.js';
-import { DisplayPipeline, type PipelineLog, type PipelineSettings } from './display-pipeline.js';
+import { DisplayPipeline, type PipelineSettings } from './display-pipeline.js';
 import { createCursorFeed } from './cursor-feed.js';
+import { type Logger } from '../../log/logger.js';
 
 export class MediaHub {
   private readonly pipelines = new Map<string, DisplayPipeline>();
@@ -14,7 +15,7 @@ export class MediaHub {
   constructor(
     readonly capturer: Capturer,
     private readonly settings: PipelineSettings,
-    private readonly log: PipelineLog,
+    private readonly log: Pick<Logger, 'debug' | 'info' | 'warn'>,
   ) {}
 
   displays(): ReturnType<Capturer['displays']> {

@@ -21,9 +21,9 @@ import { chooseH264 } from './h264-offer.js';
 import { addH264Track, H264_CLOCK_RATE } from './h264-track.js';
 import { toLibdatachannelIceServers } from './libdatachannel-ice.js';
 import { Listeners } from './listeners.js';
-import type { PeerLog } from './log.js';
 import { createMessageGate } from './message-gate.js';
 import { createVideoFeedback, type KeyframeReason, type VideoReceiverStats } from './video-feedback.js';
+import { type Logger } from '../../log/logger.js';
 
 export type PeerState = 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
 export type ChannelLabel = (typeof DATA_CHANNELS)[keyof typeof DATA_CHANNELS];
@@ -33,7 +33,7 @@ export interface DesktopPeerOptions {
   /** The viewer's SDP offer (already validated as SDP by the protocol layer). */
   offer: string;
   iceServers: readonly IceServer[];
-  log: PeerLog;
+  log: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
   /** How long to wait for ICE gathering before answering with the candidates found so far. */
   gatherTimeoutMs?: number;
   /** Per-channel limit on messages from the viewer. */

@@ -4,6 +4,7 @@
  * packetization-mode=1 will do: libdatachannel fragments NAL units larger than the MTU (FU-A), which
  * mode 0 forbids.
  */
+import { PortholeError } from '../../errors/porthole-error.js';
 
 export interface H264OfferChoice {
   /** The mid of the offer's video section the helper answers with its sendonly track. */
@@ -22,8 +23,12 @@ export interface H264OfferChoice {
 
 export const PLAYOUT_DELAY_URI = 'http://www.webrtc.org/experiments/rtp-hdrext/playout-delay';
 
-export class OfferError extends Error {
+/** The viewer's offer has nothing porthole can answer (no H.264 it can send): the caller's mistake. */
+export class OfferError extends PortholeError<'bad_request'> {
   override name = 'OfferError';
+  constructor(message: string) {
+    super('bad_request', message);
+  }
 }
 
 interface H264Format {

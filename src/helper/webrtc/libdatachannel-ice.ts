@@ -5,7 +5,7 @@
  */
 import type { IceServer as LdcIceServer } from 'node-datachannel';
 import type { IceServer } from '../../protocol/common.js';
-import type { PeerLog } from './log.js';
+import { type Logger } from '../../log/logger.js';
 
 const DEFAULT_PORT = { stun: 3478, turn: 3478, turns: 5349 } as const;
 
@@ -32,7 +32,10 @@ export function parseIceUrl(url: string): ParsedUrl | undefined {
 }
 
 /** Each usable URL becomes one libdatachannel server; unusable ones are logged and left out. */
-export function toLibdatachannelIceServers(servers: readonly IceServer[], log: PeerLog): LdcIceServer[] {
+export function toLibdatachannelIceServers(
+  servers: readonly IceServer[],
+  log: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>,
+): LdcIceServer[] {
   const out: LdcIceServer[] = [];
   for (const server of servers) {
     const urls = Array.isArray(server.urls) ? server.urls : [server.urls];

@@ -2,14 +2,14 @@
  * A list of callbacks for one event. A listener that throws is logged and the others still run:
  * one faulty consumer (say, the input injector) must not silence the rest or unwind into native code.
  */
-import type { PeerLog } from './log.js';
+import { type Logger } from '../../log/logger.js';
 
 export class Listeners<A extends unknown[]> {
   private readonly list = new Set<(...args: A) => void>();
 
   constructor(
     private readonly event: string,
-    private readonly log: PeerLog,
+    private readonly log: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>,
   ) {}
 
   /** Adds a listener; the returned function removes it. */

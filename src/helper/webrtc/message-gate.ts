@@ -5,13 +5,13 @@
  * the helper's log into its own flood.
  */
 import { parseDataChannelText, ProtocolError } from '../../protocol/index.js';
-import type { PeerLog } from './log.js';
+import { type Logger } from '../../log/logger.js';
 
 export interface MessageGateOptions<T> {
   /** The channel label, for log lines. */
   channel: string;
   parse: (value: unknown) => T;
-  log: PeerLog;
+  log: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
   /** Messages accepted per second; a burst up to this many is allowed, then the rest is dropped. */
   maxPerSecond?: number;
   /** Shortest time between two log lines about the same kind of problem. */

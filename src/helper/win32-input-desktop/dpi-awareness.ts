@@ -11,6 +11,8 @@ import {
   user32,
 } from '../../native/win32/user32.js';
 import { lastError } from '../../native/win32/last-error.js';
+import { errorMessage } from '../../errors/error-text.js';
+import { type Logger } from '../../log/logger.js';
 
 export type DpiAwareness = 'per-monitor-v2' | 'per-monitor' | 'system' | 'unaware';
 
@@ -22,7 +24,7 @@ export function dpiFallbackReason(): string | undefined {
   return lastReason;
 }
 
-export function ensureProcessDpiAware(log?: { info(obj: object, msg?: string): void }): DpiAwareness {
+export function ensureProcessDpiAware(log?: Pick<Logger, 'info'>): DpiAwareness {
   if (result) return result;
   const u = user32();
   let awareness: DpiAwareness = 'unaware';
@@ -37,7 +39,7 @@ export function ensureProcessDpiAware(log?: { info(obj: object, msg?: string): v
     }
   } catch (err) {
     // user32 before Windows 10 1607 has no SetProcessDpiAwarenessContext: koffi fails to find it.
-    why = err instanceof Error ? err.message : String(err);
+    why = errorMessage(err);
   }
   if (awareness === 'unaware' && u.SetProcessDPIAware()) awareness = 'system';
   result = awareness;

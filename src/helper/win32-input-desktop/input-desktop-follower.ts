@@ -14,11 +14,7 @@ import { isNullOrInvalid, type Handle } from '../../native/win32/library.js';
 import { DESKTOP_ACCESS, UOI_NAME, user32 } from '../../native/win32/user32.js';
 import { lastError } from '../../native/win32/last-error.js';
 import { type Win32Error } from '../../native/win32/win32-error.js';
-
-export interface DesktopLog {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-}
+import { type Logger } from '../../log/logger.js';
 
 /** The name of a window-station or desktop handle (GetUserObjectInformationW(UOI_NAME)). */
 export function userObjectName(h: Handle): string {
@@ -47,7 +43,7 @@ export class InputDesktopFollower {
   private currentName = '';
   private lastFailure = '';
 
-  constructor(private readonly log?: DesktopLog) {}
+  constructor(private readonly log?: Pick<Logger, 'info' | 'warn'>) {}
 
   /** The input desktop's name after the last successful sync ('' before it). */
   get name(): string {

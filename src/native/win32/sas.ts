@@ -9,6 +9,7 @@ import { openProcessToken, TOKEN_QUERY } from './token.js';
 import { closeHandle } from './kernel32.js';
 import { readDword, HKEY_LOCAL_MACHINE } from './registry.js';
 import { tokenUserSid } from './security.js';
+import { errorMessage } from '../../errors/error-text.js';
 
 const POLICY_KEY = 'SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies\\System';
 const LOCAL_SYSTEM_SID = 'S-1-5-18';
@@ -43,7 +44,7 @@ export function sasSupport(): SasSupport {
   try {
     sasFunction();
   } catch (err) {
-    return { ok: false, reason: `sas.dll: ${err instanceof Error ? err.message : String(err)}` };
+    return { ok: false, reason: `sas.dll: ${errorMessage(err)}` };
   }
   return { ok: true };
 }

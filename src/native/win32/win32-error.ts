@@ -2,6 +2,8 @@
  * Win32 failures as errors that name the call and carry its code, so a log line says what failed
  * (`CreateProcessAsUserW failed: 1314 ERROR_PRIVILEGE_NOT_HELD`) without a debugger.
  */
+import { PortholeError } from '../../errors/porthole-error.js';
+
 const NAMES: Record<number, string> = {
   0: 'ERROR_SUCCESS',
   2: 'ERROR_FILE_NOT_FOUND',
@@ -30,19 +32,22 @@ const NAMES: Record<number, string> = {
   7022: 'ERROR_CTX_WINSTATION_NOT_FOUND',
 };
 
-export class Win32Error extends Error {
+/**
+ * A Win32 call failed (code `win32_call_failed`): `call` names it, `win32Code` is its error (from
+ * GetLastError or returned) or, when `hresult`, its HRESULT as an unsigned number.
+ */
+export class Win32Error extends PortholeError<'win32_call_failed'> {
   override name = 'Win32Error';
-  /** The Win32 error code (GetLastError or a returned code), or the HRESULT as an unsigned number. */
-  readonly code: number;
+  readonly win32Code: number;
   readonly call: string;
   readonly hresult: boolean;
 
   constructor(call: string, code: number, opts: { hresult?: boolean; detail?: string } = {}) {
     const hex = `0x${(code >>> 0).toString(16).toUpperCase().padStart(8, '0')}`;
     const what = opts.hresult ? `HRESULT ${hex}` : `${code}${NAMES[code] ? ` ${NAMES[code]}` : ''}`;
-    super(`${call} failed: ${what}${opts.detail ? ` (${opts.detail})` : ''}`);
+    super('win32_call_failed', `${call} failed: ${what}${opts.detail ? ` (${opts.detail})` : ''}`);
     this.call = call;
-    this.code = opts.hresult ? code >>> 0 : code;
+    this.win32Code = opts.hresult ? code >>> 0 : code;
     this.hresult = opts.hresult ?? false;
   }
 }

@@ -18,6 +18,7 @@ import {
   type XID,
   type XPointer,
 } from './xlib.js';
+import { PortholeError } from '../../errors/porthole-error.js';
 
 export interface XErrorRecord {
   code: number;
@@ -67,13 +68,14 @@ export function takeXError(): XErrorRecord | undefined {
   return e;
 }
 
-export class XDisplayError extends Error {
+/** The X display cannot be reached or used; `call` names the Xlib call that failed. */
+export class XDisplayError extends PortholeError<'display_unavailable'> {
+  override name = 'XDisplayError';
   constructor(
     readonly call: string,
     message: string,
   ) {
-    super(`${call}: ${message}`);
-    this.name = 'XDisplayError';
+    super('display_unavailable', `${call}: ${message}`);
   }
 }
 

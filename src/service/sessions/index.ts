@@ -18,7 +18,6 @@ export {
   type ConfiguredDisplay,
   type X11SessionDetectorOptions,
 } from './x11-session-detector.js';
-export type { SessionLogger } from './session-log.js';
 
 /** `auto` (the default) picks the platform's detector; `x11` asks for it explicitly. */
 export type PlatformSessionDetectorConfig = { kind?: 'auto' | 'x11' } & X11SessionDetectorOptions;

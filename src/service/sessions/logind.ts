@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import type { SessionState } from '../../protocol/api.js';
+import { errorMessage } from '../../errors/error-text.js';
 
 /** One systemd-logind session, as `loginctl show-session` prints it. */
 export interface LogindSession {
@@ -161,7 +162,7 @@ export async function readLogindSessions(loginctl = 'loginctl', timeoutMs = 2000
   try {
     ids = parseSessionIds(listed.stdout);
   } catch (err) {
-    return { ok: false, code: 'EPARSE', reason: `list-sessions output: ${(err as Error).message}` };
+    return { ok: false, code: 'EPARSE', reason: `list-sessions output: ${errorMessage(err)}` };
   }
   if (ids.length === 0) return { ok: true, sessions: [] };
   const props = LOGIND_PROPERTIES.flatMap((p) => ['-p', p]);

@@ -1,7 +1,8 @@
 import { watch, type FSWatcher } from 'node:fs';
 import type { DetectedSession, SessionEvent } from './session-detector.js';
 import { diffSessions } from './session-diff.js';
-import { errorKind, errorMessage, type SessionLogger } from './session-log.js';
+import { type Logger } from '../../log/logger.js';
+import { errorKind, errorMessage } from '../../errors/error-text.js';
 
 export interface SessionPollerOptions {
   /** Reads the current sessions. May reject: the poller logs and tries again at the next tick. */
@@ -11,7 +12,7 @@ export interface SessionPollerOptions {
   watchDir?: string;
   /** How long to let a burst of directory changes settle before reading. */
   debounceMs?: number;
-  log: SessionLogger;
+  log: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 }
 
 /**

@@ -11,7 +11,8 @@ import {
 } from '../../native/win32/wtsapi32.js';
 import type { DetectedSession, SessionDetector, SessionEvent } from './session-detector.js';
 import { diffSessions } from './session-diff.js';
-import { errorMessage, silentSessionLogger, type SessionLogger } from './session-log.js';
+import { type Logger, silentLogger } from '../../log/logger.js';
+import { errorMessage } from '../../errors/error-text.js';
 
 /** What the detector reads from Windows; the default is WTS itself, tests may pass a scripted one. */
 export interface WtsSource {
@@ -39,7 +40,7 @@ export interface Win32SessionDetectorOptions {
   /** How often start() re-reads the sessions, besides the SCM's session-change notices. Default 2000. */
   pollMs?: number;
   source?: WtsSource;
-  log?: SessionLogger;
+  log?: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 }
 
 const NO_CONSOLE_SESSION = 0xffff_ffff;
@@ -58,7 +59,7 @@ const LISTENER_SESSION_MIN = 65536;
 export class Win32SessionDetector implements SessionDetector {
   readonly #pollMs: number;
   readonly #source: WtsSource;
-  readonly #log: SessionLogger;
+  readonly #log: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
   readonly #locked = new Set<number>();
   #last: DetectedSession[] = [];
   #listener: ((e: SessionEvent) => void) | null = null;
@@ -70,7 +71,7 @@ export class Win32SessionDetector implements SessionDetector {
     this.#pollMs = opts.pollMs ?? 2000;
     if (!(Number.isFinite(this.#pollMs) && this.#pollMs > 0)) throw new RangeError('pollMs must be > 0');
     this.#source = opts.source ?? wtsSource;
-    this.#log = opts.log ?? silentSessionLogger;
+    this.#log = opts.log ?? silentLogger;
   }
 
   async list(): Promise<DetectedSession[]> {

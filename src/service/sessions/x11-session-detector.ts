@@ -10,10 +10,10 @@ import {
 } from './logind.js';
 import { readPasswd, type PasswdTable } from './passwd.js';
 import type { DetectedSession, SessionDetector, SessionEvent } from './session-detector.js';
-import { silentSessionLogger, type SessionLogger } from './session-log.js';
 import { SessionPoller } from './session-poller.js';
 import { findXServerAuthFile } from './x-server-auth.js';
 import { DEFAULT_X_SOCKET_DIR, isListening, readXSocketFiles, type XSocketFile } from './x-sockets.js';
+import { type Logger, silentLogger } from '../../log/logger.js';
 
 /** A display named in the configuration; fields given here win over what detection finds. */
 export interface ConfiguredDisplay {
@@ -42,7 +42,7 @@ export interface X11SessionDetectorOptions {
   loginctl?: string;
   passwdPath?: string;
   procDir?: string;
-  log?: SessionLogger;
+  log?: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 }
 
 export const DEFAULT_POLL_MS = 2000;
@@ -68,7 +68,7 @@ export class X11SessionDetector implements SessionDetector {
   readonly #loginctl: string;
   readonly #passwdPath: string | undefined;
   readonly #procDir: string | undefined;
-  readonly #log: SessionLogger;
+  readonly #log: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
   #logindRetryAt = 0;
   #logindFailure: string | undefined;
   readonly #authCache = new Map<number, { identity: string; file: string | undefined }>();
@@ -87,7 +87,7 @@ export class X11SessionDetector implements SessionDetector {
     this.#loginctl = opts.loginctl ?? 'loginctl';
     this.#passwdPath = opts.passwdPath;
     this.#procDir = opts.procDir;
-    this.#log = opts.log ?? silentSessionLogger;
+    this.#log = opts.log ?? silentLogger;
   }
 
   async list(): Promise<DetectedSession[]> {

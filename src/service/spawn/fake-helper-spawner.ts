@@ -6,8 +6,10 @@ export interface FakeHelperContext extends SpawnRequest {
   pid: number;
   stream: Duplex;
   exit(code: number | null, signal?: string | null): void;
-  /** Resolves when the service kills this helper. */
+  /** Resolves when the service kills this helper (with true for SIGKILL). */
   killed: Promise<boolean>;
+  /** Signals sent while it ran: SIGKILL ends it; after SIGTERM it exits only when the test says so. */
+  signals: ('SIGTERM' | 'SIGKILL')[];
 }
 
 /**
@@ -20,10 +22,17 @@ export class FakeHelperSpawner implements HelperSpawner {
   readonly spawned: FakeHelperContext[] = [];
   /** Makes the next spawn() calls fail, as a CreateProcess error would. */
   failNext = 0;
+  /** spawn() calls made so far, including failed ones and ones still held. */
+  calls = 0;
+  /** While set, spawn() waits for it before it starts a helper (a slow CreateProcess). */
+  hold: Promise<void> | undefined;
 
-  constructor(private readonly behaviour: (ctx: FakeHelperContext) => void) {}
+  /** `behaviour` runs as each helper starts; by default a helper does nothing until the test acts. */
+  constructor(private readonly behaviour: (ctx: FakeHelperContext) => void = () => undefined) {}
 
   async spawn(req: SpawnRequest): Promise<SpawnedHelper> {
+    this.calls += 1;
+    if (this.hold) await this.hold;
     if (this.failNext > 0) {
       this.failNext -= 1;
       throw new Error('fake spawn failure');
@@ -42,7 +51,7 @@ export class FakeHelperSpawner implements HelperSpawner {
       serviceEnd.destroy();
       resolveExit({ code, signal });
     };
-    const ctx: FakeHelperContext = { ...req, pid, stream: helperEnd, exit, killed };
+    const ctx: FakeHelperContext = { ...req, pid, stream: helperEnd, exit, killed, signals: [] };
     this.spawned.push(ctx);
     queueMicrotask(() => this.behaviour(ctx));
     return {
@@ -50,6 +59,8 @@ export class FakeHelperSpawner implements HelperSpawner {
       channel: Promise.resolve(serviceEnd),
       exited,
       kill: (force) => {
+        if (done) return;
+        ctx.signals.push(force ? 'SIGKILL' : 'SIGTERM');
         resolveKilled(force === true);
         if (force) exit(null, 'SIGKILL');
       },

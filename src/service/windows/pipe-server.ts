@@ -37,6 +37,7 @@ import { securityDescriptorFromSddl } from '../../native/win32/security.js';
 import { checkBool, lastError } from '../../native/win32/last-error.js';
 import { Win32Error } from '../../native/win32/win32-error.js';
 import type { EventWaiter } from './event-waiter.js';
+import { errorMessage } from '../../errors/error-text.js';
 
 /** SYSTEM only: full access for LocalSystem, nobody else, no inherited entries (`P`). */
 export const SDDL_SYSTEM_ONLY = 'D:P(A;;GA;;;SY)';
@@ -53,10 +54,6 @@ export interface ClientCheck {
   pid: number;
   /** The WTS session the client must run in; undefined skips the check. */
   sessionId?: number;
-}
-
-export class ClientRejectedError extends Error {
-  override name = 'ClientRejectedError';
 }
 
 /** One overlapped operation: its OVERLAPPED (whose memory must outlive it) and its event. */
@@ -217,7 +214,7 @@ export class BrokerPipe {
     try {
       pid = this.#clientPid();
     } catch (err) {
-      return (err as Error).message;
+      return errorMessage(err);
     }
     if (pid !== check.pid) return `client pid ${pid} is not the spawned helper ${check.pid}`;
     if (check.sessionId !== undefined) {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { EVENTLOG_ERROR_TYPE, EVENTLOG_INFORMATION_TYPE, reportEvent } from '../../native/win32/event-log.js';
 import type { Logger, LogLevel } from '../../log/logger.js';
+import { errorMessage } from '../../errors/error-text.js';
 
 export const DEFAULT_MAX_LOG_BYTES = 10 * 1024 * 1024;
 export const DEFAULT_LOG_FILES = 5;
@@ -101,7 +102,7 @@ export function reportServiceEvent(
     );
     return true;
   } catch (err) {
-    log.warn({ err: (err as Error).message, kind }, 'event log write failed');
+    log.warn({ err: errorMessage(err), kind }, 'event log write failed');
     return false;
   }
 }

@@ -107,7 +107,7 @@ function openService(scm: Handle, name: string, access: number): Handle | null {
   const h: Handle = advapi32Service().OpenServiceW(scm, name, access);
   if (!isNullOrInvalid(h)) return h;
   const err = lastError(`OpenServiceW(${name})`);
-  if (err.code === ERROR_SERVICE_DOES_NOT_EXIST) return null;
+  if (err.win32Code === ERROR_SERVICE_DOES_NOT_EXIST) return null;
   throw err;
 }
 
@@ -128,7 +128,7 @@ export async function installService(
     try {
       return installOnce(def);
     } catch (err) {
-      if (!(err instanceof Win32Error && err.code === ERROR_SERVICE_MARKED_FOR_DELETE)) throw err;
+      if (!(err instanceof Win32Error && err.win32Code === ERROR_SERVICE_MARKED_FOR_DELETE)) throw err;
       if (Date.now() > deadline) throw err;
       await sleep(500);
     }
@@ -236,7 +236,7 @@ export async function uninstallService(
       }
       if (!api.DeleteService(svc)) {
         const err = lastError(`DeleteService(${name})`);
-        if (err.code !== ERROR_SERVICE_MARKED_FOR_DELETE) throw err;
+        if (err.win32Code !== ERROR_SERVICE_MARKED_FOR_DELETE) throw err;
       }
       return 'removed';
     } finally {
@@ -256,7 +256,7 @@ export async function startService(name: string, timeoutMs = 30_000): Promise<vo
     await withScHandleAsync(svc, async (h) => {
       if (!api.StartServiceW(h, 0, null)) {
         const err = lastError(`StartServiceW(${name})`);
-        if (err.code !== ERROR_SERVICE_ALREADY_RUNNING) throw err;
+        if (err.win32Code !== ERROR_SERVICE_ALREADY_RUNNING) throw err;
       }
       await waitForState(h, 4, timeoutMs, name);
     });
@@ -337,7 +337,7 @@ function readConfig(
     });
   }
   const err = lastError(`QueryServiceConfigW(${name})`);
-  if (err.code !== ERROR_INSUFFICIENT_BUFFER) throw err;
+  if (err.win32Code !== ERROR_INSUFFICIENT_BUFFER) throw err;
   const buf = Buffer.alloc(needed[0]!);
   if (!api.QueryServiceConfigW(svc, buf, buf.length, needed)) throw lastError(`QueryServiceConfigW(${name})`);
   const cfg = koffi.decode(buf, QUERY_SERVICE_CONFIGW) as {
@@ -361,8 +361,8 @@ function readRestartDelays(svc: Handle, name: string): number[] | null {
   const needed = [0];
   if (!api.QueryServiceConfig2W(svc, SERVICE_CONFIG_FAILURE_ACTIONS, null, 0, needed)) {
     const err = lastError(call);
-    if (err.code === ERROR_INVALID_LEVEL) return null;
-    if (err.code !== ERROR_INSUFFICIENT_BUFFER) throw err;
+    if (err.win32Code === ERROR_INVALID_LEVEL) return null;
+    if (err.win32Code !== ERROR_INSUFFICIENT_BUFFER) throw err;
   }
   const buf = Buffer.alloc(Math.max(needed[0]!, koffi.sizeof(SERVICE_FAILURE_ACTIONSW)));
   if (!api.QueryServiceConfig2W(svc, SERVICE_CONFIG_FAILURE_ACTIONS, buf, buf.length, needed))
@@ -380,7 +380,7 @@ function control(svc: Handle, code: number, name: string): void {
   const st = {};
   if (!advapi32Service().ControlService(svc, code, st)) {
     const err = lastError(`ControlService(${name}, ${code})`);
-    if (err.code !== ERROR_SERVICE_NOT_ACTIVE) throw err;
+    if (err.win32Code !== ERROR_SERVICE_NOT_ACTIVE) throw err;
   }
 }
 

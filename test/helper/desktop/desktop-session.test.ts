@@ -4,9 +4,9 @@ import type { EncodedAccessUnit, VideoSource } from '../../../src/helper/desktop
 import { createFakeClipboard } from '../../../src/helper/input/fake-clipboard.js';
 import { createFakeInputInjector } from '../../../src/helper/input/fake-input-injector.js';
 import { createDesktopPeer } from '../../../src/helper/webrtc/desktop-peer.js';
-import { silentPeerLog } from '../../../src/helper/webrtc/log.js';
 import type { DisplayInfo } from '../../../src/protocol/common.js';
 import { createTestOfferer, H264Depacketizer } from '../../fixtures/webrtc-offerer.js';
+import { silentLogger } from '../../../src/log/logger.js';
 
 const displays: DisplayInfo[] = [
   { index: 0, name: 'left', x: 0, y: 0, width: 1920, height: 1080, primary: true },
@@ -62,13 +62,13 @@ async function setup({ connect = true }: { connect?: boolean } = {}) {
   const { answer, peer } = await createDesktopPeer({
     offer: viewer.offer,
     iceServers: [],
-    log: silentPeerLog,
+    log: silentLogger,
   });
   cleanup.push(() => peer.close());
   const source = createFakeSource();
   const injector = createFakeInputInjector();
   const clipboard = createFakeClipboard();
-  const session = createDesktopSession({ peer, source, injector, clipboard, log: silentPeerLog });
+  const session = createDesktopSession({ peer, source, injector, clipboard, log: silentLogger });
   cleanup.push(() => session.close());
   const send = (label: 'input' | 'control', msg: object): void => {
     viewer.channels[label].sendMessage(JSON.stringify(msg));

@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDesktopPeer, type DesktopPeer } from '../../../src/helper/webrtc/desktop-peer.js';
-import type { PeerLog } from '../../../src/helper/webrtc/log.js';
 import type { ControlMessage, InputMessage } from '../../../src/protocol/datachannel.js';
 import {
   buildFir,
@@ -12,13 +11,14 @@ import {
   type TestOfferer,
 } from '../../fixtures/webrtc-offerer.js';
 import { decodeFrameHashes, encodeTestStream, splitAccessUnits } from './h264-stream.js';
+import { type Logger } from '../../../src/log/logger.js';
 
 interface LogLine {
   level: string;
   obj: object;
   msg: string | undefined;
 }
-function recordingLog(): PeerLog & { lines: LogLine[] } {
+function recordingLog(): Pick<Logger, 'debug' | 'info' | 'warn' | 'error'> & { lines: LogLine[] } {
   const lines: LogLine[] = [];
   const at =
     (level: string) =>

@@ -4,14 +4,14 @@
  * that video and DataChannel messages still flow. Prints one JSON line with the counts.
  */
 import { createDesktopPeer } from '../../../src/helper/webrtc/desktop-peer.js';
-import { silentPeerLog } from '../../../src/helper/webrtc/log.js';
 import { connectTestOfferer } from '../../fixtures/webrtc-offerer.js';
+import { silentLogger } from '../../../src/log/logger.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with --expose-gc');
 
 const { viewer, peer } = await connectTestOfferer(async (offer) => {
-  const made = await createDesktopPeer({ offer, iceServers: [], log: silentPeerLog });
+  const made = await createDesktopPeer({ offer, iceServers: [], log: silentLogger });
   return { ...made, dispose: () => made.peer.close() };
 });
 let rtp = 0;

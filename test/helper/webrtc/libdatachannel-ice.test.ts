@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseIceUrl, toLibdatachannelIceServers } from '../../../src/helper/webrtc/libdatachannel-ice.js';
-import type { PeerLog } from '../../../src/helper/webrtc/log.js';
+import { type Logger } from '../../../src/log/logger.js';
 
-function log(): PeerLog & { warnings: object[] } {
+function log(): Pick<Logger, 'debug' | 'info' | 'warn' | 'error'> & { warnings: object[] } {
   const warnings: object[] = [];
   const ignore = (): void => {};
   return { warnings, warn: (o) => warnings.push(o), error: ignore, info: ignore, debug: ignore };

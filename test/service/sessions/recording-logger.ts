@@ -1,4 +1,4 @@
-import type { SessionLogger } from '../../../src/service/sessions/session-log.js';
+import type { Logger } from '../../../src/log/logger.js';
 
 export interface LogEntry {
   level: 'debug' | 'info' | 'warn' | 'error';
@@ -7,7 +7,9 @@ export interface LogEntry {
 }
 
 /** A logger that keeps what it is given, for tests that check what gets logged and how often. */
-export function recordingLogger(): SessionLogger & { entries: LogEntry[] } {
+export function recordingLogger(): Pick<Logger, 'debug' | 'info' | 'warn' | 'error'> & {
+  entries: LogEntry[];
+} {
   const entries: LogEntry[] = [];
   const at =
     (level: LogEntry['level']) =>

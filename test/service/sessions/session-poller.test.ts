@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DetectedSession } from '../../../src/service/sessions/session-detector.js';
-import { silentSessionLogger } from '../../../src/service/sessions/session-log.js';
 import { SessionPoller } from '../../../src/service/sessions/session-poller.js';
 import { EventRecorder } from './event-recorder.js';
 import { recordingLogger } from './recording-logger.js';
 import { session } from './sessions.js';
+import { silentLogger } from '../../../src/log/logger.js';
 
 /** A read function that answers each call with the next script step (the last one repeats). */
 function scripted(steps: (DetectedSession[] | Error)[]): {
@@ -28,7 +28,7 @@ function scripted(steps: (DetectedSession[] | Error)[]): {
 describe('SessionPoller', () => {
   it('takes the first read as the baseline and reports only later changes', async () => {
     const script = scripted([[session(1)], [session(1)], [session(1), session(2)]]);
-    const poller = new SessionPoller({ read: script.read, pollMs: 5, log: silentSessionLogger });
+    const poller = new SessionPoller({ read: script.read, pollMs: 5, log: silentLogger });
     const recorder = new EventRecorder();
     await poller.start(recorder.listener);
     await recorder.waitFor((e) => e.kind === 'logon');
@@ -38,7 +38,7 @@ describe('SessionPoller', () => {
 
   it('rejects start when the baseline read fails, and can start again afterwards', async () => {
     const script = scripted([new Error('boom'), [session(1)]]);
-    const poller = new SessionPoller({ read: script.read, pollMs: 1000, log: silentSessionLogger });
+    const poller = new SessionPoller({ read: script.read, pollMs: 1000, log: silentLogger });
     await expect(poller.start(() => {})).rejects.toThrow('boom');
     await poller.start(() => {});
     await expect(poller.start(() => {})).rejects.toThrow(/already started/);
@@ -96,7 +96,7 @@ describe('SessionPoller', () => {
       pollMs: 1,
       watchDir: dir,
       debounceMs: 0,
-      log: silentSessionLogger,
+      log: silentLogger,
     });
     try {
       await poller.start(() => {});
@@ -121,7 +121,7 @@ describe('SessionPoller', () => {
         return new Promise((resolve) => (release = () => resolve([session(1)])));
       },
       pollMs: 1,
-      log: silentSessionLogger,
+      log: silentLogger,
     });
     const recorder = new EventRecorder();
     await poller.start(recorder.listener);

@@ -1,0 +1,17 @@
+/**
+ * The codes a failed request is answered with, on the API link and on the service ⇄ helper pipe
+ * alike: one list, so that a code raised on one side of the service crosses the other unchanged.
+ * design/PROTOCOL.md documents each. An error whose `code` is one of these is answered with it.
+ */
+export const REPLY_ERROR_CODES = [
+  'bad_request',
+  'no_such_session',
+  'helper_unavailable',
+  'timeout',
+  'internal',
+] as const;
+export type ReplyErrorCode = (typeof REPLY_ERROR_CODES)[number];
+
+export function isReplyErrorCode(code: unknown): code is ReplyErrorCode {
+  return typeof code === 'string' && (REPLY_ERROR_CODES as readonly string[]).includes(code);
+}

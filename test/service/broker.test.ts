@@ -1,0 +1,370 @@
+/**
+ * The session broker with a fake session detector, spawner, link and clock: when it spawns, where a
+ * desktop request goes, and what a session's end does to its helper. The supervisor's own state
+ * machine is in helper-supervisor.test.ts; real processes in service-process.test.ts.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { StartDesktop } from '../../src/protocol/api.js';
+import { silentLogger } from '../../src/log/logger.js';
+import { SessionBroker, type BrokerOptions } from '../../src/service/broker.js';
+import { DEFAULT_POLICY } from '../../src/service/helper-supervisor.js';
+import { FakeSessionDetector } from '../../src/service/sessions/fake-session-detector.js';
+import type { DetectedSession } from '../../src/service/sessions/session-detector.js';
+import { FakeHelperSpawner, type FakeHelperContext } from '../../src/service/spawn/fake-helper-spawner.js';
+import { FakeClock, settle } from '../fixtures/fake-clock.js';
+import { capabilities, FakeLinks, type FakeHelperLink } from './fake-helper-link.js';
+
+const user = (
+  sessionId: number,
+  username: string,
+  extra: Partial<DetectedSession> = {},
+): DetectedSession => ({
+  sessionId,
+  username,
+  state: 'active',
+  type: 'x11',
+  console: false,
+  ...extra,
+});
+const alice = user(1, 'alice', { console: true, type: 'console' });
+const bob = user(2, 'bob', { type: 'rdp' });
+const loginScreen = user(1, '', { console: true, type: 'console' });
+
+const desktop = (sessionId: string, extra: Partial<StartDesktop> = {}): StartDesktop => ({
+  sessionId,
+  offer: 'v=0',
+  iceServers: [],
+  ...extra,
+});
+
+/** A settled promise's outcome: its value, or the code of its error; 'pending' if not settled yet. */
+async function outcome<T>(p: Promise<T>): Promise<T | string> {
+  const tagged = p.then(
+    (v) => v,
+    (err: { code?: string }) => `error ${err.code}`,
+  );
+  await settle();
+  return Promise.race([tagged, Promise.resolve('pending')]);
+}
+
+const brokers: SessionBroker[] = [];
+afterEach(async () => {
+  // Leave no supervisor waiting on a fake clock nobody advances.
+  for (const b of brokers.splice(0)) void b.stop();
+  await settle();
+});
+
+async function setup(
+  sessions: DetectedSession[] = [alice],
+  opts: Partial<Pick<BrokerOptions, 'spawnOnLogon' | 'affinity' | 'policy'>> = {},
+) {
+  const clock = new FakeClock();
+  const detector = new FakeSessionDetector(sessions);
+  const spawner = new FakeHelperSpawner();
+  const links = new FakeLinks();
+  const broker = new SessionBroker({
+    detector,
+    spawner,
+    openLink: links.open,
+    log: silentLogger,
+    timers: clock,
+    random: () => 1,
+    ...opts,
+  });
+  brokers.push(broker);
+  await broker.start();
+  await settle();
+
+  const helpersOf = (sessionId: number): FakeHelperContext[] =>
+    spawner.spawned.filter((h) => h.session.sessionId === sessionId);
+  /** The latest helper of a session. */
+  const helperOf = (sessionId: number): FakeHelperContext => {
+    const h = helpersOf(sessionId).at(-1);
+    if (!h) throw new Error(`no helper for session ${sessionId}`);
+    return h;
+  };
+  /** Completes the latest helper's handshake and reports its capabilities. */
+  const bringUp = async (sessionId: number, caps = capabilities(sessionId)): Promise<FakeHelperLink> => {
+    await settle();
+    const link = links.accept(helperOf(sessionId).helperId);
+    await settle();
+    link.emit(caps);
+    await settle();
+    return link;
+  };
+  const stateOf = (sessionId: number) => broker.listSessions().find((s) => s.sessionId === sessionId);
+  return { clock, detector, spawner, links, broker, helpersOf, helperOf, bringUp, stateOf };
+}
+
+describe('session broker: when it spawns (none → starting)', () => {
+  it('spawns a helper for every session there at start', async () => {
+    const t = await setup([alice, bob]);
+    expect(t.spawner.calls).toBe(2);
+    expect(t.spawner.spawned.map((h) => h.session.sessionId).sort()).toEqual([1, 2]);
+    expect(t.broker.listSessions().map((s) => s.helperState)).toEqual(['starting', 'starting']);
+  });
+
+  it('spawns a helper when a user logs on', async () => {
+    const t = await setup([alice]);
+    t.detector.add(bob);
+    await settle();
+    expect(t.helpersOf(2)).toHaveLength(1);
+    expect(t.stateOf(2)?.helperState).toBe('starting');
+  });
+
+  it('with spawnOnLogon off, spawns only into the login screen until a desktop is asked for', async () => {
+    const t = await setup([loginScreen, bob], { spawnOnLogon: false });
+    expect(t.spawner.spawned.map((h) => h.session.sessionId)).toEqual([1]);
+    t.detector.add(user(3, 'carol'));
+    await settle();
+    expect(t.spawner.calls).toBe(1);
+    expect(t.stateOf(3)?.helperState).toBe('none');
+
+    const started = t.broker.startDesktop(desktop('d1', { targetSessionId: 3 }));
+    await settle();
+    expect(t.stateOf(3)?.helperState).toBe('starting');
+    await t.bringUp(3);
+    await expect(started).resolves.toEqual({ sessionId: 'd1', answer: 'answer for d1' });
+  });
+
+  it('reports each session with its helper’s state and, while not ready, its last error', async () => {
+    const t = await setup([alice, bob]);
+    await t.bringUp(1);
+    t.helperOf(2).exit(2);
+    await settle();
+    expect(t.broker.listSessions()).toEqual([
+      {
+        sessionId: 1,
+        username: 'alice',
+        state: 'active',
+        type: 'console',
+        helperConnected: true,
+        helperState: 'ready',
+      },
+      {
+        sessionId: 2,
+        username: 'bob',
+        state: 'active',
+        type: 'rdp',
+        helperConnected: false,
+        helperState: 'starting',
+        lastError: 'helper exited with code 2',
+      },
+    ]);
+    expect(t.broker.helperPid(1)).toBe(t.helperOf(1).pid);
+    expect(t.broker.helperPid(2)).toBeUndefined();
+  });
+});
+
+describe('session broker: desktop requests', () => {
+  it('sends start_desktop to the session’s helper once it is ready, and returns its answer', async () => {
+    const t = await setup([alice]);
+    const started = t.broker.startDesktop(desktop('d1', { targetSessionId: 1, displayIndex: 0 }));
+    expect(await outcome(started)).toBe('pending');
+    const link = await t.bringUp(1);
+    await expect(started).resolves.toEqual({ sessionId: 'd1', answer: 'answer for d1' });
+    expect(link.sent).toEqual([
+      { type: 'desktop_start', sessionId: 'd1', offer: 'v=0', iceServers: [], displayIndex: 0 },
+    ]);
+  });
+
+  it('has requests that arrive during a spawn share that one helper', async () => {
+    const t = await setup([alice], { spawnOnLogon: false });
+    let release!: () => void;
+    t.spawner.hold = new Promise((r) => (release = r));
+    const a = t.broker.startDesktop(desktop('d1', { targetSessionId: 1 }));
+    await settle();
+    const b = t.broker.startDesktop(desktop('d2', { targetSessionId: 1 })); // CreateProcess still running
+    release();
+    await settle();
+    const c = t.broker.startDesktop(desktop('d3')); // the handshake under way
+    await t.bringUp(1);
+    expect((await Promise.all([a, b, c])).map((r) => r.sessionId)).toEqual(['d1', 'd2', 'd3']);
+    expect(t.spawner.calls).toBe(1);
+  });
+
+  it('sends a request without a target to the first affinity user with a live session', async () => {
+    const t = await setup([alice, bob, user(3, 'carol', { state: 'disconnected' })], {
+      spawnOnLogon: false,
+      affinity: ['carol', 'bob'],
+    });
+    const started = t.broker.startDesktop(desktop('d1'));
+    await settle();
+    expect(t.spawner.spawned.map((h) => h.session.sessionId)).toEqual([2]);
+    await t.bringUp(2);
+    await expect(started).resolves.toMatchObject({ sessionId: 'd1' });
+  });
+
+  it('sends a request without a target to the console session when no affinity user is there', async () => {
+    const t = await setup([bob, alice], { spawnOnLogon: false, affinity: ['dave'] });
+    expect(t.broker.defaultTarget()).toBe(1);
+    void t.broker.startDesktop(desktop('d1')).catch(() => undefined);
+    await settle();
+    expect(t.spawner.spawned.map((h) => h.session.sessionId)).toEqual([1]);
+  });
+
+  it('answers no_such_session for a machine without sessions and for an unknown target', async () => {
+    const empty = await setup([]);
+    expect(await outcome(empty.broker.startDesktop(desktop('d1')))).toBe('error no_such_session');
+    const t = await setup([alice]);
+    expect(await outcome(t.broker.startDesktop(desktop('d1', { targetSessionId: 7 })))).toBe(
+      'error no_such_session',
+    );
+    expect(t.spawner.calls).toBe(1); // alice's, at start
+  });
+
+  it('answers helper_unavailable when the helper cannot capture its session', async () => {
+    const t = await setup([alice]);
+    const started = t.broker.startDesktop(desktop('d1', { targetSessionId: 1 })).catch((err: unknown) => err);
+    const link = await t.bringUp(1, capabilities(1, { canCapture: false, reason: 'no X display' }));
+    expect(await started).toMatchObject({ code: 'helper_unavailable', message: /no X display/ });
+    expect(link.sent).toEqual([]);
+  });
+
+  it('answers bad_request for a display the session does not have', async () => {
+    const t = await setup([alice]);
+    await t.bringUp(1);
+    await expect(
+      t.broker.startDesktop(desktop('d1', { targetSessionId: 1, displayIndex: 1 })),
+    ).rejects.toMatchObject({ code: 'bad_request' });
+  });
+
+  it('answers timeout when no helper is ready within the ready timeout', async () => {
+    const t = await setup([alice], { policy: { readyTimeoutMs: 5000 } });
+    const started = t.broker.startDesktop(desktop('d1', { targetSessionId: 1 }));
+    await t.clock.advance(4999);
+    expect(await outcome(started)).toBe('pending');
+    await t.clock.advance(1);
+    expect(await outcome(started)).toBe('error timeout');
+  });
+
+  it('stops a desktop on its helper, and the previous one first when a desktop id is reused', async () => {
+    const t = await setup([alice]);
+    const link = await t.bringUp(1);
+    await t.broker.startDesktop(desktop('d1', { targetSessionId: 1 }));
+    await t.broker.startDesktop(desktop('d1', { targetSessionId: 1 }));
+    await expect(t.broker.stopDesktop({ sessionId: 'd1' })).resolves.toEqual({
+      sessionId: 'd1',
+      stopped: true,
+    });
+    expect(link.sent.map((m) => m.type)).toEqual([
+      'desktop_start',
+      'desktop_stop',
+      'desktop_start',
+      'desktop_stop',
+    ]);
+    await expect(t.broker.stopDesktop({ sessionId: 'd1' })).resolves.toEqual({
+      sessionId: 'd1',
+      stopped: false,
+    });
+  });
+
+  it('forgets a desktop the helper reports closed', async () => {
+    const t = await setup([alice]);
+    const link = await t.bringUp(1);
+    await t.broker.startDesktop(desktop('d1', { targetSessionId: 1 }));
+    link.emit({ type: 'event', name: 'desktop_closed', sessionId: 'd1' });
+    await expect(t.broker.stopDesktop({ sessionId: 'd1' })).resolves.toMatchObject({ stopped: false });
+    expect(link.sent.map((m) => m.type)).toEqual(['desktop_start']);
+  });
+});
+
+describe('session broker: helpers lost, failed and retried', () => {
+  it('forgets the desktops of a ready helper that exits, and respawns it after the backoff', async () => {
+    const t = await setup([alice]);
+    await t.bringUp(1);
+    await t.broker.startDesktop(desktop('d1', { targetSessionId: 1 }));
+    t.helperOf(1).exit(1);
+    await settle();
+    expect(t.stateOf(1)?.helperState).toBe('starting');
+    await expect(t.broker.stopDesktop({ sessionId: 'd1' })).resolves.toMatchObject({ stopped: false });
+    await t.clock.advance(499);
+    expect(t.helpersOf(1)).toHaveLength(1);
+    await t.clock.advance(1);
+    expect(t.helpersOf(1)).toHaveLength(2);
+  });
+
+  it('retries a failed helper on the session’s next event (failed → starting)', async () => {
+    const t = await setup([alice]);
+    t.spawner.failNext = 4;
+    t.helperOf(1).exit(1); // the 1st failure; the next 4 spawns fail too
+    await t.clock.advance(60_000);
+    expect(t.stateOf(1)).toMatchObject({ helperState: 'failed', lastError: 'fake spawn failure' });
+    expect(t.spawner.calls).toBe(5);
+    t.detector.update(1, { state: 'locked' });
+    await settle();
+    expect(t.stateOf(1)?.helperState).toBe('starting');
+    expect(t.spawner.calls).toBe(6);
+  });
+
+  it('retries a failed helper for a desktop request, and serves the request', async () => {
+    const t = await setup([alice]);
+    t.spawner.failNext = 4;
+    t.helperOf(1).exit(1);
+    await t.clock.advance(60_000);
+    expect(t.stateOf(1)?.helperState).toBe('failed');
+    const started = t.broker.startDesktop(desktop('d1', { targetSessionId: 1 }));
+    await settle();
+    expect(t.stateOf(1)?.helperState).toBe('starting');
+    await t.bringUp(1);
+    await expect(started).resolves.toMatchObject({ sessionId: 'd1' });
+    expect(t.stateOf(1)?.lastError).toBeUndefined();
+  });
+});
+
+describe('session broker: logoff and stop → none', () => {
+  it('on logoff asks the helper to shut down, then kills it after the grace period', async () => {
+    const t = await setup([alice, bob]);
+    const link = await t.bringUp(1);
+    await t.bringUp(2);
+    await t.broker.startDesktop(desktop('d1', { targetSessionId: 1 }));
+    t.detector.remove(1);
+    await settle();
+    expect(link.sent.at(-1)).toEqual({ type: 'shutdown', reason: 'session ended' });
+    expect(t.helperOf(1).signals).toEqual(['SIGTERM']);
+    expect(t.broker.listSessions().map((s) => s.sessionId)).toEqual([2]);
+    await expect(t.broker.stopDesktop({ sessionId: 'd1' })).resolves.toMatchObject({ stopped: false });
+    await t.clock.advance(DEFAULT_POLICY.stopGraceMs - 1);
+    expect(t.helperOf(1).signals).toEqual(['SIGTERM']);
+    await t.clock.advance(1);
+    expect(t.helperOf(1).signals).toEqual(['SIGTERM', 'SIGKILL']);
+    await t.clock.advance(60 * 60_000);
+    expect(t.helpersOf(1)).toHaveLength(1);
+    expect(t.helperOf(2).signals).toEqual([]);
+  });
+
+  it('on logoff cancels a respawn that waits out its backoff', async () => {
+    const t = await setup([alice]);
+    t.helperOf(1).exit(1);
+    await settle();
+    expect(t.stateOf(1)?.helperState).toBe('starting');
+    t.detector.remove(1);
+    await t.clock.advance(60 * 60_000);
+    expect(t.spawner.calls).toBe(1);
+  });
+
+  it('on stop stops every helper (SIGKILL for one that stays) and refuses new desktops', async () => {
+    const t = await setup([alice, bob]);
+    await t.bringUp(1);
+    await t.bringUp(2);
+    let stopped = false;
+    const stopping = t.broker.stop().then(() => (stopped = true));
+    await settle();
+    expect(t.helperOf(1).signals).toEqual(['SIGTERM']);
+    expect(t.helperOf(2).signals).toEqual(['SIGTERM']);
+    t.helperOf(1).exit(0); // alice's helper exits when asked, bob's does not
+    await t.clock.advance(DEFAULT_POLICY.stopGraceMs - 1);
+    expect(stopped).toBe(false);
+    await t.clock.advance(1);
+    await stopping;
+    expect(t.helperOf(1).signals).toEqual(['SIGTERM']);
+    expect(t.helperOf(2).signals).toEqual(['SIGTERM', 'SIGKILL']);
+    expect(t.spawner.running).toEqual([]);
+    expect(await outcome(t.broker.startDesktop(desktop('d1', { targetSessionId: 1 })))).toBe(
+      'error helper_unavailable',
+    );
+    t.detector.add(user(3, 'carol')); // the detector is stopped: no event, no spawn
+    await settle();
+    expect(t.spawner.calls).toBe(2);
+  });
+});
