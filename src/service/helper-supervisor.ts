@@ -98,7 +98,7 @@ export class HelperSupervisor {
   /** Wants a helper: starts one unless one is running, starting or failed. */
   ensureRunning(): void {
     this.wanted = true;
-    if (this.state !== 'ready') this.spawnNow();
+    if (this.state === 'none') this.spawnNow();
   }
 
   /** A session event or request: a failed helper gets a fresh round of attempts. */
@@ -175,8 +175,7 @@ export class HelperSupervisor {
     if (gen !== this.generation) return helper.kill(true);
     this.helper = helper;
     const log = this.deps.log.child({ sessionId: this.sessionId, pid: helper.pid });
-    this.backoff.reset();
-          log.info({ helperId }, 'helper spawned');
+    log.info({ helperId }, 'helper spawned');
     void helper.exited.then((exit) => this.onExit(gen, `exited with ${exit.signal ?? `code ${exit.code}`}`));
 
     const deadline = this.timers.setTimeout(() => {
@@ -201,6 +200,7 @@ export class HelperSupervisor {
           this.timers.clearTimeout(deadline);
           this.capabilities = body;
           this.lastError = undefined;
+          this.backoff.reset();
           log.info({ canCapture: body.canCapture, displays: body.displays.length }, 'helper ready');
           this.setState('ready');
           for (const w of this.waiters.splice(0)) w.resolve(link);
