@@ -20,10 +20,17 @@ export interface ApiLinkOptions {
   deviceId: string;
   token: string;
   handler: CommandHandler;
-  log: Logger;
+  log: Pick<Logger, 'info' | 'warn' | 'error'>;
   heartbeatMs?: number;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
+  /**
+   * The cap after the API refused the agent itself (401/403: a revoked or mistyped token), which no
+   * quick retry mends; retrying still, slowly, lets a token fixed on the server take effect.
+   */
+  refusedBackoffMaxMs?: number;
+  /** How long a link must stay open before its backoff starts again from the base. */
+  stableAfterMs?: number;
   /** Commands handled at once; more get a bad_request reply instead of queueing without bound. */
   maxInFlight?: number;
 }
@@ -33,20 +40,27 @@ const MAX_COMMAND_BYTES = 1024 * 1024;
 
 /**
  * The agent's WebSocket to the API: authenticates with device id + token, answers commands, keeps the
- * link alive with pings, and reconnects with jittered exponential backoff (capped at 30 s).
+ * link alive with pings, and reconnects with jittered exponential backoff (capped at 30 s, 5 min after
+ * the API refused the agent). Every way an attempt can end (refused upgrade, network error, handshake
+ * timeout, missed heartbeat, close by the API) goes through 'close', which schedules the next attempt
+ * and writes the one log line of that attempt.
  */
 export class ApiLink {
   private ws: WebSocket | undefined;
   private stopped = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  private stableTimer: NodeJS.Timeout | undefined;
   private inFlight = 0;
   private readonly backoff: Backoff;
+  private readonly refusedBackoff: Backoff;
   /** Number of times the link has opened, for status and tests. */
   connects = 0;
 
   constructor(private readonly opts: ApiLinkOptions) {
-    this.backoff = new Backoff({ baseMs: opts.backoffBaseMs ?? 1000, maxMs: opts.backoffMaxMs ?? 30_000 });
+    const baseMs = opts.backoffBaseMs ?? 1000;
+    this.backoff = new Backoff({ baseMs, maxMs: opts.backoffMaxMs ?? 30_000 });
+    this.refusedBackoff = new Backoff({ baseMs, maxMs: opts.refusedBackoffMaxMs ?? 300_000 });
   }
 
   get connected(): boolean {
@@ -62,6 +76,7 @@ export class ApiLink {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
+    clearTimeout(this.stableTimer);
     clearInterval(this.heartbeat);
     const ws = this.ws;
     if (!ws || ws.readyState === WebSocket.CLOSED) return;
@@ -88,14 +103,21 @@ export class ApiLink {
     });
     this.ws = ws;
     let alive = true;
+    // Why this attempt ended, for the one line logged when it closes.
+    let failure: { status?: number; err?: string; retryAfterMs?: number } = {};
     ws.on('open', () => {
       this.connects += 1;
-      this.backoff.reset();
+      // A link that opens and drops at once (an API shedding load, two agents with one id replacing
+      // each other) must not reconnect at the base rate: the backoff restarts only once it held.
+      this.stableTimer = setTimeout(() => {
+        this.backoff.reset();
+        this.refusedBackoff.reset();
+      }, this.opts.stableAfterMs ?? 10_000);
       log.info({ url: redact(this.opts.url), deviceId: this.opts.deviceId }, 'API link connected');
       clearInterval(this.heartbeat);
       this.heartbeat = setInterval(() => {
         if (!alive) {
-          log.warn({}, 'API link missed a heartbeat; reconnecting');
+          failure.err = 'missed a heartbeat';
           ws.terminate();
           return;
         }
@@ -110,16 +132,40 @@ export class ApiLink {
       alive = true;
       void this.onMessage(ws, isBinary ? null : data.toString());
     });
+    // An HTTP answer instead of the upgrade (401 for a bad token, 502/503 from a proxy during a
+    // deploy). With this listener ws leaves the handshake open: terminate() aborts it, and 'error'
+    // and 'close' follow.
     ws.on('unexpected-response', (_req, res) => {
-      log.warn({ status: res.statusCode }, 'API refused the agent (check device id and token)');
+      failure = { status: res.statusCode ?? 0 };
+      const retryAfterS = Number(res.headers['retry-after']);
+      if (Number.isFinite(retryAfterS) && retryAfterS > 0) failure.retryAfterMs = retryAfterS * 1000;
+      res.resume();
+      ws.terminate();
     });
-    ws.on('error', (err) => log.warn({ err: err.message }, 'API link error'));
+    ws.on('error', (err) => {
+      failure.err ??= err.message;
+    });
     ws.on('close', (code) => {
       clearInterval(this.heartbeat);
+      clearTimeout(this.stableTimer);
       if (this.ws === ws) this.ws = undefined;
       if (this.stopped) return;
-      const delay = this.backoff.next();
-      log.info({ code, delayMs: delay }, 'API link closed; reconnecting');
+      const refused = failure.status === 401 || failure.status === 403;
+      // A Retry-After from the API (or its proxy) is a floor, never beyond the long cap.
+      const delay = Math.min(
+        Math.max((refused ? this.refusedBackoff : this.backoff).next(), failure.retryAfterMs ?? 0),
+        this.opts.refusedBackoffMaxMs ?? 300_000,
+      );
+      if (refused) {
+        log.error(
+          { ...failure, delayMs: delay },
+          'API refused the agent (check device id and token); retrying',
+        );
+      } else if (failure.status !== undefined || failure.err !== undefined) {
+        log.warn({ ...failure, code, delayMs: delay }, 'API link failed; reconnecting');
+      } else {
+        log.info({ code, delayMs: delay }, 'API link closed; reconnecting');
+      }
       this.reconnectTimer = setTimeout(() => this.connect(), delay);
     });
   }

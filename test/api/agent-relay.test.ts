@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { waitFor } from '../fixtures/processes.js';
+import { waitFor } from '../fixtures/wait-for.js';
 import { OFFER, connectAgent, failed, healthyAgent, ok, startHarness, type Harness } from './harness.js';
 
 let h: Harness;
@@ -137,8 +137,7 @@ describe('liveness', () => {
     expect(closed.code).toBe(1006);
     await waitFor(
       () => live.audit().some((l) => l.action === 'agent_disconnected' && l.code === 'heartbeat_timeout'),
-      5000,
-      'heartbeat audit line',
+      { what: 'heartbeat audit line', timeoutMs: 5000, intervalMs: 100 },
     );
   });
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../fixtures/processes.js';
+import { waitFor } from '../fixtures/wait-for.js';
 import { connectTestOfferer, createTestOfferer } from '../fixtures/webrtc-offerer.js';
 import { startXvfb, type XvfbHandle } from '../fixtures/xvfb.js';
 import { startHarness, type Harness } from './harness.js';
@@ -58,11 +58,12 @@ const sessionsPath = () => `/api/devices/${h.device.id}/sessions`;
 
 describe('porthole api with a real porthole service', () => {
   it('shows the device online once the service connects', async () => {
-    await waitFor(
-      async () => (await h.request('GET', '/api/devices')).body.devices[0]?.online === true,
-      20_000,
-      `device online (service output: ${output.slice(-2000)})`,
-    );
+    await waitFor(async () => (await h.request('GET', '/api/devices')).body.devices[0]?.online === true, {
+      what: 'device online',
+      timeoutMs: 20_000,
+      intervalMs: 100,
+      detail: () => `service output: ${output.slice(-2000)}`,
+    });
     expect(h.audit()).toContainEqual(
       expect.objectContaining({ action: 'agent_connected', device: h.device.id, ok: true }),
     );
@@ -76,8 +77,7 @@ describe('porthole api with a real porthole service', () => {
           (s) => s.sessionId === x.displayNumber && s.helperConnected,
         );
       },
-      30_000,
-      'a ready helper',
+      { what: 'a ready helper', timeoutMs: 30_000, intervalMs: 100 },
     );
     expect(session).toMatchObject({ sessionId: x.displayNumber, type: 'x11', helperConnected: true });
   }, 40_000);
@@ -136,11 +136,11 @@ describe('porthole api with a real porthole service', () => {
   it('reports the device offline (409) once the service stops', async () => {
     service.kill('SIGTERM');
     await new Promise((resolve) => service.once('exit', resolve));
-    await waitFor(
-      async () => (await h.request('GET', sessionsPath())).status === 409,
-      10_000,
-      'device offline',
-    );
+    await waitFor(async () => (await h.request('GET', sessionsPath())).status === 409, {
+      what: 'device offline',
+      timeoutMs: 10_000,
+      intervalMs: 100,
+    });
     expect(h.audit()).toContainEqual(
       expect.objectContaining({ action: 'agent_disconnected', device: h.device.id }),
     );

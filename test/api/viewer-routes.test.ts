@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../fixtures/processes.js';
+import { waitFor } from '../fixtures/wait-for.js';
 import {
   ANSWER,
   OFFER,
@@ -30,11 +30,11 @@ afterEach(async () => {
 
 const online = async () => {
   agent = await connectAgent(h.server, h.device, healthyAgent);
-  await waitFor(
-    async () => (await h.request('GET', '/api/devices')).body.devices[0]?.online === true,
-    5000,
-    'device online',
-  );
+  await waitFor(async () => (await h.request('GET', '/api/devices')).body.devices[0]?.online === true, {
+    what: 'device online',
+    timeoutMs: 5000,
+    intervalMs: 100,
+  });
 };
 
 describe('viewer authentication', () => {
@@ -75,8 +75,7 @@ describe('GET /api/devices', () => {
     const r = await waitFor(
       async () =>
         (await h.request('GET', '/api/devices')).body.devices.find((d: { online: boolean }) => !d.online),
-      5000,
-      'device offline',
+      { what: 'device offline', timeoutMs: 5000, intervalMs: 100 },
     );
     expect(Date.parse(r.lastSeen)).not.toBeNaN();
   });

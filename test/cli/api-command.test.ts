@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { waitFor } from '../fixtures/processes.js';
+import { waitFor } from '../fixtures/wait-for.js';
 
 const bin = fileURLToPath(new URL('../../bin/porthole.js', import.meta.url));
 let dir: string;
@@ -135,7 +135,11 @@ describe('porthole api serve', () => {
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     try {
-      const url = await waitFor(() => /listening on (http:\/\/\S+)/.exec(out)?.[1], 15_000, 'listening line');
+      const url = await waitFor(() => /listening on (http:\/\/\S+)/.exec(out)?.[1], {
+        what: 'listening line',
+        timeoutMs: 15_000,
+        intervalMs: 100,
+      });
       const { token } = JSON.parse(porthole('token', 'issue', 'ops', '--json').stdout) as { token: string };
       const { id } = JSON.parse(porthole('device', 'add', 'late box', '--json').stdout) as { id: string };
       const r = await fetch(`${url}/api/devices`, { headers: { authorization: `Bearer ${token}` } });

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoStack, type DemoStack } from '../../src/demo/demo-stack.js';
-import { listProcesses, waitFor } from '../fixtures/processes.js';
+import { listProcesses } from '../fixtures/processes.js';
+import { waitFor } from '../fixtures/wait-for.js';
 import { launchChromium, type Browser } from '../viewer/browser-fixture.js';
 
 const W = 640;
@@ -63,8 +64,7 @@ async function videoShows(colour: number[]): Promise<void> {
         seen = `${state} colour ${hex(c)}`;
         return near(c, colour);
       },
-      30_000,
-      `the video to show ${hex(colour)}`,
+      { what: `the video to show ${hex(colour)}`, timeoutMs: 30_000, intervalMs: 100 },
     );
   } catch (err) {
     await page.click('#stats-toggle').catch(() => undefined);
@@ -117,11 +117,11 @@ beforeAll(async () => {
       stdio: 'ignore',
     },
   );
-  await waitFor(
-    () => (stack.serviceOutput().match(/"helper ready"/g) ?? []).length >= 2,
-    60_000,
-    'two ready helpers',
-  );
+  await waitFor(() => (stack.serviceOutput().match(/"helper ready"/g) ?? []).length >= 2, {
+    what: 'two ready helpers',
+    timeoutMs: 60_000,
+    intervalMs: 100,
+  });
   browser = await launchChromium();
   page = await browser.context.newPage();
   // Keep the viewer's peer connections within reach of the tests.
@@ -189,20 +189,27 @@ describe('porthole end to end in Chromium', () => {
         const at = pointerOn(stack.displays[1]!.display);
         return Math.abs(at.x - 0.75 * W) <= 4 && Math.abs(at.y - 0.5 * H) <= 4;
       },
-      10_000,
-      'the X pointer at (480, 240)',
+      { what: 'the X pointer at (480, 240)', timeoutMs: 10_000, intervalMs: 100 },
     );
   });
 
   it('types into an xterm in that session', async () => {
     const p = await pagePoint(0.1, 0.04); // over the xterm: focus follows the pointer without a WM
     await page.mouse.click(p.x, p.y);
-    await waitFor(() => pointerOn(stack.displays[1]!.display).x < 0.3 * W, 10_000, 'pointer over the xterm');
+    await waitFor(() => pointerOn(stack.displays[1]!.display).x < 0.3 * W, {
+      what: 'pointer over the xterm',
+      timeoutMs: 10_000,
+      intervalMs: 100,
+    });
     // Physical keys: a shifted character is Shift held plus the key, as on a real keyboard.
     await page.keyboard.type('hello e2e');
     await page.keyboard.press('Shift+Digit1');
     await page.keyboard.press('Enter');
-    await waitFor(() => existsSync(typed), 15_000, 'the xterm to write its file');
+    await waitFor(() => existsSync(typed), {
+      what: 'the xterm to write its file',
+      timeoutMs: 15_000,
+      intervalMs: 100,
+    });
     expect(readFileSync(typed, 'utf8')).toBe('hello e2e!');
   });
 
@@ -220,11 +227,11 @@ describe('porthole end to end in Chromium', () => {
     await expect.poll(() => page.locator('#status').textContent(), { timeout: 15_000 }).toBe('Not connected');
     const audit = readFileSync(join(stack.api.dataDir, 'audit.jsonl'), 'utf8');
     expect(audit).toMatch(/"action":"stop_desktop"/);
-    await waitFor(
-      () => /"desktop stopped"/.test(stack.serviceOutput()),
-      10_000,
-      'the service to stop the desktop',
-    );
+    await waitFor(() => /"desktop stopped"/.test(stack.serviceOutput()), {
+      what: 'the service to stop the desktop',
+      timeoutMs: 10_000,
+      intervalMs: 100,
+    });
     expect(helperCount()).toBe(helpers);
     expect(browser.problems.filter((p) => !/favicon/.test(p))).toEqual([]);
   });

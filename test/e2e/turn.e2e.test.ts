@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoStack, type DemoStack } from '../../src/demo/demo-stack.js';
-import { waitFor } from '../fixtures/processes.js';
+import { waitFor } from '../fixtures/wait-for.js';
 import { launchChromium, type Browser } from '../viewer/browser-fixture.js';
 
 let turn: ChildProcess;
@@ -55,16 +55,20 @@ beforeAll(async () => {
   );
   turn.stdout?.on('data', (d: Buffer) => (turnLog += d.toString()));
   turn.stderr?.on('data', (d: Buffer) => (turnLog += d.toString()));
-  await waitFor(
-    () => /Total (General|UDP)|listener opened|IPv4\. UDP listener/i.test(turnLog),
-    15_000,
-    'coturn to listen',
-  );
+  await waitFor(() => /Total (General|UDP)|listener opened|IPv4\. UDP listener/i.test(turnLog), {
+    what: 'coturn to listen',
+    timeoutMs: 15_000,
+    intervalMs: 100,
+  });
   stack = await startDemoStack({
     sessions: [{ colour: '#208040', title: 'turn', width: 320, height: 240, bare: true }],
     ice: { stun: [], turn: [`turn:127.0.0.1:${port}?transport=udp`], turnSecret: secret, relayOnly: true },
   });
-  await waitFor(() => /"helper ready"/.test(stack.serviceOutput()), 60_000, 'a ready helper');
+  await waitFor(() => /"helper ready"/.test(stack.serviceOutput()), {
+    what: 'a ready helper',
+    timeoutMs: 60_000,
+    intervalMs: 100,
+  });
   browser = await launchChromium();
   page = await browser.context.newPage();
   // Keep every RTCPeerConnection the viewer makes, to read its stats.

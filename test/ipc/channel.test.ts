@@ -10,7 +10,8 @@ import {
   type CloseReason,
 } from '../../src/ipc/errors.js';
 import { ProtocolError } from '../../src/protocol/validate.js';
-import { capturingLogger, openPair, sleep, waitFor, type Pair, type TestBody } from './helpers.js';
+import { capturingLogger, openPair, sleep, type Pair, type TestBody } from './helpers.js';
+import { waitFor } from '../fixtures/wait-for.js';
 
 const pairs: Pair[] = [];
 afterEach(async () => {
@@ -35,7 +36,7 @@ describe('messages', () => {
     helper.onMessage((b) => atHelper.push(b));
     for (let i = 0; i < 100; i++) helper.send({ type: 'n', i });
     for (let i = 0; i < 10; i++) service.send({ type: 'm', i });
-    await waitFor(() => atService.length === 100 && atHelper.length === 10);
+    await waitFor(() => atService.length === 100 && atHelper.length === 10, { timeoutMs: 5_000 });
     expect(atService.map((b) => b.i)).toEqual([...Array(100).keys()]);
     expect(atHelper.map((b) => b.i)).toEqual([...Array(10).keys()]);
   });
@@ -60,7 +61,7 @@ describe('messages', () => {
     });
     helper.send({ type: 'a' });
     helper.send({ type: 'b' });
-    await waitFor(() => calls === 2);
+    await waitFor(() => calls === 2, { timeoutMs: 5_000 });
     expect(service.isOpen).toBe(true);
     expect(entries.filter((e) => e.msg === 'ipc: message handler threw')).toHaveLength(2);
   });
@@ -174,7 +175,7 @@ describe('requests', () => {
     expect(err.code).toBe('timeout');
     expect(Date.now() - started).toBeGreaterThanOrEqual(45);
     expect(service.pendingRequests).toBe(0);
-    await waitFor(() => answered === 1);
+    await waitFor(() => answered === 1, { timeoutMs: 5_000 });
     await sleep(20);
     expect(service.isOpen).toBe(true);
     expect(await service.request({ type: 'fast' })).toEqual({ type: 'done' });
@@ -284,7 +285,7 @@ describe('limits', () => {
     expect(service.isOpen).toBe(true);
     socketOf(helper).resume();
     await service.drained();
-    await waitFor(() => received.length === sent, 10_000, 'all queued messages');
+    await waitFor(() => received.length === sent, { what: 'all queued messages', timeoutMs: 10_000 });
     expect(service.send({ type: 'after' })).toBe(true);
   });
 
@@ -295,6 +296,6 @@ describe('limits', () => {
     helper.close();
     expect(await helper.closed).toEqual({ code: 'closed' });
     expect(await service.closed).toEqual({ code: 'peer_closed' });
-    await waitFor(() => events.length === 1);
+    await waitFor(() => events.length === 1, { timeoutMs: 5_000 });
   });
 });

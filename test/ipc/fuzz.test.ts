@@ -19,7 +19,8 @@ import {
 import { clientHandshake } from '../../src/ipc/handshake.js';
 import { encodePayload, decodePayload } from '../../src/ipc/payload.js';
 import { ProtocolError } from '../../src/protocol/validate.js';
-import { openPair, validateTestBody, waitFor } from './helpers.js';
+import { openPair, validateTestBody } from './helpers.js';
+import { waitFor } from '../fixtures/wait-for.js';
 
 const CASES = 100_000;
 const MAX_FRAME = 4096;
@@ -226,7 +227,10 @@ describe('fuzz', () => {
       await Promise.all(Array.from({ length: Math.min(25, total - start) }, (_, j) => misbehave(start + j)));
       expect(await pair.service.request({ type: 'alive', n: start })).toEqual({ type: 'echo', n: start });
     }
-    await waitFor(() => pair.server.connections === 1, 5_000, 'bad connections to be gone');
+    await waitFor(() => pair.server.connections === 1, {
+      what: 'bad connections to be gone',
+      timeoutMs: 5_000,
+    });
     expect(serverReasons.length).toBeGreaterThan(100);
     // Each was closed for what it sent, or (a length flipped upwards) for never finishing the frame.
     const codes = new Set(serverReasons.map((r) => r.code));

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { HandshakeError } from '../../src/ipc/errors.js';
 import { clientHandshake, serverHandshake, type SessionKeys } from '../../src/ipc/handshake.js';
 import { capturingLogger, rawSocketPair, tempSocketPath } from './helpers.js';
+import { waitFor } from '../fixtures/wait-for.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -49,7 +50,10 @@ async function manualClient(socket: net.Socket, helperId: string, nonceC = rando
   socket.on('data', (c: Buffer) => chunks.push(c));
   const hello = Buffer.concat([Buffer.from([1, 0, 1]), nonceC, Buffer.from(helperId, 'latin1')]);
   socket.write(lengthPrefixed(hello));
-  await until(() => Buffer.concat(chunks).length >= 4 + 65);
+  await waitFor(() => Buffer.concat(chunks).length >= 4 + 65, {
+    what: 'the server hello',
+    timeoutMs: 2_000,
+  });
   const serverHello = Buffer.concat(chunks).subarray(4, 4 + 65);
   return { nonceC, nonceS: serverHello.subarray(1, 33), proofS: serverHello.subarray(33, 65) };
 }
@@ -58,10 +62,6 @@ function lengthPrefixed(body: Buffer): Buffer {
   const len = Buffer.alloc(4);
   len.writeUInt32BE(body.length);
   return Buffer.concat([len, body]);
-}
-
-async function until(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
 }
 
 describe('handshake', () => {

@@ -127,14 +127,6 @@ export async function rawSocketPair(): Promise<{ a: net.Socket; b: net.Socket; c
   };
 }
 
-export async function waitFor(check: () => boolean, timeoutMs = 5_000, what = 'condition'): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Options for a channel built directly on a socket (lower-level tests). */

@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Channel } from '../../src/ipc/channel.js';
 import { HandshakeError } from '../../src/ipc/errors.js';
 import { IpcServer, connectIpc } from '../../src/ipc/transport.js';
-import { tempSocketPath, validateTestBody, waitFor, type TestBody } from './helpers.js';
+import { tempSocketPath, validateTestBody, type TestBody } from './helpers.js';
+import { waitFor } from '../fixtures/wait-for.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -173,7 +174,7 @@ describe('IpcServer on a Unix socket path', () => {
     await accepted;
     await server.close();
     expect(await helper.closed).toEqual({ code: 'peer_closed' });
-    await waitFor(() => server.connections === 0);
+    await waitFor(() => server.connections === 0, { timeoutMs: 5_000 });
     await expect(lstat(socketPath)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });

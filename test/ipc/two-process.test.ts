@@ -11,7 +11,8 @@ import type { Channel } from '../../src/ipc/channel.js';
 import { HELPER_STDIO, acceptInheritedChannel } from '../../src/ipc/inherited.js';
 import { writeSecretToStdin } from '../../src/ipc/secret.js';
 import { IpcServer } from '../../src/ipc/transport.js';
-import { tempSocketPath, validateTestBody, waitFor, type TestBody } from './helpers.js';
+import { tempSocketPath, validateTestBody, type TestBody } from './helpers.js';
+import { waitFor } from '../fixtures/wait-for.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const children: ChildProcess[] = [];
@@ -54,7 +55,10 @@ async function converse(channel: Channel<TestBody>): Promise<TestBody[]> {
   channel.onRequest((b) => ({ type: 'you-are', id: channel.helperId, asked: b.type }));
   const echoed = await channel.request({ type: 'echo', text: 'über ✓' });
   expect(echoed).toMatchObject({ type: 'echoed', text: 'über ✓' });
-  await waitFor(() => received.some((b) => b.type === 'told'), 10_000, 'the helper to ask who it is');
+  await waitFor(() => received.some((b) => b.type === 'told'), {
+    what: 'the helper to ask who it is',
+    timeoutMs: 10_000,
+  });
   return received;
 }
 
@@ -144,17 +148,20 @@ describe('two processes', () => {
   it("an orphaned helper's inherited channel closes as soon as the service process dies", async () => {
     const service = spawnFixture('service-parent.ts', [], ['ignore', 'pipe', 'inherit']);
     const lines = linesOf(service);
-    await waitFor(() => lines.some((l) => l.event === 'ready'), 15_000, 'the service fixture');
+    await waitFor(() => lines.some((l) => l.event === 'ready'), {
+      what: 'the service fixture',
+      timeoutMs: 15_000,
+    });
     const helperPid = lines.find((l) => l.event === 'ready')?.helperPid as number;
     service.kill('SIGKILL');
     // The helper inherited the service's stdout, so its last words still reach this pipe.
-    await waitFor(
-      () => lines.some((l) => l.event === 'closed'),
-      5_000,
-      `the helper to notice (${JSON.stringify(lines)}, helper running: ${isRunning(helperPid)})`,
-    );
+    await waitFor(() => lines.some((l) => l.event === 'closed'), {
+      what: 'the helper to notice',
+      timeoutMs: 5_000,
+      detail: () => `${JSON.stringify(lines)}, helper running: ${isRunning(helperPid)}`,
+    });
     expect(lines.find((l) => l.event === 'closed')).toMatchObject({ reason: { code: 'peer_closed' } });
-    await waitFor(() => !isRunning(helperPid), 5_000, 'the helper to exit');
+    await waitFor(() => !isRunning(helperPid), { what: 'the helper to exit', timeoutMs: 5_000 });
   });
 });
 

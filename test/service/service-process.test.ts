@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionInfo } from '../../src/protocol/api.js';
-import { isAlive, listProcesses, udpPortsOf, waitFor } from '../fixtures/processes.js';
+import { isAlive, listProcesses, udpPortsOf } from '../fixtures/processes.js';
+import { waitFor } from '../fixtures/wait-for.js';
 import { startTestApi, type TestApi } from '../fixtures/test-api.js';
 import { connectTestOfferer, createTestOfferer } from '../fixtures/webrtc-offerer.js';
 import { startXvfb, type XvfbHandle } from '../fixtures/xvfb.js';
@@ -110,11 +111,11 @@ describe('porthole service with real helpers in two X sessions', () => {
   beforeAll(async () => {
     svc = startService(baseConfig({ affinity: ['bob'] }));
     await api.agent();
-    await waitFor(
-      async () => (await sessions()).filter((s) => s.helperConnected).length === 2,
-      30_000,
-      'two ready helpers',
-    );
+    await waitFor(async () => (await sessions()).filter((s) => s.helperConnected).length === 2, {
+      what: 'two ready helpers',
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
   }, 60_000);
 
   afterAll(() => {
@@ -256,7 +257,11 @@ describe('porthole service with real helpers in two X sessions', () => {
     const before = [...helperPids(x1.displayNumber), ...helperPids(x2.displayNumber)].sort();
     const connections = api.connections;
     (await api.agent()).terminate();
-    await waitFor(() => api.connections > connections, 15_000, 'the agent to reconnect');
+    await waitFor(() => api.connections > connections, {
+      what: 'the agent to reconnect',
+      timeoutMs: 15_000,
+      intervalMs: 100,
+    });
     expect((await sessions()).filter((s) => s.helperConnected)).toHaveLength(2);
     expect([...helperPids(x1.displayNumber), ...helperPids(x2.displayNumber)].sort()).toEqual(before);
   });
@@ -269,29 +274,27 @@ describe('porthole service with real helpers in two X sessions', () => {
         const p = helperPids(x2.displayNumber).find((x) => x !== first);
         return p;
       },
-      15_000,
-      'a respawned helper',
+      { what: 'a respawned helper', timeoutMs: 15_000, intervalMs: 100 },
     );
-    await waitFor(
-      async () => (await sessionOf(x2.displayNumber))?.helperState === 'ready',
-      20_000,
-      'ready again',
-    );
+    await waitFor(async () => (await sessionOf(x2.displayNumber))?.helperState === 'ready', {
+      what: 'ready again',
+      timeoutMs: 20_000,
+      intervalMs: 100,
+    });
     // Two more kills reach the cap of 3 failures in the window.
     let victim: number | undefined = second;
     for (let i = 0; i < 2; i++) {
       const v = victim as number;
-      await waitFor(
-        async () => (await sessionOf(x2.displayNumber))?.helperState === 'ready',
-        20_000,
-        'ready',
-      );
+      await waitFor(async () => (await sessionOf(x2.displayNumber))?.helperState === 'ready', {
+        what: 'ready',
+        timeoutMs: 20_000,
+        intervalMs: 100,
+      });
       process.kill(v, 'SIGKILL');
-      await waitFor(() => !isAlive(v), 5000, 'helper to die');
+      await waitFor(() => !isAlive(v), { what: 'helper to die', timeoutMs: 5000, intervalMs: 100 });
       victim = await waitFor(
         () => helperPids(x2.displayNumber).find((x) => x !== v) ?? (i === 1 ? -1 : undefined),
-        15_000,
-        'next helper',
+        { what: 'next helper', timeoutMs: 15_000, intervalMs: 100 },
       );
     }
     const failed = await waitFor(
@@ -299,8 +302,7 @@ describe('porthole service with real helpers in two X sessions', () => {
         const s = await sessionOf(x2.displayNumber);
         return s?.helperState === 'failed' ? s : undefined;
       },
-      15_000,
-      'failed state',
+      { what: 'failed state', timeoutMs: 15_000, intervalMs: 100 },
     );
     expect(failed.helperConnected).toBe(false);
     expect(failed.lastError).toMatch(/SIGKILL/);
@@ -322,15 +324,19 @@ describe('porthole service with real helpers in two X sessions', () => {
 describe('porthole service killed with SIGKILL', () => {
   it('leaves no helper behind: each notices its channel closing and exits', async () => {
     const svc = startService(baseConfig());
-    await waitFor(
-      async () => (await sessions()).filter((s) => s.helperConnected).length === 2,
-      30_000,
-      'two helpers',
-    );
+    await waitFor(async () => (await sessions()).filter((s) => s.helperConnected).length === 2, {
+      what: 'two helpers',
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
     const pids = [...helperPids(x1.displayNumber), ...helperPids(x2.displayNumber)];
     expect(pids).toHaveLength(2);
     svc.child.kill('SIGKILL');
-    await waitFor(() => pids.every((p) => !isAlive(p)), 5000, 'helpers to exit');
+    await waitFor(() => pids.every((p) => !isAlive(p)), {
+      what: 'helpers to exit',
+      timeoutMs: 5000,
+      intervalMs: 100,
+    });
   }, 60_000);
 });
 
@@ -344,7 +350,11 @@ describe('helper identity', () => {
       },
     });
     try {
-      await waitFor(async () => (await sessions()).some((s) => s.helperConnected), 30_000, 'a ready helper');
+      await waitFor(async () => (await sessions()).some((s) => s.helperConnected), {
+        what: 'a ready helper',
+        timeoutMs: 30_000,
+        intervalMs: 100,
+      });
       const [pid] = helperPids(x1.displayNumber);
       const status = readFileSync(`/proc/${pid}/status`, 'utf8');
       expect(/^Uid:\s+(\d+)/m.exec(status)?.[1]).toBe('65534');

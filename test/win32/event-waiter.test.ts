@@ -8,16 +8,9 @@ import { describe, expect, test } from 'vitest';
 import { closeHandle, kernel32 } from '../../src/native/win32/kernel32.js';
 import type { Handle } from '../../src/native/win32/library.js';
 import { EventWaiter } from '../../src/service/windows/event-waiter.js';
+import { waitFor } from '../fixtures/wait-for.js';
 
 const manualEvent = (): Handle => kernel32().CreateEventW(null, 1, 0, null) as Handle;
-
-async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** Counts the WaitForMultipleObjects calls in flight, and the most seen at once. */
 function countWorkers(): { now: () => number; most: () => number; restore: () => void } {
@@ -55,20 +48,20 @@ describe('EventWaiter', () => {
         waiter.wait(c, () => fired.push('c'));
       });
       kernel32().SetEvent(a);
-      await until(() => released === 1, 'b released');
+      await waitFor(() => released === 1, { what: 'b released', timeoutMs: 5000 });
       waiter.wait(d, () => fired.push('d'));
       waiter.cancel(c, () => {
         closeHandle(c);
         released += 1;
       });
-      await until(() => released === 2, 'c released');
+      await waitFor(() => released === 2, { what: 'c released', timeoutMs: 5000 });
       kernel32().SetEvent(d);
-      await until(() => fired.includes('d'), 'd signalled');
+      await waitFor(() => fired.includes('d'), { what: 'd signalled', timeoutMs: 5000 });
       expect(fired).toEqual(['a', 'd']);
       expect(workers.most()).toBe(1);
     } finally {
       waiter.close();
-      await until(() => workers.now() === 0, 'the worker to return');
+      await waitFor(() => workers.now() === 0, { what: 'the worker to return', timeoutMs: 5000 });
       workers.restore();
       closeHandle(a);
       closeHandle(d);

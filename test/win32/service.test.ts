@@ -7,6 +7,7 @@ import { silentLogger } from '../../src/log/logger.js';
 import { quoteWindowsArg } from '../../src/service/windows/command-line.js';
 import { RotatingLogFile, reportServiceEvent } from '../../src/service/windows/service-log.js';
 import { queryService, uninstallService } from '../../src/service/windows/service-manager.js';
+import { waitFor } from '../fixtures/wait-for.js';
 
 // Wine's own service manager (services.exe in the test prefix) runs these: the service is installed
 // through the SCM API, started and stopped with Wine's `net.exe`, and the process it starts is this
@@ -38,13 +39,8 @@ function run(file: string, args: string[]): Promise<Run> {
 
 const cli = (...args: string[]) => run(porthole[0]!, [porthole[1]!, 'service', ...args, '--name', name]);
 
-async function waitFor(check: () => boolean, what: string, timeoutMs = 45_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\nservice.log:\n${serviceLog()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+/** How the waits below poll, and what a timeout shows: the service's own log. */
+const polling = { timeoutMs: 45_000, intervalMs: 100, detail: () => `service.log:\n${serviceLog()}` };
 
 const state = () => {
   const st = queryService(name);
@@ -101,14 +97,17 @@ describe('porthole service under the service manager (Wine services.exe)', () =>
   test('net start runs it to Running with a broker whose helper gets ready; net stop ends it cleanly', async () => {
     const started = await run('net', ['start', name]);
     expect(started.code, `${started.out}${started.err}\n${serviceLog()}`).toBe(0);
-    await waitFor(() => state() === 'running', 'Running');
+    await waitFor(() => state() === 'running', { ...polling, what: 'Running' });
     const running = queryService(name);
     if (!running.installed) throw new Error('not installed');
     expect(running.pid).toBeGreaterThan(0);
     expect(running.pid).not.toBe(process.pid);
 
     // The SCM-started process logs to service.log: its pid is the one QueryServiceStatusEx reports.
-    await waitFor(() => serviceLog().includes('"msg":"helper ready"'), 'helper ready in service.log');
+    await waitFor(() => serviceLog().includes('"msg":"helper ready"'), {
+      ...polling,
+      what: 'helper ready in service.log',
+    });
     const lines = serviceLog()
       .trim()
       .split('\n')
@@ -133,9 +132,12 @@ describe('porthole service under the service manager (Wine services.exe)', () =>
 
     const stopped = await run('net', ['stop', name]);
     expect(stopped.code, `${stopped.out}${stopped.err}`).toBe(0);
-    await waitFor(() => state() === 'stopped', 'Stopped');
+    await waitFor(() => state() === 'stopped', { ...polling, what: 'Stopped' });
     expect(queryService(name)).toMatchObject({ win32ExitCode: 0, serviceExitCode: 0 });
-    await waitFor(() => serviceLog().includes('"msg":"service process exiting"'), 'the process to exit');
+    await waitFor(() => serviceLog().includes('"msg":"service process exiting"'), {
+      ...polling,
+      what: 'the process to exit',
+    });
     expect(serviceLog()).toMatch(/"exitCode":0,"msg":"service stopped"/);
   });
 
@@ -144,11 +146,11 @@ describe('porthole service under the service manager (Wine services.exe)', () =>
     const install = await cli('install', '--config', missing, '--log-dir', logDir);
     expect(install, install.err).toMatchObject({ code: 0, out: `${name}: updated\n` });
     await run('net', ['start', name]);
-    await waitFor(
-      () => serviceLog().includes('"msg":"service start failed"'),
-      'the failed start in service.log',
-    );
-    await waitFor(() => state() === 'stopped', 'Stopped');
+    await waitFor(() => serviceLog().includes('"msg":"service start failed"'), {
+      ...polling,
+      what: 'the failed start in service.log',
+    });
+    await waitFor(() => state() === 'stopped', { ...polling, what: 'Stopped' });
     // ERROR_SERVICE_SPECIFIC_ERROR with SERVICE_EXIT_CODES.startFailed.
     expect(queryService(name)).toMatchObject({ win32ExitCode: 1066, serviceExitCode: 1 });
     expect(serviceLog()).toContain('no-such-config.json');

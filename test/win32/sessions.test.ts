@@ -22,6 +22,7 @@ import {
 } from '../../src/service/sessions/win32-session-detector.js';
 import { Win32Error } from '../../src/native/win32/win32-error.js';
 import { userInfo } from 'node:os';
+import { waitFor } from '../fixtures/wait-for.js';
 
 // What Wine really does (see PLATFORM-NOTES): one session, 1, attached to the console; WTS lists none.
 describe('WTS under Wine', () => {
@@ -129,7 +130,10 @@ describe('Win32SessionDetector', () => {
       // An RDP logon without a notice: found by the timer.
       state.rows.push({ sessionId: 2, winStationName: 'RDP-Tcp#1', state: WTS_CONNECTSTATE.Active });
       state.users[2] = 'bob';
-      await waitFor(() => events.some((e) => e.kind === 'logon' && e.sessionId === 2));
+      await waitFor(() => events.some((e) => e.kind === 'logon' && e.sessionId === 2), {
+        what: 'the logon event',
+        timeoutMs: 5000,
+      });
     } finally {
       await detector.stop();
     }
@@ -159,12 +163,4 @@ function scripted(s: {
     },
     protocol: (id) => s.protocols[id] ?? 0,
   };
-}
-
-async function waitFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }

@@ -12,6 +12,7 @@ import { Win32SessionDetector } from '../../src/service/sessions/win32-session-d
 import { Win32HelperSpawner } from '../../src/service/spawn/win32-helper-spawner.js';
 import { quoteWindowsArg, windowsCommandLine } from '../../src/service/windows/command-line.js';
 import { pipeLinkOpener } from '../../src/service/windows/pipe-link.js';
+import { waitFor } from '../fixtures/wait-for.js';
 
 // The tests run from build/win32/app, where scripts/test-win32.sh put bin/ and the compiled dist/.
 const porthole = [process.execPath, resolve('bin', 'porthole.js')];
@@ -26,14 +27,6 @@ const helperLog = (session: number): string => {
     return '(no helper log)';
   }
 };
-
-async function waitFor(check: () => boolean, what: string, timeoutMs = 45_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('command line quoting', () => {
   test('round-trips through the C runtime of a real child process', async () => {
@@ -86,10 +79,10 @@ describe('Win32HelperSpawner under Wine', () => {
     });
     await broker.start();
     try {
-      await waitFor(
-        () => broker.listSessions()[0]?.helperState === 'ready',
-        `a ready helper (log: ${helperLog(session!.sessionId)})`,
-      ).catch((err: Error) => {
+      await waitFor(() => broker.listSessions()[0]?.helperState === 'ready', {
+        what: 'a ready helper',
+        timeoutMs: 45_000,
+      }).catch((err: Error) => {
         throw new Error(
           `${err.message}\nsessions: ${JSON.stringify(broker.listSessions())}\nbroker: ${brokerLines.join('')}\n${helperLog(session!.sessionId)}`,
         );

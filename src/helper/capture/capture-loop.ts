@@ -25,6 +25,7 @@
  */
 import type { CapturedFrame, FrameSource } from './capturer.js';
 import { FrameBudget } from './frame-budget.js';
+import { realTimers, type TimerHandle, type Timers } from '../../time/timers.js';
 
 export interface CaptureLoopOptions {
   fps: number;
@@ -39,6 +40,8 @@ export interface CaptureLoopOptions {
   onError?(err: unknown): void;
   /** Use the source's `waitForChange` when it has one (default true); false forces the ticked loop. */
   wakeOnChange?: boolean;
+  /** The clock and timers the loop paces itself with (default: the real ones); tests pass a fake clock. */
+  timers?: Timers;
 }
 
 export interface CaptureLoopStats {
@@ -71,13 +74,14 @@ const MAX_WAIT_MS = 1000;
 
 function startWokenLoop(source: FrameSource, options: CaptureLoopOptions): CaptureLoop {
   const waitForChange = source.waitForChange!.bind(source);
-  const budget = new FrameBudget(options.fps);
+  const timers = options.timers ?? realTimers;
+  const budget = new FrameBudget(options.fps, () => timers.now());
   const refreshMs = options.refreshIntervalMs ?? 1000;
   const stats: CaptureLoopStats = { ticks: 0, delivered: 0, unchanged: 0, busy: 0 };
   let stopped = false;
   let inFlight: Promise<void> | undefined;
   let lastDeliveredAt = 0;
-  let pause: { timer: NodeJS.Timeout; done: () => void } | undefined;
+  let pause: { timer: TimerHandle; done: () => void } | undefined;
   let forced = false;
   let kick: (() => void) | undefined;
 
@@ -87,7 +91,7 @@ function startWokenLoop(source: FrameSource, options: CaptureLoopOptions): Captu
         pause = undefined;
         resolve();
       };
-      pause = { timer: setTimeout(done, ms), done };
+      pause = { timer: timers.setTimeout(done, ms), done };
     });
 
   const run = async (): Promise<void> => {
@@ -95,7 +99,7 @@ function startWokenLoop(source: FrameSource, options: CaptureLoopOptions): Captu
     while (!stopped) {
       if (!first) {
         // Returns at once when something was drawn since the last grab (even during the encode).
-        const untilRefresh = refreshMs > 0 ? lastDeliveredAt + refreshMs - performance.now() : MAX_WAIT_MS;
+        const untilRefresh = refreshMs > 0 ? lastDeliveredAt + refreshMs - timers.now() : MAX_WAIT_MS;
         if (!forced) {
           const kicked = new Promise<void>((resolve) => (kick = resolve));
           await Promise.race([waitForChange(Math.min(MAX_WAIT_MS, Math.max(1, untilRefresh))), kicked]);
@@ -109,7 +113,7 @@ function startWokenLoop(source: FrameSource, options: CaptureLoopOptions): Captu
       stats.ticks += 1;
       try {
         const frame = source.grab();
-        const now = performance.now();
+        const now = timers.now();
         const refresh = !frame.changed && (forced || (refreshMs > 0 && now - lastDeliveredAt >= refreshMs));
         forced = false;
         if (frame.changed || refresh) {
@@ -147,7 +151,7 @@ function startWokenLoop(source: FrameSource, options: CaptureLoopOptions): Captu
     async stop() {
       stopped = true;
       if (pause) {
-        clearTimeout(pause.timer);
+        timers.clearTimeout(pause.timer);
         pause.done();
       }
       kick?.(); // leave a wait for a change now (the source's own poll ends at its timeout, unused)
@@ -157,17 +161,18 @@ function startWokenLoop(source: FrameSource, options: CaptureLoopOptions): Captu
 }
 
 function startTickedLoop(source: FrameSource, options: CaptureLoopOptions): CaptureLoop {
+  const timers = options.timers ?? realTimers;
   let intervalMs = 1000 / options.fps;
   const refreshMs = options.refreshIntervalMs ?? 1000;
   const stats: CaptureLoopStats = { ticks: 0, delivered: 0, unchanged: 0, busy: 0 };
   let inFlight: Promise<void> | undefined;
   let lastDeliveredAt = 0;
-  let lastChangeAt = performance.now();
+  let lastChangeAt = timers.now();
   const idleFps = options.idleFps ?? 20;
   const idleAfterMs = options.idleAfterMs ?? 1000;
   let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let next = performance.now();
+  let timer: TimerHandle | undefined;
+  let next = timers.now();
   let forced = false;
 
   const tick = (): void => {
@@ -178,7 +183,7 @@ function startTickedLoop(source: FrameSource, options: CaptureLoopOptions): Capt
     } else {
       try {
         const frame = source.grab();
-        const now = performance.now();
+        const now = timers.now();
         if (frame.changed) lastChangeAt = now;
         const refresh = !frame.changed && (forced || (refreshMs > 0 && now - lastDeliveredAt >= refreshMs));
         forced = false;
@@ -204,14 +209,14 @@ function startTickedLoop(source: FrameSource, options: CaptureLoopOptions): Capt
         options.onError?.(err);
       }
     }
-    const now = performance.now();
+    const now = timers.now();
     const idle = now - lastChangeAt >= idleAfterMs;
     next += idle ? Math.max(intervalMs, 1000 / idleFps) : intervalMs;
     // After a long stall, start a fresh schedule instead of firing a burst of catch-up ticks.
     if (next < now - intervalMs) next = now;
-    timer = setTimeout(tick, Math.max(0, next - now));
+    timer = timers.setTimeout(tick, Math.max(0, next - now));
   };
-  timer = setTimeout(tick, 0);
+  timer = timers.setTimeout(tick, 0);
 
   return {
     stats,
@@ -224,7 +229,7 @@ function startTickedLoop(source: FrameSource, options: CaptureLoopOptions): Capt
     },
     async stop() {
       stopped = true;
-      if (timer) clearTimeout(timer);
+      if (timer) timers.clearTimeout(timer);
       await inFlight;
     },
   };

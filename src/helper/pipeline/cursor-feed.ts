@@ -10,6 +10,7 @@ import type { Capturer, CursorShape } from '../capture/capturer.js';
 import type { CursorFeed, CursorMessage } from '../desktop/video-source.js';
 import { errorMessage } from '../../errors/error-text.js';
 import { type Logger } from '../../log/logger.js';
+import { realTimers, type TimerHandle, type Timers } from '../../time/timers.js';
 
 export const CURSOR_POLL_MS = 33;
 export const CURSOR_IDLE_POLL_MS = 100;
@@ -22,6 +23,7 @@ export function createCursorFeed(
   capturer: Capturer,
   currentDisplay: () => number,
   log: Pick<Logger, 'debug' | 'info' | 'warn'>,
+  timers: Timers = realTimers,
 ): CursorFeed {
   const listeners = new Set<(msg: CursorMessage) => void>();
   let lastShape: CursorShape | undefined;
@@ -40,11 +42,11 @@ export function createCursorFeed(
   /** The last position, serial and display as read, before mapping them to the display. */
   let lastRaw = '';
   let closed = false;
-  let timer: NodeJS.Timeout | undefined;
+  let timer: TimerHandle | undefined;
   const schedule = (): void => {
     if (closed) return;
-    const idle = performance.now() - lastChangeAt > IDLE_AFTER_MS;
-    timer = setTimeout(poll, idle ? CURSOR_IDLE_POLL_MS : CURSOR_POLL_MS);
+    const idle = timers.now() - lastChangeAt > IDLE_AFTER_MS;
+    timer = timers.setTimeout(poll, idle ? CURSOR_IDLE_POLL_MS : CURSOR_POLL_MS);
     timer.unref();
   };
   const poll = (): void => {
@@ -74,7 +76,7 @@ export function createCursorFeed(
       const key = `${x},${y},${visible},${c.serial}`;
       if (key !== lastKey) {
         lastKey = key;
-        lastChangeAt = performance.now();
+        lastChangeAt = timers.now();
         emit({ type: 'cursor', x, y, visible, serial: c.serial >>> 0 });
       }
       failed = false;
@@ -95,7 +97,7 @@ export function createCursorFeed(
     close() {
       closed = true;
       listeners.clear();
-      clearTimeout(timer);
+      timers.clearTimeout(timer);
     },
   };
 }

@@ -10,6 +10,7 @@ import type { Encoder, EncoderKind } from '../encode/encoder.js';
 import { createEncoder } from '../encode/index.js';
 import { errorMessage } from '../../errors/error-text.js';
 import { type Logger } from '../../log/logger.js';
+import { realTimers, type TimerHandle, type Timers } from '../../time/timers.js';
 
 export interface PipelineSettings {
   fps: number;
@@ -46,7 +47,7 @@ export class DisplayPipeline {
   private bitrate: number;
   private fps: number;
   private closed = false;
-  private keyRetry: NodeJS.Timeout | undefined;
+  private keyRetry: TimerHandle | undefined;
   /** Encoded access units, for stats and tests. */
   encodedFrames = 0;
 
@@ -56,6 +57,8 @@ export class DisplayPipeline {
     readonly profileLevelId: string,
     private readonly settings: PipelineSettings,
     private readonly log: Pick<Logger, 'debug' | 'info' | 'warn'>,
+    /** The capture loop's pacing and the keyframe retry run on these; tests pass a fake clock. */
+    private readonly timers: Timers = realTimers,
   ) {
     const d = capturer.displays()[displayIndex];
     if (!d) throw new RangeError(`no display ${displayIndex}`);
@@ -100,7 +103,7 @@ export class DisplayPipeline {
 
   async close(): Promise<void> {
     this.closed = true;
-    clearTimeout(this.keyRetry);
+    this.timers.clearTimeout(this.keyRetry);
     this.subscribers.clear();
     await this.loop?.stop();
     this.loop = undefined;
@@ -115,6 +118,7 @@ export class DisplayPipeline {
     this.loop = startCaptureLoop(this.source, {
       fps: this.fps,
       refreshIntervalMs: STATIC_REFRESH_MS,
+      timers: this.timers,
       onFrame: (frame) => this.encodeFrame(frame),
       onError: (err) =>
         this.log.warn({ err: errorMessage(err), display: this.displayIndex }, 'capture/encode failed'),
@@ -148,7 +152,7 @@ export class DisplayPipeline {
    */
   private retryKeyframe(): void {
     if (this.keyRetry || this.closed) return;
-    this.keyRetry = setTimeout(() => {
+    this.keyRetry = this.timers.setTimeout(() => {
       this.keyRetry = undefined;
       this.loop?.requestFrame();
     }, KEYFRAME_RETRY_MS);

@@ -21,7 +21,7 @@ import { chooseH264 } from './h264-offer.js';
 import { addH264Track, H264_CLOCK_RATE } from './h264-track.js';
 import { toLibdatachannelIceServers } from './libdatachannel-ice.js';
 import { Listeners } from './listeners.js';
-import { createMessageGate } from './message-gate.js';
+import { createMessageGate, type GateCounters } from './message-gate.js';
 import { createVideoFeedback, type KeyframeReason, type VideoReceiverStats } from './video-feedback.js';
 import { type Logger } from '../../log/logger.js';
 
@@ -39,6 +39,8 @@ export interface DesktopPeerOptions {
   /** Per-channel limit on messages from the viewer. */
   maxMessagesPerSecond?: number;
   keyframeMinIntervalMs?: number;
+  /** The clock (ms) of the message rate limits and the keyframe request spacing; tests pass their own. */
+  now?: () => number;
 }
 
 export interface DesktopPeer {
@@ -56,6 +58,8 @@ export interface DesktopPeer {
   sendCursor(msg: CursorMessage): boolean;
   onState(cb: (state: PeerState) => void): () => void;
   readonly state: PeerState;
+  /** What the viewer sent on the input and control channels: accepted, invalid, over the rate limit. */
+  readonly messageCounts: Readonly<Record<'input' | 'control', Readonly<GateCounters>>>;
   close(): void;
 }
 
@@ -91,7 +95,7 @@ export async function createDesktopPeer(
     stateListeners.emit(next);
   };
 
-  const gateOptions = { log, maxPerSecond: opts.maxMessagesPerSecond };
+  const gateOptions = { log, maxPerSecond: opts.maxMessagesPerSecond, now: opts.now };
   const inputGate = createMessageGate({ ...gateOptions, channel: 'input', parse: parseInputMessage });
   const controlGate = createMessageGate({ ...gateOptions, channel: 'control', parse: parseControlMessage });
 
@@ -149,6 +153,7 @@ export async function createDesktopPeer(
     keyframeMinIntervalMs: opts.keyframeMinIntervalMs ?? DEFAULT_KEYFRAME_MIN_INTERVAL_MS,
     onKeyframeRequest: (reason) => keyframeListeners.emit(reason),
     onStats: (stats) => statsListeners.emit(stats),
+    now: opts.now,
   });
   video.track.onMessage((packet) => feedback.handle(packet));
 
@@ -218,6 +223,7 @@ export async function createDesktopPeer(
     get state() {
       return state;
     },
+    messageCounts: { input: inputGate.counters, control: controlGate.counters },
     close() {
       if (state === 'closed') return;
       for (const dc of channels.values()) dc.close();

@@ -7,6 +7,7 @@ import { createDesktopPeer } from '../../../src/helper/webrtc/desktop-peer.js';
 import type { DisplayInfo } from '../../../src/protocol/common.js';
 import { createTestOfferer, H264Depacketizer } from '../../fixtures/webrtc-offerer.js';
 import { silentLogger } from '../../../src/log/logger.js';
+import { waitFor } from '../../fixtures/wait-for.js';
 
 const displays: DisplayInfo[] = [
   { index: 0, name: 'left', x: 0, y: 0, width: 1920, height: 1080, primary: true },
@@ -42,14 +43,6 @@ function createFakeSource() {
   return source;
 }
 
-async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 const cleanup: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
@@ -80,7 +73,7 @@ async function setup({ connect = true }: { connect?: boolean } = {}) {
   viewer.setAnswer(answer);
   await viewer.ready();
   // The session asks for a keyframe once the peer connects; the tests below start after it.
-  await until(() => source.calls.includes('keyframe'), 'the keyframe at connect');
+  await waitFor(() => source.calls.includes('keyframe'), { what: 'the keyframe at connect' });
   source.calls.length = 0;
   return parts;
 }
@@ -90,13 +83,13 @@ describe('DesktopSession', () => {
     const { viewer, answer, source, peer } = await setup({ connect: false });
     expect(source.calls).toEqual([]);
     viewer.setAnswer(answer);
-    await until(() => source.calls.includes('keyframe'), 'keyframe request');
+    await waitFor(() => source.calls.includes('keyframe'), { what: 'keyframe request' });
     expect(peer.state).toBe('connected');
   });
 
   it('sends the display list when the control channel opens', async () => {
     const { controlReplies } = await setup();
-    await until(() => controlReplies().length > 0, 'displays');
+    await waitFor(() => controlReplies().length > 0, { what: 'displays' });
     expect(controlReplies()[0]).toEqual({ type: 'displays', displays, current: 0 });
   });
 
@@ -107,7 +100,7 @@ describe('DesktopSession', () => {
     send('input', { type: 'wheel', dx: 0, dy: -120 });
     send('input', { type: 'key', code: 'KeyQ', down: true });
     send('input', { type: 'text', text: 'héllo' });
-    await until(() => injector.calls.some((c) => c.op === 'text'), 'input routed');
+    await waitFor(() => injector.calls.some((c) => c.op === 'text'), { what: 'input routed' });
     expect(injector.calls).toEqual([
       { op: 'pointerMove', rect: displays[0], x01: 0.5, y01: 0.5, at: { x: 960, y: 540 } },
       { op: 'pointerMove', rect: displays[0], x01: 1, y01: 1, at: { x: 1919, y: 1079 } },
@@ -121,17 +114,17 @@ describe('DesktopSession', () => {
   it('switches display (keyframe, new list, pointer on the new rectangle) and handles keyframe and rate', async () => {
     const { send, source, injector, controlReplies } = await setup();
     send('control', { type: 'select_display', index: 1 });
-    await until(
+    await waitFor(
       () => controlReplies().some((m) => m.type === 'displays' && 'current' in m && m.current === 1),
-      'switch',
+      { what: 'switch' },
     );
     expect(source.calls).toEqual(['display:1', 'keyframe']);
     send('input', { type: 'pointer_move', x: 0, y: 0 });
     send('control', { type: 'keyframe' });
     send('control', { type: 'rate', bitrate: 2_000_000, fps: 30 });
-    await until(() => source.calls.length === 4, 'keyframe and rate');
+    await waitFor(() => source.calls.length === 4, { what: 'keyframe and rate' });
     expect(source.calls.slice(2)).toEqual(['keyframe', 'rate:{"bitrate":2000000,"fps":30}']);
-    await until(() => injector.calls.length === 1, 'pointer');
+    await waitFor(() => injector.calls.length === 1, { what: 'pointer' });
     expect(injector.calls[0]).toMatchObject({ at: { x: 1920, y: 0 } });
   });
 
@@ -139,7 +132,7 @@ describe('DesktopSession', () => {
     const { send, controlReplies, source } = await setup();
     send('control', { type: 'select_display', index: 5 });
     send('control', { type: 'ctrl_alt_del' });
-    await until(() => controlReplies().filter((m) => m.type === 'error').length === 2, 'errors');
+    await waitFor(() => controlReplies().filter((m) => m.type === 'error').length === 2, { what: 'errors' });
     expect(controlReplies().filter((m) => m.type === 'error')).toEqual([
       { type: 'error', code: 'bad_message', message: 'there is no display 5', about: 'select_display' },
       {
@@ -155,9 +148,11 @@ describe('DesktopSession', () => {
   it('moves the clipboard both ways', async () => {
     const { send, clipboard, controlReplies } = await setup();
     send('input', { type: 'clipboard', text: 'from the viewer' });
-    await until(() => clipboard.text === 'from the viewer', 'clipboard write');
+    await waitFor(() => clipboard.text === 'from the viewer', { what: 'clipboard write' });
     clipboard.copyInSession('from the session');
-    await until(() => controlReplies().some((m) => m.type === 'clipboard'), 'clipboard to the viewer');
+    await waitFor(() => controlReplies().some((m) => m.type === 'clipboard'), {
+      what: 'clipboard to the viewer',
+    });
     expect(controlReplies().find((m) => m.type === 'clipboard')).toEqual({
       type: 'clipboard',
       text: 'from the session',
@@ -166,13 +161,13 @@ describe('DesktopSession', () => {
 
   it('passes PLIs to the source and access units to the viewer', async () => {
     const { viewer, source } = await setup();
-    await until(() => viewer.sendPli(), 'track open');
-    await until(() => source.calls.includes('keyframe'), 'keyframe request');
+    await waitFor(() => viewer.sendPli(), { what: 'track open' });
+    await waitFor(() => source.calls.includes('keyframe'), { what: 'keyframe request' });
     const depacketizer = new H264Depacketizer();
     viewer.onRtp((p) => depacketizer.push(p));
     const idr = Buffer.from([0, 0, 0, 1, 0x65, 0x88, 0x84, 0x21, 0xa0]);
     source.emit({ data: idr, timestampUs: 1000, keyframe: true });
-    await until(() => depacketizer.accessUnits.length === 1, 'the access unit');
+    await waitFor(() => depacketizer.accessUnits.length === 1, { what: 'the access unit' });
     expect(depacketizer.accessUnits[0]).toEqual(idr);
   });
 
@@ -180,9 +175,9 @@ describe('DesktopSession', () => {
     const { send, injector, viewer, session, source } = await setup();
     send('input', { type: 'key', code: 'ShiftLeft', down: true });
     send('input', { type: 'pointer_button', button: 'right', down: true });
-    await until(() => injector.held.size === 2, 'held');
+    await waitFor(() => injector.held.size === 2, { what: 'held' });
     viewer.channels.input.close();
-    await until(() => injector.calls.some((c) => c.op === 'releaseAll'), 'release');
+    await waitFor(() => injector.calls.some((c) => c.op === 'releaseAll'), { what: 'release' });
     expect(injector.calls.find((c) => c.op === 'releaseAll')).toEqual({
       op: 'releaseAll',
       released: ['ShiftLeft', 'button:right'],

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clipboard } from '../../../src/helper/input/clipboard.js';
 import { createX11Clipboard } from '../../../src/helper/input/x11-clipboard.js';
 import { startXvfb, type XvfbHandle } from '../../fixtures/xvfb.js';
+import { waitFor } from '../../fixtures/wait-for.js';
 
 const run = promisify(execFile);
 const log = { warn: (): void => {}, debug: (): void => {} };
@@ -20,14 +21,6 @@ function copyElsewhere(x: XvfbHandle, text: string): Promise<void> {
     p.once('exit', () => resolve());
     p.stdin.end(text);
   });
-}
-
-async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 describe('X11 clipboard (xclip + XFIXES)', () => {
@@ -65,9 +58,9 @@ describe('X11 clipboard (xclip + XFIXES)', () => {
     const off = clipboard.onChange((t) => seen.push(t));
     await clipboard.write('from the viewer');
     await copyElsewhere(xvfb, 'copied in the session');
-    await until(() => seen.length >= 1, 'the change');
+    await waitFor(() => seen.length >= 1, { what: 'the change' });
     await copyElsewhere(xvfb, 'copied again');
-    await until(() => seen.length >= 2, 'the second change');
+    await waitFor(() => seen.length >= 2, { what: 'the second change' });
     expect(seen).toEqual(['copied in the session', 'copied again']);
     off();
   });

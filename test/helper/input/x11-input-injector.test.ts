@@ -11,21 +11,10 @@ import { openDisplay, type XDisplayConnection } from '../../../src/native/x11/di
 import { XQueryPointer } from '../../../src/native/x11/xlib.js';
 import { XQueryKeymap } from '../../../src/native/x11/xtest.js';
 import { startXvfb, type XvfbHandle } from '../../fixtures/xvfb.js';
+import { waitFor } from '../../fixtures/wait-for.js';
 
 const run = promisify(execFile);
 const log = { warn: (): void => {}, debug: (): void => {} };
-
-async function until(
-  cond: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 async function mouseLocation(x: XvfbHandle): Promise<{ x: number; y: number }> {
   const { stdout } = await run('xdotool', ['getmouselocation', '--shell'], { env: x.env });
@@ -84,27 +73,33 @@ describe('X11 input injector, one screen', () => {
     const buttons = (): number => buttonMask(probe) & (Button1Mask | Button3Mask);
     injector.button('left', true);
     injector.button('right', true);
-    await until(() => buttons() === (Button1Mask | Button3Mask), 'both buttons down');
+    await waitFor(() => buttons() === (Button1Mask | Button3Mask), {
+      what: 'both buttons down',
+    });
     injector.button('right', false);
-    await until(() => buttons() === Button1Mask, 'right button up');
+    await waitFor(() => buttons() === Button1Mask, { what: 'right button up' });
 
     const shift = await keycodeOf(xvfb, 'Shift_L');
     const a = await keycodeOf(xvfb, 'a');
     injector.key('ShiftLeft', true);
     injector.key('KeyA', true);
-    await until(() => keyIsDown(probe, shift) && keyIsDown(probe, a), 'Shift and A down');
+    await waitFor(() => keyIsDown(probe, shift) && keyIsDown(probe, a), {
+      what: 'Shift and A down',
+    });
 
     injector.releaseAll();
-    await until(() => !keyIsDown(probe, shift) && !keyIsDown(probe, a) && buttons() === 0, 'all released');
+    await waitFor(() => !keyIsDown(probe, shift) && !keyIsDown(probe, a) && buttons() === 0, {
+      what: 'all released',
+    });
   });
 
   it('borrows a spare keycode for a key the keymap lacks (F24) and drops unknown codes', async () => {
     injector.key('F24', true);
     const f24 = await keycodeOf(xvfb, 'F24');
     expect(f24).toBeGreaterThan(0);
-    await until(() => keyIsDown(probe, f24), 'F24 down');
+    await waitFor(() => keyIsDown(probe, f24), { what: 'F24 down' });
     injector.key('F24', false);
-    await until(() => !keyIsDown(probe, f24), 'F24 up');
+    await waitFor(() => !keyIsDown(probe, f24), { what: 'F24 up' });
     expect(() => injector.key('NoSuchKey', true)).not.toThrow();
   });
 
@@ -136,12 +131,15 @@ describe('X11 input injector, one screen', () => {
       { env: { ...xvfb.env, LC_ALL: 'C.UTF-8' }, stdio: 'ignore' },
     );
     try {
-      await until(async () => {
-        const r = await run('xdotool', ['search', '--onlyvisible', '--class', 'xterm'], {
-          env: xvfb.env,
-        }).catch(() => ({ stdout: '' }));
-        return r.stdout.trim() !== '';
-      }, 'xterm window');
+      await waitFor(
+        async () => {
+          const r = await run('xdotool', ['search', '--onlyvisible', '--class', 'xterm'], {
+            env: xvfb.env,
+          }).catch(() => ({ stdout: '' }));
+          return r.stdout.trim() !== '';
+        },
+        { what: 'xterm window', intervalMs: 25 },
+      );
       // No window manager: keyboard focus follows the pointer, so put it over the terminal.
       injector.pointerMove(rect, 0.05, 0.05);
       await new Promise((r) => setTimeout(r, 300));
@@ -161,7 +159,9 @@ describe('X11 input injector, one screen', () => {
       press('Minus');
       injector.text(' Hello, World! ~{x}| é→ß');
       press('Enter');
-      await until(() => existsSync(out) && readFileSync(out, 'utf8').length > 0, 'the line in the file');
+      await waitFor(() => existsSync(out) && readFileSync(out, 'utf8').length > 0, {
+        what: 'the line in the file',
+      });
       expect(readFileSync(out, 'utf8')).toBe('hi!Q 42- Hello, World! ~{x}| é→ß');
     } finally {
       term.kill();

@@ -3,8 +3,7 @@ import type { Capturer, CursorState } from '../../../src/helper/capture/capturer
 import type { CursorMessage } from '../../../src/helper/desktop/video-source.js';
 import { createCursorFeed } from '../../../src/helper/pipeline/cursor-feed.js';
 import { silentLogger } from '../../../src/log/logger.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { FakeClock } from '../../fixtures/fake-clock.js';
 
 /** A capturer whose cursor the test moves, counting the reads the feed makes. */
 function fakeCapturer(): { capturer: Capturer; move(x: number, y: number): void; reads(): number } {
@@ -41,38 +40,47 @@ describe('cursor feed', () => {
   afterEach(() => closers.splice(0).forEach((c) => c()));
 
   it('sends the shape, then positions relative to the display only when they change', async () => {
+    const clock = new FakeClock();
     const f = fakeCapturer();
-    const feed = createCursorFeed(f.capturer, () => 0, silentLogger);
+    const feed = createCursorFeed(f.capturer, () => 0, silentLogger, clock);
     closers.push(() => feed.close());
-    const got: CursorMessage[] = [];
-    feed.onCursor((m) => got.push(m));
-    await sleep(300);
-    expect(got.map((m) => m.type)).toEqual(['cursor_shape', 'cursor']);
+    const got: (CursorMessage & { at: number })[] = [];
+    feed.onCursor((m) => got.push({ ...m, at: clock.now() }));
+    await clock.advance(300);
+    // A cursor still since the start is polled at the idle rate: the first poll is at 100 ms.
+    expect(got.map((m) => [m.type, m.at])).toEqual([
+      ['cursor_shape', 100],
+      ['cursor', 100],
+    ]);
     f.move(50, 60);
-    await sleep(300);
-    expect(got.at(-1)).toMatchObject({ type: 'cursor', x: 50, y: 60, visible: true });
+    await clock.advance(300);
+    // It moved 100 ms ago, so the poll runs every 33 ms (100, 133 … 298, 331): the move goes out at 331.
+    expect(got.at(-1)).toMatchObject({ type: 'cursor', x: 50, y: 60, visible: true, at: 331 });
     expect(got.filter((m) => m.type === 'cursor')).toHaveLength(2);
   });
 
   it('polls fast while the cursor moves and slowly once it has been still for a second', async () => {
+    const clock = new FakeClock();
     const f = fakeCapturer();
-    const feed = createCursorFeed(f.capturer, () => 0, silentLogger);
+    const feed = createCursorFeed(f.capturer, () => 0, silentLogger, clock);
     closers.push(() => feed.close());
     feed.onCursor(() => undefined);
     let x = 0;
-    const mover = setInterval(() => f.move(++x % 100, 5), 20);
-    await sleep(100);
-    const movingFrom = f.reads();
-    await sleep(600);
-    const moving = f.reads() - movingFrom;
-    clearInterval(mover);
-    await sleep(1300); // the fast rate holds for a second after the last change
-    const stillFrom = f.reads();
-    await sleep(600);
-    const still = f.reads() - stillFrom;
-    // 600 ms at 33 ms is ~18 reads, at 100 ms ~6 (timers on a busy machine run late, never early).
-    expect(moving).toBeGreaterThanOrEqual(10);
-    expect(still).toBeLessThanOrEqual(7);
-    expect(still).toBeLessThan(moving);
+    let moving = true;
+    const move = (): void => {
+      if (!moving) return;
+      f.move(++x % 100, 5);
+      clock.setTimeout(move, 20);
+    };
+    move();
+    await clock.advance(100);
+    const readsMoving = f.reads();
+    await clock.advance(660);
+    expect(f.reads() - readsMoving).toBe(20); // every 33 ms
+    moving = false;
+    await clock.advance(1300); // the fast rate holds for a second after the last change
+    const readsStill = f.reads();
+    await clock.advance(600);
+    expect(f.reads() - readsStill).toBe(6); // every 100 ms
   });
 });

@@ -1,7 +1,9 @@
 /**
  * The display pipeline on a real, still X screen: with nothing drawn it encodes nothing, yet a
  * keyframe request (a viewer's PLI) or a new viewer gets a keyframe at once, not at the periodic
- * refresh (STATIC_REFRESH_MS, 2.5 s).
+ * refresh (STATIC_REFRESH_MS, 2.5 s). The pipeline's own clock is a fake one that the test moves, so
+ * "not the refresh" holds by construction however slow the capture and the encoder are; the X
+ * server and the encoder run in real time and are waited for.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Capturer } from '../../../src/helper/capture/capturer.js';
@@ -9,31 +11,21 @@ import { createCapturer } from '../../../src/helper/capture/index.js';
 import type { EncodedAccessUnit } from '../../../src/helper/desktop/video-source.js';
 import { DisplayPipeline, STATIC_REFRESH_MS } from '../../../src/helper/pipeline/display-pipeline.js';
 import { silentLogger } from '../../../src/log/logger.js';
+import { FakeClock } from '../../fixtures/fake-clock.js';
+import { waitFor } from '../../fixtures/wait-for.js';
 import { startXvfb, type XvfbHandle } from '../../fixtures/xvfb.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function nextUnit(
-  units: EncodedAccessUnit[],
-  from: number,
-  timeoutMs: number,
-): Promise<EncodedAccessUnit> {
-  const end = Date.now() + timeoutMs;
-  while (units.length <= from) {
-    if (Date.now() > end) throw new Error(`no access unit within ${timeoutMs} ms`);
-    await sleep(10);
-  }
-  return units[from]!;
-}
 
 describe('display pipeline on a still X screen', () => {
   let xvfb: XvfbHandle;
   let capturer: Capturer;
   let pipeline: DisplayPipeline;
+  const clock = new FakeClock();
   beforeAll(async () => {
     xvfb = await startXvfb({ screens: [{ w: 320, h: 240 }] });
     capturer = await createCapturer({ kind: 'x11', display: xvfb.display });
-    pipeline = new DisplayPipeline(capturer, 0, '42e01f', { fps: 30, bitrate: 0 }, silentLogger);
+    pipeline = new DisplayPipeline(capturer, 0, '42e01f', { fps: 30, bitrate: 0 }, silentLogger, clock);
   });
   afterAll(async () => {
     await pipeline?.close();
@@ -45,21 +37,31 @@ describe('display pipeline on a still X screen', () => {
     expect(STATIC_REFRESH_MS).toBeGreaterThanOrEqual(2000);
     const a: EncodedAccessUnit[] = [];
     pipeline.subscribe((u) => a.push(u));
-    expect((await nextUnit(a, 0, 10_000)).keyframe).toBe(true);
-    await sleep(1000);
-    const still = a.length;
-    expect(still).toBe(1); // nothing drawn, nothing encoded
-    const askedAt = Date.now();
-    pipeline.requestKeyframe();
-    const asked = await nextUnit(a, still, 2000);
-    expect(asked.keyframe).toBe(true);
-    expect(Date.now() - askedAt).toBeLessThan(900); // the refresh was 1.5 s away: the request did it
+    const first = await waitFor(() => a[0], { what: 'the first access unit', timeoutMs: 10_000 });
+    expect(first.keyframe).toBe(true);
 
-    // A new viewer gets a keyframe soon too (the encoder may put it off for a moment after the last one).
+    // A second on the pipeline's clock, and as long in real time for the loop to look at the screen.
+    await clock.advance(1000);
+    await sleep(1000);
+    expect(a).toHaveLength(1); // nothing drawn, nothing encoded
+
+    pipeline.requestKeyframe();
+    const asked = await waitFor(() => a[1], { what: 'the requested keyframe', timeoutMs: 10_000 });
+    expect(asked.keyframe).toBe(true);
+    // The pipeline's clock still reads 1 s and the refresh is due at 2.5 s: the request did it.
+    expect(clock.now()).toBeLessThan(STATIC_REFRESH_MS);
+
+    // A new viewer gets a keyframe soon too. The encoder may put it off for a moment after the last
+    // one (the ffmpeg encoder swaps processes at most every 250 ms of real time); the pipeline then
+    // asks again 100 ms later on its clock. The next refresh is due at 1 s + 2.5 s: moving the clock
+    // by at most 2 s leaves it out.
     const b: EncodedAccessUnit[] = [];
     pipeline.subscribe((u) => b.push(u));
-    const end = Date.now() + 2000;
-    while (!b.some((u) => u.keyframe) && Date.now() < end) await sleep(10);
+    for (let step = 0; step < 20 && !b.some((u) => u.keyframe); step++) {
+      await clock.advance(100);
+      await sleep(50);
+    }
     expect(b.some((u) => u.keyframe)).toBe(true);
+    expect(clock.now()).toBeLessThan(1000 + STATIC_REFRESH_MS);
   }, 20_000);
 });

@@ -9,7 +9,7 @@ import { createDefaultDesktopHost } from '../../../src/helper/host/default-wirin
 import type { DesktopHost } from '../../../src/helper/host/desktop-host.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { H264Depacketizer, connectTestOfferer, type TestOfferer } from '../../fixtures/webrtc-offerer.js';
-import { waitFor } from '../../fixtures/processes.js';
+import { waitFor } from '../../fixtures/wait-for.js';
 import { decodeH264 } from '../encode/decode.js';
 
 const displays = [
@@ -61,7 +61,11 @@ describe('helper media pipeline over WebRTC', () => {
   });
 
   it('delivers frames in order whose decoded pixels carry the frame numbers sent', async () => {
-    await waitFor(() => depack.accessUnits.length > 20, 15_000, 'twenty access units');
+    await waitFor(() => depack.accessUnits.length > 20, {
+      what: 'twenty access units',
+      timeoutMs: 15_000,
+      intervalMs: 100,
+    });
     const units = [...depack.accessUnits];
     const first = units.findIndex(isKey);
     expect(first).toBeGreaterThanOrEqual(0);
@@ -75,7 +79,11 @@ describe('helper media pipeline over WebRTC', () => {
   it('answers a PLI with a keyframe within a few frames', async () => {
     const before = depack.accessUnits.length;
     expect(viewer.sendPli()).toBe(true);
-    await waitFor(() => depack.accessUnits.slice(before).some(isKey), 10_000, 'a keyframe after the PLI');
+    await waitFor(() => depack.accessUnits.slice(before).some(isKey), {
+      what: 'a keyframe after the PLI',
+      timeoutMs: 10_000,
+      intervalMs: 100,
+    });
     const after = depack.accessUnits.slice(before);
     const k = after.findIndex(isKey);
     expect(k).toBeGreaterThanOrEqual(0);
@@ -91,8 +99,7 @@ describe('helper media pipeline over WebRTC', () => {
         const k = later.findLastIndex(isKey);
         return k >= 0 && later.length - k > 5;
       },
-      15_000,
-      'frames after a keyframe at the new size',
+      { what: 'frames after a keyframe at the new size', timeoutMs: 15_000, intervalMs: 100 },
     );
     const after = depack.accessUnits.slice(before);
     // The first keyframe after the switch whose stream decodes at 320×240 with valid stamps.
@@ -108,11 +115,11 @@ describe('helper media pipeline over WebRTC', () => {
 
   it('answers Ctrl+Alt+Del on X11/fake input with an unsupported error', async () => {
     viewer.channels.control.sendMessage(JSON.stringify({ type: 'ctrl_alt_del' }));
-    await waitFor(
-      () => viewer.received('control').some((t) => t.includes('ctrl_alt_del')),
-      5000,
-      'the error reply',
-    );
+    await waitFor(() => viewer.received('control').some((t) => t.includes('ctrl_alt_del')), {
+      what: 'the error reply',
+      timeoutMs: 5000,
+      intervalMs: 100,
+    });
     const msgs = viewer
       .received('control')
       .map((t) => JSON.parse(t) as { type: string; code?: string; about?: string });

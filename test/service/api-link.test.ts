@@ -1,0 +1,139 @@
+/**
+ * The agent's API link against a real HTTP server on loopback that refuses the upgrade, then accepts
+ * it: every refusal leads back to the backoff (the link never gives up), with one log line per attempt.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
+import { ApiLink } from '../../src/service/api-link.js';
+import { waitFor } from '../fixtures/wait-for.js';
+import { recordingLogger } from './sessions/recording-logger.js';
+
+interface Refusal {
+  status: number;
+  headers?: Record<string, string>;
+}
+
+/** Answers the first `refusals` upgrades with those HTTP statuses, then accepts as the API would. */
+async function startApi(
+  refusals: Refusal[],
+): Promise<{ server: Server; url: string; attempts: () => number }> {
+  const wss = new WebSocketServer({ noServer: true });
+  let attempts = 0;
+  const server = createServer((_req, res) => res.writeHead(426).end());
+  server.on('upgrade', (req, socket, head) => {
+    const refusal = refusals[attempts];
+    attempts += 1;
+    if (refusal) {
+      const headers = Object.entries(refusal.headers ?? {}).map(([k, v]) => `${k}: ${v}\r\n`);
+      socket.end(
+        `HTTP/1.1 ${refusal.status} Refused\r\n${headers.join('')}content-length: 0\r\nconnection: close\r\n\r\n`,
+      );
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on('message', (data) => {
+        const cmd = JSON.parse(data.toString()) as { id: string };
+        ws.send(JSON.stringify({ id: cmd.id, type: 'result', ok: true, result: { sessions: [] } }));
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  server.once('close', () => wss.close());
+  return { server, url: `ws://127.0.0.1:${port}/api/agent`, attempts: () => attempts };
+}
+
+describe('ApiLink reconnects after every failure', () => {
+  const cleanups: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  function link(
+    url: string,
+    log = recordingLogger(),
+    extra: Partial<ConstructorParameters<typeof ApiLink>[0]> = {},
+  ) {
+    const l = new ApiLink({
+      url,
+      deviceId: 'dev-1',
+      token: 'token-that-is-long-enough',
+      handler: async () => ({ sessions: [] }),
+      log,
+      backoffBaseMs: 5,
+      backoffMaxMs: 20,
+      refusedBackoffMaxMs: 40,
+      ...extra,
+    });
+    cleanups.push(() => l.stop());
+    return l;
+  }
+
+  it('keeps retrying after 401 and 503 refusals of its upgrade, then connects', async () => {
+    const api = await startApi([{ status: 401 }, { status: 503 }, { status: 401 }, { status: 502 }]);
+    cleanups.push(() => new Promise((r) => api.server.close(r)));
+    const log = recordingLogger();
+    const l = link(api.url, log);
+    l.start();
+    await waitFor(() => l.connected, { what: 'the link to connect after four refusals' });
+    expect(api.attempts()).toBe(5);
+    expect(l.connects).toBe(1);
+    // One line per failed attempt, naming the status; a refused token is an error, a proxy's 5xx a warning.
+    const failures = log.entries.filter((e) => e.level !== 'info');
+    expect(failures.map((e) => [e.level, (e.obj as { status?: number }).status])).toEqual([
+      ['error', 401],
+      ['warn', 503],
+      ['error', 401],
+      ['warn', 502],
+    ]);
+  });
+
+  it('keeps retrying a refused token with a growing delay up to its long cap', async () => {
+    const api = await startApi(Array.from({ length: 8 }, () => ({ status: 401 })));
+    cleanups.push(() => new Promise((r) => api.server.close(r)));
+    const log = recordingLogger();
+    const l = link(api.url, log, { refusedBackoffMaxMs: 80 });
+    l.start();
+    await waitFor(() => l.connected, { what: 'the link to connect after eight 401s' });
+    const delays = log.entries
+      .filter((e) => e.level === 'error')
+      .map((e) => (e.obj as { delayMs: number }).delayMs);
+    expect(delays).toHaveLength(8);
+    // Each ceiling doubles from 5 ms up to the cap; with half jitter the last ones sit in [40, 80].
+    for (const d of delays.slice(-3)) {
+      expect(d).toBeGreaterThanOrEqual(40);
+      expect(d).toBeLessThanOrEqual(80);
+    }
+  });
+
+  it("waits at least the refusal's Retry-After", async () => {
+    const api = await startApi([{ status: 503, headers: { 'retry-after': '1' } }]);
+    cleanups.push(() => new Promise((r) => api.server.close(r)));
+    const log = recordingLogger();
+    const l = link(api.url, log, { refusedBackoffMaxMs: 5_000 });
+    l.start();
+    await waitFor(() => l.connected, { what: 'the link to connect after a 503 with Retry-After' });
+    const warn = log.entries.find((e) => e.level === 'warn');
+    expect((warn?.obj as { delayMs: number }).delayMs).toBe(1000);
+  });
+
+  it('reconnects when the server is not there yet (connection refused)', async () => {
+    const api = await startApi([]);
+    const { url } = api;
+    await new Promise((r) => api.server.close(r));
+    const log = recordingLogger();
+    const l = link(url, log);
+    l.start();
+    await waitFor(() => log.entries.filter((e) => e.level === 'warn').length >= 3, {
+      what: 'three failed attempts against a closed port',
+    });
+    expect(l.connected).toBe(false);
+    expect(
+      log.entries
+        .filter((e) => e.level === 'warn')
+        .every((e) => /ECONNREFUSED/.test(String((e.obj as { err?: string }).err))),
+    ).toBe(true);
+  });
+});
