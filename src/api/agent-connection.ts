@@ -118,8 +118,15 @@ export class AgentConnection {
           );
           return;
         }
-        const { code, message } = reply.error;
-        return this.settle(reply.id, new HttpError(agentErrorStatus(code), code, message));
+        const { code, message, retryAfterMs } = reply.error;
+        // A capacity answer tells the viewer when to try again, in whole seconds (RFC 9110 §10.2.3).
+        const headers: Record<string, string> = {};
+        if (retryAfterMs !== undefined)
+          headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
+        return this.settle(
+          reply.id,
+          new HttpError(agentErrorStatus(code), code, message, undefined, headers),
+        );
       }
       if (!waiting) {
         log.debug({ deviceId: this.deviceId, id }, 'reply to no pending command (timed out?)');

@@ -37,7 +37,11 @@ export function agentErrorStatus(code: string): number {
       return 400;
     case 'no_such_session':
       return 404;
+    case 'rate_limited':
+      return 429;
     case 'helper_unavailable':
+    case 'too_many_viewers':
+    case 'busy':
       return 503;
     case 'timeout':
       return 504;

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log/logger.js';
-import { desktopSessionId, displayIndex, osSessionId, sdp } from '../protocol/common.js';
+import { desktopSessionId, displayIndex, h264Offer, osSessionId } from '../protocol/common.js';
 import { object, optional, str } from '../protocol/validate.js';
 import type { AgentHub } from './agent-hub.js';
 import type { AgentConnection } from './agent-connection.js';
@@ -26,7 +26,7 @@ export interface ApiContext {
 
 const loginBody = object({ token: str({ min: 1, max: 512 }) });
 const desktopBody = object({
-  offer: sdp,
+  offer: h264Offer,
   targetSessionId: optional(osSessionId),
   displayIndex: optional(displayIndex),
 });

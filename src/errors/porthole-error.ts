@@ -7,12 +7,15 @@
  */
 export class PortholeError<Code extends string = string> extends Error {
   override name = 'PortholeError';
+  /** For a capacity limit: when trying again may succeed (answered as `Retry-After`). */
+  readonly retryAfterMs: number | undefined;
   constructor(
     readonly code: Code,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterMs?: number },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.retryAfterMs = options?.retryAfterMs;
   }
 }
 

@@ -238,8 +238,10 @@ export class Channel<TIn, TOut = TIn> extends EventEmitter<{ close: [CloseReason
   private receiveResponse(kind: Kind, id: number, raw: unknown): void {
     // Both are checked before the lookup: a late answer must still be well-formed.
     if (kind === Kind.errorResponse) {
-      const { code, message } = readErrorBody(raw);
-      this.takeWaiter(id)?.reject(new RequestError(code, message));
+      const { code, message, retryAfterMs } = readErrorBody(raw);
+      this.takeWaiter(id)?.reject(
+        new RequestError(code, message, retryAfterMs === undefined ? undefined : { retryAfterMs }),
+      );
     } else {
       const body = this.validateBody(raw);
       this.takeWaiter(id)?.resolve(body);

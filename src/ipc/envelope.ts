@@ -29,7 +29,12 @@ export interface Envelope {
 export interface ErrorBody {
   code: IpcErrorCode;
   message: string;
+  /** With a capacity code: when to try again. */
+  retryAfterMs?: number;
 }
+
+/** An hour: longer is no hint a caller could use. */
+export const MAX_RETRY_AFTER_MS = 3_600_000;
 
 /** Checks the envelope's shape; throws FrameError('bad_envelope') naming the first bad part. */
 export function readEnvelope(value: unknown): Envelope {
@@ -52,14 +57,25 @@ export function readErrorBody(value: unknown): ErrorBody {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new FrameError('bad_envelope', 'error body');
   }
-  const { code, message } = value as Record<string, unknown>;
+  const { code, message, retryAfterMs, ...rest } = value as Record<string, unknown>;
+  if (Object.keys(rest).length > 0) throw new FrameError('bad_envelope', 'error body field');
+  if (
+    retryAfterMs !== undefined &&
+    !(
+      Number.isInteger(retryAfterMs) &&
+      (retryAfterMs as number) >= 0 &&
+      (retryAfterMs as number) <= MAX_RETRY_AFTER_MS
+    )
+  ) {
+    throw new FrameError('bad_envelope', 'error retryAfterMs');
+  }
   if (!isReplyErrorCode(code)) {
     throw new FrameError('bad_envelope', 'error code');
   }
   if (typeof message !== 'string' || message.length > MAX_ERROR_MESSAGE_CHARS) {
     throw new FrameError('bad_envelope', 'error message');
   }
-  return { code, message };
+  return { code, message, ...(retryAfterMs === undefined ? {} : { retryAfterMs: retryAfterMs as number }) };
 }
 
 /**
@@ -69,7 +85,15 @@ export function readErrorBody(value: unknown): ErrorBody {
  * was not written for the peer.
  */
 export function errorBodyOf(err: unknown): ErrorBody {
-  if (err instanceof PortholeError && isReplyErrorCode(err.code))
-    return { code: err.code, message: err.message.slice(0, MAX_ERROR_MESSAGE_CHARS) };
+  if (err instanceof PortholeError && isReplyErrorCode(err.code)) {
+    const retry = err.retryAfterMs;
+    return {
+      code: err.code,
+      message: err.message.slice(0, MAX_ERROR_MESSAGE_CHARS),
+      ...(retry === undefined
+        ? {}
+        : { retryAfterMs: Math.min(MAX_RETRY_AFTER_MS, Math.max(0, Math.ceil(retry))) }),
+    };
+  }
   return { code: 'internal', message: 'internal error' };
 }

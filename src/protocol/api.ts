@@ -10,6 +10,7 @@ import {
   errorBody,
   iceServerList,
   osSessionId,
+  h264Offer,
   sdp,
   type ErrorBody,
   type IceServer,
@@ -62,7 +63,7 @@ export interface StartDesktop {
 }
 export const startDesktop: Guard<StartDesktop> = object({
   sessionId: desktopSessionId,
-  offer: sdp,
+  offer: h264Offer,
   iceServers: iceServerList,
   displayIndex: optional(displayIndex),
   targetSessionId: optional(osSessionId),

@@ -10,8 +10,14 @@ export const errorCode = oneOf(ERROR_CODES);
 export interface ErrorBody {
   code: ErrorCode;
   message: string;
+  /** With a capacity code (`too_many_viewers`, `busy`, `rate_limited`): when to try again. */
+  retryAfterMs?: number;
 }
-export const errorBody: Guard<ErrorBody> = object({ code: errorCode, message: str({ max: 2000 }) });
+export const errorBody: Guard<ErrorBody> = object({
+  code: errorCode,
+  message: str({ max: 2000 }),
+  retryAfterMs: optional(int(0, 3_600_000)),
+});
 
 /** An OS session number: a WTS session id on Windows, an X display number on Linux. */
 export const osSessionId = int(0, 0x7fff_ffff);
@@ -47,6 +53,19 @@ export const MAX_SDP_LENGTH = 65_536;
 export const sdp: Guard<string> = (v, path) => {
   const s = str({ min: 3, max: MAX_SDP_LENGTH })(v, path);
   if (!s.startsWith('v=0')) fail(path, "is not SDP (must start with 'v=0')");
+  return s;
+};
+
+/**
+ * A viewer's offer porthole can answer: SDP with a video section offering H.264, the only codec a
+ * helper sends. Checked where the offer enters (the API, the agent link) so that a viewer without
+ * H.264 hears `bad_request` naming `offer` at once; the helper still picks the exact format.
+ */
+export const h264Offer: Guard<string> = (v, path) => {
+  const s = sdp(v, path);
+  if (!/^m=video /m.test(s)) fail(path, 'has no video section (m=video): the desktop is sent as video');
+  if (!/^a=rtpmap:\d+ H264\/90000/im.test(s))
+    fail(path, 'offers no H.264 video, the codec the desktop is sent in');
   return s;
 };
 

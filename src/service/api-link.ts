@@ -35,6 +35,9 @@ export interface ApiLinkOptions {
   maxInFlight?: number;
 }
 
+/** What an API told `busy` should wait before sending the command again. */
+const BUSY_RETRY_AFTER_MS = 1000;
+
 /** Largest command accepted from the API (an offer is ~5 KiB; 1 MiB leaves room and bounds memory). */
 const MAX_COMMAND_BYTES = 1024 * 1024;
 
@@ -190,7 +193,9 @@ export class ApiLink {
       return this.reply(ws, errorReply(salvageCommandId(raw), 'bad_request', message));
     }
     if (this.inFlight >= (this.opts.maxInFlight ?? 32)) {
-      return this.reply(ws, errorReply(cmd.id, 'bad_request', 'too many commands in flight'));
+      // A capacity limit, not the API's mistake: it may send the command again shortly.
+      const busy = { retryAfterMs: BUSY_RETRY_AFTER_MS };
+      return this.reply(ws, errorReply(cmd.id, 'busy', `${this.inFlight} commands are in flight`, busy));
     }
     this.inFlight += 1;
     try {
@@ -199,7 +204,7 @@ export class ApiLink {
     } catch (err) {
       const e = toBrokerError(err);
       this.opts.log.warn({ id: cmd.id, command: cmd.type, code: e.code, error: e.message }, 'command failed');
-      this.reply(ws, errorReply(cmd.id, e.code, e.message));
+      this.reply(ws, errorReply(cmd.id, e.code, e.message, e));
     } finally {
       this.inFlight -= 1;
     }
@@ -210,8 +215,23 @@ export class ApiLink {
   }
 }
 
-function errorReply(id: string | null, code: ErrorCode, message: string): AgentReply {
-  return { id, type: 'result', ok: false, error: { code, message: message.slice(0, 2000) } };
+function errorReply(
+  id: string | null,
+  code: ErrorCode,
+  message: string,
+  capacity: { retryAfterMs?: number | undefined } = {},
+): AgentReply {
+  const retry = capacity.retryAfterMs;
+  return {
+    id,
+    type: 'result',
+    ok: false,
+    error: {
+      code,
+      message: message.slice(0, 2000),
+      ...(retry === undefined ? {} : { retryAfterMs: Math.min(3_600_000, Math.max(0, Math.ceil(retry))) }),
+    },
+  };
 }
 
 /** A URL for logs: no credentials or query string. */

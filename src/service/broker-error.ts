@@ -15,8 +15,10 @@ export class BrokerError extends PortholeError<ReplyErrorCode> {
  */
 export function toBrokerError(err: unknown): BrokerError {
   if (err instanceof BrokerError) return err;
-  if (err instanceof PortholeError && isReplyErrorCode(err.code))
-    return new BrokerError(err.code, err.message, { cause: err });
+  if (err instanceof PortholeError && isReplyErrorCode(err.code)) {
+    const retry = err.retryAfterMs === undefined ? {} : { retryAfterMs: err.retryAfterMs };
+    return new BrokerError(err.code, err.message, { cause: err, ...retry });
+  }
   if (err instanceof ChannelClosedError)
     return new BrokerError('helper_unavailable', err.message, { cause: err });
   return new BrokerError('internal', errorMessage(err), { cause: err });

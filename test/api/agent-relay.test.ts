@@ -63,6 +63,27 @@ describe('command replies', () => {
     await agent.close();
   });
 
+  it.each([
+    ['too_many_viewers', 503, 5_000, '5'],
+    ['busy', 503, 1_000, '1'],
+    ['rate_limited', 429, 2_500, '3'],
+  ])(
+    'answers a capacity error %s as HTTP %i with Retry-After from retryAfterMs',
+    async (code, status, ms, header) => {
+      const agent = await connectAgent(h.server, h.device, (cmd) => ({
+        id: cmd.id,
+        type: 'result',
+        ok: false,
+        error: { code, message: `agent says ${code}`, retryAfterMs: ms },
+      }));
+      const r = await h.request('POST', `/api/devices/${h.device.id}/desktop`, { offer: OFFER });
+      expect(r.status).toBe(status);
+      expect(r.headers.get('retry-after')).toBe(header);
+      expect(r.body.error).toEqual({ code, message: `agent says ${code}` });
+      await agent.close();
+    },
+  );
+
   it('answers 504 timeout when the agent stays silent past the command timeout', async () => {
     const agent = await connectAgent(h.server, h.device, () => undefined);
     const r = await h.request('GET', sessionsPath());

@@ -134,7 +134,9 @@ export const failed = (cmd: Command, code: string, message: string) => ({
   error: { code, message },
 });
 
-export const OFFER = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n';
+/** The smallest offer the API accepts: SDP with a video section offering H.264. */
+export const OFFER =
+  'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 106\r\na=rtpmap:106 H264/90000\r\n';
 export const ANSWER = 'v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n';
 
 /** A fake agent that answers every command the way a healthy service would. */

@@ -156,6 +156,20 @@ describe('POST /api/devices/:id/desktop', () => {
     });
   });
 
+  it('answers 400 naming offer when the offer has no H.264 video, before asking the device', async () => {
+    const agent = await connectAgent(h.server, h.device, healthyAgent);
+    const vp8 =
+      'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n';
+    const r = await h.request('POST', path(), { offer: vp8 });
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatchObject({ code: 'bad_request', field: 'offer' });
+    expect(r.body.error.message).toMatch(/^offer: offers no H\.264/);
+    const noVideo = await h.request('POST', path(), { offer: 'v=0\r\ns=-\r\n' });
+    expect(noVideo.body.error.message).toMatch(/^offer: has no video section/);
+    expect(agent.commands.filter((c) => c.type === 'start_desktop')).toHaveLength(0);
+    await agent.close();
+  });
+
   it('answers 400 to a body that is not JSON or is empty', async () => {
     const r = await h.request('POST', path(), '{"offer":');
     expect(r.status).toBe(400);

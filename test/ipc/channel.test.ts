@@ -9,6 +9,7 @@ import {
   TooManyRequestsError,
   type CloseReason,
 } from '../../src/ipc/errors.js';
+import { PortholeError } from '../../src/errors/porthole-error.js';
 import { ProtocolError } from '../../src/protocol/validate.js';
 import { capturingLogger, openPair, sleep, type Pair, type TestBody } from './helpers.js';
 import { waitFor } from '../fixtures/wait-for.js';
@@ -133,6 +134,21 @@ describe('requests', () => {
     expect(err).toBeInstanceOf(RequestError);
     expect(err.code).toBe('no_such_session');
     expect(err.message).toBe('no desktop session d1');
+  });
+
+  it("carries a capacity error's code and retryAfterMs across the channel", async () => {
+    const { service, helper } = await open();
+    helper.onRequest(() => {
+      throw new PortholeError('too_many_viewers', 'this session already has 8 viewers', {
+        retryAfterMs: 4_999.2,
+      });
+    });
+    const err = (await service.request({ type: 'desktop_start' }).catch((e) => e)) as RequestError;
+    expect([err.code, err.message, err.retryAfterMs]).toEqual([
+      'too_many_viewers',
+      'this session already has 8 viewers',
+      5_000,
+    ]);
   });
 
   it('answers bad_request for a ProtocolError and internal, without its message, for anything else', async () => {

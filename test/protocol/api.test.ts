@@ -9,9 +9,10 @@ import {
   type SessionInfo,
 } from '../../src/protocol/api.js';
 import { ProtocolError } from '../../src/protocol/validate.js';
-import { desktopId, iceServer, osSession, sdpText } from './arbitraries.js';
+import { desktopId, iceServer, offerText, osSession } from './arbitraries.js';
 
-const offer = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\n';
+const offer =
+  'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\nm=video 9 UDP/TLS/RTP/SAVPF 106\r\na=rtpmap:106 H264/90000\r\n';
 
 function fieldOf(raw: unknown): string {
   try {
@@ -63,6 +64,32 @@ describe('API commands', () => {
       'payload.offer',
     ],
     [
+      'an offer with no video section',
+      {
+        id: 'a',
+        type: 'start_desktop',
+        payload: {
+          sessionId: 's',
+          offer: 'v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n',
+          iceServers: [],
+        },
+      },
+      'payload.offer',
+    ],
+    [
+      'an offer whose video has no H.264',
+      {
+        id: 'a',
+        type: 'start_desktop',
+        payload: {
+          sessionId: 's',
+          offer: 'v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\n',
+          iceServers: [],
+        },
+      },
+      'payload.offer',
+    ],
+    [
       'a negative targetSessionId',
       {
         id: 'a',
@@ -107,7 +134,7 @@ describe('API commands', () => {
     const arb = fc.record(
       {
         sessionId: desktopId,
-        offer: sdpText,
+        offer: offerText,
         iceServers: fc.array(iceServer, { maxLength: 8 }),
         displayIndex: fc.integer({ min: 0, max: 15 }),
         targetSessionId: osSession,

@@ -7,6 +7,10 @@ export const osSession = fc.integer({ min: 0, max: 0x7fff_ffff });
 export const sdpText = fc
   .array(fc.stringMatching(/^[a-z]=[ -~]{0,80}$/), { maxLength: 40 })
   .map((lines) => ['v=0', ...lines].join('\r\n') + '\r\n');
+/** SDP a viewer could offer: any lines, then a video section offering H.264. */
+export const offerText = sdpText.map(
+  (s) => `${s}m=video 9 UDP/TLS/RTP/SAVPF 106\r\na=rtpmap:106 H264/90000\r\n`,
+);
 
 export const display: fc.Arbitrary<DisplayInfo> = fc.record({
   index: fc.integer({ min: 0, max: 15 }),

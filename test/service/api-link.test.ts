@@ -136,4 +136,31 @@ describe('ApiLink reconnects after every failure', () => {
         .every((e) => /ECONNREFUSED/.test(String((e.obj as { err?: string }).err))),
     ).toBe(true);
   });
+
+  it('answers busy with retryAfterMs when its commands in flight are at the limit', async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((r) => wss.once('listening', r));
+    cleanups.push(() => new Promise((r) => wss.close(r)));
+    const replies: { id: string; ok: boolean; error?: { code: string; retryAfterMs?: number } }[] = [];
+    wss.on('connection', (ws) => {
+      ws.on('message', (d) => replies.push(JSON.parse(d.toString()) as (typeof replies)[number]));
+      for (const id of ['c1', 'c2']) ws.send(JSON.stringify({ id, type: 'list_sessions' }));
+    });
+    let release = (): void => {};
+    const held = new Promise<void>((r) => (release = r));
+    const { port } = wss.address() as AddressInfo;
+    const l = link(`ws://127.0.0.1:${port}/`, recordingLogger(), {
+      maxInFlight: 1,
+      handler: async () => {
+        await held;
+        return { sessions: [] };
+      },
+    });
+    l.start();
+    await waitFor(() => replies.length === 1, { what: 'the reply to the command over the limit' });
+    expect(replies[0]).toMatchObject({ id: 'c2', ok: false, error: { code: 'busy', retryAfterMs: 1000 } });
+    release();
+    await waitFor(() => replies.length === 2, { what: 'the held command to complete' });
+    expect(replies[1]).toMatchObject({ id: 'c1', ok: true });
+  });
 });
