@@ -83,7 +83,16 @@ export const helperCommand: Command = {
       import('../helper/helper-main.js'),
     ]);
     const log = createLogger('porthole-helper', level as LogLevel).child({ sessionId });
+    if (process.platform === 'linux') {
+      // Belt and braces beside the channel: the kernel signals the helper when its service dies.
+      const { signalOnParentDeath } = await import('../native/linux/parent-death.js');
+      // A service that died before this line is noticed through the channel, which is then closed.
+      if (!signalOnParentDeath('SIGTERM')) log.warn({}, 'prctl(PR_SET_PDEATHSIG) failed');
+    }
     const host = createDefaultDesktopHost({ log, capture, encoder, codec, fps, bitrate });
-    return runHelper({ sessionId, helperId, channelFd, ...(pipe ? { pipe } : {}), host, log });
+    const code = await runHelper({ sessionId, helperId, channelFd, ...(pipe ? { pipe } : {}), host, log });
+    // node-datachannel's threads and a lingering encoder keep the event loop alive after the teardown;
+    // a helper has nothing left to do once runHelper returns, so it ends here.
+    process.exit(code);
   },
 };

@@ -18,6 +18,8 @@ export interface HelperOptions {
   host: DesktopHost;
   log: Logger;
   secretTimeoutMs?: number;
+  /** How long the desktops' teardown may take once the helper stops (default 700 ms). */
+  teardownMs?: number;
 }
 
 /**
@@ -92,16 +94,25 @@ export async function runHelper(opts: HelperOptions): Promise<number> {
     ...(caps.reason ? { reason: caps.reason.slice(0, 2000) } : {}),
   });
 
-  const stopSignal = new Promise<string>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  // The handlers stay installed through the teardown: with `once`, a second SIGTERM would take
+  // Node's default action and kill the helper halfway through closing its desktops.
+  let onSignal: (sig: NodeJS.Signals) => void = () => {};
+  const stopSignal = new Promise<string>((resolve) => (onSignal = resolve));
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
   const why = await Promise.race([
     channel.closed.then((r) => shutdownReason ?? `channel ${r.code}`),
     stopSignal,
   ]);
   log.info({ why }, 'helper stopping');
   channel.close();
-  await host.close();
+  // Bounded: a helper whose service is gone must be gone within a second, even if a peer or an
+  // encoder is slow to close. The caller exits the process when this returns.
+  const teardownMs = opts.teardownMs ?? 700;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), teardownMs)));
+  const closed = await Promise.race([host.close().then(() => 'closed' as const), late]);
+  clearTimeout(timer);
+  if (closed === 'late') log.warn({ teardownMs }, 'desktops still closing; exiting anyway');
   return 0;
 }

@@ -26,6 +26,8 @@ export interface ServiceConfig {
     requestTimeoutMs: number;
     backoffBaseMs: number;
     backoffMaxMs: number;
+    /** A helper ready this long has its backoff start again from the base. */
+    stableAfterMs: number;
   };
 }
 
@@ -42,6 +44,7 @@ export const DEFAULT_CONFIG: ServiceConfig = {
     requestTimeoutMs: 20_000,
     backoffBaseMs: 500,
     backoffMaxMs: 30_000,
+    stableAfterMs: 60_000,
   },
 };
 
@@ -90,6 +93,7 @@ const fileShape = object({
       requestTimeoutMs: optional(int(500, 600_000)),
       backoffBaseMs: optional(int(10, 60_000)),
       backoffMaxMs: optional(int(10, 600_000)),
+      stableAfterMs: optional(int(0, 3_600_000)),
     }),
   ),
 });

@@ -20,6 +20,11 @@ export interface SupervisorPolicy {
   readyTimeoutMs: number;
   /** After SIGTERM, wait this long before SIGKILL. */
   stopGraceMs: number;
+  /**
+   * A helper must stay ready this long before its backoff starts again from the base, so that one
+   * that crashes right after it is ready backs off like any other crash loop.
+   */
+  stableAfterMs: number;
 }
 
 export const DEFAULT_POLICY: SupervisorPolicy = {
@@ -29,6 +34,7 @@ export const DEFAULT_POLICY: SupervisorPolicy = {
   backoffMaxMs: 30_000,
   readyTimeoutMs: 20_000,
   stopGraceMs: 3_000,
+  stableAfterMs: 60_000,
 };
 
 export interface SupervisorDeps {
@@ -63,6 +69,9 @@ export class HelperSupervisor {
   /** Why the current attempt failed, when known before the process exits (e.g. a bad handshake). */
   private attemptError: string | undefined;
   private respawnTimer: TimerHandle | undefined;
+  private stableTimer: TimerHandle | undefined;
+  /** The stop under way for each helper process: there is one stop path, and it runs once. */
+  private readonly stopping = new WeakMap<SpawnedHelper, Promise<void>>();
   private waiters: { resolve: (l: HelperLink) => void; reject: (e: Error) => void }[] = [];
   private readonly failures: FailureWindow;
   private readonly backoff: Backoff;
@@ -140,6 +149,7 @@ export class HelperSupervisor {
   async stop(reason: string): Promise<void> {
     this.wanted = false;
     this.timers.clearTimeout(this.respawnTimer);
+    this.timers.clearTimeout(this.stableTimer);
     this.rejectWaiters(new BrokerError('helper_unavailable', `helper stopped: ${reason}`));
     const helper = this.helper;
     if (!helper) {
@@ -147,15 +157,28 @@ export class HelperSupervisor {
       this.generation += 1;
       return this.setState('none');
     }
+    await this.terminate(helper, reason);
+  }
+
+  /**
+   * The one way a running helper is stopped: the shutdown message while the link is up, SIGTERM, and
+   * SIGKILL once the grace period has passed. Asked again for the same process (the channel closing
+   * because of the stop, a session logoff during a respawn), it returns the stop already under way:
+   * a second SIGTERM would cut the helper's own teardown short.
+   */
+  private terminate(helper: SpawnedHelper, reason: string): Promise<void> {
+    const under = this.stopping.get(helper);
+    if (under) return under;
     try {
-      this.link?.send({ type: 'shutdown', reason });
+      if (helper === this.helper) this.link?.send({ type: 'shutdown', reason });
     } catch {
       // the link may already be closed; the signal below still stops the helper
     }
     helper.kill(false);
     const killTimer = this.timers.setTimeout(() => helper.kill(true), this.deps.policy.stopGraceMs);
-    await helper.exited;
-    this.timers.clearTimeout(killTimer);
+    const done = helper.exited.then(() => this.timers.clearTimeout(killTimer));
+    this.stopping.set(helper, done);
+    return done;
   }
 
   private spawnNow(): void {
@@ -191,8 +214,12 @@ export class HelperSupervisor {
       this.link = link;
       link.onClose((reason) => {
         if (gen !== this.generation) return;
-        log.info({ reason }, 'helper channel closed');
-        helper.kill(false);
+        log.info({ reason }, 'helper channel closed; stopping the helper');
+        // Without its channel the helper can serve nothing: it is not ready from this moment, and it is
+        // stopped (SIGKILL after the grace period if it lingers); its exit then leads to the backoff.
+        this.attemptError ??= `channel closed (${reason})`;
+        this.leaveReady();
+        void this.terminate(helper, reason);
       });
       link.onMessage((body) => {
         if (gen !== this.generation) return;
@@ -200,7 +227,10 @@ export class HelperSupervisor {
           this.timers.clearTimeout(deadline);
           this.capabilities = body;
           this.lastError = undefined;
-          this.backoff.reset();
+          this.stableTimer = this.timers.setTimeout(
+            () => this.backoff.reset(),
+            this.deps.policy.stableAfterMs,
+          );
           log.info({ canCapture: body.canCapture, displays: body.displays.length }, 'helper ready');
           this.setState('ready');
           for (const w of this.waiters.splice(0)) w.resolve(link);
@@ -227,12 +257,8 @@ export class HelperSupervisor {
     // The attempt is over: what it still reports (a handshake failing on the closed channel, the
     // link's close) is stale, and must not count as a second failure.
     this.generation += 1;
-    const wasReady = this.state === 'ready';
-    this.link?.close();
-    this.link = undefined;
+    this.leaveReady();
     this.helper = undefined;
-    this.capabilities = undefined;
-    if (wasReady) this.deps.onLost?.();
     if (!this.wanted) return this.setState('none');
     this.lastError = this.attemptError ?? `helper ${why}`;
     if (this.failures.record()) {
@@ -251,6 +277,18 @@ export class HelperSupervisor {
     );
     this.setState('starting');
     this.respawnTimer = this.timers.setTimeout(() => this.spawnNow(), delay);
+  }
+
+  /** Forgets the link and capabilities; a helper that was ready is reported lost (its desktops end). */
+  private leaveReady(): void {
+    this.timers.clearTimeout(this.stableTimer);
+    const wasReady = this.state === 'ready';
+    this.link?.close();
+    this.link = undefined;
+    this.capabilities = undefined;
+    if (!wasReady) return;
+    this.setState(this.wanted ? 'starting' : 'none');
+    this.deps.onLost?.();
   }
 
   private rejectWaiters(err: Error): void {

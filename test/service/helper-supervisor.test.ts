@@ -312,13 +312,27 @@ describe('helper supervisor: starting → starting (respawn after a jittered bac
     }
   });
 
-  it('starts the backoff over once a helper has been ready', async () => {
+  it('starts the backoff over once a helper has stayed ready for a minute', async () => {
     const t = setup();
     t.sup.ensureRunning();
     expect(await t.crash(0)).toBe(500);
     expect(await t.crash(1)).toBe(1000);
     await t.bringUp(2);
+    await t.clock.advance(DEFAULT_POLICY.stableAfterMs);
     expect(await t.crash(2)).toBe(500);
+  });
+
+  it('keeps backing off a helper that crashes right after it is ready', async () => {
+    // Reset at ready, such a helper came back every 250–525 ms until the failure cap.
+    const t = setup({ policy: { maxFailures: 100 } });
+    t.sup.ensureRunning();
+    const delays: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      await t.bringUp(i);
+      await t.clock.advance(DEFAULT_POLICY.stableAfterMs - 1);
+      delays.push(await t.crash(i));
+    }
+    expect(delays).toEqual([500, 1000, 2000, 4000]);
   });
 });
 
@@ -353,6 +367,31 @@ describe('helper supervisor: ready → starting', () => {
     expect(t.sup.state).toBe('starting');
     await t.clock.advance(500);
     expect(t.spawner.calls).toBe(2);
+  });
+
+  it('leaves ready the moment the channel closes, kills a helper that lingers, and respawns', async () => {
+    // It used to stay "ready" (every desktop request then failed) until the process died by itself.
+    const t = setup();
+    t.sup.ensureRunning();
+    const link = await t.bringUp(0);
+    link.drop('bad_frame');
+    await settle();
+    expect(t.sup.state).toBe('starting');
+    expect(t.sup.capabilities).toBeUndefined();
+    expect(t.lost()).toBe(1);
+    expect(t.helper(0).signals).toEqual(['SIGTERM']);
+    await t.clock.advance(DEFAULT_POLICY.stopGraceMs - 1);
+    expect(t.helper(0).signals).toEqual(['SIGTERM']);
+    await t.clock.advance(1);
+    expect(t.helper(0).signals).toEqual(['SIGTERM', 'SIGKILL']);
+    t.helper(0).exit(null, 'SIGKILL');
+    await settle();
+    expect(t.sup.lastError).toBe('channel closed (bad_frame)');
+    expect(t.lost()).toBe(1);
+    await t.clock.advance(500);
+    expect(t.spawner.calls).toBe(2);
+    await t.bringUp(1);
+    expect(t.sup.state).toBe('ready');
   });
 });
 
@@ -458,6 +497,23 @@ describe('helper supervisor: stop from any state → none', () => {
     expect(t.lost()).toBe(1);
     await t.clock.advance(60 * 60_000);
     expect(t.spawner.calls).toBe(1);
+  });
+
+  it('signals once when the helper closes its channel while it stops', async () => {
+    // stop() and then the channel's close both sent SIGTERM: the second cut the helper's teardown short.
+    const t = setup();
+    t.sup.ensureRunning();
+    const link = await t.bringUp(0);
+    const stopping = t.sup.stop('service stopping');
+    await settle();
+    link.drop('peer closed');
+    await settle();
+    expect(t.helper(0).signals).toEqual(['SIGTERM']);
+    t.helper(0).exit(0);
+    await stopping;
+    expect(t.helper(0).signals).toEqual(['SIGTERM']);
+    expect(t.sup.state).toBe('none');
+    expect(t.lost()).toBe(1);
   });
 
   it('sends no SIGKILL to a helper that exits when asked', async () => {

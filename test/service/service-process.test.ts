@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionInfo } from '../../src/protocol/api.js';
-import { isAlive, listProcesses, udpPortsOf } from '../fixtures/processes.js';
+import { childPids, isAlive, listProcesses, udpPortsOf } from '../fixtures/processes.js';
 import { waitFor } from '../fixtures/wait-for.js';
 import { startTestApi, type TestApi } from '../fixtures/test-api.js';
 import { connectTestOfferer, createTestOfferer } from '../fixtures/webrtc-offerer.js';
@@ -30,6 +30,9 @@ interface Service {
   output: () => string;
 }
 
+/** Every service a test started: killed after the file, so a failing test leaves no process behind. */
+const started: ChildProcess[] = [];
+
 function startService(config: object): Service {
   const configPath = join(dir, `porthole-${++cmdSeq}.json`);
   writeFileSync(configPath, JSON.stringify(config));
@@ -49,6 +52,7 @@ function startService(config: object): Service {
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  started.push(child);
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
@@ -101,6 +105,8 @@ beforeAll(async () => {
 }, 30_000);
 
 afterAll(async () => {
+  for (const child of started)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   await api?.close();
   await Promise.all([x1?.stop(), x2?.stop()]);
 });
@@ -322,6 +328,42 @@ describe('porthole service with real helpers in two X sessions', () => {
 });
 
 describe('porthole service killed with SIGKILL', () => {
+  it('leaves no helper and no encoder behind while a desktop is streaming', async () => {
+    // The helper used to log "helper stopping" and keep running, with node-datachannel's threads and
+    // ffmpeg alive, for 5 to 20 s and more.
+    const svc = startService(baseConfig());
+    await waitFor(async () => (await sessionOf(x1.displayNumber))?.helperState === 'ready', {
+      what: 'a ready helper',
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
+    let packets = 0;
+    let attempt = 0;
+    const { viewer } = await connectTestOfferer(async (offer, v) => {
+      v.onRtp(() => (packets += 1));
+      const id = `desk-kill${attempt++ ? `-retry${attempt}` : ''}`;
+      const r = await api.command({
+        id: `start-${id}`,
+        type: 'start_desktop',
+        payload: { sessionId: id, offer, iceServers: [], targetSessionId: x1.displayNumber },
+      });
+      if (!r.ok) throw new Error(r.error.message);
+      return { answer: (r.result as { answer: string }).answer };
+    });
+    await waitFor(() => packets > 10, { what: 'video to flow', timeoutMs: 15_000 });
+    const helpers = helperPids(x1.displayNumber);
+    expect(helpers).toHaveLength(1);
+    const encoders = helpers.flatMap(childPids);
+    expect(encoders.length).toBeGreaterThan(0);
+    svc.child.kill('SIGKILL');
+    await waitFor(() => [...helpers, ...encoders].every((p) => !isAlive(p)), {
+      what: 'the helper and its encoders to exit (promised within 1 s)',
+      timeoutMs: 3000,
+      intervalMs: 50,
+    });
+    viewer.close();
+  }, 60_000);
+
   it('leaves no helper behind: each notices its channel closing and exits', async () => {
     const svc = startService(baseConfig());
     await waitFor(async () => (await sessions()).filter((s) => s.helperConnected).length === 2, {
