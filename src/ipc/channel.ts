@@ -173,7 +173,6 @@ export class Channel<TIn, TOut = TIn> extends EventEmitter<{ close: [CloseReason
 
   private readonly onData = (chunk: Buffer): void => {
     if (this.closeReason) return;
-    this.lastReceivedAt = performance.now();
     try {
       this.reader.push(chunk, this.onFrame);
     } catch (err) {
@@ -187,7 +186,11 @@ export class Channel<TIn, TOut = TIn> extends EventEmitter<{ close: [CloseReason
       this.shutDown({ code: 'rate_limited', detail: 'incoming frame rate exceeded' }, 'destroy');
       return false;
     }
-    const envelope = readEnvelope(decodePayload(this.opener.open(frame)));
+    const payload = this.opener.open(frame);
+    // Only an authenticated frame counts as life: bytes of a frame that never completes (a peer
+    // dribbling one byte a second) must not hold the connection open past the idle timeout.
+    this.lastReceivedAt = performance.now();
+    const envelope = readEnvelope(decodePayload(payload));
     switch (envelope.kind) {
       case Kind.message:
         this.receiveMessage(this.validateBody(envelope.body));

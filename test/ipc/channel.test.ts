@@ -274,6 +274,31 @@ describe('limits', () => {
     expect(Date.now() - started).toBeLessThan(3_000);
   });
 
+  it('closes a peer that dribbles an unfinished frame: only authenticated frames count as life', async () => {
+    const { service, helper } = await open({
+      server: { idleTimeoutMs: 300, pingIntervalMs: 100 },
+      helper: { idleTimeoutMs: 60_000, pingIntervalMs: 60_000 },
+    });
+    const raw = socketOf(helper);
+    raw.pause();
+    const header = Buffer.alloc(4);
+    header.writeUInt32BE(1000); // a frame of 1000 bytes that never completes
+    raw.write(header);
+    const dribble = setInterval(() => raw.write(Buffer.from([0x01])), 50);
+    try {
+      const reason = await Promise.race([
+        service.closed,
+        sleep(5_000).then((): CloseReason => ({
+          code: 'closed',
+          detail: 'still open after 5 s of dribbling',
+        })),
+      ]);
+      expect(reason.code).toBe('idle_timeout');
+    } finally {
+      clearInterval(dribble);
+    }
+  });
+
   it('signals back-pressure, throws past its bound, and recovers once the peer reads', async () => {
     const { service, helper } = await open({
       server: { maxQueuedBytes: 1024 * 1024, idleTimeoutMs: 60_000 },
