@@ -18,6 +18,7 @@ import {
   secureBoundSocket,
   type SocketOwner,
 } from './unix-socket-path.js';
+import { LogThrottle } from '../log/log-throttle.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 
 export interface IpcServerOptions<TIn> extends ChannelOptions<TIn> {
@@ -44,10 +45,17 @@ export class IpcServer<TIn, TOut = TIn> extends EventEmitter<{
   private readonly sockets = new Set<net.Socket>();
   private readonly channels = new Set<Channel<TIn, TOut>>();
   private readonly log: Pick<Logger, 'debug' | 'info' | 'warn'>;
+  /** Refused connections come at the rate of whoever connects: a few lines, then a count. */
+  private readonly refusals: LogThrottle;
 
   constructor(private readonly options: IpcServerOptions<TIn>) {
     super();
     this.log = options.logger ?? silentLogger;
+    const log = this.log;
+    this.refusals = new LogThrottle(
+      { ...log, error: (o, m) => log.warn(o, m) },
+      { max: 10, windowMs: 60_000 },
+    );
     resolveChannelOptions(options, this.log); // fail at construction, not on the first client
     const windowsPath = isWindowsPipePath(options.path);
     if (process.platform === 'win32' && !windowsPath)
@@ -85,6 +93,7 @@ export class IpcServer<TIn, TOut = TIn> extends EventEmitter<{
    * still in the handshake, and removes the socket file (Unix).
    */
   async close(): Promise<void> {
+    this.refusals.close();
     const stopped = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const channel of this.channels) channel.close();
     for (const socket of this.sockets)
@@ -95,7 +104,7 @@ export class IpcServer<TIn, TOut = TIn> extends EventEmitter<{
   private readonly onConnection = (socket: net.Socket): void => {
     if (this.sockets.size >= (this.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS)) {
       socket.destroy();
-      this.log.warn({ path: this.path }, 'ipc: connection refused, too many connections');
+      this.refusals.warn({ path: this.path }, 'ipc: connection refused, too many connections');
       this.emit('rejected', { reason: 'too_many_connections' });
       return;
     }
@@ -120,7 +129,7 @@ export class IpcServer<TIn, TOut = TIn> extends EventEmitter<{
       },
       (err: unknown) => {
         const reason = err instanceof HandshakeError ? err.reason : 'bad_message';
-        this.log.warn({ path: this.path, reason }, 'ipc: handshake failed');
+        this.refusals.warn({ path: this.path, reason }, 'ipc: handshake failed');
         this.emit('rejected', { reason });
       },
     );

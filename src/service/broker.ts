@@ -8,6 +8,15 @@ import type { DetectedSession, SessionDetector, SessionEvent } from './sessions/
 import type { HelperSpawner } from './spawn/helper-spawner.js';
 import type { Timers } from '../time/timers.js';
 import { BrokerError, toBrokerError } from './broker-error.js';
+import { LogThrottle } from '../log/log-throttle.js';
+
+/**
+ * What a helper's forwarded log lines may cost the service's log: a broken or hostile helper under
+ * the channel's rate limit could otherwise write 2000 lines a second. Beyond this, one summary line
+ * per window says how many were held back.
+ */
+const HELPER_LOG_LINES = 50;
+const HELPER_LOG_WINDOW_MS = 10_000;
 
 export interface BrokerOptions {
   detector: SessionDetector;
@@ -38,6 +47,8 @@ export class SessionBroker {
   private desktops = new Map<string, number>();
   private readonly policy: SupervisorPolicy;
   private stopping = false;
+  /** Per session, across its helper's respawns, so a crash loop cannot reset the budget. */
+  private readonly helperLogs = new Map<number, LogThrottle>();
 
   constructor(private readonly opts: BrokerOptions) {
     this.policy = { ...DEFAULT_POLICY, ...opts.policy };
@@ -56,6 +67,8 @@ export class SessionBroker {
     await this.opts.detector.stop();
     await Promise.all([...this.supervisors.values()].map((s) => s.stop('service stopping')));
     this.desktops.clear();
+    for (const throttle of this.helperLogs.values()) throttle.close();
+    this.helperLogs.clear();
   }
 
   listSessions(): SessionInfo[] {
@@ -172,7 +185,15 @@ export class SessionBroker {
 
   private onHelperMessage(sessionId: number, body: HelperToService): void {
     if (body.type === 'log') {
-      const log = this.opts.log.child({ sessionId, from: 'helper' });
+      let log = this.helperLogs.get(sessionId);
+      if (!log) {
+        log = new LogThrottle(this.opts.log.child({ sessionId, from: 'helper' }), {
+          max: HELPER_LOG_LINES,
+          windowMs: HELPER_LOG_WINDOW_MS,
+          ...(this.opts.timers ? { timers: this.opts.timers } : {}),
+        });
+        this.helperLogs.set(sessionId, log);
+      }
       log[body.level]({ ...body.fields }, body.msg);
     } else if (body.type === 'event') {
       this.opts.log.info(
@@ -200,6 +221,8 @@ export class SessionBroker {
       const sup = this.supervisors.get(e.sessionId);
       this.supervisors.delete(e.sessionId);
       this.forgetDesktopsOf(e.sessionId);
+      this.helperLogs.get(e.sessionId)?.close();
+      this.helperLogs.delete(e.sessionId);
       void sup?.stop('session ended');
       return;
     }

@@ -16,7 +16,7 @@ const BASE = ['errors', 'log', 'time'];
 export const ALLOWED: Record<string, readonly string[]> = {
   errors: [],
   time: [],
-  log: ['errors'],
+  log: ['errors', 'time'],
   protocol: ['errors'],
   native: BASE,
   ipc: BASE,

@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StartDesktop } from '../../src/protocol/api.js';
-import { silentLogger } from '../../src/log/logger.js';
+import { silentLogger, type Logger } from '../../src/log/logger.js';
 import { SessionBroker, type BrokerOptions } from '../../src/service/broker.js';
 import { DEFAULT_POLICY } from '../../src/service/helper-supervisor.js';
 import { FakeSessionDetector } from '../../src/service/sessions/fake-session-detector.js';
@@ -56,7 +56,7 @@ afterEach(async () => {
 
 async function setup(
   sessions: DetectedSession[] = [alice],
-  opts: Partial<Pick<BrokerOptions, 'spawnOnLogon' | 'affinity' | 'policy'>> = {},
+  opts: Partial<Pick<BrokerOptions, 'spawnOnLogon' | 'affinity' | 'policy' | 'log'>> = {},
 ) {
   const clock = new FakeClock();
   const detector = new FakeSessionDetector(sessions);
@@ -366,5 +366,36 @@ describe('session broker: logoff and stop → none', () => {
     t.detector.add(user(3, 'carol')); // the detector is stopped: no event, no spawn
     await settle();
     expect(t.spawner.calls).toBe(2);
+  });
+});
+
+describe('session broker: what a helper may write into the service log', () => {
+  it('forwards a flood of helper log lines up to its budget, then one summary per window', async () => {
+    const lines: { level: string; fields: object; msg: string | undefined }[] = [];
+    const recorder = (bindings: object): Logger => {
+      const at =
+        (level: string) =>
+        (obj: object, msg?: string): void => {
+          lines.push({ level, fields: { ...bindings, ...obj }, msg });
+        };
+      return {
+        debug: at('debug'),
+        info: at('info'),
+        warn: at('warn'),
+        error: at('error'),
+        child: (more) => recorder({ ...bindings, ...more }),
+      };
+    };
+    const t = await setup([alice], { log: recorder({}) });
+    const link = await t.bringUp(1);
+    const before = lines.length;
+    for (let i = 0; i < 2000; i++) link.emit({ type: 'log', level: 'warn', msg: 'hostile', fields: { i } });
+    await settle();
+    const forwarded = lines.slice(before).filter((l) => l.msg === 'hostile');
+    expect(forwarded).toHaveLength(50);
+    expect(forwarded[0]?.fields).toMatchObject({ sessionId: 1, from: 'helper', i: 0 });
+    await t.clock.advance(10_000);
+    const summary = lines.find((l) => l.msg === '1950 more log lines suppressed');
+    expect(summary?.fields).toMatchObject({ sessionId: 1, from: 'helper', suppressed: 1950 });
   });
 });
