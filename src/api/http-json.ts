@@ -62,18 +62,38 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 
 export function sendError(res: ServerResponse, err: HttpError): void {
   if (err.status === 401) res.setHeader('www-authenticate', 'Bearer');
-  if (err.status === 413) res.setHeader('connection', 'close');
   for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
   sendJson(res, err.status, {
     error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) },
   });
 }
 
+/**
+ * How much of an oversized body is read and thrown away after the 413, so that the connection closes
+ * only once the client has sent it: closing with request bytes unread makes the kernel reset the
+ * connection, and a client still uploading then sees the reset instead of the 413. A client sending
+ * more than this is cut off.
+ */
+export const MAX_DISCARDED_BYTES = 64 * 1024 * 1024;
+
+/** Reads and throws away the rest of a request body (bounded: past the bound the socket is closed). */
+function discardBody(req: IncomingMessage): void {
+  let left = MAX_DISCARDED_BYTES;
+  req.on('data', (chunk: Buffer) => {
+    left -= chunk.length;
+    if (left < 0) req.socket.destroy();
+  });
+  req.resume();
+}
+
 /** Reads and parses a JSON body of at most MAX_BODY_BYTES; 413 past that, 400 if it is not JSON. */
 export async function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<unknown> {
   const tooLarge = () => new HttpError(413, 'too_large', `request body exceeds ${limit} bytes`);
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) throw tooLarge();
+  if (Number.isFinite(declared) && declared > limit) {
+    discardBody(req);
+    throw tooLarge();
+  }
   // Listening for 'data' (rather than async iteration, which destroys the socket when abandoned)
   // lets the 413 reach the client; the rest of an oversized body is discarded as it drains.
   const body = await new Promise<Buffer>((resolve, reject) => {
@@ -86,6 +106,7 @@ export async function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES)
       if (size > limit) {
         failed = true;
         chunks.length = 0;
+        discardBody(req);
         reject(tooLarge());
         return;
       }

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../fixtures/wait-for.js';
 import {
@@ -181,6 +182,36 @@ describe('POST /api/devices/:id/desktop', () => {
     const r = await h.request('POST', path(), { offer: `v=0${'a'.repeat(1024 * 1024)}` });
     expect(r.status).toBe(413);
     expect(r.body.error.code).toBe('too_large');
+  });
+
+  it('answers 413 to a 10 MiB body and reads the rest of it before closing (no reset)', async () => {
+    // The server used to close the socket once the 413 was written, with most of the body unread:
+    // the kernel then resets the connection, and a client still uploading (any real network) sees
+    // a reset instead of the 413 it has not read yet. A raw socket shows it exactly: after the 413,
+    // the rest of the body must still be accepted.
+    const url = new URL(h.server.url);
+    const size = 10 * 1024 * 1024;
+    const socket = connect(Number(url.port), url.hostname);
+    await new Promise((r) => socket.once('connect', r));
+    let received = '';
+    let failure: string | undefined;
+    socket.on('data', (d: Buffer) => (received += d.toString('latin1')));
+    socket.on('error', (err: NodeJS.ErrnoException) => (failure = err.code ?? err.message));
+    socket.write(
+      `POST ${path()} HTTP/1.1\r\nhost: ${url.host}\r\nauthorization: Bearer ${h.viewerToken}\r\n` +
+        `content-type: application/json\r\ncontent-length: ${size}\r\n\r\n`,
+    );
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    socket.write(chunk);
+    await waitFor(() => received.includes('\r\n\r\n'), { what: 'the response head' });
+    expect(received).toMatch(/^HTTP\/1\.1 413 /);
+    for (let sent = chunk.length; sent < size && !failure; sent += chunk.length) {
+      await new Promise<void>((resolve) => (socket.write(chunk) ? resolve() : socket.once('drain', resolve)));
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    expect(failure).toBeUndefined();
+    expect(received).toContain('"code":"too_large"');
+    socket.destroy();
   });
 
   it('answers 409 when the device is offline and 404 for an unknown device', async () => {
