@@ -18,6 +18,7 @@ import {
   type ResultByType,
 } from '../protocol/api.js';
 import { ProtocolError, type Guard } from '../protocol/validate.js';
+import { MissingFeatureError, payloadForPeer, type ApiLinkPeer } from '../protocol/api-version.js';
 import { agentErrorStatus, HttpError } from './http-json.js';
 
 const resultGuards: { [T in ApiCommandType]: Guard<ResultByType[T]> } = {
@@ -50,6 +51,8 @@ export class AgentConnection {
     readonly ws: WebSocket,
     readonly deviceId: string,
     readonly remote: string,
+    /** What the agent announced on its upgrade: commands carry only the fields it understands. */
+    readonly peer: ApiLinkPeer,
     private readonly opts: { commandTimeoutMs: number; log: Logger },
   ) {
     ws.on('message', (data, isBinary) => {
@@ -63,8 +66,18 @@ export class AgentConnection {
     return this.pending.size;
   }
 
-  /** Sends one command and resolves with its validated result. */
+  /**
+   * Sends one command and resolves with its validated result. Fields beyond what the agent announced
+   * are left out, or the command is refused with 409 `agent_outdated` when it cannot go without one.
+   */
   command<T extends ApiCommandType>(type: T, payload: CommandPayload<T>): Promise<ResultByType[T]> {
+    let fitted: CommandPayload<T>;
+    try {
+      fitted = payloadForPeer(type, payload, this.peer);
+    } catch (err) {
+      if (!(err instanceof MissingFeatureError)) throw err;
+      return Promise.reject(new HttpError(409, err.code, err.message));
+    }
     const id = `${this.idPrefix}-${++this.seq}`;
     return new Promise<ResultByType[T]>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -79,7 +92,7 @@ export class AgentConnection {
         );
       }, this.opts.commandTimeoutMs);
       this.pending.set(id, { type, resolve: resolve as (r: unknown) => void, reject, timer });
-      this.ws.send(JSON.stringify({ id, type, payload }), (err) => {
+      this.ws.send(JSON.stringify({ id, type, payload: fitted }), (err) => {
         if (err) this.settle(id, new HttpError(502, 'agent_disconnected', 'could not send to the device'));
       });
     });

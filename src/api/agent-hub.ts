@@ -13,6 +13,7 @@ import { HttpError } from './http-json.js';
 import type { ApiStore } from './store.js';
 import { bearerToken } from './tokens.js';
 import { errorMessage } from '../errors/error-text.js';
+import { apiLinkHeaders, parseApiLinkPeer, type ApiLinkPeer } from '../protocol/api-version.js';
 
 /** Largest message an agent may send (replies are a few KiB; the same bound the agent applies). */
 export const MAX_AGENT_MESSAGE_BYTES = 1024 * 1024;
@@ -36,6 +37,10 @@ export class AgentHub {
   private readonly heartbeat: NodeJS.Timeout;
 
   constructor(private readonly opts: AgentHubOptions) {
+    // Every 101 carries the API's announcement (api-version.ts): an agent sends a reply field only if
+    // the API announced its feature. An older agent ignores the headers.
+    const announcement = Object.entries(apiLinkHeaders()).map(([k, v]) => `${k}: ${v}`);
+    this.wss.on('headers', (headers) => headers.push(...announcement));
     this.heartbeat = setInterval(() => this.beat(), opts.heartbeatMs);
     this.heartbeat.unref();
   }
@@ -68,7 +73,9 @@ export class AgentHub {
       );
       return refuseUpgrade(socket, new HttpError(401, 'unauthorized', 'unknown device or wrong token'));
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, device.id, remote));
+    // What the agent understands, from its upgrade request; an agent that says nothing is version 1.
+    const peer = parseApiLinkPeer(req.headers);
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, device.id, remote, peer));
   }
 
   /** Closes every agent connection (1001 going away) and stops the heartbeat. */
@@ -92,9 +99,9 @@ export class AgentHub {
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 
-  private accept(ws: WebSocket, deviceId: string, remote: string): void {
+  private accept(ws: WebSocket, deviceId: string, remote: string, peer: ApiLinkPeer): void {
     const { log, audit } = this.opts;
-    const conn = new AgentConnection(ws, deviceId, remote, {
+    const conn = new AgentConnection(ws, deviceId, remote, peer, {
       commandTimeoutMs: this.opts.commandTimeoutMs,
       log,
     });
@@ -105,7 +112,10 @@ export class AgentHub {
       previous.failAll(new HttpError(502, 'agent_disconnected', 'the device reconnected before replying'));
       previous.ws.close(CLOSE_REPLACED, 'replaced');
     }
-    log.info({ deviceId, remote }, 'agent connected');
+    if (peer.malformed) {
+      log.warn({ deviceId, reason: peer.malformed }, 'ignored the agent’s protocol announcement; version 1');
+    }
+    log.info({ deviceId, remote, protocol: peer.version, features: [...peer.features] }, 'agent connected');
     audit.record({ viewer: null, device: deviceId, action: 'agent_connected', ok: true, remote });
 
     ws.on('close', (code) => {

@@ -13,6 +13,7 @@ import { HttpError, readJsonBody, sendJson, validateBody } from './http-json.js'
 import { iceServersFor, type IceConfig } from './turn-credentials.js';
 import { DEVICE_ID_PATTERN, type ApiStore } from './store.js';
 import { randomId } from './tokens.js';
+import { applyCors } from './cors.js';
 import type { Viewer, ViewerAuth } from './viewer-auth.js';
 
 export interface ApiContext {
@@ -22,6 +23,8 @@ export interface ApiContext {
   audit: AuditLog;
   ice: IceConfig;
   log: Logger;
+  /** Origins given CORS access (`--allow-origin`); empty: same origin only, no CORS headers. */
+  allowedOrigins: ReadonlySet<string>;
 }
 
 const loginBody = object({ token: str({ min: 1, max: 512 }) });
@@ -40,6 +43,8 @@ interface Request {
 /** Routes one /api request; every failure arrives here as an HttpError (see server.ts). */
 export async function handleApiRequest(ctx: ApiContext, r: Request, path: string): Promise<void> {
   const method = r.req.method ?? 'GET';
+  // Before authentication: a browser's preflight never carries the bearer token.
+  if (applyCors(r.req, r.res, ctx.allowedOrigins)) return;
   if (path === '/api/login') {
     allow(method, 'POST');
     return login(ctx, r);
@@ -131,7 +136,14 @@ async function startDesktop(ctx: ApiContext, r: Request, viewer: Viewer, deviceI
     // The helper gets the same STUN/TURN (fresh credentials) the viewer gets, so both can meet at
     // the relay when no direct path exists.
     const { iceServers } = iceServersFor(ctx.ice, viewer.name);
-    const result = await agent.command('start_desktop', { sessionId, iceServers, ...body });
+    // `viewer` lets the agent limit each viewer's unconnected desktops; an agent without the feature
+    // does not get it (AgentConnection leaves it out).
+    const result = await agent.command('start_desktop', {
+      sessionId,
+      iceServers,
+      ...body,
+      viewer: { name: viewer.name },
+    });
     if (result.sessionId !== sessionId) {
       throw new HttpError(502, 'bad_agent_reply', 'the device answered for a different desktop session');
     }

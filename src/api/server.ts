@@ -24,6 +24,8 @@ import { handleApiRequest, type ApiContext } from './routes.js';
 import { serveStatic, setSecurityHeaders } from './static-files.js';
 import { ApiStore, StoreError } from './store.js';
 import { ViewerAuth } from './viewer-auth.js';
+import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_PORT } from './server-defaults.js';
+import { checkAllowedOrigin } from './cors.js';
 import { errorMessage } from '../errors/error-text.js';
 
 export interface ApiServerOptions {
@@ -38,6 +40,8 @@ export interface ApiServerOptions {
   ice?: IceConfig;
   /** The built viewer; default `dist/viewer` in the porthole package. */
   staticDir?: string;
+  /** Origins of viewers served elsewhere (a Tauri app) given CORS access to /api; default none. */
+  allowOrigins?: string[];
   /** How long a command may wait for the agent's reply (default 30 s). */
   commandTimeoutMs?: number;
   /** Agent ping interval; an agent silent for a whole interval is dropped (default 15 s). */
@@ -64,8 +68,7 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-export const DEFAULT_PORT = 8443;
-export const DEFAULT_COMMAND_TIMEOUT_MS = 30_000;
+export { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_PORT };
 export const DEFAULT_HEARTBEAT_MS = 15_000;
 
 export function isLoopbackHost(host: string): boolean {
@@ -85,6 +88,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   }
   const ice = options.ice ?? { stun: [], turn: [] };
   checkIceConfig(ice);
+  const allowedOrigins = new Set((options.allowOrigins ?? []).map(checkAllowedOrigin));
   const log = options.log ?? silentLogger;
   const store = ApiStore.open(options.dataDir);
   const audit = AuditLog.open(options.dataDir, log);
@@ -99,7 +103,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     loginMs: options.loginTokenTtlMs,
     sessionMs: options.sessionTokenTtlMs,
   });
-  const ctx: ApiContext = { store, hub, auth, audit, ice, log };
+  const ctx: ApiContext = { store, hub, auth, audit, ice, log, allowedOrigins };
   const staticDir = options.staticDir ?? defaultStaticDir();
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {

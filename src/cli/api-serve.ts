@@ -6,12 +6,9 @@ import { LOG_LEVELS, type LogLevel } from '../log/logger.js';
 import { dataDirOption } from './api-admin.js';
 import { resolveDataDir } from '../api/data-dir.js';
 import { DEFAULT_TURN_TTL_SECONDS } from '../api/turn-credentials.js';
-import {
-  DEFAULT_COMMAND_TIMEOUT_MS,
-  DEFAULT_PORT,
-  startApiServer,
-  type ApiServerOptions,
-} from '../api/server.js';
+import type { ApiServerOptions } from '../api/server.js';
+import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_PORT } from '../api/server-defaults.js';
+import { checkAllowedOrigin } from '../api/cors.js';
 import { createLogger } from '../log/pino-logger.js';
 
 export const serve: Command = {
@@ -19,7 +16,8 @@ export const serve: Command = {
   summary: 'Run the API and signaling server (HTTPS; plain HTTP on loopback only) and serve the viewer',
   usage:
     'porthole api serve [--host 127.0.0.1] [--port 8443] [--data-dir D] [--tls-cert F --tls-key F] ' +
-    '[--stun URL]... [--turn URL]... [--turn-secret-file F] [--relay-only] [--static-dir D]',
+    '[--stun URL]... [--turn URL]... [--turn-secret-file F] [--turn-ttl S] [--relay-only] ' +
+    '[--static-dir D] [--allow-origin ORIGIN]... [--command-timeout MS] [--log-level L]',
   options: {
     host: { type: 'string', description: 'Address to listen on (default 127.0.0.1)' },
     port: { type: 'string', description: `Port (default ${DEFAULT_PORT}; 0 picks a free one)` },
@@ -45,6 +43,11 @@ export const serve: Command = {
       description: "Tell viewers to use TURN only (iceTransportPolicy 'relay')",
     },
     'static-dir': { type: 'string', description: 'Built viewer to serve (default dist/viewer)' },
+    'allow-origin': {
+      type: 'string',
+      multiple: true,
+      description: 'Origin of a viewer served elsewhere (tauri://localhost) given CORS access; repeatable',
+    },
     'command-timeout': {
       type: 'string',
       description: `Milliseconds to wait for an agent's reply (default ${DEFAULT_COMMAND_TIMEOUT_MS})`,
@@ -54,6 +57,8 @@ export const serve: Command = {
   async run(values, positionals) {
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
     const options = serveOptions(values);
+    // Loaded here, not at the top: `porthole service` loads this module's help too (src/cli/commands.ts).
+    const { startApiServer } = await import('../api/server.js');
     const server = await startApiServer(options);
     console.log(`porthole api: listening on ${server.url} (agents: ${server.agentUrl})`);
     const signal = await waitForStopSignal();
@@ -90,11 +95,22 @@ export function serveOptions(values: Record<string, unknown>): ApiServerOptions 
       relayOnly: values['relay-only'] === true,
     },
     ...(str('static-dir') ? { staticDir: str('static-dir') } : {}),
+    ...(values['allow-origin'] !== undefined ? { allowOrigins: allowOrigins(values['allow-origin']) } : {}),
     ...(timeout !== undefined
       ? { commandTimeoutMs: integer('--command-timeout', timeout, 100, 600_000) }
       : {}),
     log: createLogger('porthole-api', logLevel as LogLevel),
   };
+}
+
+function allowOrigins(values: unknown): string[] {
+  return (values as string[]).map((v) => {
+    try {
+      return checkAllowedOrigin(v);
+    } catch (err) {
+      throw new UsageError((err as Error).message, { cause: err });
+    }
+  });
 }
 
 function integer(flag: string, text: string, min: number, max: number): number {

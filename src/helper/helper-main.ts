@@ -23,6 +23,19 @@ export interface HelperOptions {
 }
 
 /**
+ * A failed desktop_start as the service hears it. A coded failure (a bad offer is `bad_request`, a
+ * full helper `too_many_viewers`) keeps its code and `retryAfterMs`; anything else is `internal`,
+ * with its message: it says what failed in the helper.
+ */
+export function desktopStartError(err: unknown): RequestError {
+  const coded = err instanceof PortholeError && isReplyErrorCode(err.code);
+  return new RequestError(coded ? err.code : 'internal', errorMessage(err), {
+    cause: err,
+    retryAfterMs: coded ? err.retryAfterMs : undefined,
+  });
+}
+
+/**
  * The helper's life: secret from stdin → handshake on the inherited channel → capabilities → serve
  * desktop_start/desktop_stop until the channel closes (service stopped or died) → tear down → exit.
  * Resolves with the process exit code.
@@ -57,11 +70,8 @@ export async function runHelper(opts: HelperOptions): Promise<number> {
   channel.onRequest(async (body) => {
     switch (body.type) {
       case 'desktop_start': {
-        // A coded failure (a bad offer is `bad_request`) keeps its code; the peer sees anything
-        // else as `internal`, with its message: it says what failed in the helper.
         const answer = await host.start(body).catch((err: unknown) => {
-          const code = err instanceof PortholeError && isReplyErrorCode(err.code) ? err.code : 'internal';
-          throw new RequestError(code, errorMessage(err), { cause: err });
+          throw desktopStartError(err);
         });
         return { type: 'desktop_started', sessionId: body.sessionId, answer };
       }

@@ -27,6 +27,7 @@ import {
   str,
   type Guard,
 } from './validate.js';
+import { viewerIdentity, type ViewerIdentity } from './ipc.js';
 
 export const SESSION_STATES = ['active', 'connected', 'disconnected', 'idle', 'locked'] as const;
 export const SESSION_TYPES = ['console', 'rdp', 'x11', 'services'] as const;
@@ -60,6 +61,11 @@ export interface StartDesktop {
   iceServers: IceServer[];
   displayIndex?: number;
   targetSessionId?: number;
+  /**
+   * Who asks (the API fills it from the viewer's token name). Feature `viewer` (api-version.ts): sent
+   * only to an agent that announced it; the helper limits each viewer's unconnected desktops with it.
+   */
+  viewer?: ViewerIdentity;
 }
 export const startDesktop: Guard<StartDesktop> = object({
   sessionId: desktopSessionId,
@@ -67,6 +73,7 @@ export const startDesktop: Guard<StartDesktop> = object({
   iceServers: iceServerList,
   displayIndex: optional(displayIndex),
   targetSessionId: optional(osSessionId),
+  viewer: optional(viewerIdentity),
 });
 
 export interface StopDesktop {

@@ -1,8 +1,8 @@
 /**
  * Viewer ⇄ helper messages on the WebRTC DataChannels, JSON text, one message per DataChannel message.
  * - `input` (viewer → helper): pointer, buttons, wheel, keys by KeyboardEvent.code, text, clipboard.
- * - `control` (both ways): Ctrl+Alt+Del, display switch, keyframe, rate; the helper answers with
- *   display lists, clipboard text and errors.
+ * - `control` (both ways): heartbeat, Ctrl+Alt+Del, display switch, keyframe, rate; the helper
+ *   answers with display lists, clipboard text and errors.
  * - `cursor` (helper → viewer): cursor position and shape, drawn by the viewer.
  * Everything from the viewer is untrusted: sizes are bounded and numbers range-checked.
  */
@@ -18,14 +18,31 @@ export const DATA_CHANNELS = { input: 'input', control: 'control', cursor: 'curs
  */
 export const MAX_DATACHANNEL_MESSAGE = 256 * 1024;
 export const MAX_CLIPBOARD_TEXT = 40_000;
+/** Longest `text` message, in UTF-16 code units (longer input is split by the viewer). */
+export const MAX_TEXT = 4096;
+
+/**
+ * A viewer sends `heartbeat` on `control` this often. Once the helper has seen one, HEARTBEAT_TIMEOUT_MS
+ * without another releases every key and button that viewer holds (the stream stays up for its
+ * return): a viewer that vanished cannot send its key-ups, and ICE takes ~30 s to notice it is gone.
+ */
+export const HEARTBEAT_INTERVAL_MS = 1000;
+/** Two heartbeats may be late or lost before the viewer's input is released. */
+export const HEARTBEAT_TIMEOUT_MS = 3000;
 
 export const POINTER_BUTTONS = ['left', 'middle', 'right', 'back', 'forward'] as const;
 export type PointerButton = (typeof POINTER_BUTTONS)[number];
 
-/** Position on the chosen display, normalised: 0 is the left/top edge, 1 the right/bottom edge. */
-const unit = num(0, 1);
+/**
+ * Position on the chosen display, normalised: 0 is the left/top edge, 1 the right/bottom edge. Any
+ * finite number is accepted and clamped to [0, 1], as a local pointer stops at the screen's edge (a
+ * drag that leaves the video, a rounding error of -0.0001); anything else is not a position and fails.
+ */
+const unit: Guard<number> = (v, path) => Math.min(1, Math.max(0, num(-Infinity, Infinity)(v, path)));
+/** Largest wheel delta of one message on either axis: 100 notches. */
+export const MAX_WHEEL_DELTA = 12_000;
 /** Wheel delta in Windows' unit: 120 is one notch; negative dy scrolls up, negative dx left. */
-const wheelDelta = num(-12_000, 12_000);
+const wheelDelta = num(-MAX_WHEEL_DELTA, MAX_WHEEL_DELTA);
 /** KeyboardEvent.code values are short ASCII identifiers (KeyA, Digit1, ShiftLeft, NumpadEnter, F13). */
 const keyCode = str({ min: 2, max: 32, pattern: /^[A-Za-z][A-Za-z0-9]*$/ });
 
@@ -38,6 +55,7 @@ export type InputMessage =
   | { type: 'clipboard'; text: string };
 
 export type ControlMessage =
+  | { type: 'heartbeat' }
   | { type: 'ctrl_alt_del' }
   | { type: 'select_display'; index: number }
   | { type: 'keyframe' }
@@ -77,11 +95,12 @@ const inputGuards: Guards<InputMessage> = {
   }),
   wheel: object({ type: oneOf(['wheel']), dx: wheelDelta, dy: wheelDelta }),
   key: object({ type: oneOf(['key']), code: keyCode, down: bool }),
-  text: object({ type: oneOf(['text']), text: str({ min: 1, max: 4096 }) }),
+  text: object({ type: oneOf(['text']), text: str({ min: 1, max: MAX_TEXT }) }),
   clipboard: object({ type: oneOf(['clipboard']), text: str({ max: MAX_CLIPBOARD_TEXT }) }),
 };
 
 const controlGuards: Guards<ControlMessage> = {
+  heartbeat: object({ type: oneOf(['heartbeat']) }),
   ctrl_alt_del: object({ type: oneOf(['ctrl_alt_del']) }),
   select_display: object({ type: oneOf(['select_display']), index: displayIndex }),
   keyframe: object({ type: oneOf(['keyframe']) }),

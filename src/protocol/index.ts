@@ -3,3 +3,4 @@ export * from './common.js';
 export * from './api.js';
 export * from './ipc.js';
 export * from './datachannel.js';
+export * from './api-version.js';

@@ -26,6 +26,13 @@ export interface Capabilities {
   reason?: string;
 }
 
+/** Who asks for a desktop, as the API knows them (from the viewer's token). */
+export interface ViewerIdentity {
+  /** Stable per viewer; the helper limits each viewer's desktops that have not connected yet. */
+  name: string;
+}
+export const viewerIdentity: Guard<ViewerIdentity> = object({ name: str({ min: 1, max: 256 }) });
+
 /** Service → helper request: answer this viewer's offer. */
 export interface DesktopStart {
   type: 'desktop_start';
@@ -33,6 +40,8 @@ export interface DesktopStart {
   offer: string;
   iceServers: IceServer[];
   displayIndex: number;
+  /** Absent when the API did not say (an older API, `--direct`): no per-viewer limit applies then. */
+  viewer?: ViewerIdentity;
 }
 /** Helper → service response to desktop_start. */
 export interface DesktopStarted {
@@ -112,6 +121,7 @@ const guards: { [K in IpcBody['type']]: Guard<Extract<IpcBody, { type: K }>> } =
     offer: sdp,
     iceServers: iceServerList,
     displayIndex,
+    viewer: optional(viewerIdentity),
   }),
   desktop_started: object({ type: oneOf(['desktop_started']), sessionId: desktopSessionId, answer: sdp }),
   desktop_stop: object({ type: oneOf(['desktop_stop']), sessionId: desktopSessionId }),

@@ -6,6 +6,13 @@ import {
   type ApiCommand,
   type ResultByType,
 } from '../protocol/api.js';
+import {
+  API_LINK_V1,
+  apiLinkHeaders,
+  errorBodyForPeer,
+  parseApiLinkPeer,
+  type ApiLinkPeer,
+} from '../protocol/api-version.js';
 import { ProtocolError } from '../protocol/validate.js';
 import type { ErrorCode } from '../protocol/common.js';
 import type { Logger } from '../log/logger.js';
@@ -31,7 +38,7 @@ export interface ApiLinkOptions {
   refusedBackoffMaxMs?: number;
   /** How long a link must stay open before its backoff starts again from the base. */
   stableAfterMs?: number;
-  /** Commands handled at once; more get a bad_request reply instead of queueing without bound. */
+  /** Commands handled at once; more get a `busy` reply instead of queueing without bound. */
   maxInFlight?: number;
 }
 
@@ -59,6 +66,8 @@ export class ApiLink {
   private readonly refusedBackoff: Backoff;
   /** Number of times the link has opened, for status and tests. */
   connects = 0;
+  /** What the API announced on the current link (api-version.ts); replies carry only what it reads. */
+  apiPeer: ApiLinkPeer | undefined;
 
   constructor(private readonly opts: ApiLinkOptions) {
     const baseMs = opts.backoffBaseMs ?? 1000;
@@ -100,7 +109,11 @@ export class ApiLink {
   private connect(): void {
     const { log } = this.opts;
     const ws = new WebSocket(this.opts.url, {
-      headers: { authorization: `Bearer ${this.opts.token}`, 'x-porthole-device': this.opts.deviceId },
+      headers: {
+        authorization: `Bearer ${this.opts.token}`,
+        'x-porthole-device': this.opts.deviceId,
+        ...apiLinkHeaders(),
+      },
       handshakeTimeout: 10_000,
       maxPayload: MAX_COMMAND_BYTES,
     });
@@ -108,7 +121,13 @@ export class ApiLink {
     let alive = true;
     // Why this attempt ended, for the one line logged when it closes.
     let failure: { status?: number; err?: string; retryAfterMs?: number } = {};
+    // The API's announcement rides on its 101, which ws reports before 'open' and any command.
+    let api = API_LINK_V1;
+    ws.on('upgrade', (res) => {
+      api = parseApiLinkPeer(res.headers);
+    });
     ws.on('open', () => {
+      this.apiPeer = api;
       this.connects += 1;
       // A link that opens and drops at once (an API shedding load, two agents with one id replacing
       // each other) must not reconnect at the base rate: the backoff restarts only once it held.
@@ -116,7 +135,18 @@ export class ApiLink {
         this.backoff.reset();
         this.refusedBackoff.reset();
       }, this.opts.stableAfterMs ?? 10_000);
-      log.info({ url: redact(this.opts.url), deviceId: this.opts.deviceId }, 'API link connected');
+      if (api.malformed) {
+        log.warn({ reason: api.malformed }, 'ignored the API’s protocol announcement; speaking version 1');
+      }
+      log.info(
+        {
+          url: redact(this.opts.url),
+          deviceId: this.opts.deviceId,
+          apiProtocol: api.version,
+          apiFeatures: [...api.features],
+        },
+        'API link connected',
+      );
       clearInterval(this.heartbeat);
       this.heartbeat = setInterval(() => {
         if (!alive) {
@@ -133,7 +163,7 @@ export class ApiLink {
     });
     ws.on('message', (data, isBinary) => {
       alive = true;
-      void this.onMessage(ws, isBinary ? null : data.toString());
+      void this.onMessage(ws, api, isBinary ? null : data.toString());
     });
     // An HTTP answer instead of the upgrade (401 for a bad token, 502/503 from a proxy during a
     // deploy). With this listener ws leaves the handshake open: terminate() aborts it, and 'error'
@@ -151,7 +181,10 @@ export class ApiLink {
     ws.on('close', (code) => {
       clearInterval(this.heartbeat);
       clearTimeout(this.stableTimer);
-      if (this.ws === ws) this.ws = undefined;
+      if (this.ws === ws) {
+        this.ws = undefined;
+        this.apiPeer = undefined;
+      }
       if (this.stopped) return;
       const refused = failure.status === 401 || failure.status === 403;
       // A Retry-After from the API (or its proxy) is a floor, never beyond the long cap.
@@ -173,16 +206,14 @@ export class ApiLink {
     });
   }
 
-  private async onMessage(ws: WebSocket, text: string | null): Promise<void> {
+  private async onMessage(ws: WebSocket, api: ApiLinkPeer, text: string | null): Promise<void> {
+    const reply = (r: AgentReply) => this.reply(ws, api, r);
     let raw: unknown;
     try {
       if (text === null) throw new ProtocolError('', 'commands must be text frames');
       raw = JSON.parse(text);
     } catch (err) {
-      return this.reply(
-        ws,
-        errorReply(null, 'bad_request', err instanceof ProtocolError ? err.message : 'not JSON'),
-      );
+      return reply(errorReply(null, 'bad_request', err instanceof ProtocolError ? err.message : 'not JSON'));
     }
     let cmd: ApiCommand;
     try {
@@ -190,28 +221,30 @@ export class ApiLink {
     } catch (err) {
       const message = err instanceof ProtocolError ? err.message : 'invalid command';
       this.opts.log.warn({ id: salvageCommandId(raw), error: message }, 'rejected a malformed command');
-      return this.reply(ws, errorReply(salvageCommandId(raw), 'bad_request', message));
+      return reply(errorReply(salvageCommandId(raw), 'bad_request', message));
     }
     if (this.inFlight >= (this.opts.maxInFlight ?? 32)) {
       // A capacity limit, not the API's mistake: it may send the command again shortly.
       const busy = { retryAfterMs: BUSY_RETRY_AFTER_MS };
-      return this.reply(ws, errorReply(cmd.id, 'busy', `${this.inFlight} commands are in flight`, busy));
+      return reply(errorReply(cmd.id, 'busy', `${this.inFlight} commands are in flight`, busy));
     }
     this.inFlight += 1;
     try {
       const result = await this.opts.handler(cmd);
-      this.reply(ws, { id: cmd.id, type: 'result', ok: true, result });
+      reply({ id: cmd.id, type: 'result', ok: true, result });
     } catch (err) {
       const e = toBrokerError(err);
       this.opts.log.warn({ id: cmd.id, command: cmd.type, code: e.code, error: e.message }, 'command failed');
-      this.reply(ws, errorReply(cmd.id, e.code, e.message, e));
+      reply(errorReply(cmd.id, e.code, e.message, e));
     } finally {
       this.inFlight -= 1;
     }
   }
 
-  private reply(ws: WebSocket, reply: AgentReply): void {
-    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(reply));
+  /** Sends a reply with only what this API reads: an older one lacks the capacity codes and retryAfterMs. */
+  private reply(ws: WebSocket, api: ApiLinkPeer, reply: AgentReply): void {
+    const fitted = reply.ok ? reply : { ...reply, error: errorBodyForPeer(reply.error, api) };
+    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(fitted));
   }
 }
 

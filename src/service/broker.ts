@@ -126,6 +126,7 @@ export class SessionBroker {
       offer: req.offer,
       iceServers: req.iceServers,
       displayIndex,
+      ...(req.viewer ? { viewer: req.viewer } : {}),
     });
     if (reply.type !== 'desktop_started' || reply.sessionId !== req.sessionId) {
       throw new BrokerError('internal', `helper answered desktop_start with ${reply.type}`);

@@ -3,7 +3,7 @@
  * remembers what is held down so a lost focus never leaves a key or button stuck on the remote side.
  */
 import type { ControlMessage, InputMessage, PointerButton } from '../protocol/datachannel.js';
-import { MAX_CLIPBOARD_TEXT } from '../protocol/datachannel.js';
+import { MAX_CLIPBOARD_TEXT, MAX_TEXT } from '../protocol/datachannel.js';
 import type { NormalisedPoint } from './content-rect.js';
 
 /** MouseEvent.button → protocol button: 0 primary, 1 auxiliary, 2 secondary, 3 back, 4 forward. */
@@ -19,8 +19,8 @@ export function isSendableCode(code: string): boolean {
   return CODE_PATTERN.test(code) && code !== 'Unidentified';
 }
 
-/** The protocol caps one `text` message at 4096 characters. */
-export const MAX_TEXT_CHUNK = 4096;
+/** The protocol caps one `text` message at 4096 characters (UTF-16 code units). */
+export const MAX_TEXT_CHUNK = MAX_TEXT;
 
 export const inputMessage = {
   move: (p: NormalisedPoint): InputMessage => ({ type: 'pointer_move', x: p.x, y: p.y }),

@@ -9,6 +9,7 @@
  */
 import {
   DATA_CHANNELS,
+  HEARTBEAT_INTERVAL_MS,
   parseDataChannelText,
   parseHelperToViewer,
   type ControlMessage,
@@ -36,6 +37,8 @@ interface Peer {
   channels: Record<'input' | 'control' | 'cursor', RTCDataChannel>;
   desktopId?: string;
   watch: IceDropWatch;
+  /** Tells the helper this viewer is alive; without it, it releases our keys after a few seconds. */
+  heartbeat?: ReturnType<typeof setInterval>;
 }
 
 function waitForIceGathering(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
@@ -155,6 +158,15 @@ export class WebRtcConnection implements DesktopConnection {
     // The helper closing its peer (desktop stopped, helper restarting) closes the channels at once,
     // long before ICE notices the silence: treat it as a drop straight away.
     channels.control.addEventListener('close', () => this.onDrop(peer, 'the helper closed the connection'));
+    channels.control.addEventListener('open', () => {
+      const beat = JSON.stringify({ type: 'heartbeat' } satisfies ControlMessage);
+      const send = (): void => {
+        if (channels.control.readyState === 'open') channels.control.send(beat);
+      };
+      send();
+      clearInterval(peer.heartbeat);
+      peer.heartbeat = setInterval(send, HEARTBEAT_INTERVAL_MS);
+    });
     for (const channel of [channels.control, channels.cursor]) {
       channel.addEventListener('message', (ev: MessageEvent) => this.onHelperText(peer, ev.data));
     }
@@ -230,6 +242,7 @@ export class WebRtcConnection implements DesktopConnection {
   /** Closes the browser side and tells the API to stop the desktop; never throws. */
   private async closePeer(peer: Peer): Promise<void> {
     peer.watch.dispose();
+    clearInterval(peer.heartbeat);
     peer.pc.close();
     if (peer.desktopId === undefined) return;
     try {

@@ -80,6 +80,8 @@ export type Responder = (cmd: Command) => object | string | undefined | Promise<
 
 export interface FakeAgent {
   ws: WebSocket;
+  /** The headers of the API's 101 (its protocol announcement). */
+  upgradeHeaders: Record<string, string | string[] | undefined>;
   commands: Command[];
   closed: Promise<{ code: number; reason: string }>;
   respond: Responder;
@@ -91,14 +93,16 @@ export function connectAgent(
   server: ApiServer,
   device: { id: string; token: string },
   respond: Responder = () => undefined,
-  opts: { autoPong?: boolean } = {},
+  /** `headers`: more upgrade headers, e.g. a protocol announcement (without one the agent is version 1). */
+  opts: { autoPong?: boolean; headers?: Record<string, string> } = {},
 ): Promise<FakeAgent> {
   const ws = new WebSocket(server.agentUrl, {
-    headers: { authorization: `Bearer ${device.token}`, 'x-porthole-device': device.id },
+    headers: { authorization: `Bearer ${device.token}`, 'x-porthole-device': device.id, ...opts.headers },
     ...(opts.autoPong === false ? { autoPong: false } : {}),
   });
   const agent: FakeAgent = {
     ws,
+    upgradeHeaders: {},
     commands: [],
     respond,
     closed: new Promise((resolve) =>
@@ -111,6 +115,7 @@ export function connectAgent(
       }
     },
   };
+  ws.once('upgrade', (res) => (agent.upgradeHeaders = res.headers));
   ws.on('message', (data) => {
     const cmd = JSON.parse(data.toString()) as Command;
     agent.commands.push(cmd);

@@ -100,6 +100,7 @@ describe.concurrent('porthole api usage', () => {
     [['device', 'list', '--once'], /--once/],
     [['device', 'add'], /missing <name>/],
     [['device', 'list', 'extra'], /unexpected argument 'extra'/],
+    [['serve', '--allow-origin', 'https://viewer.example.org/'], /write it as a browser sends it/],
   ])('exits 2 for %j with a clear message', async (args, message) => {
     const r = await portholeAsync(...args);
     expect(r.status).toBe(2);
@@ -116,6 +117,16 @@ describe.concurrent('porthole api usage', () => {
     const r = await portholeAsync(...args);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(usage);
+  });
+});
+
+describe('porthole api serve --help', () => {
+  it('names every flag serve takes in its usage line', async () => {
+    const r = await portholeAsync('serve', '--help');
+    const usage = /^Usage: (.*)$/m.exec(r.stdout)?.[1] ?? '';
+    const flags = [...r.stdout.matchAll(/^\s+(?:-\w, )?--([a-z-]+)/gm)].map((m) => m[1]);
+    expect(flags).toContain('allow-origin');
+    for (const flag of flags.filter((f) => f !== 'help')) expect(usage).toContain(`--${flag}`);
   });
 });
 

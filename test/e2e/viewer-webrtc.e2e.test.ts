@@ -6,7 +6,7 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseInputMessage } from '../../src/protocol/datachannel.js';
+import { parseControlMessage, parseInputMessage } from '../../src/protocol/datachannel.js';
 import {
   ONE_TIME_TOKEN,
   SESSION_TOKEN,
@@ -142,14 +142,30 @@ describe('viewer over real WebRTC (fake helper in a second page)', () => {
     await expect.poll(() => viewer.locator('#display option').first().textContent()).toContain('LOOP-1');
   });
 
+  it('sends a heartbeat on the control channel every second', async () => {
+    const heartbeats = () =>
+      helper.evaluate(() =>
+        (window as unknown as FakeHelperWindow).received.filter((r) => r.label === 'control'),
+      );
+    const first = (await heartbeats()).length;
+    await viewer.waitForTimeout(2500);
+    const received = await heartbeats();
+    // 1 s apart: two or three in 2.5 s, whatever the phase.
+    expect(received.length - first).toBeGreaterThanOrEqual(2);
+    expect(received.length - first).toBeLessThanOrEqual(3);
+    for (const r of received) expect(parseControlMessage(JSON.parse(r.data))).toEqual({ type: 'heartbeat' });
+  });
+
   it('delivers input over the real input DataChannel in the protocol shape', async () => {
     const box = (await viewer.locator('video').boundingBox())!;
     await viewer.mouse.click(box.x + box.width / 2, box.y + box.height / 4);
     await viewer.keyboard.press('KeyH');
-    await expect
-      .poll(() => helper.evaluate(() => (window as unknown as FakeHelperWindow).received.length))
-      .toBeGreaterThanOrEqual(5);
-    const received = await helper.evaluate(() => (window as unknown as FakeHelperWindow).received);
+    const inputReceived = () =>
+      helper.evaluate(() =>
+        (window as unknown as FakeHelperWindow).received.filter((r) => r.label === 'input'),
+      );
+    await expect.poll(async () => (await inputReceived()).length).toBeGreaterThanOrEqual(5);
+    const received = await inputReceived();
     expect(new Set(received.map((r) => r.label))).toEqual(new Set(['input']));
     const msgs = received.map((r) => parseInputMessage(JSON.parse(r.data)));
     expect(msgs.map((m) => (m.type === 'key' ? `${m.code} ${m.down}` : m.type))).toEqual([

@@ -40,6 +40,15 @@ describe('API commands', () => {
     expect(cmd.payload).toMatchObject({ sessionId: 'desk-abc', targetSessionId: 2 });
   });
 
+  it('accepts start_desktop with the viewer who asks (feature `viewer`)', () => {
+    const cmd = parseApiCommand({
+      id: 'c1',
+      type: 'start_desktop',
+      payload: { sessionId: 'desk-abc', offer, iceServers: [], viewer: { name: 'alice' } },
+    });
+    expect(cmd.payload).toMatchObject({ viewer: { name: 'alice' } });
+  });
+
   it('accepts list_sessions with or without an empty payload', () => {
     expect(parseApiCommand({ id: 'a', type: 'list_sessions' }).type).toBe('list_sessions');
     expect(parseApiCommand({ id: 'a', type: 'list_sessions', payload: {} }).type).toBe('list_sessions');
@@ -115,6 +124,24 @@ describe('API commands', () => {
         payload: { sessionId: 's', offer, iceServers: [{ urls: 'http://x' }] },
       },
       'payload.iceServers[0].urls',
+    ],
+    [
+      'a viewer with an empty name',
+      {
+        id: 'a',
+        type: 'start_desktop',
+        payload: { sessionId: 's', offer, iceServers: [], viewer: { name: '' } },
+      },
+      'payload.viewer.name',
+    ],
+    [
+      'a viewer with an unknown field',
+      {
+        id: 'a',
+        type: 'start_desktop',
+        payload: { sessionId: 's', offer, iceServers: [], viewer: { name: 'alice', admin: true } },
+      },
+      'payload.viewer.admin',
     ],
     ['a stop without sessionId', { id: 'a', type: 'stop_desktop', payload: {} }, 'payload.sessionId'],
   ];

@@ -49,8 +49,13 @@ describe('DataChannel input', () => {
   const bad: [string, string, RegExp][] = [
     ['binary data', '\u0000\u0001', /JSON/],
     ['a JSON array', '[1,2]', /object/],
-    ['a pointer beyond the display', '{"type":"pointer_move","x":1.5,"y":0}', /^x:/],
-    ['a negative pointer', '{"type":"pointer_move","x":0,"y":-0.1}', /^y:/],
+    ['a pointer position that is not a number', '{"type":"pointer_move","x":"0.5","y":0}', /^x:/],
+    ['a NaN pointer position (JSON null)', '{"type":"pointer_move","x":0,"y":null}', /^y:/],
+    [
+      'a button position that is not a number',
+      '{"type":"pointer_button","button":"left","down":true,"x":[]}',
+      /^x:/,
+    ],
     ['an unknown button', '{"type":"pointer_button","button":"sixth","down":true}', /^button:/],
     ['a huge wheel delta', '{"type":"wheel","dx":0,"dy":1e9}', /^dy:/],
     ['a key code with punctuation', '{"type":"key","code":"Key;rm","down":true}', /^code:/],
@@ -63,6 +68,30 @@ describe('DataChannel input', () => {
     });
   }
 
+  it('clamps a pointer position off the display to its edge, as a local pointer stops there', () => {
+    expect(input('{"type":"pointer_move","x":1.5,"y":-0.1}')).toEqual({ type: 'pointer_move', x: 1, y: 0 });
+    expect(input('{"type":"pointer_move","x":-1e300,"y":1.0000001}')).toEqual({
+      type: 'pointer_move',
+      x: 0,
+      y: 1,
+    });
+    expect(input('{"type":"pointer_button","button":"left","down":false,"x":2,"y":0.5}')).toEqual({
+      type: 'pointer_button',
+      button: 'left',
+      down: false,
+      x: 1,
+      y: 0.5,
+    });
+  });
+
+  it('accepts text of up to 4096 characters, newlines included', () => {
+    expect(input(JSON.stringify({ type: 'text', text: 'line\nnext' }))).toEqual({
+      type: 'text',
+      text: 'line\nnext',
+    });
+    expect(() => input(JSON.stringify({ type: 'text', text: 'x'.repeat(4097) }))).toThrow(/^text:/);
+  });
+
   it('rejects text longer than the DataChannel bound before parsing it', () => {
     expect(() => input(`{"type":"clipboard","text":"${'a'.repeat(1_200_000)}"}`)).toThrow(/longer than/);
   });
@@ -71,6 +100,7 @@ describe('DataChannel input', () => {
 describe('DataChannel control and helper messages', () => {
   it('accepts the control messages', () => {
     for (const m of [
+      { type: 'heartbeat' },
       { type: 'ctrl_alt_del' },
       { type: 'select_display', index: 1 },
       { type: 'keyframe' },
@@ -78,6 +108,10 @@ describe('DataChannel control and helper messages', () => {
     ]) {
       expect(parseControlMessage(m)).toEqual(m);
     }
+  });
+
+  it('rejects a heartbeat with fields', () => {
+    expect(() => parseControlMessage({ type: 'heartbeat', at: 1 })).toThrow(/^at:/);
   });
 
   it('rejects an fps of zero', () => {

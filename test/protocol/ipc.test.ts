@@ -13,13 +13,17 @@ const packr = new Packr({ useRecords: false });
 const viaMsgpack = (v: unknown): unknown => packr.unpack(packr.pack(v));
 
 const serviceToHelper: fc.Arbitrary<ServiceToHelper> = fc.oneof(
-  fc.record({
-    type: fc.constant('desktop_start' as const),
-    sessionId: desktopId,
-    offer: sdpText,
-    iceServers: fc.array(iceServer, { maxLength: 8 }),
-    displayIndex: fc.integer({ min: 0, max: 15 }),
-  }),
+  fc.record(
+    {
+      type: fc.constant('desktop_start' as const),
+      sessionId: desktopId,
+      offer: sdpText,
+      iceServers: fc.array(iceServer, { maxLength: 8 }),
+      displayIndex: fc.integer({ min: 0, max: 15 }),
+      viewer: fc.record({ name: fc.string({ minLength: 1, maxLength: 256 }) }),
+    },
+    { requiredKeys: ['type', 'sessionId', 'offer', 'iceServers', 'displayIndex'] },
+  ),
   fc.record({ type: fc.constant('desktop_stop' as const), sessionId: desktopId }),
   fc.record({ type: fc.constant('shutdown' as const), reason: fc.string({ maxLength: 100 }) }),
 );
@@ -100,6 +104,18 @@ describe('IPC bodies', () => {
         platform: 'x',
       }),
     ).toThrow(/type/);
+  });
+
+  it('takes an optional viewer identity in desktop_start, with a name and nothing else', () => {
+    const start = { type: 'desktop_start', sessionId: 's', offer: 'v=0', iceServers: [], displayIndex: 0 };
+    expect(parseServiceToHelper({ ...start, viewer: { name: 'alice' } })).toEqual({
+      ...start,
+      viewer: { name: 'alice' },
+    });
+    expect(() => parseServiceToHelper({ ...start, viewer: { name: '' } })).toThrow(/^viewer\.name:/);
+    expect(() => parseServiceToHelper({ ...start, viewer: { name: 'a', role: 'admin' } })).toThrow(
+      /^viewer\.role:/,
+    );
   });
 
   it('rejects capabilities with an impossible display', () => {

@@ -7,6 +7,12 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { ApiLink } from '../../src/service/api-link.js';
+import {
+  API_LINK_FEATURES_HEADER,
+  API_LINK_VERSION_HEADER,
+  apiLinkHeaders,
+} from '../../src/protocol/api-version.js';
+import { v1ErrorReply } from '../fixtures/api-link-v1.js';
 import { waitFor } from '../fixtures/wait-for.js';
 import { recordingLogger } from './sessions/recording-logger.js';
 
@@ -139,6 +145,10 @@ describe('ApiLink reconnects after every failure', () => {
 
   it('answers busy with retryAfterMs when its commands in flight are at the limit', async () => {
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    // Today's API: it announces that it reads capacity errors.
+    wss.on('headers', (headers) =>
+      headers.push(...Object.entries(apiLinkHeaders()).map(([k, v]) => `${k}: ${v}`)),
+    );
     await new Promise((r) => wss.once('listening', r));
     cleanups.push(() => new Promise((r) => wss.close(r)));
     const replies: { id: string; ok: boolean; error?: { code: string; retryAfterMs?: number } }[] = [];
@@ -162,5 +172,106 @@ describe('ApiLink reconnects after every failure', () => {
     release();
     await waitFor(() => replies.length === 2, { what: 'the held command to complete' });
     expect(replies[1]).toMatchObject({ id: 'c1', ok: true });
+  });
+});
+
+/**
+ * A stand-in for an API released before versioning: it announces nothing on its 101 and validates every
+ * reply with the version 1 guard (five error codes, no retryAfterMs, unknown fields refused).
+ */
+async function startOldApi(announce: Record<string, string> = {}) {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  wss.on('headers', (headers) => headers.push(...Object.entries(announce).map(([k, v]) => `${k}: ${v}`)));
+  await new Promise((r) => wss.once('listening', r));
+  const replies: unknown[] = [];
+  const refused: string[] = [];
+  const requestHeaders: Record<string, string | string[] | undefined>[] = [];
+  wss.on('connection', (ws, req) => {
+    requestHeaders.push(req.headers);
+    ws.on('message', (d) => {
+      const reply: unknown = JSON.parse(d.toString());
+      try {
+        v1ErrorReply(reply, '');
+        replies.push(reply);
+      } catch (err) {
+        refused.push((err as Error).message);
+      }
+    });
+    // Two commands at once against an agent that handles one: the second is over its capacity.
+    for (const id of ['c1', 'c2']) ws.send(JSON.stringify({ id, type: 'list_sessions' }));
+  });
+  const { port } = wss.address() as AddressInfo;
+  return { wss, url: `ws://127.0.0.1:${port}/`, replies, refused, requestHeaders };
+}
+
+describe('ApiLink sends an API only what it announced', () => {
+  const cleanups: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  function busyLink(url: string, log = recordingLogger()) {
+    const l = new ApiLink({
+      url,
+      deviceId: 'dev-1',
+      token: 'token-that-is-long-enough',
+      log,
+      maxInFlight: 1,
+      // Held until the test ends, so the second command finds the agent at its limit.
+      handler: () => new Promise(() => {}),
+    });
+    cleanups.push(() => l.stop());
+    l.start();
+    return l;
+  }
+
+  it('announces its protocol version and features on the upgrade', async () => {
+    const api = await startOldApi();
+    cleanups.push(() => new Promise((r) => api.wss.close(r)));
+    busyLink(api.url);
+    await waitFor(() => api.requestHeaders.length === 1, { what: 'the agent to connect' });
+    expect(api.requestHeaders[0]?.[API_LINK_VERSION_HEADER]).toBe('2');
+    expect(api.requestHeaders[0]?.[API_LINK_FEATURES_HEADER]).toBe('viewer, capacity_errors');
+  });
+
+  it('answers an API that announced nothing with a version 1 error: helper_unavailable, no retryAfterMs', async () => {
+    const api = await startOldApi();
+    cleanups.push(() => new Promise((r) => api.wss.close(r)));
+    const l = busyLink(api.url);
+    await waitFor(() => api.replies.length + api.refused.length === 1, { what: 'the busy reply' });
+    expect(api.refused).toEqual([]);
+    expect(api.replies[0]).toEqual({
+      id: 'c2',
+      type: 'result',
+      ok: false,
+      error: { code: 'helper_unavailable', message: 'busy: 1 commands are in flight' },
+    });
+    expect(l.apiPeer).toMatchObject({ version: 1 });
+  });
+
+  it('treats a malformed announcement from the API as version 1 and says so once', async () => {
+    const api = await startOldApi({
+      [API_LINK_VERSION_HEADER]: '2.5',
+      [API_LINK_FEATURES_HEADER]: 'capacity_errors',
+    });
+    cleanups.push(() => new Promise((r) => api.wss.close(r)));
+    const log = recordingLogger();
+    busyLink(api.url, log);
+    await waitFor(() => api.replies.length + api.refused.length === 1, { what: 'the busy reply' });
+    expect(api.refused).toEqual([]);
+    expect(log.entries.filter((e) => e.msg?.includes('protocol announcement'))).toHaveLength(1);
+  });
+
+  it('keeps capacity codes and retryAfterMs for an API that announced capacity_errors', async () => {
+    const api = await startOldApi({
+      [API_LINK_VERSION_HEADER]: '2',
+      [API_LINK_FEATURES_HEADER]: 'capacity_errors',
+    });
+    cleanups.push(() => new Promise((r) => api.wss.close(r)));
+    const l = busyLink(api.url);
+    // The version 1 guard refuses it: this API must have said it reads capacity errors.
+    await waitFor(() => api.refused.length === 1, { what: 'the busy reply' });
+    expect(api.refused[0]).toMatch(/error\.code: must be one of/);
+    expect(l.apiPeer?.features.has('capacity_errors')).toBe(true);
   });
 });

@@ -168,6 +168,23 @@ describe('session broker: desktop requests', () => {
     ]);
   });
 
+  it('passes the viewer who asks on to the helper’s desktop_start', async () => {
+    const t = await setup([alice]);
+    const started = t.broker.startDesktop(desktop('d1', { targetSessionId: 1, viewer: { name: 'carol' } }));
+    const link = await t.bringUp(1);
+    await started;
+    expect(link.sent).toEqual([
+      {
+        type: 'desktop_start',
+        sessionId: 'd1',
+        offer: 'v=0',
+        iceServers: [],
+        displayIndex: 0,
+        viewer: { name: 'carol' },
+      },
+    ]);
+  });
+
   it('has requests that arrive during a spawn share that one helper', async () => {
     const t = await setup([alice], { spawnOnLogon: false });
     let release!: () => void;

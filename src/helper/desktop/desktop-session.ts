@@ -4,14 +4,22 @@
  * from the peer, and every platform difference sits behind the injector and clipboard interfaces.
  *
  * Held keys and buttons are released whenever the viewer can no longer send the matching "up": the
- * input channel closed, the connection dropped or failed, or the session ended.
+ * input channel closed, the connection dropped or failed, the session ended, input was dropped while
+ * keys were held, or a viewer that sends heartbeats stopped sending them (it vanished: ICE would take
+ * ~30 s to notice). The stream stays up after a missed heartbeat, for the viewer's return.
  */
-import type { ControlMessage, HelperToViewer, InputMessage } from '../../protocol/datachannel.js';
+import {
+  HEARTBEAT_TIMEOUT_MS,
+  type ControlMessage,
+  type HelperToViewer,
+  type InputMessage,
+} from '../../protocol/datachannel.js';
 import type { Clipboard } from '../input/clipboard.js';
 import type { InputInjector } from '../input/input-injector.js';
 import type { DesktopPeer } from '../webrtc/desktop-peer.js';
 import type { CursorFeed, VideoSource } from './video-source.js';
 import { type Logger } from '../../log/logger.js';
+import { realTimers, type TimerHandle, type Timers } from '../../time/timers.js';
 
 export interface DesktopSessionOptions {
   peer: DesktopPeer;
@@ -20,6 +28,9 @@ export interface DesktopSessionOptions {
   clipboard?: Clipboard;
   cursor?: CursorFeed;
   log: Pick<Logger, 'debug' | 'info' | 'warn'>;
+  timers?: Timers;
+  /** How long after the last heartbeat the viewer's input is released (once it has sent one). */
+  heartbeatTimeoutMs?: number;
 }
 
 export interface DesktopSession {
@@ -31,8 +42,22 @@ type ErrorReply = Extract<HelperToViewer, { type: 'error' }>;
 
 export function createDesktopSession(opts: DesktopSessionOptions): DesktopSession {
   const { peer, source, injector, clipboard, cursor, log } = opts;
+  const timers = opts.timers ?? realTimers;
+  const heartbeatTimeoutMs = opts.heartbeatTimeoutMs ?? HEARTBEAT_TIMEOUT_MS;
   const unhook: (() => void)[] = [];
   let closed = false;
+  /** Armed by the first heartbeat; a viewer that never sends one is never timed out. */
+  let heartbeatTimer: TimerHandle | undefined;
+
+  const onHeartbeat = (): void => {
+    timers.clearTimeout(heartbeatTimer);
+    heartbeatTimer = timers.setTimeout(() => {
+      heartbeatTimer = undefined;
+      log.info({ timeoutMs: heartbeatTimeoutMs }, 'no heartbeat from the viewer: released its input');
+      injector.releaseAll();
+    }, heartbeatTimeoutMs);
+    heartbeatTimer.unref();
+  };
 
   const reply = (code: ErrorReply['code'], message: string, about: string): void => {
     peer.sendControl({ type: 'error', code, message, about });
@@ -94,6 +119,9 @@ export function createDesktopSession(opts: DesktopSessionOptions): DesktopSessio
 
   function routeControl(msg: ControlMessage): void {
     switch (msg.type) {
+      case 'heartbeat':
+        onHeartbeat();
+        return;
       case 'ctrl_alt_del':
         if (injector.secureAttention() === 'unsupported') {
           reply('unsupported', 'Ctrl+Alt+Del cannot be sent to this session', 'ctrl_alt_del');
@@ -120,6 +148,7 @@ export function createDesktopSession(opts: DesktopSessionOptions): DesktopSessio
       source.requestKeyframe();
     }),
     peer.onInput(routeInput),
+    peer.onReleaseInput(() => injector.releaseAll()),
     peer.onControl(routeControl),
     peer.onChannel((label, open) => {
       if (label === 'input' && !open) injector.releaseAll();
@@ -141,6 +170,7 @@ export function createDesktopSession(opts: DesktopSessionOptions): DesktopSessio
     async close() {
       if (closed) return;
       closed = true;
+      timers.clearTimeout(heartbeatTimer);
       for (const off of unhook.splice(0)) off();
       injector.releaseAll();
       injector.close();

@@ -23,7 +23,10 @@ export interface VideoSource {
   requestKeyframe(): void;
   /** Streams another display from now on; resolves once the switch is made. */
   setDisplay(index: number): Promise<void> | void;
-  /** Encoder targets from the viewer or a bitrate controller; absent fields stay as they are. */
+  /**
+   * What this viewer asks for (its `rate` message); absent fields stay as they were. A stream shared
+   * with other viewers runs at what they want together (design/MEDIA.md); `close()` withdraws the ask.
+   */
   setRate(rate: { bitrate?: number; fps?: number }): void;
   close(): Promise<void> | void;
 }
@@ -33,5 +36,6 @@ export type CursorMessage = Extract<HelperToViewer, { type: 'cursor' | 'cursor_s
 /** Cursor position and shape updates, ready to send on the cursor channel. */
 export interface CursorFeed {
   onCursor(cb: (msg: CursorMessage) => void): () => void;
+  /** Stops polling and frees the cursor source (on X11 an X connection of its own). */
   close(): void;
 }

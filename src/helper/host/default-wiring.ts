@@ -25,6 +25,8 @@ export interface DefaultHostOptions {
   bitrate?: number;
   /** Synthetic capture only: the displays to simulate. */
   syntheticDisplays?: { width: number; height: number }[];
+  /** X11: the display to capture and inject into (default `$DISPLAY`). */
+  display?: string;
 }
 
 /**
@@ -34,18 +36,20 @@ export interface DefaultHostOptions {
 export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost {
   const { log } = opts;
   const fps = opts.fps ?? 30;
-  let hub: MediaHub | undefined;
   let hubError: string | undefined;
+  // One promise, so viewers that arrive together share one capturer (each would hold an X connection).
+  let hubStarting: Promise<MediaHub | undefined> | undefined;
 
-  const getHub = async (): Promise<MediaHub | undefined> => {
-    if (hub || hubError) return hub;
+  const getHub = (): Promise<MediaHub | undefined> => (hubStarting ??= startHub());
+  const startHub = async (): Promise<MediaHub | undefined> => {
     try {
       const capturer = await createCapturer({
         log,
         ...(opts.capture ? { kind: opts.capture } : {}),
+        ...(opts.display ? { display: opts.display } : {}),
         ...(opts.syntheticDisplays ? { syntheticDisplays: opts.syntheticDisplays } : {}),
       });
-      hub = new MediaHub(
+      return new MediaHub(
         capturer,
         { fps, bitrate: opts.bitrate ?? 0, encoder: opts.encoder, codec: opts.codec },
         log,
@@ -53,8 +57,8 @@ export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost 
     } catch (err) {
       hubError = errorMessage(err);
       log.error({ err: hubError }, 'cannot capture this session');
+      return undefined;
     }
-    return hub;
   };
 
   const host = new WebRtcDesktopHost({
@@ -76,14 +80,30 @@ export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost 
           `no display ${req.displayIndex} (this session has ${h.displays().length})`,
         );
       const profile = chooseH264(req.offer).profileLevelId;
+      const input = { backend: opts.input, display: opts.display, log };
+      // What this viewer opens (a pipeline subscription, X connections for input, clipboard and
+      // cursor): if one step fails, the ones before it are closed here; after that, by the session.
       const source = h.videoSource(req.displayIndex, profile);
-      const injector = createInputInjector({ backend: opts.input, log });
-      const clipboard = createClipboard({ backend: opts.input, log });
-      const cursor = h.cursorFeed(() => source.currentDisplay);
-      const session = createDesktopSession({ peer, source, injector, clipboard, cursor, log });
-      const controller = new BitrateController({
-        targetBps: opts.bitrate || defaultBitrate(display.width, display.height, fps),
-      });
+      const opened: { close(): unknown }[] = [source];
+      let session: ReturnType<typeof createDesktopSession>;
+      try {
+        const injector = createInputInjector(input);
+        opened.push(injector);
+        const clipboard = createClipboard(input);
+        opened.push(clipboard);
+        const cursor = h.cursorFeed(() => source.currentDisplay);
+        opened.push(cursor);
+        session = createDesktopSession({ peer, source, injector, clipboard, cursor, log });
+      } catch (err) {
+        for (const r of opened.reverse()) {
+          await Promise.resolve()
+            .then(() => r.close())
+            .catch((e: unknown) => log.warn({ err: errorMessage(e) }, 'closing after a failed attach'));
+        }
+        throw err;
+      }
+      const targetBps = opts.bitrate || defaultBitrate(display.width, display.height, fps);
+      const controller = new BitrateController({ targetBps });
       const offStats = peer.onReceiverStats((stats) => {
         const next = controller.onReport(stats, performance.now());
         if (next !== undefined) {
@@ -91,7 +111,9 @@ export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost 
             { desktop: req.sessionId, bitrate: next, fractionLost: stats.fractionLost },
             'bitrate adapted',
           );
-          source.setRate({ bitrate: next });
+          // This viewer's path limits the stream it shares with others only while the controller
+          // holds it below the target; back at the target, what the viewers asked for applies.
+          source.limitBitrate(next < targetBps ? next : undefined);
         }
       });
       return {
@@ -105,7 +127,7 @@ export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost 
   const close = host.close.bind(host);
   host.close = async () => {
     await close();
-    await hub?.close();
+    await (await hubStarting)?.close();
   };
   return host;
 }

@@ -1,6 +1,19 @@
+/**
+ * Each desktop connection of the helper: its peer and the media attached to it, and the limits that
+ * keep one viewer, or many abandoned offers, from locking the others out:
+ *
+ * - at most `maxConnections` (8) desktops, counted from the moment a start is accepted, before any
+ *   await, so concurrent starts cannot overshoot; beyond it, `too_many_viewers`;
+ * - a desktop whose peer has not connected `pendingDeadlineMs` (20 s) after its answer is dropped;
+ * - one viewer (`desktop_start.viewer`) may hold `maxPendingPerViewer` (2) desktops not yet connected;
+ *   beyond it, `rate_limited`. A connected desktop is never closed to make room.
+ * Both refusals carry `retryAfterMs`: when the earliest slot that can free itself will.
+ */
+import { PortholeError } from '../../errors/porthole-error.js';
 import type { Logger } from '../../log/logger.js';
 import type { DisplayInfo } from '../../protocol/common.js';
 import type { DesktopStart } from '../../protocol/ipc.js';
+import { realTimers, type TimerHandle, type Timers } from '../../time/timers.js';
 import type { DesktopHost } from './desktop-host.js';
 import { createDesktopPeer, type DesktopPeer } from '../webrtc/desktop-peer.js';
 
@@ -15,15 +28,56 @@ export interface WebRtcDesktopHostOptions {
   probe(): Promise<{ canCapture: boolean; displays: DisplayInfo[]; reason?: string }>;
   /** Wires media and input to a new peer; called once its answer is ready. */
   attach(peer: DesktopPeer, req: DesktopStart): AttachedMedia | Promise<AttachedMedia>;
+  /** Desktops served at once, connected or not (default 8). */
   maxConnections?: number;
+  /** A peer not connected this long after its answer is dropped (default 20 s). */
+  pendingDeadlineMs?: number;
+  /** Desktops one viewer may hold that have not connected yet (default 2). */
+  maxPendingPerViewer?: number;
+  /** Answers an offer (tests pass a fake). */
+  createPeer?: (opts: Parameters<typeof createDesktopPeer>[0]) => ReturnType<typeof createDesktopPeer>;
+  timers?: Timers;
+}
+
+export const DEFAULT_MAX_DESKTOPS = 8;
+/**
+ * From the answer to `connected`: ICE checks, DTLS and SCTP. Over a TURN relay (allocated before the
+ * offer: there is no trickle ICE) that is a few round trips; on a lossy path DTLS retransmits after 1,
+ * 2 and 4 s, so three losses in a row still connect in ~10 s. 20 s leaves twice that, and still frees
+ * the slot well before libdatachannel's own ICE failure (~30 s).
+ */
+export const DEFAULT_PENDING_DEADLINE_MS = 20_000;
+/** A viewer reconnecting while its previous offer is still pending needs two; more is abandoned offers. */
+export const DEFAULT_MAX_PENDING_PER_VIEWER = 2;
+/**
+ * Retry-After when every slot is held by a connected viewer: nobody knows when one leaves, and a
+ * "session full" page polling every 30 s costs nothing.
+ */
+export const FULL_RETRY_AFTER_MS = 30_000;
+
+interface Connection {
+  viewer: string | undefined;
+  /** Undefined while the answer is being made. */
+  peer?: DesktopPeer;
+  media?: AttachedMedia;
+  /** Reached `connected` once: from then on it is a viewer, never dropped for being pending. */
+  connected: boolean;
+  /** When it will be dropped unless it connects (timers' clock); set when the answer is returned. */
+  deadlineAt?: number;
+  deadline?: TimerHandle;
 }
 
 /** A DesktopHost that answers each offer with a node-datachannel peer and attaches media to it. */
 export class WebRtcDesktopHost implements DesktopHost {
-  private readonly connections = new Map<string, { peer: DesktopPeer; media?: AttachedMedia }>();
+  private readonly connections = new Map<string, Connection>();
   private closedListener: (id: string, why: string) => void = () => {};
+  private readonly timers: Timers;
+  private readonly pendingDeadlineMs: number;
 
-  constructor(private readonly opts: WebRtcDesktopHostOptions) {}
+  constructor(private readonly opts: WebRtcDesktopHostOptions) {
+    this.timers = opts.timers ?? realTimers;
+    this.pendingDeadlineMs = opts.pendingDeadlineMs ?? DEFAULT_PENDING_DEADLINE_MS;
+  }
 
   capabilities(): ReturnType<DesktopHost['capabilities']> {
     return this.opts.probe();
@@ -31,28 +85,100 @@ export class WebRtcDesktopHost implements DesktopHost {
 
   async start(req: DesktopStart): Promise<string> {
     if (this.connections.has(req.sessionId)) await this.stop(req.sessionId);
-    if (this.connections.size >= (this.opts.maxConnections ?? 8)) {
-      throw new Error(`too many desktop connections (${this.connections.size})`);
-    }
-    const log = this.opts.log.child({ desktop: req.sessionId });
-    const { answer, peer } = await createDesktopPeer({ offer: req.offer, iceServers: req.iceServers, log });
-    const entry: { peer: DesktopPeer; media?: AttachedMedia } = { peer };
+    const viewer = req.viewer?.name;
+    this.admit(viewer);
+    // The slot is taken before the first await: concurrent starts see it.
+    const entry: Connection = { viewer, connected: false };
     this.connections.set(req.sessionId, entry);
+    const log = this.opts.log.child({ desktop: req.sessionId });
+    let made: { answer: string; peer: DesktopPeer };
+    try {
+      made = await (this.opts.createPeer ?? createDesktopPeer)({
+        offer: req.offer,
+        iceServers: req.iceServers,
+        log,
+      });
+    } catch (err) {
+      if (this.connections.get(req.sessionId) === entry) this.connections.delete(req.sessionId);
+      throw err;
+    }
+    const { answer, peer } = made;
+    if (this.connections.get(req.sessionId) !== entry) {
+      // Stopped (or the host closed) while the answer was being made.
+      peer.close();
+      throw new PortholeError('helper_unavailable', 'the desktop was stopped before it was answered');
+    }
+    entry.peer = peer;
     peer.onState((state) => {
       log.info({ state }, 'peer state');
+      if (state === 'connected' && !entry.connected) {
+        entry.connected = true;
+        this.timers.clearTimeout(entry.deadline);
+        entry.deadline = undefined;
+      }
       if ((state === 'failed' || state === 'closed') && this.connections.get(req.sessionId) === entry) {
         void this.teardown(req.sessionId, entry).then(() =>
           this.closedListener(req.sessionId, `peer ${state}`),
         );
       }
     });
+    let media: AttachedMedia;
     try {
-      entry.media = await this.opts.attach(peer, req);
+      media = await this.opts.attach(peer, req);
     } catch (err) {
       await this.teardown(req.sessionId, entry);
       throw err;
     }
+    if (this.connections.get(req.sessionId) !== entry) {
+      // Torn down while attaching (stopped, peer failed, host closed): the media is ours to close.
+      await media.close();
+      throw new PortholeError('helper_unavailable', 'the desktop was stopped before it was answered');
+    }
+    entry.media = media;
+    if (!entry.connected) {
+      entry.deadlineAt = this.timers.now() + this.pendingDeadlineMs;
+      entry.deadline = this.timers.setTimeout(() => {
+        entry.deadline = undefined;
+        if (entry.connected || this.connections.get(req.sessionId) !== entry) return;
+        log.info({ viewer, deadlineMs: this.pendingDeadlineMs }, 'viewer never connected: desktop dropped');
+        void this.teardown(req.sessionId, entry).then(() =>
+          this.closedListener(req.sessionId, `not connected within ${this.pendingDeadlineMs} ms`),
+        );
+      }, this.pendingDeadlineMs);
+      entry.deadline.unref();
+    }
     return answer;
+  }
+
+  /** Throws the capacity error a new desktop for `viewer` meets, if any. */
+  private admit(viewer: string | undefined): void {
+    const all = [...this.connections.values()];
+    const maxPending = this.opts.maxPendingPerViewer ?? DEFAULT_MAX_PENDING_PER_VIEWER;
+    if (viewer !== undefined) {
+      const pending = all.filter((c) => c.viewer === viewer && !c.connected);
+      if (pending.length >= maxPending) {
+        throw new PortholeError(
+          'rate_limited',
+          `this viewer already has ${pending.length} desktops that have not connected yet`,
+          { retryAfterMs: this.soonestFreed(pending) },
+        );
+      }
+    }
+    const max = this.opts.maxConnections ?? DEFAULT_MAX_DESKTOPS;
+    if (all.length >= max) {
+      const pending = all.filter((c) => !c.connected);
+      throw new PortholeError('too_many_viewers', `this session already serves ${all.length} desktops`, {
+        retryAfterMs: pending.length > 0 ? this.soonestFreed(pending) : FULL_RETRY_AFTER_MS,
+      });
+    }
+  }
+
+  /** When the first of these pending desktops will have connected or been dropped, at the latest. */
+  private soonestFreed(pending: Connection[]): number {
+    const now = this.timers.now();
+    // One still being answered has its whole deadline ahead of it.
+    const left = pending.map((c) => (c.deadlineAt ?? now + this.pendingDeadlineMs) - now);
+    return Math.max(1000, Math.ceil(Math.min(...left)));
   }
 
   async stop(desktopId: string): Promise<boolean> {
@@ -74,13 +200,15 @@ export class WebRtcDesktopHost implements DesktopHost {
     return this.connections.size;
   }
 
-  private async teardown(id: string, entry: { peer: DesktopPeer; media?: AttachedMedia }): Promise<void> {
+  private async teardown(id: string, entry: Connection): Promise<void> {
     if (this.connections.get(id) !== entry) return;
     this.connections.delete(id);
+    this.timers.clearTimeout(entry.deadline);
+    entry.deadline = undefined;
     try {
       await entry.media?.close();
     } finally {
-      entry.peer.close();
+      entry.peer?.close();
     }
   }
 }

@@ -95,9 +95,14 @@ export function createCursorFeed(
       return () => listeners.delete(cb);
     },
     close() {
+      if (closed) return;
       closed = true;
       listeners.clear();
       timers.clearTimeout(timer);
+      // On X11 the source is a connection of its own: one left open per viewer would use up the
+      // server's clients (~256), after which nothing in the session can open a window.
+      source?.close();
+      source = undefined;
     },
   };
 }

@@ -2,11 +2,15 @@
  * One display's capture → encode chain, shared by every viewer of that display whose codec settings
  * agree (same H.264 profile-level-id). It runs while it has subscribers, and encodes nothing while the
  * screen is static apart from the capture loop's periodic refresh, which keeps late decoders fed.
+ *
+ * Its frame rate and bitrate belong to no single viewer: each subscriber states what it wants
+ * (`ViewerRate`) and the encoder runs at `sharedRate` of all of them, recomputed whenever one joins,
+ * changes its mind or leaves, so a viewer's wishes end with it (design/MEDIA.md, "Several viewers").
  */
 import type { Capturer, CapturedFrame, FrameSource } from '../capture/capturer.js';
 import { startCaptureLoop, type CaptureLoop } from '../capture/capture-loop.js';
 import type { EncodedAccessUnit } from '../desktop/video-source.js';
-import type { Encoder, EncoderKind } from '../encode/encoder.js';
+import type { Encoder, EncoderConfig, EncoderKind, EncoderOptions } from '../encode/encoder.js';
 import { createEncoder } from '../encode/index.js';
 import { errorMessage } from '../../errors/error-text.js';
 import { type Logger } from '../../log/logger.js';
@@ -19,6 +23,56 @@ export interface PipelineSettings {
   encoder?: EncoderKind;
   /** ffmpeg encoder: which H.264 encoder it runs (default libx264; `auto` probes hardware). */
   codec?: string | undefined;
+}
+
+/** Starts an encoder; `createEncoder` unless a test hands the pipeline a fake. */
+export type EncoderFactory = (config: EncoderConfig, options: EncoderOptions) => Promise<Encoder>;
+
+/**
+ * What one viewer wants of the stream it shares with the other viewers of its display. An absent field
+ * means "the pipeline's default", never "whatever the others chose".
+ */
+export interface ViewerRate {
+  /** Frames per second the viewer asked for (its `rate` message). */
+  fps?: number;
+  /** Bits per second the viewer asked for (its `rate` message). */
+  bitrate?: number;
+  /** The most its network path carries now, as its congestion controller judges; absent: no limit. */
+  pathBitrate?: number;
+}
+
+export interface RateSettings {
+  fps: number;
+  bitrate: number;
+}
+
+/**
+ * The rate one shared encoder runs at for all its viewers: the highest frame rate any of them wants
+ * (a viewer cannot be sent fewer frames than the encoder makes, and a smoother stream costs the others
+ * only bits), and the lowest bitrate any of them wants or its path carries (every viewer receives the
+ * same bits, so the slowest path sets the pace). With no viewers, the defaults.
+ */
+export function sharedRate(defaults: RateSettings, viewers: Iterable<ViewerRate>): RateSettings {
+  let fps: number | undefined;
+  let bitrate: number | undefined;
+  for (const v of viewers) {
+    fps = Math.max(fps ?? 0, v.fps ?? defaults.fps);
+    bitrate = Math.min(bitrate ?? Infinity, v.bitrate ?? defaults.bitrate, v.pathBitrate ?? Infinity);
+  }
+  return { fps: fps ?? defaults.fps, bitrate: bitrate ?? defaults.bitrate };
+}
+
+/** One viewer's hold on a pipeline. */
+export interface PipelineSubscription {
+  /** Replaces what this viewer wants; the shared rate is recomputed. */
+  setRate(rate: ViewerRate): void;
+  /** Stops the frames and withdraws this viewer's rate (idempotent). */
+  unsubscribe(): void;
+}
+
+interface Subscriber {
+  listener: (unit: EncodedAccessUnit) => void;
+  rate: ViewerRate;
 }
 
 /** A bitrate that looks clean for desktop content at this size, within sane bounds. */
@@ -38,12 +92,14 @@ export const STATIC_REFRESH_MS = 2500;
 const KEYFRAME_RETRY_MS = 100;
 
 export class DisplayPipeline {
-  private readonly subscribers = new Set<(unit: EncodedAccessUnit) => void>();
+  private readonly subscribers = new Set<Subscriber>();
   private loop: CaptureLoop | undefined;
   private source: FrameSource | undefined;
   private encoder: Encoder | undefined;
   private encoderStarting: Promise<Encoder> | undefined;
   private keyframeWanted = true;
+  /** The rate with no viewer asking for anything: from the helper's settings and the display size. */
+  private readonly defaults: RateSettings;
   private bitrate: number;
   private fps: number;
   private closed = false;
@@ -59,24 +115,46 @@ export class DisplayPipeline {
     private readonly log: Pick<Logger, 'debug' | 'info' | 'warn'>,
     /** The capture loop's pacing and the keyframe retry run on these; tests pass a fake clock. */
     private readonly timers: Timers = realTimers,
+    private readonly openEncoder: EncoderFactory = createEncoder,
   ) {
     const d = capturer.displays()[displayIndex];
     if (!d) throw new RangeError(`no display ${displayIndex}`);
-    this.fps = settings.fps;
-    this.bitrate = settings.bitrate || defaultBitrate(d.width, d.height, settings.fps);
+    this.defaults = {
+      fps: settings.fps,
+      bitrate: settings.bitrate || defaultBitrate(d.width, d.height, settings.fps),
+    };
+    this.fps = this.defaults.fps;
+    this.bitrate = this.defaults.bitrate;
   }
 
   get subscriberCount(): number {
     return this.subscribers.size;
   }
 
-  subscribe(listener: (unit: EncodedAccessUnit) => void): () => void {
-    this.subscribers.add(listener);
+  /** Adds a viewer, with what it wants of the rate (the shared rate follows at once). */
+  subscribe(listener: (unit: EncodedAccessUnit) => void, rate: ViewerRate = {}): PipelineSubscription {
+    const sub: Subscriber = { listener, rate: { ...rate } };
+    this.subscribers.add(sub);
+    this.applyRate();
     this.keyframeWanted = true;
-    if (!this.loop && !this.closed) this.start();
-    else this.loop?.requestFrame();
-    return () => {
-      this.subscribers.delete(listener);
+    if (!this.loop && !this.closed) {
+      try {
+        this.start();
+      } catch (err) {
+        this.subscribers.delete(sub);
+        this.applyRate();
+        throw err;
+      }
+    } else this.loop?.requestFrame();
+    return {
+      setRate: (next) => {
+        if (!this.subscribers.has(sub)) return;
+        sub.rate = { ...next };
+        this.applyRate();
+      },
+      unsubscribe: () => {
+        if (this.subscribers.delete(sub)) this.applyRate();
+      },
     };
   }
 
@@ -85,20 +163,27 @@ export class DisplayPipeline {
     this.loop?.requestFrame();
   }
 
-  setRate(rate: { bitrate?: number; fps?: number }): void {
-    if (rate.bitrate && rate.bitrate !== this.bitrate) {
-      this.bitrate = rate.bitrate;
-      this.encoder?.setBitrate(rate.bitrate);
-    }
-    if (rate.fps && rate.fps !== this.fps) {
-      this.fps = rate.fps;
-      this.encoder?.setFps(rate.fps);
-      this.loop?.setFps(rate.fps);
-    }
+  /** The rate the encoder and capture loop run at now. */
+  get currentRate(): RateSettings {
+    return { bitrate: this.bitrate, fps: this.fps };
   }
 
-  get currentRate(): { bitrate: number; fps: number } {
-    return { bitrate: this.bitrate, fps: this.fps };
+  /** Brings the encoder and the capture loop to the rate the current viewers share. */
+  private applyRate(): void {
+    const next = sharedRate(
+      this.defaults,
+      [...this.subscribers].map((s) => s.rate),
+    );
+    // Each change costs the encoders here a keyframe (a new process or VideoEncoder): only real ones.
+    if (next.bitrate !== this.bitrate) {
+      this.bitrate = next.bitrate;
+      this.encoder?.setBitrate(next.bitrate);
+    }
+    if (next.fps !== this.fps) {
+      this.fps = next.fps;
+      this.encoder?.setFps(next.fps);
+      this.loop?.setFps(next.fps);
+    }
   }
 
   async close(): Promise<void> {
@@ -142,7 +227,7 @@ export class DisplayPipeline {
       timestampUs: out.captureTimestampUs,
       keyframe: out.keyframe,
     };
-    for (const s of this.subscribers) s(unit);
+    for (const s of this.subscribers) s.listener(unit);
   }
 
   /**
@@ -161,12 +246,13 @@ export class DisplayPipeline {
 
   private async getEncoder(frame: CapturedFrame): Promise<Encoder> {
     if (this.encoder) return this.encoder;
-    this.encoderStarting ??= createEncoder(
+    const asked = this.currentRate;
+    this.encoderStarting ??= this.openEncoder(
       {
         width: frame.width,
         height: frame.height,
-        fps: this.fps,
-        bitrate: this.bitrate,
+        fps: asked.fps,
+        bitrate: asked.bitrate,
         profileLevelId: this.profileLevelId,
       },
       {
@@ -175,6 +261,9 @@ export class DisplayPipeline {
       },
     );
     this.encoder = await this.encoderStarting;
+    // Viewers may have come or gone while it started.
+    if (this.bitrate !== asked.bitrate) this.encoder.setBitrate(this.bitrate);
+    if (this.fps !== asked.fps) this.encoder.setFps(this.fps);
     this.log.info(
       { display: this.displayIndex, encoder: this.encoder.description, bitrate: this.bitrate, fps: this.fps },
       'encoder started',

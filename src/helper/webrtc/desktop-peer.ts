@@ -12,7 +12,6 @@ import type { IceServer } from '../../protocol/common.js';
 import {
   DATA_CHANNELS,
   parseControlMessage,
-  parseInputMessage,
   type ControlMessage,
   type HelperToViewer,
   type InputMessage,
@@ -21,9 +20,16 @@ import { chooseH264 } from './h264-offer.js';
 import { addH264Track, H264_CLOCK_RATE } from './h264-track.js';
 import { toLibdatachannelIceServers } from './libdatachannel-ice.js';
 import { Listeners } from './listeners.js';
-import { createMessageGate, type GateCounters } from './message-gate.js';
+import { createInputGate, type InputLimits } from './input-gate.js';
+import {
+  createMessageGate,
+  DEFAULT_CONTROL_LIMITS,
+  type GateCounters,
+  type RateLimit,
+} from './message-gate.js';
 import { createVideoFeedback, type KeyframeReason, type VideoReceiverStats } from './video-feedback.js';
 import { type Logger } from '../../log/logger.js';
+import { realTimers, type Timers } from '../../time/timers.js';
 
 export type PeerState = 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
 export type ChannelLabel = (typeof DATA_CHANNELS)[keyof typeof DATA_CHANNELS];
@@ -36,11 +42,13 @@ export interface DesktopPeerOptions {
   log: Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
   /** How long to wait for ICE gathering before answering with the candidates found so far. */
   gatherTimeoutMs?: number;
-  /** Per-channel limit on messages from the viewer. */
-  maxMessagesPerSecond?: number;
+  /** Limits per input message type (input-gate.ts has the defaults). */
+  inputLimits?: Partial<InputLimits>;
+  /** Limits of control messages: per type, `default` for the types without one of their own. */
+  controlLimits?: { default: RateLimit } & Partial<Record<ControlMessage['type'], RateLimit>>;
   keyframeMinIntervalMs?: number;
-  /** The clock (ms) of the message rate limits and the keyframe request spacing; tests pass their own. */
-  now?: () => number;
+  /** The clock and timers of the message limits and the keyframe request spacing; tests pass their own. */
+  timers?: Timers;
 }
 
 export interface DesktopPeer {
@@ -51,6 +59,11 @@ export interface DesktopPeer {
   /** The latest reception statistics from the viewer, if any arrived. */
   readonly receiverStats: VideoReceiverStats | undefined;
   onInput(cb: (msg: InputMessage) => void): () => void;
+  /**
+   * Input from the viewer was dropped while it held keys or buttons: release them all (the viewer's
+   * own releases of them may have been among what was dropped).
+   */
+  onReleaseInput(cb: () => void): () => void;
   onControl(cb: (msg: ControlMessage) => void): () => void;
   /** A DataChannel opened or closed (the input channel closing must release held keys). */
   onChannel(cb: (label: ChannelLabel, open: boolean) => void): () => void;
@@ -58,7 +71,7 @@ export interface DesktopPeer {
   sendCursor(msg: CursorMessage): boolean;
   onState(cb: (state: PeerState) => void): () => void;
   readonly state: PeerState;
-  /** What the viewer sent on the input and control channels: accepted, invalid, over the rate limit. */
+  /** What the viewer sent on the input and control channels: accepted, invalid, over a limit, coalesced. */
   readonly messageCounts: Readonly<Record<'input' | 'control', Readonly<GateCounters>>>;
   close(): void;
 }
@@ -84,6 +97,7 @@ export async function createDesktopPeer(
   const keyframeListeners = new Listeners<[KeyframeReason]>('keyframe', log);
   const statsListeners = new Listeners<[VideoReceiverStats]>('receiver_stats', log);
   const inputListeners = new Listeners<[InputMessage]>('input', log);
+  const releaseListeners = new Listeners<[]>('release_input', log);
   const controlListeners = new Listeners<[ControlMessage]>('control', log);
   const channelListeners = new Listeners<[ChannelLabel, boolean]>('channel', log);
   const stateListeners = new Listeners<[PeerState]>('state', log);
@@ -95,9 +109,21 @@ export async function createDesktopPeer(
     stateListeners.emit(next);
   };
 
-  const gateOptions = { log, maxPerSecond: opts.maxMessagesPerSecond, now: opts.now };
-  const inputGate = createMessageGate({ ...gateOptions, channel: 'input', parse: parseInputMessage });
-  const controlGate = createMessageGate({ ...gateOptions, channel: 'control', parse: parseControlMessage });
+  const timers = opts.timers ?? realTimers;
+  const inputGate = createInputGate({
+    log,
+    limits: opts.inputLimits,
+    timers,
+    deliver: (msg) => inputListeners.emit(msg),
+    releaseAll: () => releaseListeners.emit(),
+  });
+  const controlGate = createMessageGate({
+    log,
+    channel: 'control',
+    parse: parseControlMessage,
+    limits: opts.controlLimits ?? DEFAULT_CONTROL_LIMITS,
+    now: timers.now,
+  });
 
   // `cursor` only carries helper → viewer messages: anything the viewer sends on it is ignored.
   function serveChannel(dc: DataChannel): void {
@@ -113,8 +139,7 @@ export async function createDesktopPeer(
     channels.set(name, dc);
     dc.onMessage((raw) => {
       if (name === 'input') {
-        const msg = inputGate.admit(raw);
-        if (msg) inputListeners.emit(msg);
+        inputGate.receive(raw);
       } else if (name === 'control') {
         const msg = controlGate.admit(raw);
         if (msg) controlListeners.emit(msg);
@@ -153,7 +178,7 @@ export async function createDesktopPeer(
     keyframeMinIntervalMs: opts.keyframeMinIntervalMs ?? DEFAULT_KEYFRAME_MIN_INTERVAL_MS,
     onKeyframeRequest: (reason) => keyframeListeners.emit(reason),
     onStats: (stats) => statsListeners.emit(stats),
-    now: opts.now,
+    now: timers.now,
   });
   video.track.onMessage((packet) => feedback.handle(packet));
 
@@ -215,6 +240,7 @@ export async function createDesktopPeer(
       return feedback.stats;
     },
     onInput: (cb) => inputListeners.add(cb),
+    onReleaseInput: (cb) => releaseListeners.add(cb),
     onControl: (cb) => controlListeners.add(cb),
     onChannel: (cb) => channelListeners.add(cb),
     sendControl: (msg) => sendText('control', msg),
@@ -226,12 +252,14 @@ export async function createDesktopPeer(
     messageCounts: { input: inputGate.counters, control: controlGate.counters },
     close() {
       if (state === 'closed') return;
+      inputGate.close();
       for (const dc of channels.values()) dc.close();
       video.track.close();
       pc.close();
       setState('closed');
       for (const l of [keyframeListeners, statsListeners, inputListeners, controlListeners, channelListeners])
         l.clear();
+      releaseListeners.clear();
       stateListeners.clear();
       natives.length = 0;
     },

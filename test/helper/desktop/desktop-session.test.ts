@@ -8,6 +8,8 @@ import type { DisplayInfo } from '../../../src/protocol/common.js';
 import { createTestOfferer, H264Depacketizer } from '../../fixtures/webrtc-offerer.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { waitFor } from '../../fixtures/wait-for.js';
+import { FakeClock } from '../../fixtures/fake-clock.js';
+import { createFakeDesktopPeer } from '../../fixtures/fake-desktop-peer.js';
 
 const displays: DisplayInfo[] = [
   { index: 0, name: 'left', x: 0, y: 0, width: 1920, height: 1080, primary: true },
@@ -185,5 +187,71 @@ describe('DesktopSession', () => {
     await session.close();
     expect(injector.calls.at(-1)).toEqual({ op: 'close' });
     expect(source.calls.at(-1)).toBe('close');
+  });
+});
+
+describe('DesktopSession: releasing a vanished viewer’s input', () => {
+  /** A session on a fake peer and a fake clock: no WebRTC, no waiting. */
+  function fakeSession() {
+    const clock = new FakeClock();
+    const peer = createFakeDesktopPeer();
+    const injector = createFakeInputInjector();
+    const log = {
+      lines: [] as string[],
+      debug() {},
+      warn() {},
+      info: (_: object, msg?: string) => log.lines.push(msg ?? ''),
+    };
+    const session = createDesktopSession({ peer, source: createFakeSource(), injector, log, timers: clock });
+    cleanup.push(() => session.close());
+    peer.setState('connected');
+    return { clock, peer, injector, session, log };
+  }
+
+  it('releases the keys and buttons of a viewer 3 s after its last heartbeat, and keeps the stream', async () => {
+    const { clock, peer, injector, log } = fakeSession();
+    peer.control({ type: 'heartbeat' });
+    peer.input({ type: 'key', code: 'ShiftLeft', down: true });
+    peer.input({ type: 'pointer_button', button: 'left', down: true });
+    await clock.advance(1000);
+    peer.control({ type: 'heartbeat' });
+    await clock.advance(2999);
+    expect(injector.held.size).toBe(2);
+    await clock.advance(1);
+    expect(injector.calls.filter((c) => c.op === 'releaseAll')).toEqual([
+      { op: 'releaseAll', released: ['ShiftLeft', 'button:left'] },
+    ]);
+    expect(log.lines).toContain('no heartbeat from the viewer: released its input');
+    expect(peer.closed).toBe(false);
+    // Back again: its input works, and the watch starts over.
+    peer.control({ type: 'heartbeat' });
+    peer.input({ type: 'key', code: 'KeyA', down: true });
+    await clock.advance(2999);
+    expect(injector.held).toEqual(new Set(['KeyA']));
+    await clock.advance(1);
+    expect(injector.held.size).toBe(0);
+  });
+
+  it('never times out a viewer that sends no heartbeats (older viewers)', async () => {
+    const { clock, peer, injector } = fakeSession();
+    peer.input({ type: 'key', code: 'ControlLeft', down: true });
+    await clock.advance(60_000);
+    expect(injector.held).toEqual(new Set(['ControlLeft']));
+    expect(clock.pending).toEqual([]);
+  });
+
+  it('stops watching heartbeats when the session closes', async () => {
+    const { clock, peer, session } = fakeSession();
+    peer.control({ type: 'heartbeat' });
+    expect(clock.pending).toEqual([3000]);
+    await session.close();
+    expect(clock.pending).toEqual([]);
+  });
+
+  it('releases held input when the peer dropped input while it was held', () => {
+    const { peer, injector } = fakeSession();
+    peer.input({ type: 'key', code: 'AltLeft', down: true });
+    peer.releaseInput();
+    expect(injector.calls.at(-1)).toEqual({ op: 'releaseAll', released: ['AltLeft'] });
   });
 });

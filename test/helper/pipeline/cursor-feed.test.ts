@@ -6,7 +6,12 @@ import { silentLogger } from '../../../src/log/logger.js';
 import { FakeClock } from '../../fixtures/fake-clock.js';
 
 /** A capturer whose cursor the test moves, counting the reads the feed makes. */
-function fakeCapturer(): { capturer: Capturer; move(x: number, y: number): void; reads(): number } {
+function fakeCapturer(): {
+  capturer: Capturer;
+  move(x: number, y: number): void;
+  reads(): number;
+  sources(): { opened: number; closed: number };
+} {
   let state: CursorState = {
     x: 10,
     y: 10,
@@ -14,6 +19,8 @@ function fakeCapturer(): { capturer: Capturer; move(x: number, y: number): void;
     shape: { serial: 1, width: 2, height: 2, hotX: 0, hotY: 0, rgba: new Uint8Array(16) },
   };
   let reads = 0;
+  let opened = 0;
+  let closed = 0;
   const display = { index: 0, name: 'd', x: 0, y: 0, width: 100, height: 100, primary: true };
   const capturer: Capturer = {
     kind: 'synthetic',
@@ -21,18 +28,28 @@ function fakeCapturer(): { capturer: Capturer; move(x: number, y: number): void;
     openFrameSource: () => {
       throw new Error('not needed');
     },
-    openCursorSource: () => ({
-      read: () => {
-        reads += 1;
-        const s = state;
-        state = { x: s.x, y: s.y, serial: s.serial };
-        return s;
-      },
-      close: () => undefined,
-    }),
+    openCursorSource: () => {
+      opened += 1;
+      return {
+        read: () => {
+          reads += 1;
+          const s = state;
+          state = { x: s.x, y: s.y, serial: s.serial };
+          return s;
+        },
+        close: () => {
+          closed += 1;
+        },
+      };
+    },
     close: () => undefined,
   };
-  return { capturer, move: (x, y) => (state = { ...state, x, y }), reads: () => reads };
+  return {
+    capturer,
+    move: (x, y) => (state = { ...state, x, y }),
+    reads: () => reads,
+    sources: () => ({ opened, closed }),
+  };
 }
 
 describe('cursor feed', () => {
@@ -82,5 +99,21 @@ describe('cursor feed', () => {
     const readsStill = f.reads();
     await clock.advance(600);
     expect(f.reads() - readsStill).toBe(6); // every 100 ms
+  });
+
+  it('closes its cursor source (an X connection of its own) when it is closed, and stops polling', async () => {
+    const clock = new FakeClock();
+    const f = fakeCapturer();
+    const feed = createCursorFeed(f.capturer, () => 0, silentLogger, clock);
+    feed.onCursor(() => undefined);
+    await clock.advance(200);
+    expect(f.sources()).toEqual({ opened: 1, closed: 0 });
+    feed.close();
+    feed.close();
+    expect(f.sources()).toEqual({ opened: 1, closed: 1 });
+    const reads = f.reads();
+    await clock.advance(1000);
+    expect(f.reads()).toBe(reads);
+    expect(clock.pending).toEqual([]);
   });
 });
