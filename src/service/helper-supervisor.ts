@@ -68,6 +68,8 @@ export class HelperSupervisor {
   private wanted = false;
   /** Why the current attempt failed, when known before the process exits (e.g. a bad handshake). */
   private attemptError: string | undefined;
+  /** Why the current helper's channel closed, when it closed before the process exited. */
+  private channelClosed: string | undefined;
   private respawnTimer: TimerHandle | undefined;
   private stableTimer: TimerHandle | undefined;
   /** The stop under way for each helper process: there is one stop path, and it runs once. */
@@ -187,6 +189,7 @@ export class HelperSupervisor {
     const gen = ++this.generation;
     this.capabilities = undefined;
     this.attemptError = undefined;
+    this.channelClosed = undefined;
     this.setState('starting');
     void this.bringUp(gen).catch((err: unknown) => this.onAttemptFailed(gen, err));
   }
@@ -217,7 +220,7 @@ export class HelperSupervisor {
         log.info({ reason }, 'helper channel closed; stopping the helper');
         // Without its channel the helper can serve nothing: it is not ready from this moment, and it is
         // stopped (SIGKILL after the grace period if it lingers); its exit then leads to the backoff.
-        this.attemptError ??= `channel closed (${reason})`;
+        this.channelClosed = reason;
         this.leaveReady();
         void this.terminate(helper, reason);
       });
@@ -260,7 +263,11 @@ export class HelperSupervisor {
     this.leaveReady();
     this.helper = undefined;
     if (!this.wanted) return this.setState('none');
-    this.lastError = this.attemptError ?? `helper ${why}`;
+    this.lastError =
+      this.attemptError ??
+      (this.channelClosed === undefined
+        ? `helper ${why}`
+        : `helper ${why} after its channel closed (${this.channelClosed})`);
     if (this.failures.record()) {
       this.deps.log.error(
         { sessionId: this.sessionId, failures: this.failures.count, lastError: this.lastError },

@@ -386,7 +386,7 @@ describe('helper supervisor: ready → starting', () => {
     expect(t.helper(0).signals).toEqual(['SIGTERM', 'SIGKILL']);
     t.helper(0).exit(null, 'SIGKILL');
     await settle();
-    expect(t.sup.lastError).toBe('channel closed (bad_frame)');
+    expect(t.sup.lastError).toBe('helper exited with SIGKILL after its channel closed (bad_frame)');
     expect(t.lost()).toBe(1);
     await t.clock.advance(500);
     expect(t.spawner.calls).toBe(2);
