@@ -13,9 +13,17 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** From `Retry-After` on a capacity answer (429, 503): when trying again may work. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }
+}
+
+/** `Retry-After` in seconds (the API never sends the HTTP-date form), as milliseconds. */
+export function retryAfterMs(header: string | null): number | undefined {
+  if (header === null || !/^\d{1,6}$/.test(header.trim())) return undefined;
+  return Number(header.trim()) * 1000;
 }
 
 export interface Device {
@@ -178,7 +186,12 @@ export class ApiClient {
     if (!res.ok) {
       try {
         const { error } = errorReply(json, '');
-        throw new ApiError(res.status, error.code, error.message);
+        throw new ApiError(
+          res.status,
+          error.code,
+          error.message,
+          retryAfterMs(res.headers.get('retry-after')),
+        );
       } catch (err) {
         if (err instanceof ApiError) throw err;
         throw new ApiError(res.status, 'http', `${method} ${path} failed with HTTP ${res.status}`);

@@ -70,6 +70,20 @@ export const DEFAULT_RECONNECT: ReconnectOptions = {
   delayMs: (n) => Math.min(8000, 1000 * 2 ** (n - 1)),
 };
 
+/**
+ * Whether an attempt that failed with this HTTP status is worth repeating: network failures (0),
+ * timeouts, capacity answers (429 and 5xx, which say when in `Retry-After`) are; any other 4xx (a bad
+ * request, no such session) will not change by waiting.
+ */
+export function isRetryableStatus(status: number): boolean {
+  return status === 0 || status === 408 || status === 429 || status >= 500;
+}
+
+/** The wait before the next attempt: the budget's, but never shorter than the server asked. */
+export function retryDelayMs(budgetDelayMs: number, retryAfterMs: number | undefined): number {
+  return Math.max(budgetDelayMs, retryAfterMs ?? 0);
+}
+
 /** Counts attempts for one drop; reset once a connection is up again. */
 export class ReconnectBudget {
   private attempts = 0;

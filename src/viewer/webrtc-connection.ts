@@ -24,7 +24,7 @@ import type {
   ConnectionTarget,
   DesktopConnection,
 } from './desktop-connection.js';
-import { IceDropWatch, ReconnectBudget } from './reconnect-policy.js';
+import { IceDropWatch, isRetryableStatus, ReconnectBudget, retryDelayMs } from './reconnect-policy.js';
 import type { StatsEntry } from './stats.js';
 
 /** No trickle ICE in the API: the offer must carry its candidates, but a slow STUN server must not stall us. */
@@ -80,7 +80,14 @@ export class WebRtcConnection implements DesktopConnection {
       throw new Error('This browser or window has WebRTC switched off, so it cannot show a desktop');
     }
     this.setState('connecting');
-    await this.openPeer(false);
+    try {
+      await this.openPeer(false);
+    } catch (err) {
+      // A full session or a busy agent says when to try again: wait and retry, as after a drop.
+      if (!(err instanceof ApiError && err.retryAfterMs !== undefined && isRetryableStatus(err.status)))
+        throw err;
+      this.scheduleRetry(err.message, err.retryAfterMs);
+    }
   }
 
   async stop(): Promise<void> {
@@ -218,25 +225,30 @@ export class WebRtcConnection implements DesktopConnection {
     this.scheduleRetry(reason);
   }
 
-  private scheduleRetry(reason: string): void {
+  private scheduleRetry(reason: string, retryAfterMs?: number): void {
     const next = this.budget.next();
     if (!next) {
       this.setState('failed', `${reason}; gave up after ${this.budget.maxAttempts} attempts`);
       return;
     }
-    this.setState('reconnecting', `${reason}; attempt ${next.attempt} of ${this.budget.maxAttempts}`);
+    const delayMs = retryDelayMs(next.delayMs, retryAfterMs);
+    const when = `attempt ${next.attempt} of ${this.budget.maxAttempts} in ${Math.ceil(delayMs / 1000)} s`;
+    this.setState('reconnecting', `${reason}; ${when}`);
     this.retryTimer = setTimeout(() => {
       if (this.stopped) return;
       this.openPeer(true).catch((err: unknown) => {
         if (this.stopped) return;
         // A refusal that will not change by waiting (bad request, no such session) ends the retries.
-        if (err instanceof ApiError && err.status >= 400 && err.status < 500 && err.status !== 408) {
+        if (err instanceof ApiError && !isRetryableStatus(err.status)) {
           this.setState('failed', err.message);
           return;
         }
-        this.scheduleRetry(err instanceof Error ? err.message : String(err));
+        this.scheduleRetry(
+          err instanceof Error ? err.message : String(err),
+          err instanceof ApiError ? err.retryAfterMs : undefined,
+        );
       });
-    }, next.delayMs);
+    }, delayMs);
   }
 
   /** Closes the browser side and tells the API to stop the desktop; never throws. */

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ApiClient, ApiError, normaliseServer, type FetchLike } from '../../src/viewer/api-client.js';
+import {
+  ApiClient,
+  ApiError,
+  normaliseServer,
+  retryAfterMs,
+  type FetchLike,
+} from '../../src/viewer/api-client.js';
 
 interface Seen {
   url: string;
@@ -9,7 +15,9 @@ interface Seen {
 }
 
 /** A fetch that answers from a route table and records each request. */
-function stubFetch(routes: Record<string, { status?: number; body: unknown }>): {
+function stubFetch(
+  routes: Record<string, { status?: number; body: unknown; headers?: Record<string, string> }>,
+): {
   fetch: FetchLike;
   seen: Seen[];
 } {
@@ -27,12 +35,37 @@ function stubFetch(routes: Record<string, { status?: number; body: unknown }>): 
       return Promise.resolve(
         new Response('{"error":{"code":"not_found","message":"no route"}}', { status: 404 }),
       );
-    return Promise.resolve(new Response(JSON.stringify(route.body), { status: route.status ?? 200 }));
+    return Promise.resolve(
+      new Response(JSON.stringify(route.body), { status: route.status ?? 200, headers: route.headers ?? {} }),
+    );
   };
   return { fetch, seen };
 }
 
 describe('ApiClient', () => {
+  it('carries Retry-After of a capacity answer on the ApiError, in milliseconds', async () => {
+    const { fetch } = stubFetch({
+      'POST /api/devices/d/desktop': {
+        status: 503,
+        headers: { 'retry-after': '5' },
+        body: { error: { code: 'too_many_viewers', message: 'full' } },
+      },
+    });
+    const err = (await new ApiClient('', 'tok', fetch)
+      .startDesktop('d', { offer: 'v=0' })
+      .catch((e) => e)) as ApiError;
+    expect([err.status, err.code, err.retryAfterMs]).toEqual([503, 'too_many_viewers', 5000]);
+  });
+
+  it('reads Retry-After only as whole seconds', () => {
+    expect(retryAfterMs('3')).toBe(3000);
+    expect(retryAfterMs(' 0 ')).toBe(0);
+    expect(retryAfterMs(null)).toBeUndefined();
+    expect(retryAfterMs('Wed, 21 Oct 2026 07:28:00 GMT')).toBeUndefined();
+    expect(retryAfterMs('-1')).toBeUndefined();
+    expect(retryAfterMs('1e9')).toBeUndefined();
+  });
+
   it('sends the bearer token on every call and the JSON body of a desktop request', async () => {
     const { fetch, seen } = stubFetch({
       'POST /api/devices/dev%201/desktop': { body: { sessionId: 'd-1', answer: 'v=0 answer' } },

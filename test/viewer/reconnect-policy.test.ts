@@ -1,5 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_RECONNECT, IceDropWatch, ReconnectBudget } from '../../src/viewer/reconnect-policy.js';
+import {
+  DEFAULT_RECONNECT,
+  IceDropWatch,
+  isRetryableStatus,
+  ReconnectBudget,
+  retryDelayMs,
+} from '../../src/viewer/reconnect-policy.js';
 
 describe('IceDropWatch', () => {
   beforeEach(() => vi.useFakeTimers());
@@ -68,5 +74,18 @@ describe('ReconnectBudget', () => {
     expect(budget.next()).toBeUndefined();
     budget.reset();
     expect(budget.next()).toEqual({ attempt: 1, delayMs: 5 });
+  });
+});
+
+describe('retrying a refused start', () => {
+  it('retries network failures, timeouts and capacity answers, not other refusals', () => {
+    expect([0, 408, 429, 500, 502, 503, 504].map(isRetryableStatus)).toEqual(Array(7).fill(true));
+    expect([400, 401, 403, 404, 409, 413].map(isRetryableStatus)).toEqual(Array(6).fill(false));
+  });
+
+  it('waits at least what the server asked', () => {
+    expect(retryDelayMs(1000, 5000)).toBe(5000);
+    expect(retryDelayMs(8000, 5000)).toBe(8000);
+    expect(retryDelayMs(2000, undefined)).toBe(2000);
   });
 });
