@@ -279,6 +279,8 @@ export async function run(): Promise<{ title: string; markdown: string }> {
         `| ${r.subject.label} | ${r.subject.runs} | ${cell(r.service, 'rssKiB')} | ${cell(r.service, 'anonKiB')} | ${cell(r.helper, 'rssKiB')} |`,
     ),
     '',
+    "The anonymous part moves by several MiB between runs with the state of V8's and malloc's heaps when sampled (see the ranges): differences of a MiB or two between rows are within that noise.",
+    '',
     'Which modules the service loads (no helper code, no node-datachannel, no demo stack, no API server) is checked by test/cli/service-footprint.test.ts.',
     '',
     `Goal: the built service's idle RSS below ${GOAL_MIB} MiB: ` +
