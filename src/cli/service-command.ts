@@ -5,11 +5,10 @@ import { ApiLink } from '../service/api-link.js';
 import { SessionBroker } from '../service/broker.js';
 import { loadServiceConfig, type ServiceConfig } from '../service/config.js';
 import { ipcLinkOpener } from '../service/ipc-link.js';
-import { createSessionDetector } from '../service/sessions/index.js';
-import { Win32SessionDetector } from '../service/sessions/win32-session-detector.js';
-import { Win32HelperSpawner } from '../service/spawn/win32-helper-spawner.js';
+import type { SessionDetector } from '../service/sessions/session-detector.js';
+import { X11SessionDetector } from '../service/sessions/x11-session-detector.js';
+import type { HelperSpawner } from '../service/spawn/helper-spawner.js';
 import { X11HelperSpawner } from '../service/spawn/x11-helper-spawner.js';
-import { pipeLinkOpener } from '../service/windows/pipe-link.js';
 import { EXIT_OK, type Command } from './command.js';
 import { waitForStopSignal } from './stop-signal.js';
 import {
@@ -84,6 +83,20 @@ export const serviceCommand: Command = {
   },
 };
 
+/**
+ * The Windows parts (WTS detector, SYSTEM spawner, named pipes) declare their koffi types when
+ * evaluated, which loads koffi's native library: they are imported on Windows only, so the Linux
+ * service carries none of it.
+ */
+const win32 =
+  process.platform === 'win32'
+    ? {
+        ...(await import('../service/sessions/win32-session-detector.js')),
+        ...(await import('../service/spawn/win32-helper-spawner.js')),
+        ...(await import('../service/windows/pipe-link.js')),
+      }
+    : undefined;
+
 /** The service's parts (detector, spawner, broker, API link), started and stopped as one. */
 export interface ServiceAgent {
   start(): Promise<void>;
@@ -97,31 +110,38 @@ export function createServiceAgent(
   log: Logger,
   opts: { helperLogDir?: string } = {},
 ): ServiceAgent {
-  const detector = createSessionDetector({
-    kind: config.sessions.detector === 'x11' ? 'x11' : 'auto',
-    pollMs: config.sessions.pollMs,
-    ...(config.sessions.socketDir ? { socketDir: config.sessions.socketDir } : {}),
-    ...(config.sessions.configured ? { configured: config.sessions.configured } : {}),
-    log,
-  });
-  const windows = process.platform === 'win32';
-  const spawner = windows
-    ? new Win32HelperSpawner({
+  const wts = win32 && config.sessions.detector !== 'x11' ? win32 : undefined;
+  if (!wts && process.platform !== 'linux' && config.sessions.detector !== 'x11') {
+    throw new Error(`no session detector for platform '${process.platform}'`);
+  }
+  const detector: SessionDetector = wts
+    ? new wts.Win32SessionDetector({ pollMs: config.sessions.pollMs, log })
+    : new X11SessionDetector({
+        pollMs: config.sessions.pollMs,
+        ...(config.sessions.socketDir ? { socketDir: config.sessions.socketDir } : {}),
+        ...(config.sessions.configured ? { configured: config.sessions.configured } : {}),
+        log,
+      });
+  const win32Spawner = win32
+    ? new win32.Win32HelperSpawner({
         command: portholeCommand(),
         helperArgs: config.helper.args,
         log,
         ...(opts.helperLogDir ? { logDir: opts.helperLogDir } : {}),
       })
-    : new X11HelperSpawner({
-        command: portholeCommand(),
-        helperArgs: config.helper.args,
-        keepRoot: config.helper.keepRoot,
-        log,
-      });
+    : undefined;
+  const spawner: HelperSpawner =
+    win32Spawner ??
+    new X11HelperSpawner({
+      command: portholeCommand(),
+      helperArgs: config.helper.args,
+      keepRoot: config.helper.keepRoot,
+      log,
+    });
   const broker = new SessionBroker({
     detector,
     spawner,
-    openLink: windows ? pipeLinkOpener(log) : ipcLinkOpener(log),
+    openLink: win32 ? win32.pipeLinkOpener(log) : ipcLinkOpener(log),
     log,
     policy: config.policy,
     spawnOnLogon: config.sessions.spawnOnLogon,
@@ -153,10 +173,10 @@ export function createServiceAgent(
     async stop() {
       await link?.stop();
       await broker.stop();
-      if (spawner instanceof Win32HelperSpawner) spawner.close();
+      win32Spawner?.close();
     },
     sessionChange(kind, sessionId) {
-      if (detector instanceof Win32SessionDetector) detector.notify(kind, sessionId);
+      if (wts && detector instanceof wts.Win32SessionDetector) detector.notify(kind, sessionId);
     },
   };
 }

@@ -7,19 +7,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { LOG_LEVELS, type Logger } from '../log/logger.js';
 import type { ServiceConfig } from '../service/config.js';
-import { ScmServiceHost, SERVICE_EXIT_CODES } from '../service/windows/service-host.js';
-import {
-  createServiceFileLogger,
-  defaultServiceLogDir,
-  reportServiceEvent,
-} from '../service/windows/service-log.js';
-import {
-  installService,
-  queryService,
-  startService,
-  stopService,
-  uninstallService,
-} from '../service/windows/service-manager.js';
 import { EXIT_FAILURE, EXIT_OK, UsageError, type OptionSpec } from './command.js';
 import { errorMessage } from '../errors/error-text.js';
 
@@ -79,6 +66,8 @@ export async function runServiceSubcommand(
   if (process.platform !== 'win32') {
     throw new UsageError(`'service ${sub}' is for Windows; on Linux run 'porthole service' under systemd`);
   }
+  const { installService, queryService, startService, stopService, uninstallService } =
+    await import('../service/windows/service-manager.js');
   const name = (values.name as string | undefined) ?? DEFAULT_SERVICE_NAME;
   switch (sub) {
     case 'install': {
@@ -162,6 +151,12 @@ export async function runUnderScm(
   createAgent: (config: ServiceConfig, log: Logger, opts: { helperLogDir?: string }) => ScmAgent,
 ): Promise<number> {
   if (process.platform !== 'win32') throw new UsageError('--scm is for the Windows service manager');
+  // The Win32 parts load koffi's native library when evaluated: imported here, on Windows only.
+  const [{ ScmServiceHost }, { createServiceFileLogger, defaultServiceLogDir, reportServiceEvent }] =
+    await Promise.all([
+      import('../service/windows/service-host.js'),
+      import('../service/windows/service-log.js'),
+    ]);
   const name = (values.name as string | undefined) ?? DEFAULT_SERVICE_NAME;
   const logDir = (values['log-dir'] as string | undefined) ?? defaultServiceLogDir();
   let config: ServiceConfig | undefined;
@@ -219,5 +214,3 @@ export async function runUnderScm(
   setTimeout(() => process.exit(exitCode), 3000).unref();
   return exitCode === 0 ? EXIT_OK : exitCode;
 }
-
-export { SERVICE_EXIT_CODES };

@@ -30,8 +30,11 @@ const FORBIDDEN: { prefix: string; what: string }[] = [
   { prefix: `${src}api/server.ts`, what: 'the API server' },
   { prefix: `${nodeModules}node-datachannel/`, what: 'node-datachannel' },
   { prefix: `${nodeModules}@napi-rs/webcodecs/`, what: 'the WebCodecs encoder' },
+  { prefix: `${src}service/windows/`, what: 'the Win32 service parts (koffi)' },
+  { prefix: `${src}native/win32/`, what: 'Win32 bindings (koffi)' },
 ];
-const FORBIDDEN_ADDON = /node_datachannel|webcodecs/;
+/** node-datachannel and webcodecs are the helper's; koffi only Windows' (the Linux service needs no FFI). */
+const FORBIDDEN_ADDON = /node_datachannel|webcodecs|koffi/;
 
 /** Paths of the native addons (`*.node`) mapped into a process. */
 function nativeAddons(pid: number): string[] {
