@@ -1,11 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
 // The fast suite: unit, property, fuzz and local multi-process tests. Slow suites (Xvfb + Chromium,
-// Wine) have their own configs and npm scripts so `npm test` stays quick.
+// the soak, Wine) have their own configs and npm scripts so `npm test` stays quick.
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['test/e2e/**', 'test/win32/**', 'node_modules/**'],
+    exclude: ['test/e2e/**', 'test/soak/**', 'test/win32/**', 'node_modules/**'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',

@@ -79,12 +79,15 @@ export async function runServiceSubcommand(
       if (logDir !== undefined) command.push('--log-dir', absolute(logDir));
       const level = values['log-level'] as string | undefined;
       if (level !== undefined) command.push('--log-level', level);
-      const outcome = await installService({
-        name,
-        displayName: name === DEFAULT_SERVICE_NAME ? 'porthole' : `porthole (${name})`,
-        description: 'porthole remote-desktop agent: brokers a capture helper in each user session',
-        command,
-      });
+      const outcome = await installService(
+        {
+          name,
+          displayName: name === DEFAULT_SERVICE_NAME ? 'porthole' : `porthole (${name})`,
+          description: 'porthole remote-desktop agent: brokers a capture helper in each user session',
+          command,
+        },
+        { warn: (message) => console.error(`${name}: warning: ${message}`) },
+      );
       console.log(`${name}: ${outcome}`);
       return EXIT_OK;
     }
@@ -114,7 +117,7 @@ export async function runServiceSubcommand(
           `  start type: ${st.startType}`,
           `  account:    ${st.account}`,
           `  command:    ${st.binaryPath}`,
-          `  on failure: ${describeFailureActions(st.restartDelaysMs)}`,
+          `  on failure: ${describeFailureActions(st.restartDelaysMs)}${describeNonCrash(st.failureActionsOnNonCrashFailures)}`,
         ];
         if (st.serviceExitCode !== 0) lines.push(`  last exit:  service-specific ${st.serviceExitCode}`);
         else if (st.win32ExitCode !== 0) lines.push(`  last exit:  win32 ${st.win32ExitCode}`);
@@ -129,6 +132,11 @@ function describeFailureActions(delays: number[] | null): string {
   if (delays === null) return 'unknown (not readable here)';
   if (delays.length === 0) return 'nothing';
   return delays.map((d) => `restart after ${d / 1000} s`).join(', ');
+}
+
+function describeNonCrash(flag: boolean | null): string {
+  if (flag === null) return ' (after a reported failure: unknown)';
+  return flag ? ' (also after a reported failure)' : ' (only after a crash)';
 }
 
 function absolute(p: string): string {

@@ -139,10 +139,9 @@ describe('porthole service with real helpers in two X sessions', () => {
   });
 
   it('routes start_desktop to the target session’s helper, whose DataChannels then open', async () => {
-    let attempt = 0;
     const { viewer, deskId } = await connectTestOfferer(
       async (offer) => {
-        const id = `desk-1${attempt++ ? `-retry${attempt}` : ''}`;
+        const id = 'desk-1';
         const r = await api.command({
           id: `start-${id}`,
           type: 'start_desktop',
@@ -338,10 +337,9 @@ describe('porthole service killed with SIGKILL', () => {
       intervalMs: 100,
     });
     let packets = 0;
-    let attempt = 0;
     const { viewer } = await connectTestOfferer(async (offer, v) => {
       v.onRtp(() => (packets += 1));
-      const id = `desk-kill${attempt++ ? `-retry${attempt}` : ''}`;
+      const id = 'desk-kill';
       const r = await api.command({
         id: `start-${id}`,
         type: 'start_desktop',

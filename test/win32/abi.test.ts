@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import koffi from 'koffi';
 import { describe, expect, test } from 'vitest';
-import { WIN32_STRUCTS } from '../../src/native/win32/abi.js';
+import { WIN32_STRUCTS, WIN32_VTABLES } from '../../src/native/win32/abi.js';
 
 // abi-probe.exe is test/win32/native/abi-probe.c built with mingw-w64 by scripts/test-win32.sh.
 const probe = 'abi-probe.exe';
@@ -30,4 +30,22 @@ describe('Win32 struct layouts', () => {
       expect({ field, offset: koffi.offsetof(type, field) }).toEqual({ field, offset });
     }
   });
+});
+
+describe('COM vtable slots', () => {
+  const probed = JSON.parse(execFileSync(probe, ['vtables'], { encoding: 'utf8' })) as Record<
+    string,
+    Record<string, number>
+  >;
+
+  test('the probe reports every interface porthole calls, and no other', () => {
+    expect(Object.keys(probed).sort()).toEqual(Object.keys(WIN32_VTABLES).sort());
+  });
+
+  test.each(Object.keys(WIN32_VTABLES))(
+    '%s: each method porthole calls is in the slot the headers give',
+    (name) => {
+      expect(WIN32_VTABLES[name]).toEqual(probed[name]);
+    },
+  );
 });

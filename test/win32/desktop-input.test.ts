@@ -2,8 +2,12 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createClipboard, createInputInjector, type InputInjector } from '../../src/helper/input/index.js';
 import { toVirtualDeskUnits } from '../../src/helper/input/win32-input-injector.js';
 import { scancodeForCode } from '../../src/helper/input/win32-scancodes.js';
-import { user32 } from '../../src/native/win32/user32.js';
-import { editWindow, pumpMessages } from './desktop-windows.js';
+import koffi from 'koffi';
+import { kernel32Desktop } from '../../src/native/win32/kernel32-desktop.js';
+import { isNullOrInvalid, type Handle } from '../../src/native/win32/library.js';
+import { INPUT_DESKTOP_ACCESS, user32 } from '../../src/native/win32/user32.js';
+import { user32Window } from '../../src/native/win32/user32-window.js';
+import { editWindow, pumpMessages, solidWindow } from './desktop-windows.js';
 
 const lines: { level: string; obj: object; msg?: string }[] = [];
 const log = {
@@ -119,6 +123,44 @@ describe('Win32 clipboard under Wine', () => {
     } finally {
       a.close();
       b.close();
+    }
+  });
+
+  test('a write owns the clipboard through a message-only window that is gone afterwards: the text stays, and the thread can still switch desktops', async () => {
+    const lib = koffi.load('user32.dll');
+    const CreateDesktopW = lib.func(
+      'HDESK __stdcall CreateDesktopW(LPCWSTR lpszDesktop, LPCWSTR lpszDevice, void *pDevmode, DWORD dwFlags, DWORD dwDesiredAccess, void *lpsa)',
+    );
+    const u = user32();
+    const home: Handle = u.GetThreadDesktop(kernel32Desktop().GetCurrentThreadId());
+    const other: Handle = CreateDesktopW(
+      `porthole-clipboard-${process.pid}`,
+      null,
+      null,
+      0,
+      INPUT_DESKTOP_ACCESS,
+      null,
+    );
+    expect(isNullOrInvalid(other)).toBe(false);
+    const clip = createClipboard({ backend: 'win32', log });
+    try {
+      // The rule the owner window must not break: a thread that owns a window cannot switch desktops
+      // (SetThreadDesktop remarks). Wine enforces it too, which makes the check below meaningful.
+      const win = solidWindow(10, 10, 50, 50, 0x102030);
+      const refused = u.SetThreadDesktop(other) as number;
+      win.close();
+      expect(refused).toBe(0);
+
+      await clip.write('owned ✓ text\nline 2');
+      expect(await clip.read()).toBe('owned ✓ text\r\nline 2');
+      // The owner was destroyed right after CloseClipboard; the data it put there stayed.
+      expect(isNullOrInvalid(user32Window().GetClipboardOwner())).toBe(true);
+      expect(u.SetThreadDesktop(other)).toBeTruthy();
+      expect(u.SetThreadDesktop(home)).toBeTruthy();
+    } finally {
+      clip.close();
+      u.SetThreadDesktop(home);
+      u.CloseDesktop(other);
     }
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Test windows for the desktop suites: a solid-colour popup (for capture) and an EDIT control (for
  * typed text), drawn on the thread's desktop under Wine's X driver. Declared here, not in src: the
- * helper never creates windows (SetThreadDesktop would then fail, see src/helper/win32-input-desktop/input-desktop-follower.ts).
+ * helper keeps no window (SetThreadDesktop would then fail, see src/helper/win32-input-desktop/input-desktop-follower.ts);
+ * its only one, the clipboard owner, lives for one write (src/helper/input/win32-clipboard.ts).
  */
 import koffi from 'koffi';
 import { gdi32 } from '../../src/native/win32/gdi32.js';
@@ -9,21 +10,9 @@ import { kernel32Desktop } from '../../src/native/win32/kernel32-desktop.js';
 import type { Handle } from '../../src/native/win32/library.js';
 import { POINT } from '../../src/native/win32/capture-structs.js';
 import '../../src/native/win32/user32.js';
+// Declared once per process (koffi type names are global): the helper's clipboard owner uses it too.
+import { WNDCLASSEXW } from '../../src/native/win32/user32-window.js';
 
-const WNDCLASSEXW = koffi.struct('WNDCLASSEXW', {
-  cbSize: 'UINT',
-  style: 'UINT',
-  lpfnWndProc: 'void *',
-  cbClsExtra: 'int',
-  cbWndExtra: 'int',
-  hInstance: 'HINSTANCE',
-  hIcon: 'HICON',
-  hCursor: 'HCURSOR',
-  hbrBackground: 'HBRUSH',
-  lpszMenuName: 'LPCWSTR',
-  lpszClassName: 'LPCWSTR',
-  hIconSm: 'HICON',
-});
 koffi.struct('MSG', {
   hwnd: 'HWND',
   message: 'UINT',

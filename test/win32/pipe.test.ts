@@ -117,11 +117,63 @@ describe('broker pipe', () => {
     }
   });
 
-  test('gives up after the deadline when nobody connects, and frees the name', async () => {
+  test('gives up after the deadline when nobody connects, having waited for the cancelled connect, and frees the name', async () => {
     const name = pipeName();
     const pipe = new BrokerPipe(name, SDDL_SYSTEM_ONLY);
     await expect(pipe.accept(waiter, { pid: 1 }, { timeoutMs: 300 })).rejects.toThrow(/no helper connected/);
+    // The pending ConnectNamedPipe was cancelled and completed, and the pipe closed, before the
+    // rejection: the name is free at once.
+    new BrokerPipe(name, SDDL_SYSTEM_ONLY).close();
+  });
+
+  test('close() while accepting ends the accept first, then frees the name', async () => {
+    const name = pipeName();
+    const pipe = new BrokerPipe(name, SDDL_SYSTEM_ONLY);
+    const accepting = pipe.accept(waiter, { pid: 1 }, { timeoutMs: 20_000 });
+    pipe.close();
+    await expect(accepting).rejects.toThrow(/closed before a helper connected/);
+    new BrokerPipe(name, SDDL_SYSTEM_ONLY).close();
+  });
+
+  test('a client that connected and closed before the accept (ERROR_NO_DATA) is dropped, and the helper is accepted after it', async () => {
+    const name = pipeName();
+    const pipe = new BrokerPipe(name, SDDL_SYSTEM_ONLY);
+    const rejected: string[] = [];
+    // This process connects and closes while the helper is still starting: the only instance is left
+    // closing, and ConnectNamedPipe answers ERROR_NO_DATA until it is disconnected.
+    const early = net.connect(name);
+    early.on('error', () => undefined);
+    await once(early, 'connect');
+    early.destroy();
+    await once(early, 'close');
+    // The helper finds the instance busy until then (libuv waits for it and retries).
+    const expected = echoClient(name);
+    const stream = await pipe.accept(
+      waiter,
+      { pid: expected.pid! },
+      { timeoutMs: 20_000, onRejected: (why) => rejected.push(why) },
+    );
+    try {
+      expect(rejected).toEqual(['client closed its end before it was accepted']);
+      expect((await readExactly(stream, 5)).toString()).toBe('hello');
+    } finally {
+      stream.destroy();
+      await once(expected, 'exit');
+    }
+  });
+
+  test('destroying a stream with a read pending cancels it, waits for it, and closes the pipe at once', async () => {
+    const name = pipeName();
+    const pipe = new BrokerPipe(name, SDDL_SYSTEM_ONLY);
+    const child = echoClient(name);
+    const stream = await pipe.accept(waiter, { pid: child.pid! }, { timeoutMs: 20_000 });
+    expect((await readExactly(stream, 5)).toString()).toBe('hello');
+    stream.resume(); // a ReadFile is now pending: the client sends nothing more
     await new Promise((r) => setTimeout(r, 50));
-    new BrokerPipe(name, SDDL_SYSTEM_ONLY).close(); // the name is free again
+    stream.destroy();
+    // No operation left pending and the handle closed: the name is free for a new instance now.
+    new BrokerPipe(name, SDDL_SYSTEM_ONLY).close();
+    const [code] = (await once(child, 'exit')) as [number];
+    expect(code).toBe(0);
   });
 });

@@ -65,6 +65,11 @@ describe('porthole service under the service manager (Wine services.exe)', () =>
   test('install creates a stopped, auto-start service whose ImagePath is quoted; a second install updates it', async () => {
     const first = await cli('install', '--config', configFile, '--log-dir', logDir);
     expect(first, first.err).toMatchObject({ code: 0, out: `${name}: created\n` });
+    // SERVICE_CONFIG_FAILURE_ACTIONS_FLAG: Wine 8's service manager refuses the level (it stores no
+    // such flag); install says so and goes on. Windows stores it (the VM script reads it back).
+    expect(first.err).toContain(
+      'ChangeServiceConfig2W(SERVICE_CONFIG_FAILURE_ACTIONS_FLAG) failed: 124 ERROR_INVALID_LEVEL',
+    );
     const second = await cli('install', '--config', configFile, '--log-dir', logDir);
     expect(second, second.err).toMatchObject({ code: 0, out: `${name}: updated\n` });
 
@@ -87,6 +92,8 @@ describe('porthole service under the service manager (Wine services.exe)', () =>
     // ChangeServiceConfig2W(SERVICE_CONFIG_FAILURE_ACTIONS) succeeds under Wine 8, but reading it back
     // fails with ERROR_INVALID_LEVEL: null here; [5000, 5000, 5000] on Windows (the VM script checks).
     expect(st.restartDelaysMs).toBeNull();
+    // Nor can the flag be read back under Wine (ERROR_INVALID_LEVEL): null; true on Windows.
+    expect(st.failureActionsOnNonCrashFailures).toBeNull();
     expect(st.account).toMatch(/^(LocalSystem|\.\\LocalSystem)$/i);
 
     const status = await cli('status');

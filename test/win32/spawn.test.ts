@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import pino from 'pino';
 import { afterAll, describe, expect, test } from 'vitest';
 import { silentLogger } from '../../src/log/logger.js';
-import { processSessionId } from '../../src/native/win32/kernel32.js';
+import { jobProcessIds, processSessionId } from '../../src/native/win32/kernel32.js';
 import { SessionBroker } from '../../src/service/broker.js';
 import { Win32SessionDetector } from '../../src/service/sessions/win32-session-detector.js';
 import { Win32HelperSpawner } from '../../src/service/spawn/win32-helper-spawner.js';
@@ -99,6 +99,45 @@ describe('Win32HelperSpawner under Wine', () => {
       expect(helperLog(session!.sessionId)).toMatch(/helper connected to the service/);
     } finally {
       await broker.stop();
+    }
+  });
+
+  // A job takes the session of its first process and refuses processes of any other, so helpers of two
+  // sessions cannot share one. Wine has one session and enforces nothing of it: what runs here is that
+  // each helper gets a job of its own, without the other helper in it, closed when the helper has exited.
+  test('each helper runs in a job of its own, without the other helper, closed when it exits', async () => {
+    const own = new Win32HelperSpawner({ command: porthole, log: silentLogger, connectTimeoutMs: 60_000 });
+    try {
+      const session = (await new Win32SessionDetector().list())[0]!;
+      const spawnOne = async (helperId: string) => {
+        const h = await own.spawn({ session, helperId, secret: randomBytes(32) });
+        h.channel.catch(() => undefined);
+        return h;
+      };
+      const a = await spawnOne('job-a');
+      const b = await spawnOne('job-b');
+      const jobA = own.jobs.jobOf(a.pid);
+      const jobB = own.jobs.jobOf(b.pid);
+      expect(jobA).toBeDefined();
+      expect(jobB).toBeDefined();
+      expect(jobA).not.toBe(jobB);
+      // Each job holds its helper (and what that helper started, e.g. its console host), never the other.
+      const inA = jobProcessIds(jobA);
+      const inB = jobProcessIds(jobB);
+      expect({ a: inA.includes(a.pid), b: inA.includes(b.pid) }).toEqual({ a: true, b: false });
+      expect({ a: inB.includes(a.pid), b: inB.includes(b.pid) }).toEqual({ a: false, b: true });
+      expect(own.jobs.size).toBe(2);
+
+      a.kill(true);
+      await a.exited;
+      expect(own.jobs.jobOf(a.pid)).toBeUndefined();
+      expect(own.jobs.size).toBe(1);
+      expect(jobProcessIds(jobB)).toContain(b.pid);
+      b.kill(true);
+      await b.exited;
+      expect(own.jobs.size).toBe(0);
+    } finally {
+      own.close();
     }
   });
 

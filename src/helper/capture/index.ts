@@ -3,8 +3,8 @@
  * back: the implementations depend on capturer.ts (the interface) only.
  */
 import type { Capturer, CapturerKind } from './capturer.js';
-import { errorMessage } from '../../errors/error-text.js';
 import { type Logger } from '../../log/logger.js';
+import { realTimers, type Timers } from '../../time/timers.js';
 
 export interface CapturerOptions {
   /** Default: `win32` on Windows, `x11` elsewhere. */
@@ -17,6 +17,8 @@ export interface CapturerOptions {
   syntheticMotion?: 'full' | 'box' | 'static';
   /** Win32: where the choice between DXGI and GDI (and input-desktop changes) is logged. */
   log?: Pick<Logger, 'info' | 'warn'>;
+  /** Win32: the clock of DXGI's re-creation retries and re-probes (tests pass a fake one). */
+  timers?: Pick<Timers, 'now'>;
 }
 
 /** Picks and opens the capturer for this platform (or the one asked for). */
@@ -34,18 +36,33 @@ export async function createCapturer(options: CapturerOptions = {}): Promise<Cap
     case 'win32': {
       const { ensureProcessDpiAware } = await import('../win32-input-desktop/dpi-awareness.js');
       ensureProcessDpiAware(options.log);
-      const { Win32DxgiCapturer } = await import('./win32-dxgi-capturer.js');
-      try {
-        return new Win32DxgiCapturer(options.log);
-      } catch (err) {
-        // Wine (E_NOTIMPL), RDP sessions and drivers without duplication land here.
-        options.log?.warn(
-          { reason: errorMessage(err) },
-          'DXGI desktop duplication unavailable; capturing with GDI',
-        );
-      }
-      const { Win32GdiCapturer } = await import('./win32-gdi-capturer.js');
-      return new Win32GdiCapturer(options.log);
+      const [
+        { Win32Capturer },
+        { Win32DxgiCapturer },
+        { koffiDxgiApi },
+        { Win32GdiCapturer },
+        cursor,
+        desktop,
+      ] = await Promise.all([
+        import('./win32-capturer.js'),
+        import('./win32-dxgi-capturer.js'),
+        import('./win32-dxgi-api.js'),
+        import('./win32-gdi-capturer.js'),
+        import('./win32-cursor.js'),
+        import('../win32-input-desktop/input-desktop-follower.js'),
+      ]);
+      const { log } = options;
+      const timers = options.timers ?? realTimers;
+      // One follower for both backends and the cursor: they all run on this (the JS main) thread.
+      const follower = new desktop.InputDesktopFollower(log);
+      return new Win32Capturer({
+        follower,
+        timers,
+        log,
+        openDxgi: () => new Win32DxgiCapturer({ api: koffiDxgiApi, follower, timers, log }),
+        openGdi: () => new Win32GdiCapturer(log, follower),
+        openCursor: () => new cursor.Win32CursorSource(follower),
+      });
     }
   }
 }

@@ -1,255 +1,239 @@
 /**
- * The DXGI Desktop Duplication capturer: the GPU tells which frames and rectangles changed, and the
- * desktop image is copied into a CPU-readable staging texture only when something did.
+ * The DXGI Desktop Duplication backend of the Win32 capturer: the GPU tells which frames and
+ * rectangles changed, and the desktop image is copied into a CPU-readable staging texture only when
+ * something did.
  *
- *   D3D11CreateDevice → IDXGIDevice → IDXGIAdapter → EnumOutputs → IDXGIOutput1::DuplicateOutput;
- *   per grab: AcquireNextFrame(0 ms) → dirty/move rects → CopyResource(staging) → Map → rows → Unmap
- *   → ReleaseFrame.
+ *   CreateDXGIFactory1 → EnumAdapters1 → EnumOutputs (every adapter) → D3D11CreateDevice(adapter)
+ *   → IDXGIOutput1::DuplicateOutput; per grab: AcquireNextFrame → dirty/move rects → CopyResource
+ *   (staging) → Map → rows → Unmap → ReleaseFrame.
  *
- * The constructor duplicates the first output once as a probe, so `createCapturer` can fall back to
- * GDI when duplication is refused (Wine: E_NOTIMPL; a remote session or a missing driver:
- * DXGI_ERROR_UNSUPPORTED / NOT_CURRENTLY_AVAILABLE). Everything after DuplicateOutput runs on a real
- * Windows only (design/WINDOWS.md). Rotated outputs are captured as the GPU stores them (not rotated).
+ * The D3D/DXGI calls go through `DxgiApi` (dxgi-api.ts; koffi in win32-dxgi-api.ts, a fake in the unit
+ * tests). The recovery rules are in dxgi-recovery.ts; this file applies them:
+ *
+ * - The constructor builds the chain and duplicates the primary output once as a probe; any failure
+ *   throws, and the Win32 capturer captures with GDI instead (Wine: E_NOTIMPL).
+ * - A lost duplication (desktop switch, mode change, removed or reset device, an unexpected HRESULT)
+ *   and a factory that is no longer current (`IsCurrent`) drop the whole chain; the next try
+ *   re-enumerates, follows the input desktop and duplicates again. Staging texture and frame buffer
+ *   follow the size of the textures the duplication delivers, so a resolution, DPI or rotation change
+ *   yields frames of the new size.
+ * - Re-creation is tried on grabs, when `RetrySchedule` says so (never sleeping: grabs in between
+ *   report an unchanged frame); after `GIVE_UP_AFTER_MS` without a duplication the source throws
+ *   `CaptureError('unsupported')`, on which the Win32 capturer falls back to GDI.
+ *
+ * Rotated outputs are delivered as the GPU stores them (the texture is not rotated back).
  */
-import koffi, { type TypeObject } from 'koffi';
-import { ComRef, releaseAll } from '../../native/win32/com.js';
-import {
-  D3D11_CPU_ACCESS_READ,
-  D3D11_CREATE_DEVICE_BGRA_SUPPORT,
-  D3D11_MAP_READ,
-  D3D11_SDK_VERSION,
-  D3D11_USAGE_STAGING,
-  D3D_DRIVER_TYPE_HARDWARE,
-  d3d11,
-  ID3D11Device,
-  ID3D11DeviceContext,
-  ID3D11Texture2D,
-  IID_ID3D11Texture2D,
-  type Texture2DDescFields,
-} from '../../native/win32/d3d11.js';
-import {
-  DXGI_ERROR,
-  DXGI_OUTDUPL_MOVE_RECT,
-  IDXGIAdapter,
-  IDXGIDevice,
-  IDXGIOutput1,
-  IDXGIOutputDuplication,
-  IID_IDXGIDevice,
-  IID_IDXGIOutput1,
-} from '../../native/win32/dxgi.js';
-import type { RectFields } from '../../native/win32/user32.js';
-import { RECT } from '../../native/win32/user32.js';
+import { errorMessage } from '../../errors/error-text.js';
+import { type Logger } from '../../log/logger.js';
+import { DXGI_ERROR } from '../../native/win32/dxgi.js';
 import { Win32Error } from '../../native/win32/win32-error.js';
-import { InputDesktopFollower } from '../win32-input-desktop/input-desktop-follower.js';
+import { realTimers, type Timers } from '../../time/timers.js';
 import {
   CaptureError,
   type CapturedFrame,
-  type Capturer,
-  type CursorSource,
   type DisplayInfo,
   type FrameSource,
   type Rect,
 } from './capturer.js';
 import { monotonicUs } from './clock.js';
-import { Win32CursorSource } from './win32-cursor.js';
-import { type Logger } from '../../log/logger.js';
+import type { DxgiApi, DxgiChain, DxgiDuplication, DxgiOutputInfo, DxgiStaging } from './dxgi-api.js';
+import {
+  afterDuplicateFailure,
+  afterFrameFailure,
+  GIVE_UP_AFTER_MS,
+  hresultHex,
+  isDeviceError,
+  RetrySchedule,
+} from './dxgi-recovery.js';
+import type { DesktopFollower, Win32Backend } from './win32-capturer.js';
 
-type Method = readonly [number, TypeObject];
+/** The first frame after DuplicateOutput is the whole desktop; it may take a moment to arrive. */
+const FIRST_FRAME_TIMEOUT_MS = 100;
+/** Without viewers nothing observes a mode change: `displays()` re-enumerates when this old. */
+const IDLE_ENUMERATION_MAX_AGE_MS = 1000;
 
-function hr(call: string, value: unknown): void {
-  const code = value as number;
-  if (code < 0) throw new Win32Error(call, code, { hresult: true });
+export interface DxgiCapturerOptions {
+  api: DxgiApi;
+  /** Moves the calling thread to the input desktop (before enumerating and before DuplicateOutput). */
+  follower: DesktopFollower;
+  timers?: Pick<Timers, 'now'>;
+  log?: Pick<Logger, 'info' | 'warn'>;
+  /** How long a display may go without a duplication before its source throws `unsupported`. */
+  giveUpAfterMs?: number;
 }
 
-function invoke(ref: ComRef, [slot, proto]: Method, ...args: unknown[]): unknown {
-  return ref.call(slot, proto, ...args);
+/** The HRESULT of a failed D3D/DXGI call, or undefined for any other error. */
+function hresultOf(err: unknown): number | undefined {
+  return err instanceof Win32Error && err.hresult ? err.win32Code | 0 : undefined;
 }
 
-interface Output {
-  output: ComRef;
-  display: DisplayInfo;
+function toDisplay(o: DxgiOutputInfo, index: number): DisplayInfo {
+  return { index, name: o.name, ...o.rect, primary: o.rect.x === 0 && o.rect.y === 0 };
 }
 
-export class Win32DxgiCapturer implements Capturer {
-  readonly kind = 'win32' as const;
+export class Win32DxgiCapturer implements Win32Backend {
   readonly method = 'dxgi' as const;
-  private readonly follower: InputDesktopFollower;
-  private device: ComRef | undefined;
-  private context: ComRef | undefined;
-  private outputs: Output[] = [];
+  private chain: DxgiChain | undefined;
+  /** Identifies the chain a duplication was made on; bumped whenever a chain is built. */
+  private chainGeneration = 0;
+  private enumeratedAt = 0;
+  private lastDisplays: DisplayInfo[] = [];
+  private readonly sources = new Set<DxgiFrameSource>();
+  private closed = false;
+  readonly timers: Pick<Timers, 'now'>;
 
-  constructor(private readonly log?: Pick<Logger, 'info' | 'warn'>) {
-    this.follower = new InputDesktopFollower(log);
-    this.follower.sync();
+  constructor(readonly options: DxgiCapturerOptions) {
+    this.timers = options.timers ?? realTimers;
     try {
-      this.open();
-      const first = this.outputs[0];
+      const chain = this.ensureChain();
+      const first = chain.outputs[0];
       if (!first)
-        throw new CaptureError('unsupported', 'DXGI: the adapter has no output attached to the desktop');
-      duplicate(first.output, this.device!).release();
+        throw new CaptureError('unsupported', 'DXGI: no adapter has an output attached to the desktop');
+      this.options.follower.sync();
+      chain.duplicate(first).close();
     } catch (err) {
       this.close();
       throw err;
     }
   }
 
-  private open(): void {
-    const device: unknown[] = [null];
-    const context: unknown[] = [null];
-    hr(
-      'D3D11CreateDevice',
-      d3d11().D3D11CreateDevice(
-        null,
-        D3D_DRIVER_TYPE_HARDWARE,
-        null,
-        D3D11_CREATE_DEVICE_BGRA_SUPPORT,
-        null,
-        0,
-        D3D11_SDK_VERSION,
-        device,
-        [0],
-        context,
-      ),
-    );
-    this.device = new ComRef(device[0], 'ID3D11Device');
-    this.context = new ComRef(context[0], 'ID3D11DeviceContext');
-    const dxgiDevice = this.device.query(IID_IDXGIDevice, 'IDXGIDevice');
-    if (typeof dxgiDevice === 'number')
-      throw new Win32Error('QueryInterface(IDXGIDevice)', dxgiDevice, { hresult: true });
-    let adapter: ComRef | undefined;
-    try {
-      const out: unknown[] = [null];
-      hr('IDXGIDevice::GetAdapter', invoke(dxgiDevice, IDXGIDevice.GetAdapter, out));
-      adapter = new ComRef(out[0], 'IDXGIAdapter');
-      this.outputs = enumerateOutputs(adapter);
-    } finally {
-      releaseAll(dxgiDevice, adapter);
+  get generation(): number {
+    return this.chain ? this.chainGeneration : -1;
+  }
+
+  /** The chain, built (after following the input desktop) when there is none. */
+  ensureChain(): DxgiChain {
+    if (this.closed) throw new CaptureError('closed', 'the DXGI capturer is closed');
+    if (!this.chain) {
+      this.options.follower.sync();
+      this.chain = this.options.api.open();
+      this.chainGeneration += 1;
+      this.enumeratedAt = this.timers.now();
+      this.lastDisplays = this.chain.outputs.map(toDisplay);
     }
+    return this.chain;
+  }
+
+  /**
+   * Drops the chain made at `generation` (a stale request for an older chain is ignored, so several
+   * sources losing their duplication at once cause one rebuild). Duplications made on it are released
+   * by `close()`; their sources notice the new generation on their next grab.
+   */
+  invalidate(generation: number, reason: string, quiet = false): void {
+    if (!this.chain || generation !== this.chainGeneration) return;
+    if (!quiet)
+      this.options.log?.info({ reason }, 'DXGI: releasing the device chain; it is rebuilt on the next try');
+    this.chain.close();
+    this.chain = undefined;
+  }
+
+  /** IDXGIFactory1::IsCurrent, checked once per grab: false → the chain is rebuilt. */
+  checkCurrent(): void {
+    if (this.chain && !this.chain.isCurrent())
+      this.invalidate(this.chainGeneration, 'IDXGIFactory1::IsCurrent returned FALSE (adapters changed)');
   }
 
   displays(): DisplayInfo[] {
-    return this.outputs.map((o) => o.display);
+    if (this.closed) return [];
+    this.checkCurrent();
+    // No open source observes mode changes (ACCESS_LOST), so an idle chain is re-enumerated now and
+    // then; enumeration is cheap, devices are only created for a duplication.
+    const idle = this.sources.size === 0;
+    if (this.chain && idle && this.timers.now() - this.enumeratedAt >= IDLE_ENUMERATION_MAX_AGE_MS)
+      this.invalidate(this.chainGeneration, 'idle re-enumeration', true);
+    if (!this.chain && idle) {
+      try {
+        this.ensureChain();
+      } catch {
+        // Kept: the last list; a source's recovery reports the failure.
+      }
+    }
+    return this.lastDisplays.map((d) => ({ ...d }));
   }
 
   openFrameSource(displayIndex: number): FrameSource {
-    const o = this.outputs[displayIndex];
-    if (!o || !this.device || !this.context)
-      throw new CaptureError('no_such_display', `no display ${displayIndex} (have ${this.outputs.length})`);
-    return new DxgiFrameSource(o, this.device, this.context, this.follower, this.log);
+    const display = this.displays()[displayIndex];
+    if (!display)
+      throw new CaptureError(
+        'no_such_display',
+        `no display ${displayIndex} (have ${this.lastDisplays.length})`,
+      );
+    const source = new DxgiFrameSource(this, display);
+    this.sources.add(source);
+    return source;
   }
 
-  openCursorSource(): CursorSource {
-    return new Win32CursorSource(this.follower);
+  /** The display a source of output `name` now is (index and rectangle from the current chain). */
+  displayNamed(name: string): DisplayInfo | undefined {
+    return this.lastDisplays.find((d) => d.name === name);
+  }
+
+  forget(source: DxgiFrameSource): void {
+    this.sources.delete(source);
   }
 
   close(): void {
-    releaseAll(this.device, this.context, ...this.outputs.map((o) => o.output));
-    this.device = undefined;
-    this.context = undefined;
-    this.outputs = [];
-    this.follower.close();
+    if (this.closed) return;
+    for (const s of [...this.sources]) s.close();
+    this.chain?.close();
+    this.chain = undefined;
+    this.closed = true;
   }
-}
-
-interface OutputDescFields {
-  DeviceName: string;
-  DesktopCoordinates: RectFields;
-  AttachedToDesktop: number;
-  Rotation: number;
-  Monitor: unknown;
-}
-
-/** The adapter's outputs attached to the desktop, as IDXGIOutput1, the primary (at 0,0) first. */
-function enumerateOutputs(adapter: ComRef): Output[] {
-  const found: { output: ComRef; desc: OutputDescFields }[] = [];
-  try {
-    for (let i = 0; ; i += 1) {
-      const out: unknown[] = [null];
-      const code = invoke(adapter, IDXGIAdapter.EnumOutputs, i, out) as number;
-      if (code === DXGI_ERROR.NOT_FOUND) break;
-      hr(`IDXGIAdapter::EnumOutputs(${i})`, code);
-      const base = new ComRef(out[0], 'IDXGIOutput');
-      try {
-        const desc = {} as OutputDescFields;
-        hr('IDXGIOutput::GetDesc', invoke(base, IDXGIOutput1.GetDesc, desc));
-        if (!desc.AttachedToDesktop) continue;
-        const output1 = base.query(IID_IDXGIOutput1, 'IDXGIOutput1');
-        if (typeof output1 === 'number')
-          throw new Win32Error('QueryInterface(IDXGIOutput1)', output1, { hresult: true });
-        found.push({ output: output1, desc });
-      } finally {
-        base.release();
-      }
-    }
-  } catch (err) {
-    releaseAll(...found.map((f) => f.output));
-    throw err;
-  }
-  const primaryFirst = (d: OutputDescFields): number =>
-    d.DesktopCoordinates.left === 0 && d.DesktopCoordinates.top === 0 ? 0 : 1;
-  found.sort((a, b) => primaryFirst(a.desc) - primaryFirst(b.desc));
-  return found.map(({ output, desc }, index) => {
-    const r = desc.DesktopCoordinates;
-    return {
-      output,
-      display: {
-        index,
-        name: desc.DeviceName,
-        x: r.left,
-        y: r.top,
-        width: r.right - r.left,
-        height: r.bottom - r.top,
-        primary: r.left === 0 && r.top === 0,
-      },
-    };
-  });
-}
-
-function duplicate(output: ComRef, device: ComRef): ComRef {
-  const out: unknown[] = [null];
-  hr('IDXGIOutput1::DuplicateOutput', invoke(output, IDXGIOutput1.DuplicateOutput, device.pointer, out));
-  return new ComRef(out[0], 'IDXGIOutputDuplication');
-}
-
-interface FrameInfoFields {
-  LastPresentTime: number | bigint;
-  TotalMetadataBufferSize: number;
 }
 
 class DxgiFrameSource implements FrameSource {
-  readonly display: DisplayInfo;
-  private duplication: ComRef | undefined;
-  private staging: ComRef | undefined;
-  private readonly frame: Buffer;
-  private readonly stride: number;
+  private info: DisplayInfo;
+  private duplication: DxgiDuplication | undefined;
+  private duplicationGeneration = -1;
+  private staging: DxgiStaging | undefined;
+  private frame: Buffer = Buffer.alloc(0);
+  private width = 0;
+  private height = 0;
   private sequence = 0;
-  /** True until a full image has been copied (at start and after the duplication was re-created). */
+  /** True until a full image has been copied (at start, after re-creation, after a size change). */
   private needFull = true;
   private closed = false;
+  private readonly retry: RetrySchedule;
+  /** Why the duplication is gone, while it is (one log line per loss and one per recovery). */
+  private lostReason: string | undefined;
+  private lastFailure = '';
+  /** DuplicateOutput failures in a row (the chain is rebuilt after every second one). */
+  private duplicateFailures = 0;
+  private readonly giveUpAfterMs: number;
 
   constructor(
-    private readonly output: Output,
-    private readonly device: ComRef,
-    private readonly context: ComRef,
-    private readonly follower: InputDesktopFollower,
-    private readonly log?: Pick<Logger, 'info' | 'warn'>,
+    private readonly capturer: Win32DxgiCapturer,
+    display: DisplayInfo,
   ) {
-    this.display = output.display;
-    this.stride = this.display.width * 4;
-    this.frame = Buffer.alloc(this.stride * this.display.height);
-    this.duplication = duplicate(output.output, device);
+    this.info = display;
+    this.retry = new RetrySchedule(capturer.timers);
+    this.giveUpAfterMs = capturer.options.giveUpAfterMs ?? GIVE_UP_AFTER_MS;
+    this.resize(display.width, display.height);
+    // A transient refusal (a desktop switch under way) is retried on the grabs; only a system without
+    // duplication (E_NOTIMPL) fails here.
+    this.recreate();
+  }
+
+  get display(): DisplayInfo {
+    return this.info;
+  }
+
+  private get log(): Pick<Logger, 'info' | 'warn'> | undefined {
+    return this.capturer.options.log;
   }
 
   grab(): CapturedFrame {
     if (this.closed) throw new CaptureError('closed', 'grab on a closed frame source');
-    this.follower.sync();
+    this.capturer.checkCurrent();
+    if (this.duplication && this.duplicationGeneration !== this.capturer.generation) this.drop();
+    if (!this.duplication && this.retry.due()) this.recreate();
+    const dirty = this.duplication ? this.acquire() : [];
     this.sequence += 1;
-    const dirty = this.acquire();
     return {
       data: this.frame,
-      width: this.display.width,
-      height: this.display.height,
-      stride: this.stride,
+      width: this.width,
+      height: this.height,
+      stride: this.width * 4,
       format: 'BGRX',
       timestampUs: monotonicUs(),
       changed: dirty.length > 0,
@@ -258,152 +242,172 @@ class DxgiFrameSource implements FrameSource {
     };
   }
 
-  /** Copies a new desktop image if there is one; returns the changed rectangles. */
-  private acquire(): Rect[] {
-    if (!this.duplication) {
-      // Lost before (desktop switch, mode change, full-screen app): re-create; still refused → no frame.
-      try {
-        this.duplication = duplicate(this.output.output, this.device);
-      } catch (err) {
-        if (err instanceof Win32Error && isTransient(err.win32Code | 0)) return [];
-        throw err;
-      }
-    }
-    const dup = this.duplication;
-    const info = {} as FrameInfoFields;
-    const res: unknown[] = [null];
-    // The first frame after DuplicateOutput is the whole desktop; give it a moment to arrive.
-    const code = invoke(
-      dup,
-      IDXGIOutputDuplication.AcquireNextFrame,
-      this.needFull ? 100 : 0,
-      info,
-      res,
-    ) as number;
-    if (code === DXGI_ERROR.WAIT_TIMEOUT) return [];
-    if (isTransient(code)) {
-      this.log?.info(
-        { display: this.display.index, hresult: hex(code) },
-        'desktop duplication lost; re-creating',
-      );
-      dup.release();
-      this.duplication = undefined;
+  /** Follows the input desktop, (re)builds the chain when needed and duplicates this output. */
+  private recreate(): void {
+    try {
+      const chain = this.capturer.ensureChain();
+      const output = chain.outputs.find((o) => o.name === this.info.name);
+      if (!output) throw new CaptureError('no_such_display', `${this.info.name} is not attached`);
+      this.capturer.options.follower.sync();
+      this.duplication = chain.duplicate(output);
+      this.duplicateFailures = 0;
+      this.duplicationGeneration = this.capturer.generation;
+      this.info = this.capturer.displayNamed(output.name) ?? this.info;
       this.needFull = true;
+      if (this.lostReason !== undefined) {
+        this.log?.info(
+          { display: this.info.name, attempts: this.retry.count, afterMs: this.retry.failingForMs },
+          'desktop duplication re-created',
+        );
+        this.lostReason = undefined;
+      }
+      this.lastFailure = '';
+    } catch (err) {
+      const code = hresultOf(err);
+      const gone = err instanceof CaptureError && err.code === 'no_such_display';
+      if (code === undefined && !gone) throw err;
+      this.duplicateFailures += 1;
+      const action = code === undefined ? 'rebuild' : afterDuplicateFailure(code, this.duplicateFailures);
+      const message = errorMessage(err);
+      if (action === 'unsupported') throw new CaptureError('unsupported', message, { cause: err });
+      this.failed(message, err);
+      // Logged by failed() above.
+      if (action === 'rebuild') this.capturer.invalidate(this.capturer.generation, message, true);
+    }
+  }
+
+  /** One failed try: schedule the next, log a new reason once, give up after `giveUpAfterMs`. */
+  private failed(message: string, cause: unknown): void {
+    this.retry.failed();
+    this.lostReason ??= message;
+    if (message !== this.lastFailure) {
+      this.lastFailure = message;
+      this.log?.info({ display: this.info.name, err: message }, 'desktop duplication unavailable; retrying');
+    }
+    if (this.retry.failingForMs >= this.giveUpAfterMs)
+      throw new CaptureError(
+        'unsupported',
+        `DXGI desktop duplication of ${this.info.name} unavailable for ${this.retry.failingForMs} ms: ${message}`,
+        { cause },
+      );
+  }
+
+  /** The next frame if there is one; returns the changed rectangles. */
+  private acquire(): Rect[] {
+    const dup = this.duplication!;
+    const got = dup.acquireNextFrame(this.needFull ? FIRST_FRAME_TIMEOUT_MS : 0);
+    if (typeof got === 'number') {
+      if (afterFrameFailure(got) === 'none') {
+        this.retry.succeeded();
+        return [];
+      }
+      this.lose('IDXGIOutputDuplication::AcquireNextFrame', got);
       return [];
     }
-    hr('IDXGIOutputDuplication::AcquireNextFrame', code);
-    const resource = new ComRef(res[0], 'IDXGIResource');
-    let texture: ComRef | undefined;
+    let failure: { call: string; code: number } | undefined;
+    let rects: Rect[] = [];
     try {
+      this.retry.succeeded();
       // Only the pointer moved: the image is unchanged.
-      if (Number(info.LastPresentTime) === 0 && !this.needFull) return [];
-      const rects = this.needFull ? [this.whole()] : this.changedRects(dup, info.TotalMetadataBufferSize);
-      const t = resource.query(IID_ID3D11Texture2D, 'ID3D11Texture2D');
-      if (typeof t === 'number')
-        throw new Win32Error('QueryInterface(ID3D11Texture2D)', t, { hresult: true });
-      texture = t;
-      this.copyOut(texture);
+      if (!got.presented && !this.needFull) return [];
+      if (got.width !== this.width || got.height !== this.height) {
+        // A mode, DPI or rotation change: frames now come at this size.
+        this.log?.info(
+          { display: this.info.name, from: `${this.width}x${this.height}`, to: `${got.width}x${got.height}` },
+          'desktop size changed',
+        );
+        this.resize(got.width, got.height);
+      }
+      if (
+        !this.staging ||
+        this.staging.width !== got.width ||
+        this.staging.height !== got.height ||
+        this.staging.format !== got.format
+      ) {
+        this.staging?.close();
+        this.staging = undefined;
+        this.staging = dup.createStaging(got);
+      }
+      const changed = this.needFull ? [] : got.changedRects();
+      got.copyTo(this.staging);
+      this.staging.read(this.frame, this.width * 4);
+      rects = this.needFull || changed.length === 0 ? [this.whole()] : this.clamp(changed);
       this.needFull = false;
-      return rects;
+    } catch (err) {
+      const code = hresultOf(err);
+      if (code === undefined) throw err;
+      failure = { call: err instanceof Win32Error ? err.call : 'DXGI', code };
     } finally {
-      releaseAll(resource, texture);
-      invoke(dup, IDXGIOutputDuplication.ReleaseFrame);
+      got.release();
     }
+    if (failure) {
+      this.lose(failure.call, failure.code);
+      return [];
+    }
+    return rects;
+  }
+
+  /** The duplication is gone: release it, have the chain rebuilt, re-create on a later grab. */
+  private lose(call: string, code: number): void {
+    const reason = `${call} failed: HRESULT ${hresultHex(code)}`;
+    const generation = this.duplicationGeneration;
+    this.log?.info(
+      {
+        display: this.info.name,
+        hresult: hresultHex(code),
+        kind:
+          code === DXGI_ERROR.ACCESS_LOST
+            ? 'access_lost'
+            : isDeviceError(code)
+              ? 'device_lost'
+              : 'unexpected',
+      },
+      'desktop duplication lost; rebuilding',
+    );
+    this.drop();
+    this.capturer.invalidate(generation, reason, true);
+    this.needFull = true;
+    this.lastFailure = reason;
+    this.failed(reason, new Win32Error(call, code, { hresult: true }));
+  }
+
+  private drop(): void {
+    this.staging?.close();
+    this.staging = undefined;
+    this.duplication?.close();
+    this.duplication = undefined;
+  }
+
+  private resize(width: number, height: number): void {
+    this.width = width;
+    this.height = height;
+    this.frame = Buffer.alloc(width * height * 4);
+    this.staging?.close();
+    this.staging = undefined;
+    this.needFull = true;
   }
 
   private whole(): Rect {
-    return { x: 0, y: 0, width: this.display.width, height: this.display.height };
+    return { x: 0, y: 0, width: this.width, height: this.height };
   }
 
-  /** Dirty rectangles plus the destinations of moved ones (a moved region's pixels changed too). */
-  private changedRects(dup: ComRef, metadataBytes: number): Rect[] {
-    if (metadataBytes === 0) return [];
-    const buf = Buffer.alloc(metadataBytes);
-    const used = [0];
+  /** Rectangles cut to the frame (they come from the OS, but a stale one must not index past it). */
+  private clamp(rects: Rect[]): Rect[] {
     const out: Rect[] = [];
-    const toRect = (r: RectFields): Rect => ({
-      x: r.left,
-      y: r.top,
-      width: r.right - r.left,
-      height: r.bottom - r.top,
-    });
-    hr(
-      'IDXGIOutputDuplication::GetFrameMoveRects',
-      invoke(dup, IDXGIOutputDuplication.GetFrameMoveRects, buf.length, buf, used),
-    );
-    const moveSize = koffi.sizeof(DXGI_OUTDUPL_MOVE_RECT);
-    for (let i = 0; i < (used[0] ?? 0) / moveSize; i += 1) {
-      const m = koffi.decode(buf, i * moveSize, DXGI_OUTDUPL_MOVE_RECT) as { DestinationRect: RectFields };
-      out.push(toRect(m.DestinationRect));
+    for (const r of rects) {
+      const x = Math.max(0, r.x);
+      const y = Math.max(0, r.y);
+      const width = Math.min(this.width, r.x + r.width) - x;
+      const height = Math.min(this.height, r.y + r.height) - y;
+      if (width > 0 && height > 0) out.push({ x, y, width, height });
     }
-    hr(
-      'IDXGIOutputDuplication::GetFrameDirtyRects',
-      invoke(dup, IDXGIOutputDuplication.GetFrameDirtyRects, buf.length, buf, used),
-    );
-    const rectSize = koffi.sizeof(RECT);
-    for (let i = 0; i < (used[0] ?? 0) / rectSize; i += 1)
-      out.push(toRect(koffi.decode(buf, i * rectSize, RECT) as RectFields));
     return out.length > 0 ? out : [this.whole()];
-  }
-
-  /** GPU texture → staging texture → this.frame, row by row (the mapped pitch may exceed width × 4). */
-  private copyOut(texture: ComRef): void {
-    if (!this.staging) {
-      const desc = {} as Texture2DDescFields;
-      invoke(texture, ID3D11Texture2D.GetDesc, desc);
-      const stagingDesc: Texture2DDescFields = {
-        ...desc,
-        MipLevels: 1,
-        ArraySize: 1,
-        SampleDesc: { Count: 1, Quality: 0 },
-        Usage: D3D11_USAGE_STAGING,
-        BindFlags: 0,
-        CPUAccessFlags: D3D11_CPU_ACCESS_READ,
-        MiscFlags: 0,
-      };
-      const out: unknown[] = [null];
-      hr(
-        'ID3D11Device::CreateTexture2D(staging)',
-        invoke(this.device, ID3D11Device.CreateTexture2D, stagingDesc, null, out),
-      );
-      this.staging = new ComRef(out[0], 'ID3D11Texture2D(staging)');
-    }
-    const staging = this.staging;
-    invoke(this.context, ID3D11DeviceContext.CopyResource, staging.pointer, texture.pointer);
-    const mapped = { pData: null as unknown, RowPitch: 0, DepthPitch: 0 };
-    hr(
-      'ID3D11DeviceContext::Map',
-      invoke(this.context, ID3D11DeviceContext.Map, staging.pointer, 0, D3D11_MAP_READ, 0, mapped),
-    );
-    try {
-      const pitch = mapped.RowPitch;
-      const src = Buffer.from(koffi.view(mapped.pData, pitch * this.display.height));
-      for (let row = 0; row < this.display.height; row += 1)
-        src.copy(this.frame, row * this.stride, row * pitch, row * pitch + this.stride);
-    } finally {
-      invoke(this.context, ID3D11DeviceContext.Unmap, staging.pointer, 0);
-    }
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    releaseAll(this.duplication, this.staging);
-    this.duplication = undefined;
-    this.staging = undefined;
+    this.drop();
+    this.capturer.forget(this);
   }
-}
-
-/** Errors after which the duplication must be re-created (desktop switch, mode change, UAC, lock). */
-function isTransient(code: number): boolean {
-  return (
-    code === DXGI_ERROR.ACCESS_LOST ||
-    code === DXGI_ERROR.NOT_CURRENTLY_AVAILABLE ||
-    code === DXGI_ERROR.SESSION_DISCONNECTED ||
-    code === (0x80070005 | 0) /* E_ACCESSDENIED: the secure desktop */
-  );
-}
-
-function hex(code: number): string {
-  return `0x${(code >>> 0).toString(16).toUpperCase()}`;
 }

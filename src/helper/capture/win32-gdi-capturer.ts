@@ -32,9 +32,15 @@ export class Win32GdiCapturer implements Capturer {
   /** Which Windows API delivers the frames; the DXGI capturer says 'dxgi'. */
   readonly method = 'gdi' as const;
   private readonly follower: InputDesktopFollower;
+  private readonly ownsFollower: boolean;
 
-  constructor(private readonly log?: Pick<Logger, 'info' | 'warn'>) {
-    this.follower = new InputDesktopFollower(log);
+  /** `follower`: the Win32 capturer's, shared with the DXGI backend (then not closed here). */
+  constructor(
+    private readonly log?: Pick<Logger, 'info' | 'warn'>,
+    follower?: InputDesktopFollower,
+  ) {
+    this.ownsFollower = follower === undefined;
+    this.follower = follower ?? new InputDesktopFollower(log);
     this.follower.sync();
   }
 
@@ -56,7 +62,7 @@ export class Win32GdiCapturer implements Capturer {
   }
 
   close(): void {
-    this.follower.close();
+    if (this.ownsFollower) this.follower.close();
   }
 }
 

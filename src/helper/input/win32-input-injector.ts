@@ -7,7 +7,16 @@
  * (../win32-input-desktop/input-desktop-follower.ts); on the secure desktop (UAC, lock screen) that needs a SYSTEM helper.
  */
 import koffi from 'koffi';
-import { INPUT } from '../../native/win32/input-structs.js';
+import {
+  INPUT,
+  INPUT_KEYBOARD,
+  INPUT_MOUSE,
+  KEYEVENTF,
+  MOUSEEVENTF,
+  WHEEL_DELTA,
+  XBUTTON1,
+  XBUTTON2,
+} from '../../native/win32/input-structs.js';
 import { sasSupport, sendSecureAttention } from '../../native/win32/sas.js';
 import { MAPVK_VSC_TO_VK_EX, SM, user32 } from '../../native/win32/user32.js';
 import { lastError } from '../../native/win32/last-error.js';
@@ -18,26 +27,8 @@ import { scancodeForCode } from './win32-scancodes.js';
 import { errorMessage } from '../../errors/error-text.js';
 import { type Logger } from '../../log/logger.js';
 
-const INPUT_MOUSE = 0;
-const INPUT_KEYBOARD = 1;
-export const MOUSEEVENTF = {
-  MOVE: 0x0001,
-  LEFTDOWN: 0x0002,
-  LEFTUP: 0x0004,
-  RIGHTDOWN: 0x0008,
-  RIGHTUP: 0x0010,
-  MIDDLEDOWN: 0x0020,
-  MIDDLEUP: 0x0040,
-  XDOWN: 0x0080,
-  XUP: 0x0100,
-  WHEEL: 0x0800,
-  HWHEEL: 0x1000,
-  VIRTUALDESK: 0x4000,
-  ABSOLUTE: 0x8000,
-} as const;
-export const KEYEVENTF = { EXTENDEDKEY: 0x1, KEYUP: 0x2, UNICODE: 0x4, SCANCODE: 0x8 } as const;
-const XBUTTON1 = 1;
-const XBUTTON2 = 2;
+/** MapVirtualKeyW's uCode for an extended scancode: 0xE0 in the high byte (MapVirtualKeyW docs). */
+const EXTENDED_SCANCODE_PREFIX = 0xe000;
 
 /** Each button's down flag, up flag and mouseData (X buttons say which one there). */
 const BUTTONS: Record<PointerButton, { down: number; up: number; data: number }> = {
@@ -113,7 +104,10 @@ export function createWin32InputInjector(opts: Win32InputInjectorOptions): Input
 
   function keyInput(k: { scan: number; extended: boolean }, down: boolean): object {
     // Windows ignores wVk when KEYEVENTF_SCANCODE is set; Wine 8 needs it to produce WM_KEYDOWN/WM_CHAR.
-    const vk = user32().MapVirtualKeyW(k.extended ? 0xe000 | k.scan : k.scan, MAPVK_VSC_TO_VK_EX) as number;
+    const vk = user32().MapVirtualKeyW(
+      k.extended ? EXTENDED_SCANCODE_PREFIX | k.scan : k.scan,
+      MAPVK_VSC_TO_VK_EX,
+    ) as number;
     return keyboard({
       wVk: vk,
       wScan: k.scan,
@@ -153,9 +147,13 @@ export function createWin32InputInjector(opts: Win32InputInjectorOptions): Input
       const inputs: object[] = [];
       // Windows: a positive WHEEL delta scrolls up (away from the user), a positive HWHEEL right.
       if (notches.y !== 0)
-        inputs.push(mouse({ dx: 0, dy: 0, mouseData: (-notches.y * 120) >>> 0, dwFlags: MOUSEEVENTF.WHEEL }));
+        inputs.push(
+          mouse({ dx: 0, dy: 0, mouseData: (-notches.y * WHEEL_DELTA) >>> 0, dwFlags: MOUSEEVENTF.WHEEL }),
+        );
       if (notches.x !== 0)
-        inputs.push(mouse({ dx: 0, dy: 0, mouseData: (notches.x * 120) >>> 0, dwFlags: MOUSEEVENTF.HWHEEL }));
+        inputs.push(
+          mouse({ dx: 0, dy: 0, mouseData: (notches.x * WHEEL_DELTA) >>> 0, dwFlags: MOUSEEVENTF.HWHEEL }),
+        );
       send('wheel', inputs);
     },
     key(code: string, down: boolean) {

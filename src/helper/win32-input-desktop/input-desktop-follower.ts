@@ -9,9 +9,16 @@
  * thread creates none (libuv uses no windows), so the switch is allowed. A caller that creates windows
  * on the main thread (only the tests do) keeps the desktop it had.
  */
+import koffi from 'koffi';
 import { kernel32Desktop } from '../../native/win32/kernel32-desktop.js';
 import { isNullOrInvalid, type Handle } from '../../native/win32/library.js';
-import { DESKTOP_ACCESS, UOI_NAME, user32 } from '../../native/win32/user32.js';
+import { grantedAccess } from '../../native/win32/ntdll.js';
+import {
+  DESKTOP_JOURNALPLAYBACK,
+  INPUT_DESKTOP_ACCESS,
+  UOI_NAME,
+  user32,
+} from '../../native/win32/user32.js';
 import { lastError } from '../../native/win32/last-error.js';
 import { type Win32Error } from '../../native/win32/win32-error.js';
 import { type Logger } from '../../log/logger.js';
@@ -34,43 +41,78 @@ export function threadDesktopName(): string {
   return userObjectName(h);
 }
 
+/** What a thread was last switched to: the handle it now uses, that desktop's name and granted access. */
+interface ThreadDesktop {
+  handle: Handle;
+  name: string;
+  /** The handle's granted access mask; undefined if NtQueryObject could not say. */
+  access: number | undefined;
+}
+
+/**
+ * Per OS thread (keyed by GetCurrentThreadId): the desktop handle the follower gave it. Shared by every
+ * follower on the thread (the capturer's and the injector's), so that they agree on one handle instead
+ * of switching the thread back and forth. A worker thread has its own module instance, and its own id.
+ */
+const switched = new Map<number, ThreadDesktop>();
+
+/** The handle, name and granted access of the input desktop the calling thread was switched to, if any. */
+export function followedDesktop(): Readonly<ThreadDesktop> | undefined {
+  return switched.get(kernel32Desktop().GetCurrentThreadId() as number);
+}
+
 /**
  * Follows the input desktop. `sync()` is cheap when nothing changed (one OpenInputDesktop, one name
- * read, one CloseDesktop) and is called before each capture and each injection.
+ * read, one GetThreadDesktop, one CloseDesktop) and is called before each capture and each injection,
+ * on the thread that then captures or injects: SetThreadDesktop acts on the calling thread only, and
+ * Windows checks SendInput against the access of the calling thread's desktop handle.
  */
 export class InputDesktopFollower {
-  private current: Handle | undefined;
-  private currentName = '';
   private lastFailure = '';
 
   constructor(private readonly log?: Pick<Logger, 'info' | 'warn'>) {}
 
-  /** The input desktop's name after the last successful sync ('' before it). */
+  /** The input desktop's name after the last successful sync on this thread ('' before it). */
   get name(): string {
-    return this.currentName;
+    return followedDesktop()?.name ?? '';
   }
 
   /**
-   * Moves the calling thread to the input desktop when it changed. Returns true when the thread is
-   * now on it; false (logged once per distinct failure) when the desktop cannot be opened (the secure
-   * desktop without SYSTEM rights) or the thread cannot switch.
+   * Moves the calling thread to the input desktop when it changed, or when the thread is on another
+   * handle than the one it was given (something else called SetThreadDesktop). Returns true when the
+   * thread is now on it; false (logged once per distinct failure) when the desktop cannot be opened
+   * (the secure desktop without SYSTEM rights) or the thread cannot switch.
    */
   sync(): boolean {
     const u = user32();
-    const h: Handle = u.OpenInputDesktop(0, 0, DESKTOP_ACCESS);
+    const thread = kernel32Desktop().GetCurrentThreadId() as number;
+    const h: Handle = u.OpenInputDesktop(0, 0, INPUT_DESKTOP_ACCESS);
     if (isNullOrInvalid(h)) return this.failed(lastError('OpenInputDesktop'));
     let keep = false;
     try {
       const name = userObjectName(h);
-      if (name === this.currentName && this.current !== undefined) return true;
+      const current = switched.get(thread);
+      if (current && current.name === name && sameHandle(u.GetThreadDesktop(thread), current.handle)) {
+        return true;
+      }
       if (!u.SetThreadDesktop(h)) return this.failed(lastError('SetThreadDesktop', `to "${name}"`));
-      // The old handle may be closed only once the thread no longer uses it.
-      if (this.current !== undefined) u.CloseDesktop(this.current);
-      this.log?.info({ from: this.currentName || undefined, to: name }, 'following the input desktop');
-      this.current = h;
-      this.currentName = name;
-      this.lastFailure = '';
       keep = true;
+      // The old handle may be closed only once the thread no longer uses it, as now.
+      if (current) u.CloseDesktop(current.handle);
+      const access = grantedAccessOf(h);
+      switched.set(thread, { handle: h, name, access });
+      this.lastFailure = '';
+      const fields = {
+        from: current?.name,
+        to: name,
+        access: access === undefined ? undefined : hex(access),
+      };
+      if (access !== undefined && (access & DESKTOP_JOURNALPLAYBACK) === 0) {
+        this.log?.warn(
+          fields,
+          'input desktop handle lacks DESKTOP_JOURNALPLAYBACK: injected input will be refused',
+        );
+      } else this.log?.info(fields, 'following the input desktop');
       return true;
     } finally {
       if (!keep) u.CloseDesktop(h);
@@ -80,15 +122,36 @@ export class InputDesktopFollower {
   private failed(err: Win32Error): false {
     if (err.message !== this.lastFailure) {
       this.lastFailure = err.message;
-      this.log?.warn({ err: err.message, desktop: this.currentName }, 'cannot follow the input desktop');
+      this.log?.warn(
+        { err: err.message, desktop: this.name || undefined },
+        'cannot follow the input desktop',
+      );
     }
     return false;
   }
 
-  /** Closes the handle the thread was switched to (the thread stays on that desktop). */
+  /**
+   * Nothing to release: the thread keeps the desktop handle it was switched to (closing a thread's
+   * current desktop handle fails with ERROR_BUSY), and other followers on the thread share it.
+   */
   close(): void {
-    // Closing the thread's current desktop handle fails (ERROR_BUSY); it is released at exit.
-    this.current = undefined;
-    this.currentName = '';
+    this.lastFailure = '';
   }
+}
+
+function sameHandle(a: Handle, b: Handle): boolean {
+  return !isNullOrInvalid(a) && !isNullOrInvalid(b) && koffi.address(a) === koffi.address(b);
+}
+
+/** The handle's granted access, for the log; undefined if ntdll cannot say (the switch stands). */
+function grantedAccessOf(h: Handle): number | undefined {
+  try {
+    return grantedAccess(h);
+  } catch {
+    return undefined;
+  }
+}
+
+function hex(n: number): string {
+  return `0x${(n >>> 0).toString(16)}`;
 }

@@ -9,14 +9,31 @@ import {
   DXGI_OUTDUPL_POINTER_POSITION,
   POINT,
 } from './capture-structs.js';
-import { GUID } from './com.js';
-import { D3D11_MAPPED_SUBRESOURCE, D3D11_TEXTURE2D_DESC } from './d3d11.js';
-import { DXGI_OUTDUPL_MOVE_RECT, DXGI_OUTPUT_DESC } from './dxgi.js';
+import { GUID, IUnknown } from './com.js';
+import {
+  D3D11_MAPPED_SUBRESOURCE,
+  D3D11_TEXTURE2D_DESC,
+  ID3D11Device,
+  ID3D11DeviceContext,
+  ID3D11Texture2D,
+} from './d3d11.js';
+import {
+  DXGI_ADAPTER_DESC1,
+  DXGI_OUTDUPL_MOVE_RECT,
+  DXGI_OUTPUT_DESC,
+  IDXGIAdapter,
+  IDXGIAdapter1,
+  IDXGIDevice,
+  IDXGIFactory1,
+  IDXGIOutput1,
+  IDXGIOutputDuplication,
+} from './dxgi.js';
 import { BITMAP } from './gdi32.js';
 import { HARDWAREINPUT, INPUT, KEYBDINPUT, MOUSEINPUT } from './input-structs.js';
 import {
   IO_COUNTERS,
   JOBOBJECT_BASIC_LIMIT_INFORMATION,
+  JOBOBJECT_BASIC_PROCESS_ID_LIST,
   JOBOBJECT_EXTENDED_LIMIT_INFORMATION,
   OVERLAPPED,
   PROCESS_INFORMATION,
@@ -24,15 +41,18 @@ import {
   STARTUPINFOW,
 } from './kernel32.js';
 import { LUID } from './library.js';
+import { PUBLIC_OBJECT_BASIC_INFORMATION } from './ntdll.js';
 import {
   SC_ACTION,
   SERVICE_DESCRIPTIONW,
+  SERVICE_FAILURE_ACTIONS_FLAG,
   SERVICE_FAILURE_ACTIONSW,
   SERVICE_STATUS,
   SERVICE_TABLE_ENTRYW,
 } from './service-control.js';
 import { LUID_AND_ATTRIBUTES, TOKEN_PRIVILEGES } from './token.js';
 import { CURSORINFO, ICONINFO, MONITORINFOEXW, RECT } from './user32.js';
+import { WNDCLASSEXW } from './user32-window.js';
 import { WTSSESSION_NOTIFICATION, WTS_SESSION_INFOW } from './wtsapi32.js';
 
 export const WIN32_STRUCTS: Record<string, TypeObject> = {
@@ -71,4 +91,33 @@ export const WIN32_STRUCTS: Record<string, TypeObject> = {
   DXGI_OUTDUPL_MOVE_RECT,
   D3D11_TEXTURE2D_DESC,
   D3D11_MAPPED_SUBRESOURCE,
+  // Issue 14: the job's process list, the failure-actions flag, a handle's granted access.
+  JOBOBJECT_BASIC_PROCESS_ID_LIST,
+  SERVICE_FAILURE_ACTIONS_FLAG,
+  PUBLIC_OBJECT_BASIC_INFORMATION,
+  // Issue 14, DXGI adapters and the clipboard owner window.
+  DXGI_ADAPTER_DESC1,
+  WNDCLASSEXW,
+};
+
+/** `{ Method: slot }` of an interface table (`{ Method: [slot, prototype] }`). */
+function slots(methods: Readonly<Record<string, readonly [number, unknown]>>): Record<string, number> {
+  return Object.fromEntries(Object.entries(methods).map(([name, [slot]]) => [name, slot]));
+}
+
+/**
+ * The vtable slot of every COM method porthole calls, by interface, for the same check
+ * (`abi-probe.exe vtables`, test/win32/native/abi-vtables.h): a wrong slot calls another method.
+ */
+export const WIN32_VTABLES: Record<string, Record<string, number>> = {
+  IUnknown: slots(IUnknown),
+  IDXGIFactory1: slots(IDXGIFactory1),
+  IDXGIAdapter: slots(IDXGIAdapter),
+  IDXGIAdapter1: slots(IDXGIAdapter1),
+  IDXGIDevice: slots(IDXGIDevice),
+  IDXGIOutput1: slots(IDXGIOutput1),
+  IDXGIOutputDuplication: slots(IDXGIOutputDuplication),
+  ID3D11Device: slots(ID3D11Device),
+  ID3D11Texture2D: slots(ID3D11Texture2D),
+  ID3D11DeviceContext: slots(ID3D11DeviceContext),
 };

@@ -41,6 +41,12 @@ const QueryInterface = koffi.proto(
 );
 const Release = koffi.proto('ULONG __stdcall PortholeRelease(void *self)');
 
+/** IUnknown's methods porthole calls, as [vtable slot, prototype] like the other interfaces' tables. */
+export const IUnknown = {
+  QueryInterface: [0, QueryInterface],
+  Release: [2, Release],
+} as const;
+
 let live = 0;
 /** Interface references obtained and not yet released (for the leak tests). */
 export function liveComRefs(): number {
@@ -77,13 +83,13 @@ export class ComRef {
   /** IUnknown::QueryInterface: a new reference to `iid`, or the failing HRESULT. */
   query(iid: GuidFields, name: string): ComRef | number {
     const out: unknown[] = [null];
-    const hr = this.call(0, QueryInterface, iid, out) as number;
+    const hr = this.call(IUnknown.QueryInterface[0], QueryInterface, iid, out) as number;
     return hr < 0 ? hr : new ComRef(out[0], name);
   }
 
   release(): void {
     if (this.ptr === undefined) return;
-    this.call(2, Release);
+    this.call(IUnknown.Release[0], Release);
     this.ptr = undefined;
     live -= 1;
   }

@@ -8,6 +8,8 @@ import { lazyLibrary } from './library.js';
 
 export const IID_ID3D11Texture2D = guid('6f15aaf2-d208-4e89-9ab4-489535d34f9c');
 
+/** With an explicit adapter, D3D11CreateDevice requires D3D_DRIVER_TYPE_UNKNOWN (E_INVALIDARG otherwise). */
+export const D3D_DRIVER_TYPE_UNKNOWN = 0;
 export const D3D_DRIVER_TYPE_HARDWARE = 1;
 export const D3D11_SDK_VERSION = 7;
 export const D3D11_CREATE_DEVICE_BGRA_SUPPORT = 0x20;

@@ -79,6 +79,13 @@ export const JOBOBJECT_EXTENDED_LIMIT_INFORMATION = koffi.struct('JOBOBJECT_EXTE
   PeakJobMemoryUsed: 'SIZE_T',
 });
 
+/** Filled by QueryInformationJobObject(JobObjectBasicProcessIdList); ANYSIZE_ARRAY (1) ids declared. */
+export const JOBOBJECT_BASIC_PROCESS_ID_LIST = koffi.struct('JOBOBJECT_BASIC_PROCESS_ID_LIST', {
+  NumberOfAssignedProcesses: 'DWORD',
+  NumberOfProcessIdsInList: 'DWORD',
+  ProcessIdList: koffi.array('ULONG_PTR', 1),
+});
+
 export const HANDLE_FLAG_INHERIT = 0x1;
 export const INFINITE = 0xffff_ffff;
 export const WAIT_OBJECT_0 = 0;
@@ -86,6 +93,7 @@ export const WAIT_TIMEOUT = 258;
 export const WAIT_FAILED = 0xffff_ffff;
 export const MAXIMUM_WAIT_OBJECTS = 64;
 export const STILL_ACTIVE = 259;
+export const JobObjectBasicProcessIdList = 3;
 export const JobObjectExtendedLimitInformation = 9;
 export const JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE = 0x2000;
 export const GENERIC_READ = 0x8000_0000;
@@ -110,6 +118,9 @@ export const ERROR_IO_PENDING = 997;
 export const ERROR_MORE_DATA = 234;
 export const ERROR_NO_DATA = 232;
 export const ERROR_PIPE_NOT_CONNECTED = 233;
+export const ERROR_IO_INCOMPLETE = 996;
+/** OVERLAPPED.Internal while the operation is in progress (what HasOverlappedIoCompleted tests). */
+export const STATUS_PENDING = 0x103;
 
 export const kernel32 = lazyLibrary('kernel32.dll', (lib) => ({
   GetLastError: lib.func('DWORD __stdcall GetLastError(void)'),
@@ -164,6 +175,9 @@ export const kernel32 = lazyLibrary('kernel32.dll', (lib) => ({
     'BOOL __stdcall SetInformationJobObject(HANDLE hJob, int JobObjectInformationClass, void *lpJobObjectInformation, DWORD cbJobObjectInformationLength)',
   ),
   AssignProcessToJobObject: lib.func('BOOL __stdcall AssignProcessToJobObject(HANDLE hJob, HANDLE hProcess)'),
+  QueryInformationJobObject: lib.func(
+    'BOOL __stdcall QueryInformationJobObject(HANDLE hJob, int JobObjectInformationClass, _Out_ void *lpJobObjectInformation, DWORD cbJobObjectInformationLength, _Out_ DWORD *lpReturnLength)',
+  ),
   ResumeThread: lib.func('DWORD __stdcall ResumeThread(HANDLE hThread)'),
   TerminateProcess: lib.func('BOOL __stdcall TerminateProcess(HANDLE hProcess, UINT uExitCode)'),
   GetExitCodeProcess: lib.func('BOOL __stdcall GetExitCodeProcess(HANDLE hProcess, _Out_ DWORD *lpExitCode)'),
@@ -192,4 +206,44 @@ export function activeConsoleSessionId(): number {
 export function checkHandle(call: string, h: Handle): Handle {
   if (isNullOrInvalid(h)) throw lastError(call);
   return h;
+}
+
+/**
+ * A new job object whose processes are all killed when its last handle closes
+ * (JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE), e.g. when the process holding it dies. The caller owns the
+ * handle. A job takes the session of the first process assigned to it and cannot hold processes of
+ * another (CreateJobObject remarks): one job per helper.
+ */
+export function createKillOnCloseJob(): Handle {
+  const job = checkHandle('CreateJobObjectW', kernel32().CreateJobObjectW(null, null));
+  const limits = Buffer.alloc(koffi.sizeof(JOBOBJECT_EXTENDED_LIMIT_INFORMATION));
+  koffi.encode(limits, JOBOBJECT_EXTENDED_LIMIT_INFORMATION, {
+    BasicLimitInformation: { LimitFlags: JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE },
+  });
+  if (!kernel32().SetInformationJobObject(job, JobObjectExtendedLimitInformation, limits, limits.length)) {
+    const err = lastError('SetInformationJobObject(JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE)');
+    closeHandle(job);
+    throw err;
+  }
+  return job;
+}
+
+/**
+ * Puts a process into a job. The process handle needs PROCESS_SET_QUOTA and PROCESS_TERMINATE (a
+ * handle from CreateProcess has all access); start it suspended so it runs nothing outside the job.
+ */
+export function assignProcessToJob(job: Handle, process: Handle): void {
+  checkBool('AssignProcessToJobObject', kernel32().AssignProcessToJobObject(job, process));
+}
+
+/** The ids of the processes in a job (up to `max`). Needs JOB_OBJECT_QUERY on the handle. */
+export function jobProcessIds(job: Handle, max = 64): number[] {
+  const header = koffi.offsetof(JOBOBJECT_BASIC_PROCESS_ID_LIST, 'ProcessIdList');
+  const buf = Buffer.alloc(header + max * 8);
+  checkBool(
+    'QueryInformationJobObject(JobObjectBasicProcessIdList)',
+    kernel32().QueryInformationJobObject(job, JobObjectBasicProcessIdList, buf, buf.length, [0]),
+  );
+  const n = buf.readUInt32LE(koffi.offsetof(JOBOBJECT_BASIC_PROCESS_ID_LIST, 'NumberOfProcessIdsInList'));
+  return Array.from({ length: n }, (_, i) => Number(buf.readBigUInt64LE(header + i * 8)));
 }

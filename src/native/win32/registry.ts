@@ -8,8 +8,8 @@ import { checkCode } from './win32-error.js';
 
 /** HKEY_LOCAL_MACHINE: the predefined handle ((HKEY)(LONG)0x80000002), sign-extended on 64-bit. */
 export const HKEY_LOCAL_MACHINE = -0x7fff_fffe;
-const RRF_RT_REG_DWORD = 0x10;
-const ERROR_FILE_NOT_FOUND = 2;
+export const RRF_RT_REG_DWORD = 0x10;
+export const ERROR_FILE_NOT_FOUND = 2;
 
 export const advapi32Registry = lazyLibrary('advapi32.dll', (lib) => ({
   RegGetValueW: lib.func(

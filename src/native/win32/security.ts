@@ -99,7 +99,8 @@ export function kernelObjectDaclSddl(handle: Handle): string {
   }
 }
 
-const TokenUser = 1;
+/** TOKEN_INFORMATION_CLASS */
+export const TokenUser = 1;
 
 /** The SID string (`S-1-5-21-…`) of a token's user. Needs TOKEN_QUERY on the token. */
 export function tokenUserSid(token: Handle): string {

@@ -67,7 +67,13 @@ export const SERVICE_FAILURE_ACTIONSW = koffi.struct('SERVICE_FAILURE_ACTIONSW',
 
 export const SERVICE_DESCRIPTIONW = koffi.struct('SERVICE_DESCRIPTIONW', { lpDescription: 'LPCWSTR' });
 
+export const SERVICE_FAILURE_ACTIONS_FLAG = koffi.struct('SERVICE_FAILURE_ACTIONS_FLAG', {
+  fFailureActionsOnNonCrashFailures: 'BOOL',
+});
+
 export const SERVICE_WIN32_OWN_PROCESS = 0x10;
+export const SERVICE_BOOT_START = 0x0;
+export const SERVICE_SYSTEM_START = 0x1;
 export const SERVICE_AUTO_START = 0x2;
 export const SERVICE_DEMAND_START = 0x3;
 export const SERVICE_DISABLED = 0x4;
@@ -79,6 +85,12 @@ export const SC_STATUS_PROCESS_INFO = 0;
 export const SERVICE_QUERY_CONFIG = 0x1;
 export const NO_ERROR = 0;
 export const ERROR_CALL_NOT_IMPLEMENTED = 120;
+export const ERROR_INSUFFICIENT_BUFFER = 122;
+export const ERROR_INVALID_LEVEL = 124;
+export const ERROR_SERVICE_ALREADY_RUNNING = 1056;
+export const ERROR_SERVICE_DOES_NOT_EXIST = 1060;
+export const ERROR_SERVICE_NOT_ACTIVE = 1062;
+export const ERROR_SERVICE_MARKED_FOR_DELETE = 1072;
 export const SERVICE_ERROR_NORMAL = 0x1;
 export const SERVICE_STOPPED = 1;
 export const SERVICE_START_PENDING = 2;
@@ -102,6 +114,7 @@ export const SERVICE_ALL_ACCESS = 0xf01ff;
 export const DELETE = 0x10000;
 export const SERVICE_CONFIG_DESCRIPTION = 1;
 export const SERVICE_CONFIG_FAILURE_ACTIONS = 2;
+export const SERVICE_CONFIG_FAILURE_ACTIONS_FLAG = 4;
 export const SC_ACTION_RESTART = 1;
 /** WTS_SESSION_* event types that arrive with SERVICE_CONTROL_SESSIONCHANGE. */
 export const WTS_SESSION_EVENT = {
@@ -148,6 +161,9 @@ export const advapi32Service = lazyLibrary('advapi32.dll', (lib) => ({
   ),
   ChangeServiceConfig2W_FailureActions: lib.func(
     'BOOL __stdcall ChangeServiceConfig2W(void *hService, DWORD dwInfoLevel, const SERVICE_FAILURE_ACTIONSW *lpInfo)',
+  ),
+  ChangeServiceConfig2W_FailureActionsFlag: lib.func(
+    'BOOL __stdcall ChangeServiceConfig2W(void *hService, DWORD dwInfoLevel, const SERVICE_FAILURE_ACTIONS_FLAG *lpInfo)',
   ),
   QueryServiceStatusEx: lib.func(
     'BOOL __stdcall QueryServiceStatusEx(void *hService, int InfoLevel, _Out_ SERVICE_STATUS_PROCESS *lpBuffer, DWORD cbBufSize, _Out_ DWORD *pcbBytesNeeded)',

@@ -30,6 +30,8 @@ export const SecurityImpersonation = 2;
 export const TokenPrimary = 1;
 export const TokenSessionId = 12;
 export const SE_PRIVILEGE_ENABLED = 0x2;
+/** AdjustTokenPrivileges succeeded but the token lacks a privilege it was asked to enable. */
+export const ERROR_NOT_ALL_ASSIGNED = 1300;
 
 export const CREATE_SUSPENDED = 0x4;
 export const CREATE_NEW_PROCESS_GROUP = 0x200;
@@ -121,7 +123,7 @@ export function enablePrivilege(name: string): void {
     const state = { PrivilegeCount: 1, Privileges: [{ Luid: luid, Attributes: SE_PRIVILEGE_ENABLED }] };
     const ok = advapi32Token().AdjustTokenPrivileges(token, 0, state, 0, null, null);
     const err = kernel32().GetLastError() as number;
-    if (!ok || err === 1300) throw lastError(`AdjustTokenPrivileges(${name})`);
+    if (!ok || err === ERROR_NOT_ALL_ASSIGNED) throw lastError(`AdjustTokenPrivileges(${name})`);
   } finally {
     closeHandle(token);
   }

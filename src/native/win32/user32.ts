@@ -7,6 +7,7 @@
 import koffi from 'koffi';
 import { POINT } from './capture-structs.js';
 import { INPUT } from './input-structs.js';
+import { GENERIC_WRITE } from './kernel32.js';
 import { lazyLibrary, type Handle } from './library.js';
 
 // Every kind of handle user32/gdi32 hand out is an opaque pointer; the names only make prototypes read
@@ -71,14 +72,35 @@ export const SM = {
 
 /** GetUserObjectInformationW index for the object's name. */
 export const UOI_NAME = 2;
-/** Desktop access OpenInputDesktop asks for: enough to read it, inject into it and switch to it. */
-export const DESKTOP_ACCESS =
-  0x0001 /* READOBJECTS */ |
-  0x0002 /* CREATEWINDOW */ |
-  0x0040 /* ENUMERATE */ |
-  0x0080 /* WRITEOBJECTS */ |
-  0x0100 /* SWITCHDESKTOP */ |
-  0x0010; /* JOURNALPLAYBACK */
+/** Desktop access rights (winuser.h; "Desktop Security and Access Rights"). */
+export const DESKTOP_READOBJECTS = 0x0001;
+export const DESKTOP_CREATEWINDOW = 0x0002;
+export const DESKTOP_CREATEMENU = 0x0004;
+export const DESKTOP_HOOKCONTROL = 0x0008;
+export const DESKTOP_JOURNALRECORD = 0x0010;
+export const DESKTOP_JOURNALPLAYBACK = 0x0020;
+export const DESKTOP_ENUMERATE = 0x0040;
+export const DESKTOP_WRITEOBJECTS = 0x0080;
+export const DESKTOP_SWITCHDESKTOP = 0x0100;
+
+/**
+ * The access the helper opens the input desktop with, the mask TigerVNC and RustDesk use, with
+ * DESKTOP_JOURNALPLAYBACK named although GENERIC_WRITE maps to it: SetThreadDesktop makes "all
+ * subsequent operations on the desktop use the access rights granted" through this handle, and
+ * Windows refuses SendInput (0, ERROR_ACCESS_DENIED) from a thread whose desktop handle lacks
+ * JOURNALPLAYBACK. Wine checks none of this (design/WINDOWS.md); the follower logs the granted access.
+ * Sunshine asks for GENERIC_ALL, which also adds DELETE, WRITE_DAC and WRITE_OWNER: not needed here.
+ */
+export const INPUT_DESKTOP_ACCESS =
+  DESKTOP_READOBJECTS |
+  DESKTOP_CREATEWINDOW |
+  DESKTOP_CREATEMENU |
+  DESKTOP_HOOKCONTROL |
+  DESKTOP_ENUMERATE |
+  DESKTOP_WRITEOBJECTS |
+  DESKTOP_SWITCHDESKTOP |
+  DESKTOP_JOURNALPLAYBACK |
+  GENERIC_WRITE;
 
 export const CF_UNICODETEXT = 13;
 /** MapVirtualKeyW: scancode (0xE0xx for extended keys) → virtual key, left/right kept apart. */

@@ -27,7 +27,7 @@ export function environmentBlockFor(token: Handle, extra: Record<string, string>
     checkBool('DestroyEnvironmentBlock', userenv().DestroyEnvironmentBlock(out[0]));
   }
   for (const [k, v] of Object.entries(extra)) {
-    for (const key of vars.keys()) if (key.toUpperCase() === k.toUpperCase()) vars.delete(key);
+    for (const key of vars.keys()) if (compareEnvironmentNames(key, k) === 0) vars.delete(key);
     vars.set(k, v);
   }
   return encodeEnvironmentBlock(vars);
@@ -47,9 +47,32 @@ function parseEnvironmentBlock(ptr: unknown): Map<string, string> {
   return vars;
 }
 
-/** Windows wants the block sorted by name, case-insensitively. */
+/** One UTF-16 code unit upper-cased on its own, as Windows' case-insensitive ordinal compare does. */
+function upcaseUnit(unit: number): number {
+  const upper = String.fromCharCode(unit).toUpperCase();
+  // Only one-to-one mappings: 'ß' stays 'ß' (JS would make it "SS"), a lone surrogate stays itself.
+  return upper.length === 1 ? upper.charCodeAt(0) : unit;
+}
+
+/**
+ * Orders two variable names the way the block must be sorted: "alphabetically by name, case-insensitive,
+ * Unicode order, without regard to locale" (Changing Environment Variables, Win32 docs), i.e. by
+ * upper-cased UTF-16 code units, as CompareStringOrdinal(…, bIgnoreCase TRUE) does (Rust's std sorts
+ * its Windows environment the same way). `localeCompare` is wrong here: ICU puts '_' before letters,
+ * Windows after them ('_' is U+005F, after 'Z').
+ */
+export function compareEnvironmentNames(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const d = upcaseUnit(a.charCodeAt(i)) - upcaseUnit(b.charCodeAt(i));
+    if (d !== 0) return d;
+  }
+  return a.length - b.length;
+}
+
+/** The block CreateProcessAsUserW takes with CREATE_UNICODE_ENVIRONMENT: `NAME=value\0…\0\0`, sorted. */
 export function encodeEnvironmentBlock(vars: Map<string, string>): Buffer {
-  const keys = [...vars.keys()].sort((a, b) => a.toUpperCase().localeCompare(b.toUpperCase()));
+  const keys = [...vars.keys()].sort(compareEnvironmentNames);
   const text = keys.map((k) => `${k}=${vars.get(k) ?? ''}\0`).join('') + '\0';
   return Buffer.from(text, 'utf16le');
 }

@@ -4,7 +4,8 @@
  */
 import { PortholeError } from '../../errors/porthole-error.js';
 
-const NAMES: Record<number, string> = {
+/** Win32 error codes by their SDK names, for messages (each checked against the headers, test/win32). */
+export const WIN32_ERROR_NAMES: Readonly<Record<number, string>> = {
   0: 'ERROR_SUCCESS',
   2: 'ERROR_FILE_NOT_FOUND',
   5: 'ERROR_ACCESS_DENIED',
@@ -12,6 +13,7 @@ const NAMES: Record<number, string> = {
   87: 'ERROR_INVALID_PARAMETER',
   109: 'ERROR_BROKEN_PIPE',
   122: 'ERROR_INSUFFICIENT_BUFFER',
+  124: 'ERROR_INVALID_LEVEL',
   183: 'ERROR_ALREADY_EXISTS',
   231: 'ERROR_PIPE_BUSY',
   232: 'ERROR_NO_DATA',
@@ -44,7 +46,9 @@ export class Win32Error extends PortholeError<'win32_call_failed'> {
 
   constructor(call: string, code: number, opts: { hresult?: boolean; detail?: string } = {}) {
     const hex = `0x${(code >>> 0).toString(16).toUpperCase().padStart(8, '0')}`;
-    const what = opts.hresult ? `HRESULT ${hex}` : `${code}${NAMES[code] ? ` ${NAMES[code]}` : ''}`;
+    const what = opts.hresult
+      ? `HRESULT ${hex}`
+      : `${code}${WIN32_ERROR_NAMES[code] ? ` ${WIN32_ERROR_NAMES[code]}` : ''}`;
     super('win32_call_failed', `${call} failed: ${what}${opts.detail ? ` (${opts.detail})` : ''}`);
     this.call = call;
     this.win32Code = opts.hresult ? code >>> 0 : code;

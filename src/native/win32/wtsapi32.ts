@@ -41,9 +41,9 @@ export const WTSInfoClass = {
   WTSClientProtocolType: 16,
 } as const;
 
-/** WTSClientProtocolType: 0 console, 1 legacy ICA, 2 RDP. */
-export const WTS_PROTOCOL_CONSOLE = 0;
-export const WTS_PROTOCOL_RDP = 2;
+/** WTSClientProtocolType values: the console, or RDP (1 is the legacy ICA). */
+export const WTS_PROTOCOL_TYPE_CONSOLE = 0;
+export const WTS_PROTOCOL_TYPE_RDP = 2;
 
 export const WTS_CURRENT_SERVER_HANDLE: Handle = null;
 

@@ -5,7 +5,7 @@ import {
   querySessionNumber,
   querySessionString,
   WTS_CONNECTSTATE,
-  WTS_PROTOCOL_RDP,
+  WTS_PROTOCOL_TYPE_RDP,
   WTSInfoClass,
   type WtsSessionEntry,
 } from '../../native/win32/wtsapi32.js';
@@ -162,7 +162,7 @@ export class Win32SessionDetector implements SessionDetector {
       sessionId: id,
       username,
       state: this.#locked.has(id) ? 'locked' : stateOf(state, username),
-      type: protocol === WTS_PROTOCOL_RDP ? 'rdp' : 'console',
+      type: protocol === WTS_PROTOCOL_TYPE_RDP ? 'rdp' : 'console',
       console: id === consoleId,
     };
   }

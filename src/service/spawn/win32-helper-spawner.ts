@@ -3,20 +3,20 @@ import { join } from 'node:path';
 import koffi from 'koffi';
 import type { Logger } from '../../log/logger.js';
 import {
+  assignProcessToJob,
   checkHandle,
   closeHandle,
+  createKillOnCloseJob,
   FILE_SHARE_READ,
   FILE_SHARE_WRITE,
   FILE_APPEND_DATA,
   GENERIC_WRITE,
   HANDLE_FLAG_INHERIT,
-  JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
-  JOBOBJECT_EXTENDED_LIMIT_INFORMATION,
-  JobObjectExtendedLimitInformation,
   kernel32,
   OPEN_ALWAYS,
   OPEN_EXISTING,
   FILE_ATTRIBUTE_NORMAL,
+  SECURITY_ATTRIBUTES,
 } from '../../native/win32/kernel32.js';
 import type { Handle } from '../../native/win32/library.js';
 import { tokenUserSid } from '../../native/win32/security.js';
@@ -40,10 +40,12 @@ import {
 import { environmentBlockFor } from '../../native/win32/userenv.js';
 import { checkBool, lastError } from '../../native/win32/last-error.js';
 import { queryUserToken } from '../../native/win32/wtsapi32.js';
+import { errorMessage } from '../../errors/error-text.js';
 import { windowsCommandLine } from '../windows/command-line.js';
 import { EventWaiter } from '../windows/event-waiter.js';
 import { BrokerPipe, SDDL_SYSTEM_ONLY, sddlSystemAndUser } from '../windows/pipe-server.js';
 import type { HelperExit, HelperSpawner, SpawnRequest, SpawnedHelper } from './helper-spawner.js';
+import { HelperJobs, type JobObjectApi } from './helper-jobs.js';
 
 /**
  * Whose token the helper runs with:
@@ -71,16 +73,28 @@ export interface Win32SpawnerOptions {
 /** The window station and desktop a helper must use to see (and drive) the user's desktop. */
 export const HELPER_DESKTOP = 'winsta0\\default';
 
+/** ResumeThread's failure value, (DWORD)-1 (ResumeThread docs; the SDK gives it no name). */
+const RESUME_THREAD_FAILED = 0xffff_ffff;
+
+/** The real job-object calls behind HelperJobs. */
+const win32Jobs: JobObjectApi<Handle, Handle> = {
+  create: createKillOnCloseJob,
+  assign: assignProcessToJob,
+  close: closeHandle,
+};
+
 /**
  * Windows spawner. Each helper gets its own pipe (created before the process, so it can connect at
  * once), a primary token for its session, the token user's environment, a hidden window, its secret
- * on an inherited stdin pipe, and a place in a kill-on-close job: when the service process ends for
- * any reason, Windows closes the job handle and kills every helper with it.
+ * on an inherited stdin pipe, and a kill-on-close job of its own (helper-jobs.ts: a job cannot hold
+ * processes of two sessions): when the service process ends for any reason, Windows closes the job
+ * handles and kills every helper with them.
  */
 export class Win32HelperSpawner implements HelperSpawner {
   readonly #opts: Win32SpawnerOptions;
   readonly #waiter = new EventWaiter();
-  #job: Handle | null = null;
+  /** One job per running helper, by pid; exposed so a test can look into each job. */
+  readonly jobs = new HelperJobs(win32Jobs);
 
   constructor(opts: Win32SpawnerOptions) {
     this.#opts = opts;
@@ -120,6 +134,13 @@ export class Win32HelperSpawner implements HelperSpawner {
       this.#waiter.wait(proc.process, () => {
         const code = [0];
         const ok = kernel32().GetExitCodeProcess(proc.process, code);
+        // Its job goes first (ending anything the helper left in it), while the process handle still
+        // keeps the pid from being reused.
+        try {
+          this.jobs.release(proc.pid);
+        } catch (err) {
+          log.warn({ pid: proc.pid, err: errorMessage(err) }, 'helper job not closed');
+        }
         closeHandle(proc.process);
         resolve({ code: ok ? (code[0] as number) : null, signal: null });
       });
@@ -148,12 +169,10 @@ export class Win32HelperSpawner implements HelperSpawner {
     };
   }
 
-  /** Stops waiting and closes the job, which kills every helper still in it. */
+  /** Stops waiting and closes every helper's job, which kills the helpers still running. */
   close(): void {
     this.#waiter.close();
-    const job = this.#job;
-    this.#job = null;
-    closeHandle(job);
+    this.jobs.closeAll();
   }
 
   /** A primary token for `sessionId`. Both modes need SE_TCB_NAME, i.e. LocalSystem. */
@@ -183,7 +202,11 @@ export class Win32HelperSpawner implements HelperSpawner {
     sessionId: number,
   ): { process: Handle; pid: number } {
     const k = kernel32();
-    const inheritable = { nLength: 24, lpSecurityDescriptor: null, bInheritHandle: 1 };
+    const inheritable = {
+      nLength: koffi.sizeof(SECURITY_ATTRIBUTES),
+      lpSecurityDescriptor: null,
+      bInheritHandle: 1,
+    };
     const stdinRead: unknown[] = [null];
     const stdinWrite: unknown[] = [null];
     checkBool('CreatePipe(stdin)', k.CreatePipe(stdinRead, stdinWrite, inheritable, 0));
@@ -205,7 +228,7 @@ export class Win32HelperSpawner implements HelperSpawner {
       };
       const info: Record<string, unknown> = {};
       const [app] = argv;
-      // Suspended until it is in the job, so not even a first instruction runs outside it.
+      // Suspended until it is in its job, so not even a first instruction runs outside it.
       const ok = advapi32Token().CreateProcessAsUserW(
         token,
         app,
@@ -222,22 +245,22 @@ export class Win32HelperSpawner implements HelperSpawner {
       if (!ok) throw lastError('CreateProcessAsUserW', app);
       thread = info.hThread;
       const processHandle = info.hProcess;
-      try {
-        checkBool('AssignProcessToJobObject', k.AssignProcessToJobObject(this.#jobHandle(), processHandle));
-        if ((k.ResumeThread(thread) as number) === 0xffff_ffff) throw lastError('ResumeThread');
-      } catch (err) {
-        k.TerminateProcess(processHandle, 1);
-        closeHandle(processHandle);
-        throw err;
-      }
-      const written = [0];
+      const pid = info.dwProcessId as number;
       const line = Buffer.from(`${secret.toString('hex')}\n`);
       try {
-        checkBool('WriteFile(helper stdin)', k.WriteFile(stdinWrite[0], line, line.length, written, null));
+        this.jobs.adopt(pid, processHandle);
+        if ((k.ResumeThread(thread) as number) === RESUME_THREAD_FAILED) throw lastError('ResumeThread');
+        checkBool('WriteFile(helper stdin)', k.WriteFile(stdinWrite[0], line, line.length, [0], null));
+      } catch (err) {
+        // Nobody will wait for this process: end it and give its job back now.
+        k.TerminateProcess(processHandle, 1);
+        this.jobs.release(pid);
+        closeHandle(processHandle);
+        throw err;
       } finally {
         line.fill(0);
       }
-      return { process: processHandle, pid: info.dwProcessId as number };
+      return { process: processHandle, pid };
     } finally {
       closeHandle(thread);
       closeHandle(output);
@@ -259,28 +282,6 @@ export class Win32HelperSpawner implements HelperSpawner {
       null,
     );
     return checkHandle(`CreateFileW(${file})`, h);
-  }
-
-  #jobHandle(): Handle {
-    if (this.#job) return this.#job;
-    const job = checkHandle('CreateJobObjectW', kernel32().CreateJobObjectW(null, null));
-    const limits = Buffer.alloc(koffi.sizeof(JOBOBJECT_EXTENDED_LIMIT_INFORMATION));
-    koffi.encode(limits, JOBOBJECT_EXTENDED_LIMIT_INFORMATION, {
-      BasicLimitInformation: { LimitFlags: JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE },
-    });
-    const ok = kernel32().SetInformationJobObject(
-      job,
-      JobObjectExtendedLimitInformation,
-      limits,
-      limits.length,
-    );
-    if (!ok) {
-      const err = lastError('SetInformationJobObject(KILL_ON_JOB_CLOSE)');
-      closeHandle(job);
-      throw err;
-    }
-    this.#job = job;
-    return job;
   }
 }
 

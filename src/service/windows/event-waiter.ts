@@ -23,6 +23,7 @@ export class EventWaiter {
   /** True while a callback runs: wait()/cancel() from inside it must not start a second wait. */
   #dispatching = false;
   #closed = false;
+  #wakeClosed = false;
   #released: (() => void)[] = [];
 
   constructor() {
@@ -73,7 +74,12 @@ export class EventWaiter {
 
   #loop(): void {
     for (const released of this.#released.splice(0)) released();
-    if (this.#closed) return closeHandle(this.#wake);
+    if (this.#closed) {
+      // Once: a `cancel` after `close` runs this loop again.
+      if (!this.#wakeClosed) closeHandle(this.#wake);
+      this.#wakeClosed = true;
+      return;
+    }
     if (this.#waits.size === 0) return;
     const handles = [this.#wake, ...this.#waits.keys()];
     this.#running = true;

@@ -5,7 +5,13 @@
  * clients rejected, a DACL from SDDL, overlapped I/O. The first client must be the process the
  * service spawned (GetNamedPipeClientProcessId) in the session it was spawned into
  * (ProcessIdToSessionId); anything else is disconnected and the pipe listens again until the
- * deadline. The stream that results then runs the same HMAC handshake as every other transport.
+ * deadline, and so is a client that connected and closed before it was accepted (ERROR_NO_DATA). The
+ * stream that results then runs the same HMAC handshake as every other transport.
+ *
+ * An overlapped operation that is cancelled (CancelIoEx) still owns its OVERLAPPED and event until it
+ * completes ("The application must not free or reuse the OVERLAPPED structure associated with the
+ * canceled I/O operations until they have completed", CancelIoEx docs): every cancel here waits for
+ * that completion (overlapped.ts) before the event, the OVERLAPPED memory or the pipe handle is let go.
  *
  * The helper end is plain node:net (`net.connect('\\.\pipe\…')`).
  */
@@ -24,19 +30,20 @@ import {
   FILE_FLAG_FIRST_PIPE_INSTANCE,
   FILE_FLAG_OVERLAPPED,
   kernel32,
-  OVERLAPPED,
   PIPE_ACCESS_DUPLEX,
   PIPE_READMODE_BYTE,
   PIPE_REJECT_REMOTE_CLIENTS,
   PIPE_TYPE_BYTE,
   PIPE_WAIT,
   processSessionId,
+  SECURITY_ATTRIBUTES,
 } from '../../native/win32/kernel32.js';
 import type { Handle } from '../../native/win32/library.js';
 import { securityDescriptorFromSddl } from '../../native/win32/security.js';
-import { checkBool, lastError } from '../../native/win32/last-error.js';
+import { lastError } from '../../native/win32/last-error.js';
 import { Win32Error } from '../../native/win32/win32-error.js';
 import type { EventWaiter } from './event-waiter.js';
+import { cancelAndWait, Overlapped, releaseOp, whenComplete } from './overlapped.js';
 import { errorMessage } from '../../errors/error-text.js';
 
 /** SYSTEM only: full access for LocalSystem, nobody else, no inherited entries (`P`). */
@@ -56,64 +63,6 @@ export interface ClientCheck {
   sessionId?: number;
 }
 
-/** One overlapped operation: its OVERLAPPED (whose memory must outlive it) and its event. */
-class Overlapped {
-  readonly buffer = Buffer.alloc(koffi.sizeof(OVERLAPPED));
-  readonly event: Handle;
-
-  constructor() {
-    // Manual-reset, as overlapped I/O requires; Windows resets it when an operation starts.
-    this.event = checkHandle('CreateEventW', kernel32().CreateEventW(null, 1, 0, null));
-    koffi.encode(this.buffer, OVERLAPPED, {
-      Internal: 0,
-      InternalHigh: 0,
-      Offset: 0,
-      OffsetHigh: 0,
-      hEvent: this.event,
-    });
-  }
-
-  /**
-   * Clears the event before an operation starts. Windows does this itself; Wine 8 was seen leaving
-   * it signalled from an operation that completed at once, and a stale signal then reads as
-   * ERROR_IO_INCOMPLETE (996).
-   */
-  reset(): Buffer {
-    checkBool('ResetEvent', kernel32().ResetEvent(this.event));
-    return this.buffer;
-  }
-
-  close(): void {
-    closeHandle(this.event);
-  }
-}
-
-const ERROR_IO_INCOMPLETE = 996;
-
-/**
- * Waits for `op` and calls `done` with GetOverlappedResult's answer. Under Wine 8 the event was seen
- * signalled while the operation was still incomplete (996); then the event is reset, the result
- * asked again (a completion in between is not lost) and the wait goes on.
- */
-function whenComplete(
-  waiter: EventWaiter,
-  handle: Handle,
-  op: Overlapped,
-  done: (ok: boolean, bytes: number, err: number) => void,
-): void {
-  waiter.wait(op.event, () => {
-    const n = [0];
-    if (kernel32().GetOverlappedResult(handle, op.buffer, n, 0)) return done(true, n[0] as number, 0);
-    let err = kernel32().GetLastError() as number;
-    if (err !== ERROR_IO_INCOMPLETE) return done(false, n[0] as number, err);
-    kernel32().ResetEvent(op.event);
-    if (kernel32().GetOverlappedResult(handle, op.buffer, n, 0)) return done(true, n[0] as number, 0);
-    err = kernel32().GetLastError() as number;
-    if (err !== ERROR_IO_INCOMPLETE) return done(false, n[0] as number, err);
-    whenComplete(waiter, handle, op, done);
-  });
-}
-
 /**
  * A pipe name chosen for one helper; the instance exists from construction (so a client can connect
  * as soon as the helper starts) until `accept` hands it to a stream or `close`.
@@ -122,13 +71,19 @@ export class BrokerPipe {
   readonly name: string;
   readonly handle: Handle;
   #owned = true;
+  /** Ends an `accept` in progress (with this error), so that `close` never pulls the pipe from under it. */
+  #abortAccept: ((err: Error) => void) | undefined;
 
   constructor(name: string, sddl: string) {
     if (!/^\\\\\.\\pipe\\[A-Za-z0-9._-]{1,200}$/.test(name)) throw new TypeError(`bad pipe name ${name}`);
     this.name = name;
     const sd = securityDescriptorFromSddl(sddl);
     try {
-      const sa = { nLength: 24, lpSecurityDescriptor: sd.pointer, bInheritHandle: 0 };
+      const sa = {
+        nLength: koffi.sizeof(SECURITY_ATTRIBUTES),
+        lpSecurityDescriptor: sd.pointer,
+        bInheritHandle: 0,
+      };
       this.handle = checkHandle(
         `CreateNamedPipeW(${name})`,
         kernel32().CreateNamedPipeW(
@@ -149,13 +104,17 @@ export class BrokerPipe {
 
   /**
    * Waits for the expected client and returns the connection as a stream. Clients that fail the
-   * check are disconnected (and reported to `onRejected`); waiting goes on until `timeoutMs`.
+   * check, and clients that came and went before being accepted, are disconnected (and reported to
+   * `onRejected`); waiting goes on until `timeoutMs`. On any failure the pipe is closed, after the
+   * pending ConnectNamedPipe has been cancelled and has completed.
    */
   accept(
     waiter: EventWaiter,
     check: ClientCheck,
     opts: { timeoutMs: number; onRejected?: (why: string, pid: number) => void },
   ): Promise<PipeStream> {
+    if (!this.#owned) return Promise.reject(new Error(`pipe ${this.name} is closed or already accepted`));
+    if (this.#abortAccept) return Promise.reject(new Error(`pipe ${this.name} is already accepting`));
     return new Promise((resolve, reject) => {
       const op = new Overlapped();
       let done = false;
@@ -163,41 +122,49 @@ export class BrokerPipe {
         if (done) return;
         done = true;
         clearTimeout(timer);
+        this.#abortAccept = undefined;
+        cancelAndWait(this.handle, op);
         if (err) {
-          kernel32().CancelIoEx(this.handle, op.buffer);
-          waiter.cancel(op.event, () => {
-            op.close();
-            this.close();
-          });
+          releaseOp(waiter, op);
+          this.#closeHandle();
           reject(err);
         } else {
-          op.close();
+          releaseOp(waiter, op);
           this.#owned = false;
           resolve(new PipeStream(this.handle, waiter));
         }
       };
+      this.#abortAccept = finish;
       const timer = setTimeout(
         () => finish(new Error(`no helper connected to ${this.name} within ${opts.timeoutMs} ms`)),
         opts.timeoutMs,
       );
-      const verify = (): void => {
-        const why = this.#checkClient(check);
-        if (why === undefined) return finish(undefined);
-        const pid = this.#clientPid();
+      const listenAgain = (why: string, pid: number): void => {
         opts.onRejected?.(why, pid);
         kernel32().DisconnectNamedPipe(this.handle);
         listen();
       };
+      const verify = (): void => {
+        const why = this.#checkClient(check);
+        if (why === undefined) return finish(undefined);
+        listenAgain(why, this.#clientPidOrZero());
+      };
+      // "ConnectNamedPipe returns zero, and GetLastError returns ERROR_NO_DATA if the previous client
+      // has closed its handle" (ConnectNamedPipe remarks): a client came and went; listen again.
+      const cameAndWent = (): void =>
+        listenAgain('client closed its end before it was accepted', this.#clientPidOrZero());
       const listen = (): void => {
         if (done) return;
         if (kernel32().ConnectNamedPipe(this.handle, op.reset())) return verify();
         const err = kernel32().GetLastError() as number;
         if (err === ERROR_PIPE_CONNECTED) return verify();
+        if (err === ERROR_NO_DATA) return cameAndWent();
         if (err !== ERROR_IO_PENDING) return finish(new Win32Error(`ConnectNamedPipe(${this.name})`, err));
         whenComplete(waiter, this.handle, op, (ok, _n, e) => {
           if (done) return;
-          if (!ok) return finish(new Win32Error(`ConnectNamedPipe(${this.name})`, e));
-          verify();
+          if (ok) return verify();
+          if (e === ERROR_NO_DATA) return cameAndWent();
+          finish(new Win32Error(`ConnectNamedPipe(${this.name})`, e));
         });
       };
       try {
@@ -232,8 +199,25 @@ export class BrokerPipe {
     return out[0] as number;
   }
 
-  /** Closes the instance unless a stream owns it now. */
+  /** The client's pid for a report, 0 when Windows no longer knows it. */
+  #clientPidOrZero(): number {
+    try {
+      return this.#clientPid();
+    } catch {
+      return 0;
+    }
+  }
+
+  /**
+   * Closes the instance unless a stream owns it now. An `accept` in progress is ended first (it
+   * rejects), so its pending ConnectNamedPipe completes before the handle goes.
+   */
   close(): void {
+    this.#abortAccept?.(new Error(`pipe ${this.name} closed before a helper connected`));
+    this.#closeHandle();
+  }
+
+  #closeHandle(): void {
     if (!this.#owned) return;
     this.#owned = false;
     closeHandle(this.handle);
@@ -242,8 +226,8 @@ export class BrokerPipe {
 
 /**
  * A connected pipe instance as a Duplex: one overlapped read and one overlapped write at a time,
- * each completed through the shared EventWaiter. The handle is closed when the stream is destroyed
- * and no operation is pending any more.
+ * each completed through the shared EventWaiter. Destroying the stream cancels what is pending, waits
+ * for it to complete, then closes the handle: nothing depends on the waiter still running.
  */
 export class PipeStream extends Duplex {
   readonly #handle: Handle;
@@ -252,8 +236,8 @@ export class PipeStream extends Duplex {
   readonly #writeOp = new Overlapped();
   readonly #readBuffer = Buffer.alloc(BUFFER_SIZE);
   #writing: Buffer | null = null;
+  #writeCallback: ((err?: Error | null) => void) | null = null;
   #reading = false;
-  #closedHandle = false;
 
   constructor(handle: Handle, waiter: EventWaiter) {
     super({ allowHalfOpen: false });
@@ -265,6 +249,7 @@ export class PipeStream extends Duplex {
     if (this.#reading || this.destroyed) return;
     this.#reading = true;
     const n = [0];
+    this.#readOp.data = this.#readBuffer;
     if (kernel32().ReadFile(this.#handle, this.#readBuffer, BUFFER_SIZE, n, this.#readOp.reset())) {
       this.#reading = false;
       this.#pushRead(n[0] as number);
@@ -283,7 +268,7 @@ export class PipeStream extends Duplex {
     }
     whenComplete(this.#waiter, this.#handle, this.#readOp, (ok, got, e) => {
       this.#reading = false;
-      if (this.destroyed) return this.#maybeCloseHandle();
+      if (this.destroyed) return;
       if (ok || e === ERROR_MORE_DATA) this.#pushRead(got);
       else this.#readFailed(e);
     });
@@ -308,6 +293,7 @@ export class PipeStream extends Duplex {
     if (this.destroyed) return callback(new Error('pipe closed'));
     // The buffer must stay alive and unmoved until the write completes.
     this.#writing = Buffer.from(chunk);
+    this.#writeOp.data = this.#writing;
     const n = [0];
     if (kernel32().WriteFile(this.#handle, this.#writing, this.#writing.length, n, this.#writeOp.reset())) {
       this.#writing = null;
@@ -318,12 +304,11 @@ export class PipeStream extends Duplex {
       this.#writing = null;
       return callback(writeError(err));
     }
+    this.#writeCallback = callback;
     whenComplete(this.#waiter, this.#handle, this.#writeOp, (ok, _n, e) => {
       this.#writing = null;
-      if (this.destroyed) {
-        this.#maybeCloseHandle();
-        return callback(new Error('pipe closed'));
-      }
+      this.#writeCallback = null;
+      if (this.destroyed) return callback(new Error('pipe closed'));
       callback(ok ? undefined : writeError(e));
     });
   }
@@ -334,19 +319,20 @@ export class PipeStream extends Duplex {
   }
 
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
-    // Pending operations complete with ERROR_OPERATION_ABORTED; their callbacks close the handle.
-    if (this.#reading || this.#writing) kernel32().CancelIoEx(this.#handle, null);
-    this.#maybeCloseHandle();
-    callback(err);
-  }
-
-  #maybeCloseHandle(): void {
-    if (this.#closedHandle || this.#reading || this.#writing) return;
-    this.#closedHandle = true;
+    // Pending operations are cancelled and waited for (their OVERLAPPED and buffers stay ours until
+    // they complete), then the handle is closed; their waiter registrations are dropped with them.
+    cancelAndWait(this.#handle, this.#readOp);
+    cancelAndWait(this.#handle, this.#writeOp);
+    this.#reading = false;
+    const pendingWrite = this.#writeCallback;
+    this.#writeCallback = null;
+    this.#writing = null;
     kernel32().DisconnectNamedPipe(this.#handle);
     closeHandle(this.#handle);
-    this.#readOp.close();
-    this.#writeOp.close();
+    releaseOp(this.#waiter, this.#readOp);
+    releaseOp(this.#waiter, this.#writeOp);
+    pendingWrite?.(new Error('pipe closed'));
+    callback(err);
   }
 }
 

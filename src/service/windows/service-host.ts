@@ -15,29 +15,25 @@ import type { Handle } from '../../native/win32/library.js';
 import { isNullOrInvalid } from '../../native/win32/library.js';
 import {
   advapi32Service,
-  ERROR_CALL_NOT_IMPLEMENTED,
   ERROR_SERVICE_SPECIFIC_ERROR,
   HandlerExProto,
   NO_ERROR,
   SERVICE_ACCEPT_SESSIONCHANGE,
   SERVICE_ACCEPT_SHUTDOWN,
   SERVICE_ACCEPT_STOP,
-  SERVICE_CONTROL_INTERROGATE,
   SERVICE_CONTROL_SESSIONCHANGE,
-  SERVICE_CONTROL_SHUTDOWN,
-  SERVICE_CONTROL_STOP,
   SERVICE_RUNNING,
   SERVICE_START_PENDING,
   SERVICE_STOP_PENDING,
   SERVICE_STOPPED,
   SERVICE_WIN32_OWN_PROCESS,
   ServiceMainProto,
-  WTS_SESSION_EVENT,
 } from '../../native/win32/service-control.js';
 import { lastError } from '../../native/win32/last-error.js';
 import { Win32Error } from '../../native/win32/win32-error.js';
 import { WTSSESSION_NOTIFICATION } from '../../native/win32/wtsapi32.js';
 import type { Logger } from '../../log/logger.js';
+import { answerServiceControl } from './service-controls.js';
 
 /** dwServiceSpecificExitCode values: what went wrong, for `porthole service status` and the event log. */
 export const SERVICE_EXIT_CODES = { startFailed: 1, crashed: 2, stopFailed: 3 } as const;
@@ -164,35 +160,25 @@ export class ScmServiceHost {
     this.#events.started?.();
   }
 
+  /**
+   * HandlerEx. Returns at once (service-controls.ts): a session change is decoded here, while
+   * lpEventData is valid, and handed to the service on the next turn of the event loop.
+   */
   #handle(control: number, eventType: number, eventData: unknown): number {
-    switch (control) {
-      case SERVICE_CONTROL_STOP:
-      case SERVICE_CONTROL_SHUTDOWN:
-        this.#log.info(
-          { control: control === SERVICE_CONTROL_STOP ? 'stop' : 'shutdown' },
-          'service control',
-        );
-        this.#stop(control === SERVICE_CONTROL_STOP ? 'stop' : 'shutdown', 0);
-        return NO_ERROR;
-      case SERVICE_CONTROL_INTERROGATE:
-        return NO_ERROR;
-      case SERVICE_CONTROL_SESSIONCHANGE: {
-        const kind = WTS_SESSION_EVENT[eventType as keyof typeof WTS_SESSION_EVENT] ?? `event_${eventType}`;
-        let sessionId = -1;
-        if (eventData && koffi.address(eventData) !== 0n) {
-          sessionId = (koffi.decode(eventData, WTSSESSION_NOTIFICATION) as { dwSessionId: number })
-            .dwSessionId;
-        }
-        try {
-          this.#service?.sessionChange?.(kind, sessionId);
-        } catch (err) {
-          this.#log.warn({ err: message(err), kind, sessionId }, 'session change handler failed');
-        }
-        return NO_ERROR;
-      }
-      default:
-        return ERROR_CALL_NOT_IMPLEMENTED;
+    let sessionId = -1;
+    if (control === SERVICE_CONTROL_SESSIONCHANGE && eventData && koffi.address(eventData) !== 0n) {
+      sessionId = (koffi.decode(eventData, WTSSESSION_NOTIFICATION) as { dwSessionId: number }).dwSessionId;
     }
+    return answerServiceControl(
+      control,
+      eventType,
+      sessionId,
+      {
+        stop: (reason) => this.#stop(reason, 0),
+        sessionChange: (kind, id) => this.#service?.sessionChange?.(kind, id),
+      },
+      { log: this.#log },
+    );
   }
 
   #stop(reason: 'stop' | 'shutdown' | 'failure', exitCode: number, cause?: unknown): void {

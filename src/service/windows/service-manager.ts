@@ -5,11 +5,15 @@
  * administrator (SC_MANAGER_CREATE_SERVICE, DELETE, SERVICE_CHANGE_CONFIG).
  */
 import koffi from 'koffi';
-import { isNullOrInvalid, readWideString, type Handle } from '../../native/win32/library.js';
+import { isNullOrInvalid, type Handle } from '../../native/win32/library.js';
 import {
   advapi32Service,
   DELETE,
-  QUERY_SERVICE_CONFIGW,
+  ERROR_INVALID_LEVEL,
+  ERROR_SERVICE_ALREADY_RUNNING,
+  ERROR_SERVICE_DOES_NOT_EXIST,
+  ERROR_SERVICE_MARKED_FOR_DELETE,
+  ERROR_SERVICE_NOT_ACTIVE,
   SC_ACTION,
   SC_ACTION_RESTART,
   SC_MANAGER_CONNECT,
@@ -17,45 +21,49 @@ import {
   SC_STATUS_PROCESS_INFO,
   SERVICE_ALL_ACCESS,
   SERVICE_AUTO_START,
+  SERVICE_BOOT_START,
   SERVICE_CONFIG_DESCRIPTION,
   SERVICE_CONFIG_FAILURE_ACTIONS,
+  SERVICE_CONFIG_FAILURE_ACTIONS_FLAG,
+  SERVICE_CONTINUE_PENDING,
   SERVICE_CONTROL_STOP,
+  SERVICE_DEMAND_START,
+  SERVICE_DISABLED,
   SERVICE_ERROR_NORMAL,
-  SERVICE_FAILURE_ACTIONSW,
+  SERVICE_PAUSE_PENDING,
+  SERVICE_PAUSED,
   SERVICE_QUERY_CONFIG,
   SERVICE_QUERY_STATUS,
+  SERVICE_RUNNING,
   SERVICE_START,
+  SERVICE_START_PENDING,
   SERVICE_STATUS_PROCESS,
   SERVICE_STOP,
+  SERVICE_STOP_PENDING,
   SERVICE_STOPPED,
+  SERVICE_SYSTEM_START,
   SERVICE_WIN32_OWN_PROCESS,
 } from '../../native/win32/service-control.js';
 import { lastError } from '../../native/win32/last-error.js';
 import { Win32Error } from '../../native/win32/win32-error.js';
 import { windowsCommandLine } from './command-line.js';
-
-const ERROR_INSUFFICIENT_BUFFER = 122;
-const ERROR_INVALID_LEVEL = 124;
-const ERROR_SERVICE_DOES_NOT_EXIST = 1060;
-const ERROR_SERVICE_NOT_ACTIVE = 1062;
-const ERROR_SERVICE_MARKED_FOR_DELETE = 1072;
-const ERROR_SERVICE_ALREADY_RUNNING = 1056;
+import { readConfig, readFailureActionsFlag, readRestartDelays } from './service-config-readback.js';
 
 export const SERVICE_STATE_NAMES: Record<number, string> = {
-  1: 'stopped',
-  2: 'start_pending',
-  3: 'stop_pending',
-  4: 'running',
-  5: 'continue_pending',
-  6: 'pause_pending',
-  7: 'paused',
+  [SERVICE_STOPPED]: 'stopped',
+  [SERVICE_START_PENDING]: 'start_pending',
+  [SERVICE_STOP_PENDING]: 'stop_pending',
+  [SERVICE_RUNNING]: 'running',
+  [SERVICE_CONTINUE_PENDING]: 'continue_pending',
+  [SERVICE_PAUSE_PENDING]: 'pause_pending',
+  [SERVICE_PAUSED]: 'paused',
 };
 export const START_TYPE_NAMES: Record<number, string> = {
-  0: 'boot',
-  1: 'system',
-  2: 'auto',
-  3: 'demand',
-  4: 'disabled',
+  [SERVICE_BOOT_START]: 'boot',
+  [SERVICE_SYSTEM_START]: 'system',
+  [SERVICE_AUTO_START]: 'auto',
+  [SERVICE_DEMAND_START]: 'demand',
+  [SERVICE_DISABLED]: 'disabled',
 };
 
 export interface ServiceDefinition {
@@ -85,6 +93,11 @@ export interface ServiceState {
    * cannot be read back (Wine 8: ERROR_INVALID_LEVEL).
    */
   restartDelaysMs: number[] | null;
+  /**
+   * Whether the failure actions also run when the service stops with an error it reported
+   * (SERVICE_FAILURE_ACTIONS_FLAG); null where that level cannot be read back (Wine 8).
+   */
+  failureActionsOnNonCrashFailures: boolean | null;
 }
 
 /** Runs `fn` with a handle from `open`, closed on every path. */
@@ -121,12 +134,16 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export async function installService(
   def: ServiceDefinition,
-  opts: { markedForDeleteWaitMs?: number } = {},
+  opts: {
+    markedForDeleteWaitMs?: number;
+    /** Told of a setting this service manager cannot store (Wine: the failure-actions flag). */
+    warn?: (message: string) => void;
+  } = {},
 ): Promise<'created' | 'updated'> {
   const deadline = Date.now() + (opts.markedForDeleteWaitMs ?? 15_000);
   for (;;) {
     try {
-      return installOnce(def);
+      return installOnce(def, opts.warn ?? (() => undefined));
     } catch (err) {
       if (!(err instanceof Win32Error && err.win32Code === ERROR_SERVICE_MARKED_FOR_DELETE)) throw err;
       if (Date.now() > deadline) throw err;
@@ -135,7 +152,7 @@ export async function installService(
   }
 }
 
-function installOnce(def: ServiceDefinition): 'created' | 'updated' {
+function installOnce(def: ServiceDefinition, warn: (message: string) => void): 'created' | 'updated' {
   const api = advapi32Service();
   const imagePath = windowsCommandLine(def.command);
   return withScHandle(openManager(SC_MANAGER_CONNECT | SC_MANAGER_CREATE_SERVICE), (scm) => {
@@ -181,12 +198,12 @@ function installOnce(def: ServiceDefinition): 'created' | 'updated' {
       if (isNullOrInvalid(svc)) throw lastError(`CreateServiceW(${def.name})`);
       outcome = 'created';
     }
-    withScHandle(svc, (h) => configure(h, def));
+    withScHandle(svc, (h) => configure(h, def, warn));
     return outcome;
   });
 }
 
-function configure(svc: Handle, def: ServiceDefinition): void {
+function configure(svc: Handle, def: ServiceDefinition, warn: (message: string) => void): void {
   const api = advapi32Service();
   if (
     !api.ChangeServiceConfig2W_Description(svc, SERVICE_CONFIG_DESCRIPTION, {
@@ -212,6 +229,17 @@ function configure(svc: Handle, def: ServiceDefinition): void {
       throw lastError('ChangeServiceConfig2W(SERVICE_CONFIG_FAILURE_ACTIONS)');
   } finally {
     koffi.free(mem);
+  }
+  // Without this flag the SCM runs the failure actions only when the process dies without reporting
+  // SERVICE_STOPPED; the host reports Stopped with ERROR_SERVICE_SPECIFIC_ERROR on a crash or a failed
+  // start, which is then a "non-crash failure" (SERVICE_FAILURE_ACTIONS_FLAG docs). The docs add that
+  // the change takes effect the next time the system is started.
+  const flag = { fFailureActionsOnNonCrashFailures: 1 };
+  if (!api.ChangeServiceConfig2W_FailureActionsFlag(svc, SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, flag)) {
+    const err = lastError('ChangeServiceConfig2W(SERVICE_CONFIG_FAILURE_ACTIONS_FLAG)');
+    // Every Windows since Vista stores it; Wine 8's service manager answers ERROR_INVALID_LEVEL.
+    if (err.win32Code !== ERROR_INVALID_LEVEL) throw err;
+    warn(`${err.message}: this service manager cannot restart the service after a reported failure`);
   }
 }
 
@@ -258,7 +286,7 @@ export async function startService(name: string, timeoutMs = 30_000): Promise<vo
         const err = lastError(`StartServiceW(${name})`);
         if (err.win32Code !== ERROR_SERVICE_ALREADY_RUNNING) throw err;
       }
-      await waitForState(h, 4, timeoutMs, name);
+      await waitForState(h, SERVICE_RUNNING, timeoutMs, name);
     });
   });
 }
@@ -296,6 +324,7 @@ export function queryService(name: string): ServiceState | { installed: false } 
         win32ExitCode: st.dwWin32ExitCode,
         serviceExitCode: st.dwServiceSpecificExitCode,
         restartDelaysMs: readRestartDelays(h, name),
+        failureActionsOnNonCrashFailures: readFailureActionsFlag(h, name),
       };
     });
   });
@@ -322,58 +351,6 @@ function statusOf(svc: Handle): StatusProcess {
   )
     throw lastError('QueryServiceStatusEx');
   return out;
-}
-
-/** QueryServiceConfigW's two-call buffer dance: once for the size, once for the data. */
-function readConfig(
-  svc: Handle,
-  name: string,
-): { startType: number; binaryPath: string; account: string; displayName: string } {
-  const api = advapi32Service();
-  const needed = [0];
-  if (api.QueryServiceConfigW(svc, null, 0, needed) || needed[0] === 0) {
-    throw new Win32Error(`QueryServiceConfigW(${name})`, ERROR_INSUFFICIENT_BUFFER, {
-      detail: 'no size reported',
-    });
-  }
-  const err = lastError(`QueryServiceConfigW(${name})`);
-  if (err.win32Code !== ERROR_INSUFFICIENT_BUFFER) throw err;
-  const buf = Buffer.alloc(needed[0]!);
-  if (!api.QueryServiceConfigW(svc, buf, buf.length, needed)) throw lastError(`QueryServiceConfigW(${name})`);
-  const cfg = koffi.decode(buf, QUERY_SERVICE_CONFIGW) as {
-    dwStartType: number;
-    lpBinaryPathName: unknown;
-    lpServiceStartName: unknown;
-    lpDisplayName: unknown;
-  };
-  return {
-    startType: cfg.dwStartType,
-    binaryPath: readWideString(cfg.lpBinaryPathName),
-    account: readWideString(cfg.lpServiceStartName),
-    displayName: readWideString(cfg.lpDisplayName),
-  };
-}
-
-/** QueryServiceConfig2W(SERVICE_CONFIG_FAILURE_ACTIONS): the delays of the restart actions. */
-function readRestartDelays(svc: Handle, name: string): number[] | null {
-  const api = advapi32Service();
-  const call = `QueryServiceConfig2W(${name}, SERVICE_CONFIG_FAILURE_ACTIONS)`;
-  const needed = [0];
-  if (!api.QueryServiceConfig2W(svc, SERVICE_CONFIG_FAILURE_ACTIONS, null, 0, needed)) {
-    const err = lastError(call);
-    if (err.win32Code === ERROR_INVALID_LEVEL) return null;
-    if (err.win32Code !== ERROR_INSUFFICIENT_BUFFER) throw err;
-  }
-  const buf = Buffer.alloc(Math.max(needed[0]!, koffi.sizeof(SERVICE_FAILURE_ACTIONSW)));
-  if (!api.QueryServiceConfig2W(svc, SERVICE_CONFIG_FAILURE_ACTIONS, buf, buf.length, needed))
-    throw lastError(call);
-  const fa = koffi.decode(buf, SERVICE_FAILURE_ACTIONSW) as { cActions: number; lpsaActions: unknown };
-  if (fa.cActions === 0 || !fa.lpsaActions || koffi.address(fa.lpsaActions) === 0n) return [];
-  const actions = koffi.decode(fa.lpsaActions, koffi.array(SC_ACTION, fa.cActions)) as {
-    Type: number;
-    Delay: number;
-  }[];
-  return actions.filter((a) => a.Type === SC_ACTION_RESTART).map((a) => a.Delay);
 }
 
 function control(svc: Handle, code: number, name: string): void {

@@ -37,19 +37,17 @@ describe('helper media pipeline over WebRTC', () => {
       [640, 360],
       [320, 240],
     ]);
-    let attempt = 0;
     ({ viewer } = await connectTestOfferer(
       async (offer, v) => {
         v.onRtp((p) => depack.push(p));
-        const sessionId = `d1${attempt++ ? `-retry${attempt}` : ''}`;
         const answer = await host.start({
           type: 'desktop_start',
-          sessionId,
+          sessionId: 'd1',
           offer,
           iceServers: [],
           displayIndex: 0,
         });
-        return { answer, dispose: () => host.stop(sessionId) };
+        return { answer, dispose: () => host.stop('d1') };
       },
       { readyTimeoutMs: 15_000 },
     ));

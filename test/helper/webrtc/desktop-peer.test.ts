@@ -81,6 +81,14 @@ describe('createDesktopPeer', () => {
     ).rejects.toThrow(/no video section/);
   });
 
+  it('connects to a viewer whose offer has no candidates, through the viewer’s own checks', async () => {
+    // As with a browser's mDNS host candidates, which libdatachannel cannot resolve. The test offerer
+    // always offers so: an offerer the helper can reach before its answer loses a libdatachannel race.
+    const { viewer, peer } = await connectedPair();
+    expect(viewer.offer).not.toMatch(/^a=candidate:/m);
+    expect(peer.state).toBe('connected');
+  });
+
   it('connects, delivers validated input and control messages and sends replies', async () => {
     const { viewer, peer } = await connectedPair();
     const inputs: InputMessage[] = [];

@@ -1,16 +1,21 @@
 /*
  * Prints, as JSON, sizeof and offsetof of every struct porthole passes to Win32, as the Windows
  * headers of mingw-w64 lay them out for x64. test/win32/abi.test.ts runs it under Wine and compares
- * each number with koffi's view of src/native/win32's declarations.
+ * each number with koffi's view of src/native/win32's declarations. With the argument `constants` it
+ * prints the values of the Win32 constants porthole defines instead (abi-constants.h); with `vtables`
+ * the vtable slot of every COM method porthole calls (abi-vtables.h).
  */
 #define WIN32_LEAN_AND_MEAN
 #include <windows.h>
 #include <wtsapi32.h>
 #include <winsvc.h>
+#include <initguid.h> /* the IIDs below are defined here, for `constants` */
 #include <dxgi1_2.h>
 #include <d3d11.h>
 #include <stddef.h>
 #include <stdio.h>
+#include "abi-constants.h" /* print_constants(): `abi-probe.exe constants` */
+#include "abi-vtables.h"   /* print_vtables(): `abi-probe.exe vtables` (COM method slots) */
 
 static int first_struct = 1, first_field;
 
@@ -25,7 +30,9 @@ static int first_struct = 1, first_field;
 #define FIELD(T, f) FIELD_AS(T, f, #f)
 #define END() printf("}}");
 
-int main(void) {
+int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "constants") == 0) return print_constants();
+  if (argc > 1 && strcmp(argv[1], "vtables") == 0) return print_vtables();
   printf("{");
   BEGIN(SECURITY_ATTRIBUTES) FIELD(SECURITY_ATTRIBUTES, nLength) FIELD(SECURITY_ATTRIBUTES, lpSecurityDescriptor)
   FIELD(SECURITY_ATTRIBUTES, bInheritHandle) END()
@@ -127,6 +134,25 @@ int main(void) {
   FIELD(D3D11_TEXTURE2D_DESC, CPUAccessFlags) FIELD(D3D11_TEXTURE2D_DESC, MiscFlags) END()
   BEGIN(D3D11_MAPPED_SUBRESOURCE) FIELD(D3D11_MAPPED_SUBRESOURCE, pData)
   FIELD(D3D11_MAPPED_SUBRESOURCE, RowPitch) FIELD(D3D11_MAPPED_SUBRESOURCE, DepthPitch) END()
+  /* Issue 14: the job's process list, the failure-actions flag, a handle's granted access. */
+  BEGIN(JOBOBJECT_BASIC_PROCESS_ID_LIST) FIELD(JOBOBJECT_BASIC_PROCESS_ID_LIST, NumberOfAssignedProcesses)
+  FIELD(JOBOBJECT_BASIC_PROCESS_ID_LIST, NumberOfProcessIdsInList) FIELD(JOBOBJECT_BASIC_PROCESS_ID_LIST, ProcessIdList)
+  END()
+  BEGIN(SERVICE_FAILURE_ACTIONS_FLAG) FIELD(SERVICE_FAILURE_ACTIONS_FLAG, fFailureActionsOnNonCrashFailures) END()
+  BEGIN(PUBLIC_OBJECT_BASIC_INFORMATION) FIELD(PUBLIC_OBJECT_BASIC_INFORMATION, Attributes)
+  FIELD(PUBLIC_OBJECT_BASIC_INFORMATION, GrantedAccess) FIELD(PUBLIC_OBJECT_BASIC_INFORMATION, HandleCount)
+  FIELD(PUBLIC_OBJECT_BASIC_INFORMATION, PointerCount) FIELD(PUBLIC_OBJECT_BASIC_INFORMATION, Reserved) END()
+  /* Issue 14, DXGI adapters and the clipboard owner window: the adapter description EnumAdapters1
+     hands out, and the class of the message-only window. */
+  BEGIN(DXGI_ADAPTER_DESC1) FIELD(DXGI_ADAPTER_DESC1, Description) FIELD(DXGI_ADAPTER_DESC1, VendorId)
+  FIELD(DXGI_ADAPTER_DESC1, DeviceId) FIELD(DXGI_ADAPTER_DESC1, SubSysId) FIELD(DXGI_ADAPTER_DESC1, Revision)
+  FIELD(DXGI_ADAPTER_DESC1, DedicatedVideoMemory) FIELD(DXGI_ADAPTER_DESC1, DedicatedSystemMemory)
+  FIELD(DXGI_ADAPTER_DESC1, SharedSystemMemory) FIELD(DXGI_ADAPTER_DESC1, AdapterLuid)
+  FIELD(DXGI_ADAPTER_DESC1, Flags) END()
+  BEGIN(WNDCLASSEXW) FIELD(WNDCLASSEXW, cbSize) FIELD(WNDCLASSEXW, style) FIELD(WNDCLASSEXW, lpfnWndProc)
+  FIELD(WNDCLASSEXW, cbClsExtra) FIELD(WNDCLASSEXW, cbWndExtra) FIELD(WNDCLASSEXW, hInstance)
+  FIELD(WNDCLASSEXW, hIcon) FIELD(WNDCLASSEXW, hCursor) FIELD(WNDCLASSEXW, hbrBackground)
+  FIELD(WNDCLASSEXW, lpszMenuName) FIELD(WNDCLASSEXW, lpszClassName) FIELD(WNDCLASSEXW, hIconSm) END()
   printf("}\n");
   return 0;
 }

@@ -1,0 +1,36 @@
+/*
+ * The third part of abi-probe.c: `abi-probe.exe vtables` prints, as JSON, the vtable slot of every COM
+ * method porthole calls through koffi (ComRef.call(slot, …)), as the C interfaces of mingw-w64's
+ * dxgi.h, dxgi1_2.h and d3d11.h lay out their *Vtbl structs: offsetof(IXxxVtbl, Method) / sizeof(void *).
+ * test/win32/abi.test.ts compares them with WIN32_VTABLES (src/native/win32/abi.ts).
+ */
+
+static int first_interface = 1, first_method;
+
+#define IFACE(I)                                                                                     \
+  printf("%s\"%s\":{", first_interface ? "" : ",", #I);                                              \
+  first_interface = 0;                                                                               \
+  first_method = 1;
+#define SLOT(I, m)                                                                                   \
+  printf("%s\"%s\":%u", first_method ? "" : ",", #m, (unsigned)(offsetof(I##Vtbl, m) / sizeof(void *))); \
+  first_method = 0;
+#define IEND() printf("}");
+
+static int print_vtables(void) {
+  printf("{");
+  IFACE(IUnknown) SLOT(IUnknown, QueryInterface) SLOT(IUnknown, Release) IEND()
+  IFACE(IDXGIFactory1) SLOT(IDXGIFactory1, EnumAdapters1) SLOT(IDXGIFactory1, IsCurrent) IEND()
+  IFACE(IDXGIAdapter) SLOT(IDXGIAdapter, EnumOutputs) IEND()
+  IFACE(IDXGIAdapter1) SLOT(IDXGIAdapter1, GetDesc1) IEND()
+  IFACE(IDXGIDevice) SLOT(IDXGIDevice, GetAdapter) IEND()
+  IFACE(IDXGIOutput1) SLOT(IDXGIOutput1, GetDesc) SLOT(IDXGIOutput1, DuplicateOutput) IEND()
+  IFACE(IDXGIOutputDuplication) SLOT(IDXGIOutputDuplication, AcquireNextFrame)
+  SLOT(IDXGIOutputDuplication, GetFrameDirtyRects) SLOT(IDXGIOutputDuplication, GetFrameMoveRects)
+  SLOT(IDXGIOutputDuplication, ReleaseFrame) IEND()
+  IFACE(ID3D11Device) SLOT(ID3D11Device, CreateTexture2D) IEND()
+  IFACE(ID3D11Texture2D) SLOT(ID3D11Texture2D, GetDesc) IEND()
+  IFACE(ID3D11DeviceContext) SLOT(ID3D11DeviceContext, Map) SLOT(ID3D11DeviceContext, Unmap)
+  SLOT(ID3D11DeviceContext, CopyResource) IEND()
+  printf("}\n");
+  return 0;
+}
