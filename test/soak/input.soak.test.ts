@@ -106,11 +106,13 @@ describe('input through API → service → helper → X server', () => {
     }
     for (const code of ['KeyA', 'ShiftLeft']) v.send('input', { type: 'key', code, down: false });
     for (const button of ['left', 'right']) v.send('input', { type: 'pointer_button', button, down: false });
-    // The last move is the marker: once the pointer is there, everything before it was handled.
-    v.send('input', { type: 'pointer_move', x: 0.5, y: 0.5 });
+    // The last move is the marker: once the pointer is there, everything before it was handled. No
+    // move of the flood goes there (their y is a multiple of 0.05), nor is it where X starts the
+    // pointer (the centre).
+    v.send('input', { type: 'pointer_move', x: 0.25, y: 0.99 });
     sent += 5;
     rec.set('messages sent on `input`', sent);
-    const landed = await waitFor(() => x.pointer().x === 160 && x.pointer().y === 120, {
+    const landed = await waitFor(() => x.pointer().x === 80 && x.pointer().y === 237, {
       what: 'the last pointer move to land',
       timeoutMs: 5000,
     }).then(
