@@ -4,9 +4,12 @@
   running as LocalSystem in session 0, a helper spawned into the console user's session, the
   helper pipe's DACL refusing a non-admin user, the Event Log entries, then stop and uninstall;
   then, in the console session, DXGI capture across a resolution change and on every adapter, and a
-  clipboard write pasted into Notepad; injected input moving the cursor on Default; and the failure
-  actions restarting a killed service (issue 14). Sign in a second user first (Switch user or RDP)
-  to check that every session gets a helper.
+  clipboard write pasted into Notepad; injected input moving the cursor on Default; the failure
+  actions restarting a killed service; the helper's pipe client refusing impersonation; the
+  %ProgramData%\porthole DACL and a standard user kept out of it; and a real desktop through the
+  service: frames, clicks on Default and on the locked workstation's Winlogon desktop, Ctrl+Alt+Del
+  sent by the service (issue 14). Sign in a second user first (Switch user or RDP) to check that every
+  session gets a helper. The last step locks the workstation.
 
 .DESCRIPTION
   Run from an elevated PowerShell (5.1 or 7) in a porthole checkout where `npm ci` has run:
@@ -83,15 +86,18 @@ $config = Join-Path $work 'porthole.json'
 $helperArgs = @('--log-level', 'debug')
 if ($Synthetic) { $helperArgs = @('--capture', 'synthetic') + $helperArgs }
 @{ logLevel = 'debug'; helper = @{ args = $helperArgs } } | ConvertTo-Json -Depth 4 | Set-Content -Encoding ascii $config
+# Install first secures %ProgramData%\porthole (issue 14, item 13), on a line of its own.
+function LastLine([string]$text) { return ($text -split "`r?`n")[-1] }
 Check 'service install (created)' {
   $o = Porthole @('service', 'install', '--name', $ServiceName, '--config', $config, '--log-dir', $logDir)
-  if ($o -ne "${ServiceName}: created") { throw "got '$o'" }
-  $o
+  if ((LastLine $o) -ne "${ServiceName}: created") { throw "got '$o'" }
+  if ($o -notmatch 'data folder .+ \(SYSTEM and Administrators only\)') { throw "no data folder line: '$o'" }
+  $o -replace "`r?`n", ' / '
 }
 Check 'service install again (updated, idempotent)' {
   $o = Porthole @('service', 'install', '--name', $ServiceName, '--config', $config, '--log-dir', $logDir)
-  if ($o -ne "${ServiceName}: updated") { throw "got '$o'" }
-  $o
+  if ((LastLine $o) -ne "${ServiceName}: updated") { throw "got '$o'" }
+  $o -replace "`r?`n", ' / '
 }
 Check 'status: stopped, auto start, LocalSystem, quoted ImagePath, restart after 5 s x3, also after a reported failure' {
   $s = Porthole @('service', 'status', '--name', $ServiceName, '--json') | ConvertFrom-Json
@@ -492,6 +498,153 @@ try {
 } finally {
   & $Node $porthole service uninstall --name $ServiceName 2>&1 | Out-Null
 }
+
+# A temporary standard (non-admin) local user runs $probe, a PowerShell command whose output goes to a
+# file: that output is returned. The user is removed afterwards.
+function AsStandardUser([string]$probe) {
+  $user = 'phvmcheck2'
+  $password = 'Pc!' + [guid]::NewGuid().ToString('N').Substring(0, 16)
+  $result = Join-Path $env:PUBLIC "porthole-user-check-$([guid]::NewGuid().ToString('N').Substring(0, 6)).txt"
+  try {
+    New-LocalUser -Name $user -Password (ConvertTo-SecureString $password -AsPlainText -Force) -AccountNeverExpires | Out-Null
+    $cred = New-Object PSCredential ".\$user", (ConvertTo-SecureString $password -AsPlainText -Force)
+    $command = "& { $probe } | Set-Content -Path '$result'"
+    Start-Process powershell.exe -Credential $cred -WorkingDirectory $env:PUBLIC -WindowStyle Hidden -Wait `
+      -ArgumentList @('-NoProfile', '-NonInteractive', '-Command', $command)
+    return (Get-Content $result -ErrorAction Stop | Out-String).Trim()
+  } finally {
+    Remove-LocalUser -Name $user -ErrorAction SilentlyContinue
+    Remove-Item $result -ErrorAction SilentlyContinue
+  }
+}
+
+# 11. The helper's pipe client (issue 14, item 13): it opens the pipe with SECURITY_SQOS_PRESENT |
+#     SECURITY_IDENTIFICATION, so the process serving the pipe can identify it but not act as it. Wine
+#     ignores the flags; here a pipe of the check's own reads the level each client allows. That the
+#     helper checks the real service (its pid and LocalSystem) is shown by every helper that got ready.
+$levelCheck = Join-Path $work 'pipe-level-check.mjs'
+$levelCheckSource = @"
+import net from 'node:net';
+import { once } from 'node:events';
+import { BrokerPipe, SDDL_SYSTEM_ONLY } from '$distUrl/service/windows/pipe-server.js';
+import { openPipeClient, pipeClientImpersonationLevel } from '$distUrl/native/win32/pipe-client.js';
+import { EventWaiter } from '$distUrl/native/win32/event-waiter.js';
+import { PipeStream } from '$distUrl/native/win32/pipe-stream.js';
+const waiter = new EventWaiter();
+// ImpersonateNamedPipeClient takes the context of the last message read: the server reads one first.
+async function level(connect) {
+  const name = '\\.\pipe\porthole-vmcheck-' + process.pid + '-' + Math.random().toString(16).slice(2);
+  const pipe = new BrokerPipe(name, SDDL_SYSTEM_ONLY);
+  const accepted = pipe.accept(waiter, { pid: process.pid }, { timeoutMs: 10000 });
+  const client = await connect(name);
+  client.on('error', () => {});
+  client.write('x');
+  const server = await accepted;
+  try {
+    while (server.read() === null) await once(server, 'readable');
+    return pipeClientImpersonationLevel(pipe.handle);
+  } finally { client.destroy(); server.destroy(); }
+}
+const ours = await level(async (name) => new PipeStream(openPipeClient(name), waiter));
+const nodeNet = await level(async (name) => { const s = net.connect(name); await once(s, 'connect'); return s; });
+waiter.close();
+console.log(JSON.stringify({ ours, nodeNet }));
+process.exit(0);
+"@
+[IO.File]::WriteAllText($levelCheck, $levelCheckSource)
+Check 'the helper''s pipe client allows SecurityIdentification only (node:net allows SecurityImpersonation)' {
+  $o = & $Node $levelCheck 2>&1 | Out-String
+  if ($LASTEXITCODE -ne 0) { throw "pipe-level-check exited $LASTEXITCODE`: $o" }
+  $r = ($o.Trim() -split "`n")[-1] | ConvertFrom-Json
+  if ($r.ours -ne 1) { throw "the helper's client allows level $($r.ours), not 1 (SecurityIdentification)" }
+  "porthole's client: $($r.ours) (SecurityIdentification); node:net: $($r.nodeNet)"
+}
+
+# 12. %ProgramData%\porthole (issue 14, item 13): install created or repaired it with a protected DACL for
+#     SYSTEM and Administrators only (ProgramData itself lets every user create folders and files).
+$dataDir = Join-Path $env:ProgramData 'porthole'
+Check 'read back the ProgramData DACL: protected, SYSTEM and Administrators only, owned by one of them' {
+  $acl = Get-Acl -Path $dataDir
+  if (-not $acl.AreAccessRulesProtected) { throw "the DACL inherits from ProgramData: $($acl.Sddl)" }
+  $sids = @($acl.Access | ForEach-Object { $_.IdentityReference.Translate([Security.Principal.SecurityIdentifier]).Value })
+  $others = @($sids | Where-Object { $_ -ne 'S-1-5-18' -and $_ -ne 'S-1-5-32-544' })
+  if ($others.Count -gt 0) { throw "entries for $($others -join ', '): $($acl.Sddl)" }
+  if (($sids -notcontains 'S-1-5-18') -or ($sids -notcontains 'S-1-5-32-544')) { throw "SYSTEM or Administrators missing: $($acl.Sddl)" }
+  $owner = (New-Object Security.Principal.NTAccount $acl.Owner).Translate([Security.Principal.SecurityIdentifier]).Value
+  if ($owner -ne 'S-1-5-18' -and $owner -ne 'S-1-5-32-544') { throw "owner $($acl.Owner)" }
+  $acl.Sddl
+}
+try {
+  # Access denied, whatever the display language: the exception type or the error category.
+  $denied = "if (`$_.Exception -is [System.UnauthorizedAccessException] -or `$_.CategoryInfo.Category -eq 'PermissionDenied') { 'DENIED' } else { 'ERROR ' + `$_.Exception.Message }"
+  $probe = "try { New-Item -ItemType File -Path '$dataDir\user-probe.txt' -ErrorAction Stop | Out-Null; 'CREATED' } catch { $denied }; " +
+    "try { Get-ChildItem -Path '$dataDir' -ErrorAction Stop | Out-Null; 'LISTED' } catch { $denied }"
+  $r = AsStandardUser $probe
+  $lines = @($r -split "`r?`n")
+  if ($lines[0] -eq 'DENIED' -and $lines[1] -eq 'DENIED') {
+    Report 'a standard user can neither create a file in nor list %ProgramData%\porthole' 'PASS' $dataDir
+  } else {
+    Report 'a standard user can neither create a file in nor list %ProgramData%\porthole' 'FAIL' ($lines -join ' / ')
+  }
+} catch {
+  Report 'a standard user can neither create a file in nor list %ProgramData%\porthole' 'FAIL' $_.Exception.Message
+} finally {
+  Remove-Item (Join-Path $dataDir 'user-probe.txt') -ErrorAction SilentlyContinue
+}
+
+# 13. A real desktop through the API link, the service and the SYSTEM helper (issue 14): the viewer and
+#     the API are stood in for by scripts\windows-vm-desktop.ts (the tests' WebSocket API and
+#     node-datachannel offerer, run with tsx from the checkout), which the service connects to. It checks
+#     H.264 frames, a click on Default, Ctrl+Alt+Del through the service (with SoftwareSASGeneration
+#     removed, then at 1; restored afterwards) and a click on the Winlogon desktop of the locked
+#     workstation. This step runs last: it leaves the workstation locked.
+$viewerSteps = [ordered]@{
+  'frames'     = 'a real desktop_start through the service receives H.264 frames'
+  'click'      = 'an injected click moves the cursor on Default (GetCursorPos)'
+  'sas-policy' = 'Ctrl+Alt+Del without SoftwareSASGeneration: the viewer is told the policy and how to set it'
+  'sas'        = 'Ctrl+Alt+Del through the service brings up the secure desktop, and Escape closes it'
+  'winlogon'   = 'an injected click moves the cursor on the Winlogon desktop (workstation locked)'
+}
+$viewerReady = Join-Path $work 'vm-desktop-ready.json'
+$viewerResult = Join-Path $work 'vm-desktop-result.jsonl'
+$viewerOut = Join-Path $work 'vm-desktop.out.log'
+$viewerErr = Join-Path $work 'vm-desktop.err.log'
+$tsx = Join-Path $root 'node_modules\tsx\dist\cli.mjs'
+$viewerScript = Join-Path $root 'scripts\windows-vm-desktop.ts'
+try {
+  $viewer = Start-Process -FilePath $Node -WorkingDirectory $root -PassThru -NoNewWindow `
+    -RedirectStandardOutput $viewerOut -RedirectStandardError $viewerErr `
+    -ArgumentList @("`"$tsx`"", "`"$viewerScript`"", "`"$viewerReady`"", "`"$viewerResult`"", "`"$logDir`"", "$consoleSession")
+  WaitUntil 'the viewer script to listen' { Test-Path $viewerReady }
+  $api = Get-Content -Raw $viewerReady | ConvertFrom-Json
+  $desktopConfig = Join-Path $work 'porthole-desktop.json'
+  @{ logLevel = 'debug'; api = @{ url = $api.url; deviceId = $api.deviceId; token = $api.token }; helper = @{ args = @('--log-level', 'debug') } } |
+    ConvertTo-Json -Depth 4 | Set-Content -Encoding ascii $desktopConfig
+  Porthole @('service', 'install', '--name', $ServiceName, '--config', $desktopConfig, '--log-dir', $logDir) | Out-Null
+  Porthole @('service', 'start', '--name', $ServiceName) | Out-Null
+  if (-not $viewer.WaitForExit(300000)) {
+    Stop-Process -Id $viewer.Id -Force -ErrorAction SilentlyContinue
+    throw "the viewer script did not finish within 5 minutes (see $viewerOut)"
+  }
+  $results = @(Get-Content $viewerResult -ErrorAction SilentlyContinue | ForEach-Object { $_ | ConvertFrom-Json })
+  $setup = $results | Where-Object { $_.step -eq 'setup' } | Select-Object -First 1
+  foreach ($key in $viewerSteps.Keys) {
+    $r = $results | Where-Object { $_.step -eq $key } | Select-Object -First 1
+    if ($r) { Report $viewerSteps[$key] $r.result $r.detail }
+    elseif ($setup) { Report $viewerSteps[$key] 'FAIL' "not reached: $($setup.detail)" }
+    else { Report $viewerSteps[$key] 'FAIL' "no result (see $viewerOut and $viewerErr)" }
+  }
+  Check 'service.log: the service sent Ctrl+Alt+Del into the console session' {
+    $sent = @(LogLines | Where-Object { $_.msg -eq 'Ctrl+Alt+Del sent (SendSAS)' -and $_.sessionId -eq $consoleSession })
+    if ($sent.Count -eq 0) { throw 'no "Ctrl+Alt+Del sent (SendSAS)" line for the console session' }
+    "$($sent.Count) sent"
+  }
+} catch {
+  Report 'a real desktop through the service (viewer script)' 'FAIL' $_.Exception.Message
+} finally {
+  & $Node $porthole service uninstall --name $ServiceName 2>&1 | Out-Null
+}
+Write-Host 'Step 13 locked the workstation: unlock it.' -ForegroundColor Yellow
 
 Write-Host ''
 Write-Host ("{0} failure(s). Logs: {1}" -f $script:failures, $logDir)

@@ -13,12 +13,20 @@ export const helperCommand: Command = {
   name: 'helper',
   summary: 'Run a per-session helper (started by the service with a secret on stdin, not by hand)',
   usage:
-    'porthole helper --session N --helper-id ID [--channel-fd 3 | --pipe \\\\.\\pipe\\NAME]   (secret on stdin)',
+    'porthole helper --session N --helper-id ID [--channel-fd 3 | --pipe \\\\.\\pipe\\NAME --service-pid PID --service-sid SID]   (secret on stdin)',
   options: {
     session: { type: 'string', description: 'OS session number this helper serves' },
     'helper-id': { type: 'string', description: 'Id the service gave this helper (for the handshake)' },
     'channel-fd': { type: 'string', description: 'fd of the inherited channel socket (default 3)' },
     pipe: { type: 'string', description: "Windows: the service's named pipe to connect to" },
+    'service-pid': {
+      type: 'string',
+      description: 'Windows, with --pipe: the process that must be serving the pipe (the service)',
+    },
+    'service-sid': {
+      type: 'string',
+      description: "Windows, with --pipe: that process's account, as a SID (S-1-5-18 for LocalSystem)",
+    },
     'log-level': { type: 'string', description: 'debug | info | warn | error | silent (default info)' },
     capture: { type: 'string', description: 'x11 | synthetic | win32 (default: this platform)' },
     encoder: {
@@ -50,10 +58,30 @@ export const helperCommand: Command = {
       str({ min: 1, max: 64, pattern: /^[A-Za-z0-9._:-]+$/ })(values['helper-id'], '--helper-id'),
     );
     const channelFd = parse(() => int(3, 1024)(Number(values['channel-fd'] ?? 3), '--channel-fd'));
-    const pipe = parse(() =>
+    const pipeName = parse(() =>
       values.pipe === undefined
         ? undefined
         : str({ min: 10, max: 256, pattern: /^\\\\\.\\pipe\\[A-Za-z0-9._-]+$/ })(values.pipe, '--pipe'),
+    );
+    if (
+      pipeName !== undefined &&
+      (values['service-pid'] === undefined || values['service-sid'] === undefined)
+    ) {
+      throw new UsageError('--pipe needs --service-pid and --service-sid (the service passes them)');
+    }
+    const pipe = parse(() =>
+      pipeName === undefined
+        ? undefined
+        : {
+            name: pipeName,
+            server: {
+              pid: int(1, 0xffff_ffff)(Number(values['service-pid']), '--service-pid'),
+              sid: str({ min: 5, max: 184, pattern: /^S-1-[0-9]+(-[0-9]+)*$/ })(
+                values['service-sid'],
+                '--service-sid',
+              ),
+            },
+          },
     );
     const level = parse(() =>
       oneOf(LOG_LEVELS)(values['log-level'] ?? process.env.PORTHOLE_LOG_LEVEL ?? 'info', '--log-level'),
@@ -78,9 +106,10 @@ export const helperCommand: Command = {
     }
     const fps = parse(() => int(1, 120)(Number(values.fps ?? 30), '--fps'));
     const bitrate = parse(() => int(0, 100_000_000)(Number(values.bitrate ?? 0), '--bitrate'));
-    const [{ createDefaultDesktopHost }, { runHelper }] = await Promise.all([
+    const [{ createDefaultDesktopHost }, { runHelper }, { ChannelServiceRequests }] = await Promise.all([
       import('../helper/host/default-wiring.js'),
       import('../helper/helper-main.js'),
+      import('../helper/service-requests.js'),
     ]);
     const log = createLogger('porthole-helper', level as LogLevel).child({ sessionId });
     if (process.platform === 'linux') {
@@ -89,8 +118,17 @@ export const helperCommand: Command = {
       // A service that died before this line is noticed through the channel, which is then closed.
       if (!signalOnParentDeath('SIGTERM')) log.warn({}, 'prctl(PR_SET_PDEATHSIG) failed');
     }
-    const host = createDefaultDesktopHost({ log, capture, encoder, codec, fps, bitrate });
-    const code = await runHelper({ sessionId, helperId, channelFd, ...(pipe ? { pipe } : {}), host, log });
+    const services = new ChannelServiceRequests();
+    const host = createDefaultDesktopHost({ log, capture, encoder, codec, fps, bitrate, services });
+    const code = await runHelper({
+      sessionId,
+      helperId,
+      channelFd,
+      ...(pipe ? { pipe } : {}),
+      host,
+      services,
+      log,
+    });
     // node-datachannel's threads and a lingering encoder keep the event loop alive after the teardown;
     // a helper has nothing left to do once runHelper returns, so it ends here.
     process.exit(code);

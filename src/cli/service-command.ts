@@ -94,6 +94,7 @@ const win32 =
         ...(await import('../service/sessions/win32-session-detector.js')),
         ...(await import('../service/spawn/win32-helper-spawner.js')),
         ...(await import('../service/windows/pipe-link.js')),
+        ...(await import('../service/windows/win32-secure-attention.js')),
       }
     : undefined;
 
@@ -108,7 +109,7 @@ export interface ServiceAgent {
 export function createServiceAgent(
   config: ServiceConfig,
   log: Logger,
-  opts: { helperLogDir?: string } = {},
+  opts: { helperLogDir?: string; underScm?: boolean } = {},
 ): ServiceAgent {
   const wts = win32 && config.sessions.detector !== 'x11' ? win32 : undefined;
   if (!wts && process.platform !== 'linux' && config.sessions.detector !== 'x11') {
@@ -147,6 +148,10 @@ export function createServiceAgent(
     spawnOnLogon: config.sessions.spawnOnLogon,
     affinity: config.sessions.affinity,
     requestTimeoutMs: config.policy.requestTimeoutMs,
+    // Ctrl+Alt+Del: SendSAS works only from a service (secure-attention.ts); elsewhere `unsupported`.
+    ...(win32
+      ? { secureAttention: win32.createWin32SecureAttention({ underScm: opts.underScm === true }) }
+      : {}),
   });
   const link = config.api
     ? new ApiLink({

@@ -4,8 +4,8 @@
  * once that the SCM started it (StartServiceCtrlDispatcherW would only say otherwise after ~10 s
  * under Wine). Without `--scm` the service runs in the console, as on Linux.
  */
-import { isAbsolute, resolve } from 'node:path';
-import { LOG_LEVELS, type Logger } from '../log/logger.js';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { LOG_LEVELS, silentLogger, type Logger } from '../log/logger.js';
 import type { ServiceConfig } from '../service/config.js';
 import { EXIT_FAILURE, EXIT_OK, UsageError, type OptionSpec } from './command.js';
 import { errorMessage } from '../errors/error-text.js';
@@ -29,7 +29,9 @@ const SUBCOMMANDS: Record<string, string> = {
     'Windows, as administrator: installs (or updates) the service: LocalSystem, auto-start, restarted',
     '5 s after a failure. Its command line runs this node.exe and porthole with `service --scm` and the',
     'given --config/--log-dir/--log-level (paths made absolute and quoted). Running it twice updates the',
-    'service; a service still marked for delete is waited for (up to 15 s).',
+    'service; a service still marked for delete is waited for (up to 15 s). First it creates (or checks',
+    'and repairs) %ProgramData%\\porthole so that only SYSTEM and Administrators can use it, and refuses',
+    'to go on if that folder belongs to someone else.',
   ].join('\n'),
   uninstall: [
     'Usage: porthole service uninstall [--name porthole]',
@@ -71,6 +73,11 @@ export async function runServiceSubcommand(
   const name = (values.name as string | undefined) ?? DEFAULT_SERVICE_NAME;
   switch (sub) {
     case 'install': {
+      const { portholeDataDir, secureDataDir, win32DataDirApi } =
+        await import('../service/windows/data-dir.js');
+      const dataDir = portholeDataDir();
+      const secured = secureDataDir(dataDir, win32DataDirApi);
+      console.log(`${name}: data folder ${dataDir} ${DATA_DIR_OUTCOME[secured]}`);
       const command = [...deps.portholeCommand, 'service', '--scm'];
       if (name !== DEFAULT_SERVICE_NAME) command.push('--name', name);
       const config = values.config as string | undefined;
@@ -128,6 +135,13 @@ export async function runServiceSubcommand(
   }
 }
 
+/** What install says about %ProgramData%\porthole. */
+const DATA_DIR_OUTCOME = {
+  created: 'created (SYSTEM and Administrators only)',
+  fixed: 'repaired (SYSTEM and Administrators only)',
+  ok: 'checked (SYSTEM and Administrators only)',
+} as const;
+
 function describeFailureActions(delays: number[] | null): string {
   if (delays === null) return 'unknown (not readable here)';
   if (delays.length === 0) return 'nothing';
@@ -137,6 +151,12 @@ function describeFailureActions(delays: number[] | null): string {
 function describeNonCrash(flag: boolean | null): string {
   if (flag === null) return ' (after a reported failure: unknown)';
   return flag ? ' (also after a reported failure)' : ' (only after a crash)';
+}
+
+/** Whether `path` is `dir` or below it (Windows paths compare without case). */
+function isInside(path: string, dir: string): boolean {
+  const rel = relative(dir.toLowerCase(), path.toLowerCase());
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
 function absolute(p: string): string {
@@ -156,17 +176,40 @@ export interface ScmAgent {
 export async function runUnderScm(
   loadConfig: () => ServiceConfig,
   values: Record<string, unknown>,
-  createAgent: (config: ServiceConfig, log: Logger, opts: { helperLogDir?: string }) => ScmAgent,
+  createAgent: (
+    config: ServiceConfig,
+    log: Logger,
+    opts: { helperLogDir?: string; underScm?: boolean },
+  ) => ScmAgent,
 ): Promise<number> {
   if (process.platform !== 'win32') throw new UsageError('--scm is for the Windows service manager');
   // The Win32 parts load koffi's native library when evaluated: imported here, on Windows only.
-  const [{ ScmServiceHost }, { createServiceFileLogger, defaultServiceLogDir, reportServiceEvent }] =
-    await Promise.all([
-      import('../service/windows/service-host.js'),
-      import('../service/windows/service-log.js'),
-    ]);
+  const [
+    { ScmServiceHost },
+    { createServiceFileLogger, defaultServiceLogDir, reportServiceEvent },
+    { portholeDataDir, secureDataDir, win32DataDirApi },
+  ] = await Promise.all([
+    import('../service/windows/service-host.js'),
+    import('../service/windows/service-log.js'),
+    import('../service/windows/data-dir.js'),
+  ]);
   const name = (values.name as string | undefined) ?? DEFAULT_SERVICE_NAME;
   const logDir = (values['log-dir'] as string | undefined) ?? defaultServiceLogDir();
+  // The data folder is made safe before anything is written into it; what that says is logged once
+  // the log exists. A folder that cannot be trusted fails the start (the SCM and the Event Log say
+  // why), and no log is written into it.
+  const dataDir = portholeDataDir();
+  const early: { level: 'info' | 'warn'; obj: object; msg?: string }[] = [];
+  let unsafeDataDir: unknown;
+  try {
+    const outcome = secureDataDir(dataDir, win32DataDirApi, {
+      info: (obj, msg) => early.push({ level: 'info', obj, msg }),
+      warn: (obj, msg) => early.push({ level: 'warn', obj, msg }),
+    });
+    early.push({ level: 'info', obj: { dataDir, outcome }, msg: 'data folder checked' });
+  } catch (err) {
+    unsafeDataDir = err;
+  }
   let config: ServiceConfig | undefined;
   let configError: unknown;
   try {
@@ -176,8 +219,12 @@ export async function runUnderScm(
     configError = err;
   }
   const level = config?.logLevel ?? LOG_LEVELS.find((l) => l === values['log-level']) ?? 'info';
-  const { log } = createServiceFileLogger(logDir, level);
+  const { log } =
+    unsafeDataDir !== undefined && isInside(logDir, dataDir)
+      ? { log: silentLogger }
+      : createServiceFileLogger(logDir, level);
   log.info({ name, logDir, node: process.version, argv: process.argv.slice(1) }, 'service process started');
+  for (const line of early) log[line.level](line.obj, line.msg);
   const host = new ScmServiceHost({
     name,
     log,
@@ -201,8 +248,9 @@ export async function runUnderScm(
     let agent: ScmAgent | undefined;
     ({ exitCode } = await host.run({
       start: async () => {
+        if (unsafeDataDir !== undefined) throw unsafeDataDir;
         if (!config) throw new Error(`configuration: ${errorMessage(configError)}`);
-        agent = createAgent(config, log, { helperLogDir: logDir });
+        agent = createAgent(config, log, { helperLogDir: logDir, underScm: true });
         await agent.start();
       },
       stop: async () => agent?.stop(),

@@ -1,5 +1,10 @@
+import type { Channel } from '../ipc/channel.js';
 import { RequestError } from '../ipc/errors.js';
-import { connectInheritedChannel } from '../ipc/inherited.js';
+import {
+  connectHelperChannel,
+  connectInheritedChannel,
+  type InheritedChannelOptions,
+} from '../ipc/inherited.js';
 import { connectIpc } from '../ipc/transport.js';
 import { readSecretFromStdin } from '../ipc/secret.js';
 import type { Logger } from '../log/logger.js';
@@ -8,14 +13,21 @@ import { PortholeError } from '../errors/porthole-error.js';
 import { isReplyErrorCode } from '../errors/reply-codes.js';
 import type { DesktopHost } from './host/desktop-host.js';
 import { errorMessage } from '../errors/error-text.js';
+import type { ChannelServiceRequests } from './service-requests.js';
+import type { ExpectedPipeServer } from './service-pipe.js';
 
 export interface HelperOptions {
   sessionId: number;
   helperId: string;
   channelFd: number;
-  /** Windows: the named pipe the service created for this helper (instead of an inherited fd). */
-  pipe?: string;
+  /**
+   * Windows: the named pipe the service created for this helper (instead of an inherited fd), and the
+   * service process that must be serving it (service-pipe.ts).
+   */
+  pipe?: { name: string; server: ExpectedPipeServer };
   host: DesktopHost;
+  /** Attached to the channel once it is up: what the desktops ask of the service (Ctrl+Alt+Del). */
+  services?: ChannelServiceRequests;
   log: Logger;
   secretTimeoutMs?: number;
   /** How long the desktops' teardown may take once the helper stops (default 700 ms). */
@@ -33,6 +45,33 @@ export function desktopStartError(err: unknown): RequestError {
     cause: err,
     retryAfterMs: coded ? err.retryAfterMs : undefined,
   });
+}
+
+/**
+ * The broker pipe: on Windows through the helper's own pipe client, which refuses to be impersonated
+ * and checks the server before the handshake (service-pipe.ts); elsewhere (tests of the pipe path on
+ * another platform) through node:net.
+ */
+async function connectPipe(
+  pipe: NonNullable<HelperOptions['pipe']>,
+  channelOptions: InheritedChannelOptions<ServiceToHelper>,
+  log: Logger,
+): Promise<Channel<ServiceToHelper, HelperToService>> {
+  if (process.platform !== 'win32') {
+    return connectIpc<ServiceToHelper, HelperToService>({ path: pipe.name, ...channelOptions });
+  }
+  const [{ connectServicePipe, win32PipeClientApi }, { EventWaiter }] = await Promise.all([
+    import('./service-pipe.js'),
+    import('../native/win32/event-waiter.js'),
+  ]);
+  // One waiter for the helper's life: the pipe's reads and writes complete through it.
+  const stream = await connectServicePipe({
+    name: pipe.name,
+    expected: pipe.server,
+    api: win32PipeClientApi(new EventWaiter()),
+    log,
+  });
+  return connectHelperChannel<ServiceToHelper, HelperToService>(stream, channelOptions);
 }
 
 /**
@@ -56,13 +95,14 @@ export async function runHelper(opts: HelperOptions): Promise<number> {
     logger: log,
   };
   const channel = opts.pipe
-    ? await connectIpc<ServiceToHelper, HelperToService>({ path: opts.pipe, ...channelOptions })
+    ? await connectPipe(opts.pipe, channelOptions, log)
     : await connectInheritedChannel<ServiceToHelper, HelperToService>({
         fd: opts.channelFd,
         ...channelOptions,
       });
   secret.fill(0);
   log.info({}, 'helper connected to the service');
+  opts.services?.attach(channel);
 
   host.onClosed((desktopId, why) => {
     channel.send({ type: 'event', name: 'desktop_closed', sessionId: desktopId, detail: why.slice(0, 2000) });

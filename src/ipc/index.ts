@@ -23,7 +23,9 @@ export { DEFAULT_HANDSHAKE_TIMEOUT_MS, HELPER_ID_PATTERN, MIN_SECRET_BYTES } fro
 export {
   HELPER_STDIO,
   INHERITED_CHANNEL_FD,
+  acceptHelperChannel,
   acceptInheritedChannel,
+  connectHelperChannel,
   connectInheritedChannel,
   type InheritedChannelOptions,
 } from './inherited.js';

@@ -62,6 +62,25 @@ export async function acceptHelperChannel<TIn, TOut = TIn>(
   return new Channel<TIn, TOut>(end, keys, options);
 }
 
+/**
+ * Helper side over any connected stream (a Windows named pipe the helper opened itself): the client
+ * half of the handshake, then the channel.
+ */
+export async function connectHelperChannel<TIn, TOut = TIn>(
+  end: Duplex,
+  options: InheritedChannelOptions<TIn>,
+): Promise<Channel<TIn, TOut>> {
+  checkSecret(options.secret);
+  resolveChannelOptions(options, silentLogger);
+  const keys = await clientHandshake(end, {
+    helperId: options.helperId,
+    secret: options.secret,
+    timeoutMs: options.handshakeTimeoutMs,
+    maxBufferedBytes: options.maxFrameBytes,
+  });
+  return new Channel<TIn, TOut>(end, keys, options);
+}
+
 /** Helper side: opens the inherited socket (fd 3 by default) and runs the handshake on it. */
 export async function connectInheritedChannel<TIn, TOut = TIn>(
   options: InheritedChannelOptions<TIn> & { fd?: number },

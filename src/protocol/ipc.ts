@@ -89,8 +89,36 @@ export interface Shutdown {
   reason: string;
 }
 
-export type ServiceToHelper = DesktopStart | DesktopStop | Shutdown;
-export type HelperToService = Capabilities | DesktopStarted | DesktopStopped | HelperLog | HelperEvent;
+/**
+ * Helper → service request: a viewer asked for Ctrl+Alt+Del. The one input action that passes through
+ * the service (Windows lets only a service send the secure attention sequence, SendSAS). It names no
+ * session: the service sends it to the session it spawned this helper into, at most once per
+ * SECURE_ATTENTION_INTERVAL_MS per session.
+ */
+export interface SecureAttentionRequest {
+  type: 'secure_attention';
+}
+export const SECURE_ATTENTION_OUTCOMES = ['sent', 'unsupported', 'rate_limited', 'failed'] as const;
+export type SecureAttentionOutcome = (typeof SECURE_ATTENTION_OUTCOMES)[number];
+/**
+ * Service → helper response to secure_attention. `reason` (for every outcome but `sent`) is meant for
+ * the viewer: e.g. which policy is missing and how to set it.
+ */
+export interface SecureAttentionResult {
+  type: 'secure_attention_result';
+  outcome: SecureAttentionOutcome;
+  reason?: string;
+  /** With `rate_limited`: when the next one will be accepted. */
+  retryAfterMs?: number;
+}
+/** The shortest time between two Ctrl+Alt+Del of one session. */
+export const SECURE_ATTENTION_INTERVAL_MS = 5000;
+/** Longest `reason` of a secure_attention_result: it must fit a viewer's error message. */
+export const MAX_SECURE_ATTENTION_REASON = 1000;
+
+export type ServiceToHelper = DesktopStart | DesktopStop | Shutdown | SecureAttentionResult;
+export type HelperToService =
+  Capabilities | DesktopStarted | DesktopStopped | HelperLog | HelperEvent | SecureAttentionRequest;
 export type IpcBody = ServiceToHelper | HelperToService;
 
 const logFields: Guard<Record<string, string | number | boolean | null>> = (v, path) => {
@@ -139,10 +167,24 @@ const guards: { [K in IpcBody['type']]: Guard<Extract<IpcBody, { type: K }>> } =
     detail: optional(str({ max: 2000 })),
   }),
   shutdown: object({ type: oneOf(['shutdown']), reason: str({ max: 500 }) }),
+  secure_attention: object({ type: oneOf(['secure_attention']) }),
+  secure_attention_result: object({
+    type: oneOf(['secure_attention_result']),
+    outcome: oneOf(SECURE_ATTENTION_OUTCOMES),
+    reason: optional(str({ max: MAX_SECURE_ATTENTION_REASON })),
+    retryAfterMs: optional(int(0, 3_600_000)),
+  }),
 };
 
-const SERVICE_TO_HELPER = ['desktop_start', 'desktop_stop', 'shutdown'] as const;
-const HELPER_TO_SERVICE = ['capabilities', 'desktop_started', 'desktop_stopped', 'log', 'event'] as const;
+const SERVICE_TO_HELPER = ['desktop_start', 'desktop_stop', 'shutdown', 'secure_attention_result'] as const;
+const HELPER_TO_SERVICE = [
+  'capabilities',
+  'desktop_started',
+  'desktop_stopped',
+  'log',
+  'event',
+  'secure_attention',
+] as const;
 
 function parseBody<T extends IpcBody>(allowed: readonly T['type'][], v: unknown): T {
   if (!isRecord(v)) fail('', 'message must be an object');

@@ -1,5 +1,6 @@
 import type { SessionInfo, StartDesktop, StartDesktopResult, StopDesktopResult } from '../protocol/api.js';
-import type { HelperToService } from '../protocol/ipc.js';
+import type { HelperToService, ServiceToHelper } from '../protocol/ipc.js';
+import { RequestError } from '../ipc/errors.js';
 import type { Logger } from '../log/logger.js';
 import { type OpenHelperLink } from './helper-link.js';
 import { DEFAULT_POLICY, HelperSupervisor, type SupervisorPolicy } from './helper-supervisor.js';
@@ -9,6 +10,7 @@ import type { HelperSpawner } from './spawn/helper-spawner.js';
 import type { Timers } from '../time/timers.js';
 import { BrokerError, toBrokerError } from './broker-error.js';
 import { LogThrottle } from '../log/log-throttle.js';
+import { noSecureAttention, SecureAttentionRelay, type SecureAttentionSender } from './secure-attention.js';
 
 /**
  * What a helper's forwarded log lines may cost the service's log: a broken or hostile helper under
@@ -33,6 +35,8 @@ export interface BrokerOptions {
   /** The supervisors' clock and timers, and their backoff jitter (defaults: the real ones). */
   timers?: Timers;
   random?: () => number;
+  /** Sends Ctrl+Alt+Del into a session when its helper asks (default: none, answered `unsupported`). */
+  secureAttention?: SecureAttentionSender;
 }
 
 /**
@@ -49,9 +53,15 @@ export class SessionBroker {
   private stopping = false;
   /** Per session, across its helper's respawns, so a crash loop cannot reset the budget. */
   private readonly helperLogs = new Map<number, LogThrottle>();
+  private readonly secureAttention: SecureAttentionRelay;
 
   constructor(private readonly opts: BrokerOptions) {
     this.policy = { ...DEFAULT_POLICY, ...opts.policy };
+    this.secureAttention = new SecureAttentionRelay({
+      sender: opts.secureAttention ?? noSecureAttention,
+      log: opts.log,
+      ...(opts.timers ? { timers: opts.timers } : {}),
+    });
   }
 
   async start(): Promise<void> {
@@ -174,6 +184,7 @@ export class SessionBroker {
         policy: this.policy,
         log: this.opts.log,
         onMessage: (body) => this.onHelperMessage(sessionId, body),
+        onRequest: (body) => this.onHelperRequest(sessionId, body),
         onLost: () => this.forgetDesktopsOf(sessionId),
         timers: this.opts.timers,
         random: this.opts.random,
@@ -205,6 +216,15 @@ export class SessionBroker {
     }
   }
 
+  /**
+   * A helper's request. The session is the one this helper was spawned into, never one the helper
+   * names: a helper can ask for Ctrl+Alt+Del in its own session only.
+   */
+  private async onHelperRequest(sessionId: number, body: HelperToService): Promise<ServiceToHelper> {
+    if (body.type === 'secure_attention') return this.secureAttention.request(sessionId);
+    throw new RequestError('bad_request', `${body.type} is not a request`);
+  }
+
   private forgetDesktopsOf(sessionId: number): void {
     for (const [id, s] of this.desktops) if (s === sessionId) this.desktops.delete(id);
   }
@@ -224,6 +244,7 @@ export class SessionBroker {
       this.forgetDesktopsOf(e.sessionId);
       this.helperLogs.get(e.sessionId)?.close();
       this.helperLogs.delete(e.sessionId);
+      this.secureAttention.forget(e.sessionId);
       void sup?.stop('session ended');
       return;
     }

@@ -6,6 +6,11 @@ export interface HelperLink {
   request(body: ServiceToHelper, timeoutMs: number): Promise<HelperToService>;
   send(body: ServiceToHelper): void;
   onMessage(listener: (body: HelperToService) => void): void;
+  /**
+   * Answers the helper's requests (secure_attention): the handler's value is the response; a thrown
+   * RequestError is answered with its code.
+   */
+  onRequest(handler: (body: HelperToService) => Promise<ServiceToHelper>): void;
   onClose(listener: (reason: string) => void): void;
   close(): void;
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { HelperState } from '../protocol/api.js';
-import type { Capabilities, HelperToService } from '../protocol/ipc.js';
+import type { Capabilities, HelperToService, ServiceToHelper } from '../protocol/ipc.js';
+import { RequestError } from '../ipc/errors.js';
 import type { Logger } from '../log/logger.js';
 import { Backoff, FailureWindow } from './backoff.js';
 import { type HelperLink, type OpenHelperLink } from './helper-link.js';
@@ -45,6 +46,8 @@ export interface SupervisorDeps {
   /** Called on every state change, and for each message from the helper. */
   onChange?: () => void;
   onMessage?: (body: HelperToService) => void;
+  /** Answers the ready helper's requests; without it every request is answered `bad_request`. */
+  onRequest?: (body: HelperToService) => Promise<ServiceToHelper>;
   /** Called when a ready helper goes away (its desktops are gone with it). */
   onLost?: () => void;
   /** Backoff, deadlines, the failure window and the kill grace run on these (default: the real ones). */
@@ -240,6 +243,14 @@ export class HelperSupervisor {
           return;
         }
         this.deps.onMessage?.(body);
+      });
+      link.onRequest(async (body) => {
+        // Only the current helper, once it is ready, may ask anything of the service.
+        if (gen !== this.generation || this.state !== 'ready') {
+          throw new RequestError('helper_unavailable', 'this helper is not ready');
+        }
+        if (!this.deps.onRequest) throw new RequestError('bad_request', `${body.type} is not a request`);
+        return this.deps.onRequest(body);
       });
     } catch (err) {
       this.timers.clearTimeout(deadline);

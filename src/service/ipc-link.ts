@@ -25,6 +25,7 @@ export function helperLinkOf(channel: Channel<HelperToService, ServiceToHelper>)
     request: (body, timeoutMs) => channel.request(body, { timeoutMs }),
     send: (body) => void channel.send(body),
     onMessage: (listener) => channel.onMessage(listener),
+    onRequest: (handler) => channel.onRequest(handler),
     onClose: (listener) => {
       void channel.closed.then((r) => listener(r.detail ? `${r.code}: ${r.detail}` : r.code));
     },

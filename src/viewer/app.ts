@@ -74,12 +74,15 @@ export class ViewerApp {
     b.display.addEventListener('change', () => {
       this.connection?.sendControl(controlMessage.selectDisplay(Number(b.display.value)));
     });
-    b.ctrlAltDel.addEventListener('click', () => this.connection?.sendControl(controlMessage.ctrlAltDel()));
+    b.ctrlAltDel.addEventListener('click', () => {
+      if (!isPressed(b.viewOnly)) this.connection?.sendControl(controlMessage.ctrlAltDel());
+    });
     b.viewOnly.addEventListener('click', () => {
       const on = !isPressed(b.viewOnly);
       // Release first: once view-only is on nothing may be sent, and nothing may stay held.
       if (on) this.input.releaseAll();
       setPressed(b.viewOnly, on);
+      b.setViewOnly(on);
       this.stage.root.classList.toggle('view-only', on);
     });
     b.captureKeys.addEventListener('click', () => {

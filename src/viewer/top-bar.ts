@@ -38,11 +38,26 @@ export class TopBar {
     this.setConnected(false);
   }
 
+  #connected = false;
+  #viewOnly = false;
+
   /** Controls that only make sense with a desktop open. */
   setConnected(connected: boolean): void {
+    this.#connected = connected;
     this.connect.textContent = connected ? 'Disconnect' : 'Connect';
     this.connect.classList.toggle('primary', !connected);
-    for (const c of [this.display, this.ctrlAltDel, this.paste]) c.disabled = !connected;
+    for (const c of [this.display, this.paste]) c.disabled = !connected;
+    this.#inputControls();
+  }
+
+  /** View only sends no input, and Ctrl+Alt+Del is input. */
+  setViewOnly(on: boolean): void {
+    this.#viewOnly = on;
+    this.#inputControls();
+  }
+
+  #inputControls(): void {
+    this.ctrlAltDel.disabled = !this.#connected || this.#viewOnly;
   }
 
   setStatus(text: string, kind: 'info' | 'busy' | 'error' | 'ok' = 'info'): void {

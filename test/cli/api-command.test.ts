@@ -21,7 +21,7 @@ const porthole = (...args: string[]) =>
 const portholeAsync = (...args: string[]) =>
   new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
     const env = { ...process.env, PORTHOLE_API_DATA: mkdtempSync(join(tmpdir(), 'porthole-api-cli-')) };
-    execFile(process.execPath, [bin, 'api', ...args], { env, timeout: 20_000 }, (err, stdout, stderr) =>
+    execFile(process.execPath, [bin, 'api', ...args], { env, timeout: 60_000 }, (err, stdout, stderr) =>
       resolve({ status: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
     );
   });
@@ -30,7 +30,15 @@ beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'porthole-api-cli-'));
 });
 
-describe('porthole api device', () => {
+/**
+ * For the tests that run several `porthole api` processes, one after another or all at once: each is a
+ * cold Node start that loads the sources through tsx, ~2 s with both cores busy (measured), up to ~5 s
+ * on a machine loaded further, and ~17 s when the usage tests start theirs together. The suite's 20 s
+ * would time them out; this is only the guard against a hang.
+ */
+const SEVERAL_PROCESSES = { timeout: 120_000 };
+
+describe('porthole api device', SEVERAL_PROCESSES, () => {
   it('adds a device, printing its id, token and the service flags; lists and removes it', () => {
     const add = porthole('device', 'add', 'office pc', '--api-url', 'wss://api.example:8443/api/agent');
     expect(add.status).toBe(0);
@@ -62,7 +70,7 @@ describe('porthole api device', () => {
   });
 });
 
-describe('porthole api token', () => {
+describe('porthole api token', SEVERAL_PROCESSES, () => {
   it('issues a named token once, refuses a duplicate, lists without secrets and revokes', () => {
     const issue = porthole('token', 'issue', 'alice', '--json');
     expect(issue.status).toBe(0);
@@ -91,7 +99,7 @@ describe('porthole api token', () => {
   });
 });
 
-describe.concurrent('porthole api usage', () => {
+describe.concurrent('porthole api usage', SEVERAL_PROCESSES, () => {
   it.each([
     [['frob'], /unknown sub-command 'frob'/],
     [['device', 'rename'], /unknown sub-command 'device rename'/],
@@ -130,7 +138,7 @@ describe('porthole api serve --help', () => {
   });
 });
 
-describe('porthole api serve', () => {
+describe('porthole api serve', SEVERAL_PROCESSES, () => {
   it('refuses plain HTTP on a non-loopback host', () => {
     const r = porthole('serve', '--host', '0.0.0.0', '--port', '0');
     expect(r.status).toBe(1);

@@ -193,8 +193,11 @@ describe('viewer input mapping', () => {
     await page.mouse.click(...at(0.4, 0.4));
     await page.mouse.wheel(0, 100);
     await page.keyboard.press('KeyZ');
+    // Ctrl+Alt+Del is input too: its button is off while view-only is on.
+    expect(await page.locator('#ctrl-alt-del').isDisabled()).toBe(true);
     expect(await takeSent()).toEqual([]);
     await page.click('#view-only');
+    expect(await page.locator('#ctrl-alt-del').isDisabled()).toBe(false);
     await page.mouse.move(...at(0.35, 0.35));
     expect((await takeSent()).map((m) => m.type)).toEqual(['pointer_move']);
   });

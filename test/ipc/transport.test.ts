@@ -5,7 +5,9 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Channel } from '../../src/ipc/channel.js';
 import { HandshakeError } from '../../src/ipc/errors.js';
+import { acceptHelperChannel, connectHelperChannel } from '../../src/ipc/inherited.js';
 import { IpcServer, connectIpc } from '../../src/ipc/transport.js';
+import { duplexPair } from '../../src/service/spawn/fake-helper-spawner.js';
 import { tempSocketPath, validateTestBody, type TestBody } from './helpers.js';
 import { waitFor } from '../fixtures/wait-for.js';
 
@@ -176,5 +178,39 @@ describe('IpcServer on a Unix socket path', () => {
     expect(await helper.closed).toEqual({ code: 'peer_closed' });
     await waitFor(() => server.connections === 0, { timeoutMs: 5_000 });
     await expect(lstat(socketPath)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+});
+
+describe('a channel over any connected stream (the Windows helper’s own pipe client)', () => {
+  it('runs the client handshake on a stream the helper opened itself, and both sides then talk', async () => {
+    const [serviceEnd, helperEnd] = duplexPair();
+    const secret = randomBytes(32);
+    const options = { helperId: 'h1', secret, validate: validateTestBody };
+    const [service, helper] = await Promise.all([
+      acceptHelperChannel<TestBody>(serviceEnd, options),
+      connectHelperChannel<TestBody>(helperEnd, options),
+    ]);
+    cleanups.push(async () => {
+      helper.close();
+      service.close();
+    });
+    service.onRequest((body) => ({ type: 'echo', got: body.type }));
+    await expect(helper.request({ type: 'hello' })).resolves.toEqual({ type: 'echo', got: 'hello' });
+  });
+
+  it('refuses a service that does not hold the helper’s secret', async () => {
+    const [serviceEnd, helperEnd] = duplexPair();
+    const service = acceptHelperChannel<TestBody>(serviceEnd, {
+      helperId: 'h1',
+      secret: randomBytes(32),
+      validate: validateTestBody,
+    });
+    const helper = connectHelperChannel<TestBody>(helperEnd, {
+      helperId: 'h1',
+      secret: randomBytes(32),
+      validate: validateTestBody,
+    });
+    await expect(helper).rejects.toBeInstanceOf(HandshakeError);
+    await expect(service).rejects.toBeInstanceOf(HandshakeError);
   });
 });

@@ -26,6 +26,15 @@ const serviceToHelper: fc.Arbitrary<ServiceToHelper> = fc.oneof(
   ),
   fc.record({ type: fc.constant('desktop_stop' as const), sessionId: desktopId }),
   fc.record({ type: fc.constant('shutdown' as const), reason: fc.string({ maxLength: 100 }) }),
+  fc.record(
+    {
+      type: fc.constant('secure_attention_result' as const),
+      outcome: fc.constantFrom('sent', 'unsupported', 'rate_limited', 'failed'),
+      reason: fc.string({ maxLength: 1000 }),
+      retryAfterMs: fc.integer({ min: 0, max: 3_600_000 }),
+    },
+    { requiredKeys: ['type', 'outcome'] },
+  ),
 );
 
 const helperToService: fc.Arbitrary<HelperToService> = fc.oneof(
@@ -65,6 +74,7 @@ const helperToService: fc.Arbitrary<HelperToService> = fc.oneof(
     },
     { requiredKeys: ['type', 'name'] },
   ),
+  fc.constant({ type: 'secure_attention' as const }),
 );
 
 describe('IPC bodies', () => {
@@ -139,5 +149,37 @@ describe('IPC bodies', () => {
     expect(() => parseHelperToService({ type: 'log', level: 'info', msg: 'm', fields: many })).toThrow(
       /at most 32/,
     );
+  });
+
+  it('takes Ctrl+Alt+Del as a bare helper request, naming no session, and only from a helper', () => {
+    expect(parseHelperToService({ type: 'secure_attention' })).toEqual({ type: 'secure_attention' });
+    // The service picks the session it spawned the helper into: a helper cannot name another.
+    expect(() => parseHelperToService({ type: 'secure_attention', sessionId: 2 })).toThrow(
+      /^sessionId: is not a known field/,
+    );
+    expect(() => parseServiceToHelper({ type: 'secure_attention' })).toThrow(/^type:/);
+    expect(() => parseHelperToService({ type: 'secure_attention_result', outcome: 'sent' })).toThrow(
+      /^type:/,
+    );
+  });
+
+  it('checks every field of the service’s answer to Ctrl+Alt+Del', () => {
+    const ok = {
+      type: 'secure_attention_result',
+      outcome: 'rate_limited',
+      reason: 'wait',
+      retryAfterMs: 4000,
+    };
+    expect(parseServiceToHelper(ok)).toEqual(ok);
+    expect(() => parseServiceToHelper({ ...ok, outcome: 'maybe' })).toThrow(/^outcome: must be one of/);
+    expect(() => parseServiceToHelper({ ...ok, reason: 'x'.repeat(1001) })).toThrow(
+      /^reason: must have at most 1000 characters/,
+    );
+    expect(() => parseServiceToHelper({ ...ok, retryAfterMs: -1 })).toThrow(/^retryAfterMs: must be between/);
+    expect(() => parseServiceToHelper({ ...ok, retryAfterMs: 1.5 })).toThrow(
+      /^retryAfterMs: expected an integer/,
+    );
+    expect(() => parseServiceToHelper({ type: 'secure_attention_result' })).toThrow(/^outcome: is required/);
+    expect(() => parseServiceToHelper({ ...ok, session: 1 })).toThrow(/^session: is not a known field/);
   });
 });

@@ -56,7 +56,7 @@ afterEach(async () => {
 
 async function setup(
   sessions: DetectedSession[] = [alice],
-  opts: Partial<Pick<BrokerOptions, 'spawnOnLogon' | 'affinity' | 'policy' | 'log'>> = {},
+  opts: Partial<Pick<BrokerOptions, 'spawnOnLogon' | 'affinity' | 'policy' | 'log' | 'secureAttention'>> = {},
 ) {
   const clock = new FakeClock();
   const detector = new FakeSessionDetector(sessions);
@@ -414,5 +414,87 @@ describe('session broker: what a helper may write into the service log', () => {
     await t.clock.advance(10_000);
     const summary = lines.find((l) => l.msg === '1950 more log lines suppressed');
     expect(summary?.fields).toMatchObject({ sessionId: 1, from: 'helper', suppressed: 1950 });
+  });
+});
+
+describe('session broker: Ctrl+Alt+Del, the one input action that passes through the service', () => {
+  /** A sender that records the sessions it was asked to send the sequence into. */
+  const recordingSender = () => {
+    const sessions: number[] = [];
+    return {
+      sessions,
+      send: (sessionId: number) => (sessions.push(sessionId), { outcome: 'sent' as const }),
+    };
+  };
+
+  it('sends it into the session the asking helper was spawned into, never another', async () => {
+    const sender = recordingSender();
+    const t = await setup([alice, bob], { secureAttention: sender });
+    const bobLink = await t.bringUp(2);
+    await expect(bobLink.ask({ type: 'secure_attention' })).resolves.toEqual({
+      type: 'secure_attention_result',
+      outcome: 'sent',
+    });
+    expect(sender.sessions).toEqual([2]);
+  });
+
+  it('lets one request per session through every 5 s, each session on its own budget', async () => {
+    const sender = recordingSender();
+    const t = await setup([alice, bob], { secureAttention: sender });
+    const a = await t.bringUp(1);
+    const b = await t.bringUp(2);
+    await a.ask({ type: 'secure_attention' });
+    await t.clock.advance(1000);
+    await expect(a.ask({ type: 'secure_attention' })).resolves.toEqual({
+      type: 'secure_attention_result',
+      outcome: 'rate_limited',
+      reason: 'at most one Ctrl+Alt+Del every 5 s',
+      retryAfterMs: 4000,
+    });
+    await expect(b.ask({ type: 'secure_attention' })).resolves.toMatchObject({ outcome: 'sent' });
+    await t.clock.advance(4000);
+    await expect(a.ask({ type: 'secure_attention' })).resolves.toMatchObject({ outcome: 'sent' });
+    expect(sender.sessions).toEqual([1, 2, 1]);
+  });
+
+  it('keeps the budget across a respawn of the session’s helper', async () => {
+    const sender = recordingSender();
+    const t = await setup([alice], { secureAttention: sender });
+    const first = await t.bringUp(1);
+    await first.ask({ type: 'secure_attention' });
+    t.helperOf(1).exit(1);
+    await t.clock.advance(1000); // the respawn's backoff
+    const second = await t.bringUp(1);
+    await expect(second.ask({ type: 'secure_attention' })).resolves.toMatchObject({
+      outcome: 'rate_limited',
+    });
+    expect(sender.sessions).toEqual([1]);
+  });
+
+  it('answers unsupported with the reason where nothing can send it (Linux), and never throws', async () => {
+    const t = await setup([alice]);
+    const link = await t.bringUp(1);
+    await expect(link.ask({ type: 'secure_attention' })).resolves.toEqual({
+      type: 'secure_attention_result',
+      outcome: 'unsupported',
+      reason: 'Ctrl+Alt+Del exists only on Windows',
+    });
+  });
+
+  it('answers a helper that is not ready yet helper_unavailable, and any other request bad_request', async () => {
+    const sender = recordingSender();
+    const t = await setup([alice], { secureAttention: sender });
+    await settle();
+    const link = t.links.accept(t.helperOf(1).helperId); // handshake done, no capabilities yet
+    await settle();
+    await expect(link.ask({ type: 'secure_attention' })).rejects.toMatchObject({
+      code: 'helper_unavailable',
+    });
+    link.emit(capabilities(1));
+    await settle();
+    await expect(link.ask({ type: 'desktop_stopped', sessionId: 'd1', existed: true })).rejects.toMatchObject(
+      { code: 'bad_request', message: 'desktop_stopped is not a request' },
+    );
+    expect(sender.sessions).toEqual([]);
   });
 });

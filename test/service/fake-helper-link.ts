@@ -36,6 +36,7 @@ export class FakeHelperLink implements HelperLink {
   answer: (body: ServiceToHelper) => HelperToService | Promise<HelperToService> = defaultAnswer;
   closed = false;
   private readonly messageListeners: ((body: HelperToService) => void)[] = [];
+  private requestHandler: ((body: HelperToService) => Promise<ServiceToHelper>) | undefined;
   private readonly closeListeners: ((reason: string) => void)[] = [];
 
   async request(body: ServiceToHelper, _timeoutMs: number): Promise<HelperToService> {
@@ -55,6 +56,17 @@ export class FakeHelperLink implements HelperLink {
 
   onClose(listener: (reason: string) => void): void {
     this.closeListeners.push(listener);
+  }
+
+  onRequest(handler: (body: HelperToService) => Promise<ServiceToHelper>): void {
+    this.requestHandler = handler;
+  }
+
+  /** A request from the helper, answered by the service's handler. */
+  async ask(body: HelperToService): Promise<ServiceToHelper> {
+    if (this.closed) throw new Error('link closed');
+    if (!this.requestHandler) throw new Error('the service registered no request handler');
+    return this.requestHandler(body);
   }
 
   close(): void {

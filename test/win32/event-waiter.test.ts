@@ -7,7 +7,7 @@
 import { describe, expect, test } from 'vitest';
 import { closeHandle, kernel32 } from '../../src/native/win32/kernel32.js';
 import type { Handle } from '../../src/native/win32/library.js';
-import { EventWaiter } from '../../src/service/windows/event-waiter.js';
+import { EventWaiter } from '../../src/native/win32/event-waiter.js';
 import { waitFor } from '../fixtures/wait-for.js';
 
 const manualEvent = (): Handle => kernel32().CreateEventW(null, 1, 0, null) as Handle;

@@ -4,13 +4,9 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { afterAll, describe, expect, test } from 'vitest';
 import { kernelObjectDaclSddl } from '../../src/native/win32/security.js';
-import { EventWaiter } from '../../src/service/windows/event-waiter.js';
-import {
-  BrokerPipe,
-  SDDL_SYSTEM_ONLY,
-  sddlSystemAndUser,
-  type PipeStream,
-} from '../../src/service/windows/pipe-server.js';
+import { EventWaiter } from '../../src/native/win32/event-waiter.js';
+import type { PipeStream } from '../../src/native/win32/pipe-stream.js';
+import { BrokerPipe, SDDL_SYSTEM_ONLY, sddlSystemAndUser } from '../../src/service/windows/pipe-server.js';
 
 const waiter = new EventWaiter();
 afterAll(() => waiter.close());

@@ -42,6 +42,15 @@ const cli = (...args: string[]) => run(porthole[0]!, [porthole[1]!, 'service', .
 /** How the waits below poll, and what a timeout shows: the service's own log. */
 const polling = { timeoutMs: 45_000, intervalMs: 100, detail: () => `service.log:\n${serviceLog()}` };
 
+/**
+ * What install prints: a line about %ProgramData%\porthole (created, or checked and repaired: Wine keeps
+ * no DACL, so a second run always finds it to repair), then the service's outcome.
+ */
+const installOutput = (outcome: string): RegExp =>
+  new RegExp(
+    `^${name}: data folder .+\\\\porthole (created|repaired|checked) \\(SYSTEM and Administrators only\\)\n${name}: ${outcome}\n$`,
+  );
+
 const state = () => {
   const st = queryService(name);
   return st.installed ? st.state : 'not installed';
@@ -64,14 +73,17 @@ describe('porthole service under the service manager (Wine services.exe)', () =>
 
   test('install creates a stopped, auto-start service whose ImagePath is quoted; a second install updates it', async () => {
     const first = await cli('install', '--config', configFile, '--log-dir', logDir);
-    expect(first, first.err).toMatchObject({ code: 0, out: `${name}: created\n` });
+    expect(first, first.err).toMatchObject({ code: 0, out: expect.stringMatching(installOutput('created')) });
     // SERVICE_CONFIG_FAILURE_ACTIONS_FLAG: Wine 8's service manager refuses the level (it stores no
     // such flag); install says so and goes on. Windows stores it (the VM script reads it back).
     expect(first.err).toContain(
       'ChangeServiceConfig2W(SERVICE_CONFIG_FAILURE_ACTIONS_FLAG) failed: 124 ERROR_INVALID_LEVEL',
     );
     const second = await cli('install', '--config', configFile, '--log-dir', logDir);
-    expect(second, second.err).toMatchObject({ code: 0, out: `${name}: updated\n` });
+    expect(second, second.err).toMatchObject({
+      code: 0,
+      out: expect.stringMatching(installOutput('updated')),
+    });
 
     const st = queryService(name);
     expect(st).toMatchObject({ installed: true, state: 'stopped', startType: 'auto', pid: 0 });
@@ -124,6 +136,7 @@ describe('porthole service under the service manager (Wine services.exe)', () =>
     expect(lines.map((l) => l.msg)).toEqual(
       expect.arrayContaining([
         'service process started',
+        'data folder checked',
         'service start pending',
         'broker started',
         'service running',
@@ -151,7 +164,10 @@ describe('porthole service under the service manager (Wine services.exe)', () =>
   test('a start that fails (a config file that does not exist) ends Stopped with a service-specific exit code', async () => {
     const missing = join(work, 'no-such-config.json');
     const install = await cli('install', '--config', missing, '--log-dir', logDir);
-    expect(install, install.err).toMatchObject({ code: 0, out: `${name}: updated\n` });
+    expect(install, install.err).toMatchObject({
+      code: 0,
+      out: expect.stringMatching(installOutput('updated')),
+    });
     await run('net', ['start', name]);
     await waitFor(() => serviceLog().includes('"msg":"service start failed"'), {
       ...polling,

@@ -14,6 +14,8 @@ import * as com from '../../src/native/win32/com.js';
 import * as d3d11 from '../../src/native/win32/d3d11.js';
 import * as dxgi from '../../src/native/win32/dxgi.js';
 import * as eventLog from '../../src/native/win32/event-log.js';
+import * as eventWaiter from '../../src/native/win32/event-waiter.js';
+import * as fileSecurity from '../../src/native/win32/file-security.js';
 import * as gdi32 from '../../src/native/win32/gdi32.js';
 import * as inputStructs from '../../src/native/win32/input-structs.js';
 import * as kernel32Desktop from '../../src/native/win32/kernel32-desktop.js';
@@ -21,6 +23,9 @@ import * as kernel32 from '../../src/native/win32/kernel32.js';
 import * as lastError from '../../src/native/win32/last-error.js';
 import * as library from '../../src/native/win32/library.js';
 import * as ntdll from '../../src/native/win32/ntdll.js';
+import * as overlapped from '../../src/native/win32/overlapped.js';
+import * as pipeClient from '../../src/native/win32/pipe-client.js';
+import * as pipeStream from '../../src/native/win32/pipe-stream.js';
 import * as registry from '../../src/native/win32/registry.js';
 import * as sas from '../../src/native/win32/sas.js';
 import * as security from '../../src/native/win32/security.js';
@@ -40,6 +45,8 @@ export const WIN32_MODULES: Readonly<Record<string, Readonly<Record<string, unkn
   'd3d11.ts': d3d11,
   'dxgi.ts': dxgi,
   'event-log.ts': eventLog,
+  'event-waiter.ts': eventWaiter,
+  'file-security.ts': fileSecurity,
   'gdi32.ts': gdi32,
   'input-structs.ts': inputStructs,
   'kernel32-desktop.ts': kernel32Desktop,
@@ -47,6 +54,9 @@ export const WIN32_MODULES: Readonly<Record<string, Readonly<Record<string, unkn
   'last-error.ts': lastError,
   'library.ts': library,
   'ntdll.ts': ntdll,
+  'overlapped.ts': overlapped,
+  'pipe-client.ts': pipeClient,
+  'pipe-stream.ts': pipeStream,
   'registry.ts': registry,
   'sas.ts': sas,
   'security.ts': security,
@@ -62,6 +72,7 @@ export const WIN32_MODULES: Readonly<Record<string, Readonly<Record<string, unkn
 /** Numeric exports that are not one SDK constant, and why they need no line of their own. */
 export const NOT_SDK_CONSTANTS: Readonly<Record<string, string>> = {
   'user32.ts INPUT_DESKTOP_ACCESS': 'a mask built from DESKTOP_* and GENERIC_WRITE, each checked here',
+  'pipe-stream.ts PIPE_BUFFER_BYTES': "porthole's own read size and pipe buffer size, no SDK value",
 };
 
 /** Exports whose name is not the SDK's: the SDK name they stand for. */

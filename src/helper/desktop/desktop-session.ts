@@ -7,6 +7,12 @@
  * input channel closed, the connection dropped or failed, the session ended, input was dropped while
  * keys were held, or a viewer that sends heartbeats stopped sending them (it vanished: ICE would take
  * ~30 s to notice). The stream stays up after a missed heartbeat, for the viewer's return.
+ *
+ * Ctrl+Alt+Del (`ctrl_alt_del` on the control channel) is input, and follows the rule all input
+ * follows: it comes from a viewer whose `input` channel is open. porthole has no view-only permission
+ * on the helper's side yet (a viewer's View only is the viewer's own switch, which also turns its
+ * Ctrl+Alt+Del off); a viewer built to be view-only opens no input channel, and then cannot send
+ * Ctrl+Alt+Del either. The request goes to the service, the only process Windows lets send it.
  */
 import {
   HEARTBEAT_TIMEOUT_MS,
@@ -16,6 +22,7 @@ import {
 } from '../../protocol/datachannel.js';
 import type { Clipboard } from '../input/clipboard.js';
 import type { InputInjector } from '../input/input-injector.js';
+import type { SecureAttentionAnswer } from '../service-requests.js';
 import type { DesktopPeer } from '../webrtc/desktop-peer.js';
 import type { CursorFeed, VideoSource } from './video-source.js';
 import { type Logger } from '../../log/logger.js';
@@ -31,6 +38,8 @@ export interface DesktopSessionOptions {
   timers?: Timers;
   /** How long after the last heartbeat the viewer's input is released (once it has sent one). */
   heartbeatTimeoutMs?: number;
+  /** Asks the service for Ctrl+Alt+Del in this session (default: none, answered `unsupported`). */
+  secureAttention?: () => Promise<SecureAttentionAnswer>;
 }
 
 export interface DesktopSession {
@@ -48,6 +57,8 @@ export function createDesktopSession(opts: DesktopSessionOptions): DesktopSessio
   let closed = false;
   /** Armed by the first heartbeat; a viewer that never sends one is never timed out. */
   let heartbeatTimer: TimerHandle | undefined;
+  /** A Ctrl+Alt+Del request is with the service: one at a time per viewer. */
+  let sasPending = false;
 
   const onHeartbeat = (): void => {
     timers.clearTimeout(heartbeatTimer);
@@ -117,15 +128,39 @@ export function createDesktopSession(opts: DesktopSessionOptions): DesktopSessio
     }
   }
 
+  async function secureAttention(): Promise<void> {
+    if (!peer.isChannelOpen('input')) {
+      return reply(
+        'unsupported',
+        'Ctrl+Alt+Del is input: this viewer has no input channel open',
+        'ctrl_alt_del',
+      );
+    }
+    if (sasPending) return reply('rate_limited', 'a Ctrl+Alt+Del is already on its way', 'ctrl_alt_del');
+    if (!opts.secureAttention) {
+      return reply('unsupported', 'Ctrl+Alt+Del cannot be sent to this session', 'ctrl_alt_del');
+    }
+    sasPending = true;
+    let answer: SecureAttentionAnswer;
+    try {
+      answer = await opts.secureAttention();
+    } finally {
+      sasPending = false;
+    }
+    if (closed) return;
+    if (answer.outcome === 'sent') return log.info({}, 'Ctrl+Alt+Del sent by the service');
+    reply(answer.outcome, answer.reason ?? 'Ctrl+Alt+Del was not sent', 'ctrl_alt_del');
+  }
+
   function routeControl(msg: ControlMessage): void {
     switch (msg.type) {
       case 'heartbeat':
         onHeartbeat();
         return;
       case 'ctrl_alt_del':
-        if (injector.secureAttention() === 'unsupported') {
-          reply('unsupported', 'Ctrl+Alt+Del cannot be sent to this session', 'ctrl_alt_del');
-        }
+        void secureAttention().catch((err: unknown) =>
+          log.warn({ err: String(err) }, 'Ctrl+Alt+Del request failed'),
+        );
         return;
       case 'select_display':
         void selectDisplay(msg.index);

@@ -12,6 +12,7 @@ import { chooseH264 } from '../webrtc/h264-offer.js';
 import { WebRtcDesktopHost } from './webrtc-desktop-host.js';
 import { errorMessage } from '../../errors/error-text.js';
 import { ProtocolError } from '../../protocol/validate.js';
+import type { ServiceRequests } from '../service-requests.js';
 
 export interface DefaultHostOptions {
   log: Logger;
@@ -27,6 +28,8 @@ export interface DefaultHostOptions {
   syntheticDisplays?: { width: number; height: number }[];
   /** X11: the display to capture and inject into (default `$DISPLAY`). */
   display?: string;
+  /** What viewers may ask of the service (Ctrl+Alt+Del); without it they are answered `unsupported`. */
+  services?: ServiceRequests;
 }
 
 /**
@@ -93,7 +96,16 @@ export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost 
         opened.push(clipboard);
         const cursor = h.cursorFeed(() => source.currentDisplay);
         opened.push(cursor);
-        session = createDesktopSession({ peer, source, injector, clipboard, cursor, log });
+        const services = opts.services;
+        session = createDesktopSession({
+          peer,
+          source,
+          injector,
+          clipboard,
+          cursor,
+          log,
+          ...(services ? { secureAttention: () => services.secureAttention() } : {}),
+        });
       } catch (err) {
         for (const r of opened.reverse()) {
           await Promise.resolve()

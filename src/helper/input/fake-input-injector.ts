@@ -12,7 +12,6 @@ export type InjectorCall =
   | { op: 'wheel'; dx: number; dy: number }
   | { op: 'key'; code: string; down: boolean }
   | { op: 'text'; text: string }
-  | { op: 'secureAttention' }
   | { op: 'releaseAll'; released: string[] }
   | { op: 'close' };
 
@@ -22,9 +21,7 @@ export interface FakeInputInjector extends InputInjector {
   readonly held: ReadonlySet<string>;
 }
 
-export function createFakeInputInjector(
-  opts: { secureAttention?: 'sent' | 'unsupported' } = {},
-): FakeInputInjector {
+export function createFakeInputInjector(): FakeInputInjector {
   const calls: InjectorCall[] = [];
   const held = new Set<string>();
   return {
@@ -48,10 +45,6 @@ export function createFakeInputInjector(
     },
     text(text) {
       calls.push({ op: 'text', text });
-    },
-    secureAttention() {
-      calls.push({ op: 'secureAttention' });
-      return opts.secureAttention ?? 'unsupported';
     },
     releaseAll() {
       calls.push({ op: 'releaseAll', released: [...held].sort() });

@@ -1,6 +1,7 @@
 /**
  * Injecting the viewer's pointer and keyboard into the session. One interface, three implementations:
- * X11 (XTest), Windows (SendInput, to come) and a fake that records calls. Messages are validated and
+ * X11 (XTest), Windows (SendInput) and a fake that records calls. Ctrl+Alt+Del is not here: Windows
+ * lets only a service send it, so the desktop session asks the service (desktop-session.ts). Messages are validated and
  * rate-limited before they get here, but an injector still never throws on odd input: it drops it with
  * a log line, because a throw here would unwind into a DataChannel callback.
  */
@@ -24,11 +25,6 @@ export interface InputInjector {
   key(code: string, down: boolean): void;
   /** Types Unicode text as it is, whatever the keyboard layout. */
   text(text: string): void;
-  /**
-   * Ctrl+Alt+Del. Windows sends the secure attention sequence (SendSAS); X11 has none, so it says
-   * `unsupported` and the caller tells the viewer.
-   */
-  secureAttention(): 'sent' | 'unsupported';
   /** Releases every key and button this injector holds down (the viewer went away mid-press). */
   releaseAll(): void;
   close(): void;

@@ -1,7 +1,8 @@
 /**
  * Input injection on Windows through SendInput: the pointer in absolute virtual-desktop coordinates,
  * keys by scancode (the session's layout applies, as for a local keyboard), text as KEYEVENTF_UNICODE
- * characters (whatever the layout), and Ctrl+Alt+Del through SendSAS when Windows allows it.
+ * characters (whatever the layout). Ctrl+Alt+Del is not injected here: only a service may send it, so the
+ * helper asks the service (../../service/secure-attention.ts, over the pipe).
  *
  * SendInput reaches the thread's desktop only, so each injection first follows the input desktop
  * (../win32-input-desktop/input-desktop-follower.ts); on the secure desktop (UAC, lock screen) that needs a SYSTEM helper.
@@ -17,7 +18,6 @@ import {
   XBUTTON1,
   XBUTTON2,
 } from '../../native/win32/input-structs.js';
-import { sasSupport, sendSecureAttention } from '../../native/win32/sas.js';
 import { MAPVK_VSC_TO_VK_EX, SM, user32 } from '../../native/win32/user32.js';
 import { lastError } from '../../native/win32/last-error.js';
 import type { PointerButton } from '../../protocol/datachannel.js';
@@ -177,20 +177,6 @@ export function createWin32InputInjector(opts: Win32InputInjectorOptions): Input
         inputs.push(keyboard({ wVk: 0, wScan: unit, dwFlags: KEYEVENTF.UNICODE | KEYEVENTF.KEYUP }));
       }
       send('text', inputs);
-    },
-    secureAttention() {
-      let support;
-      try {
-        support = sasSupport();
-      } catch (err) {
-        support = { ok: false as const, reason: errorMessage(err) };
-      }
-      if (!support.ok) {
-        log.warn({ reason: support.reason }, 'Ctrl+Alt+Del (SendSAS) is not available');
-        return 'unsupported';
-      }
-      sendSecureAttention();
-      return 'sent';
     },
     releaseAll() {
       const inputs: object[] = [];

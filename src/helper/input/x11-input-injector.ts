@@ -142,9 +142,6 @@ export function createX11InputInjector(opts: X11InputInjectorOptions): InputInje
         }
       });
     },
-    secureAttention() {
-      return 'unsupported';
-    },
     releaseAll() {
       inject('release_all', () => {
         for (const keycode of heldKeycodes()) XTestFakeKeyEvent(dpy, keycode, 0, 0);

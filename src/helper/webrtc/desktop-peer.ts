@@ -67,6 +67,8 @@ export interface DesktopPeer {
   onControl(cb: (msg: ControlMessage) => void): () => void;
   /** A DataChannel opened or closed (the input channel closing must release held keys). */
   onChannel(cb: (label: ChannelLabel, open: boolean) => void): () => void;
+  /** Whether the viewer's channel of that label is open now. */
+  isChannelOpen(label: ChannelLabel): boolean;
   sendControl(msg: HelperToViewer): boolean;
   sendCursor(msg: CursorMessage): boolean;
   onState(cb: (state: PeerState) => void): () => void;
@@ -243,6 +245,7 @@ export async function createDesktopPeer(
     onReleaseInput: (cb) => releaseListeners.add(cb),
     onControl: (cb) => controlListeners.add(cb),
     onChannel: (cb) => channelListeners.add(cb),
+    isChannelOpen: (label) => channels.get(label)?.isOpen() ?? false,
     sendControl: (msg) => sendText('control', msg),
     sendCursor: (msg) => sendText('cursor', msg),
     onState: (cb) => stateListeners.add(cb),

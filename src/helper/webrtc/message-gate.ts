@@ -116,10 +116,15 @@ export interface MessageGate<T extends { type: string }> {
   readonly dropLog: DropLog;
 }
 
-/** Control messages are few: a display switch, a keyframe, a rate now and then, one heartbeat a second. */
+/**
+ * Control messages are few: a display switch, a keyframe, a rate now and then, one heartbeat a second.
+ * Each Ctrl+Alt+Del becomes a request to the service, which accepts one per session every 5 s: more
+ * than one a second is never a person.
+ */
 export const DEFAULT_CONTROL_LIMITS = {
   default: { perSecond: 50, burst: 100 },
   heartbeat: { perSecond: 10, burst: 20 },
+  ctrl_alt_del: { perSecond: 1, burst: 2 },
 } as const satisfies Record<string, RateLimit>;
 const DEFAULT_LOG_INTERVAL_MS = 10_000;
 

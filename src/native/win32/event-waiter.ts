@@ -5,9 +5,9 @@ import {
   kernel32,
   MAXIMUM_WAIT_OBJECTS,
   WAIT_FAILED,
-} from '../../native/win32/kernel32.js';
-import type { Handle } from '../../native/win32/library.js';
-import { Win32Error } from '../../native/win32/win32-error.js';
+} from './kernel32.js';
+import type { Handle } from './library.js';
+import { Win32Error } from './win32-error.js';
 
 /**
  * Waits for many kernel objects (overlapped-I/O events, helper processes) on one worker thread:

@@ -14,9 +14,9 @@ import {
   kernel32,
   OVERLAPPED,
   STATUS_PENDING,
-} from '../../native/win32/kernel32.js';
-import type { Handle } from '../../native/win32/library.js';
-import { checkBool } from '../../native/win32/last-error.js';
+} from './kernel32.js';
+import type { Handle } from './library.js';
+import { checkBool } from './last-error.js';
 import type { EventWaiter } from './event-waiter.js';
 
 /** One overlapped operation: its OVERLAPPED (whose memory must outlive it) and its event. */

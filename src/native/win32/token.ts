@@ -1,11 +1,13 @@
 /**
- * advapi32.dll, access tokens: open, duplicate, move into a session, enable a privilege, and start a
- * process with a token. Which privilege each call needs is stated on its wrapper.
+ * advapi32.dll, access tokens: open, duplicate, move into a session, enable a privilege, start a
+ * process with a token, and impersonate one on the calling thread. Which privilege each call needs is
+ * stated on its wrapper.
  */
 import koffi from 'koffi';
 import { LUID, lazyLibrary, type Handle } from './library.js';
 import { closeHandle, kernel32 } from './kernel32.js';
 import { checkBool, lastError } from './last-error.js';
+import { tokenUserSid } from './security.js';
 
 export const LUID_AND_ATTRIBUTES = koffi.struct('LUID_AND_ATTRIBUTES', {
   Luid: LUID,
@@ -20,15 +22,24 @@ export const TOKEN_PRIVILEGES = koffi.struct('TOKEN_PRIVILEGES', {
 
 export const TOKEN_ASSIGN_PRIMARY = 0x1;
 export const TOKEN_DUPLICATE = 0x2;
+export const TOKEN_IMPERSONATE = 0x4;
 export const TOKEN_QUERY = 0x8;
 export const TOKEN_ADJUST_PRIVILEGES = 0x20;
 export const TOKEN_ADJUST_DEFAULT = 0x80;
 export const TOKEN_ADJUST_SESSIONID = 0x100;
 export const TOKEN_ALL_ACCESS = 0xf01ff;
 export const MAXIMUM_ALLOWED = 0x0200_0000;
+/** SECURITY_IMPERSONATION_LEVEL */
+export const SecurityIdentification = 1;
 export const SecurityImpersonation = 2;
+/** TOKEN_TYPE */
 export const TokenPrimary = 1;
+export const TokenImpersonation = 2;
+/** TOKEN_INFORMATION_CLASS */
+export const TokenImpersonationLevel = 9;
 export const TokenSessionId = 12;
+/** OpenThreadToken on a thread that is not impersonating. */
+export const ERROR_NO_TOKEN = 1008;
 export const SE_PRIVILEGE_ENABLED = 0x2;
 /** AdjustTokenPrivileges succeeded but the token lacks a privilege it was asked to enable. */
 export const ERROR_NOT_ALL_ASSIGNED = 1300;
@@ -66,6 +77,22 @@ export const advapi32Token = lazyLibrary('advapi32.dll', (lib) => ({
   ),
 }));
 
+/**
+ * Impersonation on the calling thread. koffi runs every call on the JS main thread, so an impersonation
+ * lasts exactly as long as the synchronous stretch between ImpersonateLoggedOnUser and RevertToSelf
+ * (`whileImpersonating`); nothing else of the process can run in between.
+ */
+export const advapi32Impersonation = lazyLibrary('advapi32.dll', (lib) => ({
+  ImpersonateLoggedOnUser: lib.func('BOOL __stdcall ImpersonateLoggedOnUser(HANDLE hToken)'),
+  RevertToSelf: lib.func('BOOL __stdcall RevertToSelf(void)'),
+  OpenThreadToken: lib.func(
+    'BOOL __stdcall OpenThreadToken(HANDLE ThreadHandle, DWORD DesiredAccess, BOOL OpenAsSelf, _Out_ HANDLE *TokenHandle)',
+  ),
+}));
+const kernel32Thread = lazyLibrary('kernel32.dll', (lib) => ({
+  GetCurrentThread: lib.func('HANDLE __stdcall GetCurrentThread(void)'),
+}));
+
 /** This process's token, opened with `access`. The caller closes it. */
 export function openProcessToken(access: number): Handle {
   const out: unknown[] = [null];
@@ -84,6 +111,75 @@ export function duplicatePrimaryToken(token: Handle): Handle {
     advapi32Token().DuplicateTokenEx(token, MAXIMUM_ALLOWED, null, SecurityImpersonation, TokenPrimary, out),
   );
   return out[0];
+}
+
+/** The SID string of the account this process runs as (`S-1-5-18` for LocalSystem). */
+export function ownUserSid(): string {
+  const token = openProcessToken(TOKEN_QUERY);
+  try {
+    return tokenUserSid(token);
+  } finally {
+    closeHandle(token);
+  }
+}
+
+/**
+ * An impersonation token (SecurityImpersonation) copied from `token`, e.g. the service's own, to be
+ * moved into a session and impersonated. Needs TOKEN_DUPLICATE on the source.
+ */
+export function duplicateImpersonationToken(token: Handle): Handle {
+  const out: unknown[] = [null];
+  checkBool(
+    'DuplicateTokenEx(TokenImpersonation)',
+    advapi32Token().DuplicateTokenEx(
+      token,
+      MAXIMUM_ALLOWED,
+      null,
+      SecurityImpersonation,
+      TokenImpersonation,
+      out,
+    ),
+  );
+  return out[0];
+}
+
+/**
+ * Runs `fn` with the calling thread impersonating `token` (needs TOKEN_QUERY | TOKEN_IMPERSONATE on it)
+ * and reverts before returning or throwing. A failed RevertToSelf is thrown: the thread would otherwise
+ * go on with the token.
+ */
+export function whileImpersonating<T>(token: Handle, fn: () => T): T {
+  const api = advapi32Impersonation();
+  checkBool('ImpersonateLoggedOnUser', api.ImpersonateLoggedOnUser(token));
+  try {
+    return fn();
+  } finally {
+    checkBool('RevertToSelf', api.RevertToSelf());
+  }
+}
+
+/**
+ * The calling thread's impersonation token, read as the process (OpenAsSelf): its level and session,
+ * or undefined when the thread impersonates nobody.
+ */
+export function threadImpersonation(): { level: number; sessionId: number } | undefined {
+  const out: unknown[] = [null];
+  const api = advapi32Impersonation();
+  if (!api.OpenThreadToken(kernel32Thread().GetCurrentThread(), TOKEN_QUERY, 1, out)) {
+    const err = lastError('OpenThreadToken');
+    if (err.win32Code === ERROR_NO_TOKEN) return undefined;
+    throw err;
+  }
+  try {
+    const level = Buffer.alloc(4);
+    checkBool(
+      'GetTokenInformation(TokenImpersonationLevel)',
+      advapi32Token().GetTokenInformation(out[0], TokenImpersonationLevel, level, 4, [0]),
+    );
+    return { level: level.readUInt32LE(0), sessionId: tokenSessionId(out[0]) };
+  } finally {
+    closeHandle(out[0]);
+  }
 }
 
 /**

@@ -27,6 +27,7 @@ import {
   CREATE_UNICODE_ENVIRONMENT,
   duplicatePrimaryToken,
   openProcessToken,
+  ownUserSid,
   setTokenSessionId,
   STARTF_USESHOWWINDOW,
   STARTF_USESTDHANDLES,
@@ -42,7 +43,7 @@ import { checkBool, lastError } from '../../native/win32/last-error.js';
 import { queryUserToken } from '../../native/win32/wtsapi32.js';
 import { errorMessage } from '../../errors/error-text.js';
 import { windowsCommandLine } from '../windows/command-line.js';
-import { EventWaiter } from '../windows/event-waiter.js';
+import { EventWaiter } from '../../native/win32/event-waiter.js';
 import { BrokerPipe, SDDL_SYSTEM_ONLY, sddlSystemAndUser } from '../windows/pipe-server.js';
 import type { HelperExit, HelperSpawner, SpawnRequest, SpawnedHelper } from './helper-spawner.js';
 import { HelperJobs, type JobObjectApi } from './helper-jobs.js';
@@ -95,6 +96,8 @@ export class Win32HelperSpawner implements HelperSpawner {
   readonly #waiter = new EventWaiter();
   /** One job per running helper, by pid; exposed so a test can look into each job. */
   readonly jobs = new HelperJobs(win32Jobs);
+  /** This process's account: the helper checks that the pipe's server runs as it (service-pipe.ts). */
+  #ownSid: string | undefined;
 
   constructor(opts: Win32SpawnerOptions) {
     this.#opts = opts;
@@ -119,6 +122,10 @@ export class Win32HelperSpawner implements HelperSpawner {
         req.helperId,
         '--pipe',
         pipe.name,
+        '--service-pid',
+        String(process.pid),
+        '--service-sid',
+        this.#serviceSid(),
         ...(this.#opts.helperArgs ?? []),
       ];
       proc = this.#createProcess(token, argv, req.secret, sessionId);
@@ -173,6 +180,11 @@ export class Win32HelperSpawner implements HelperSpawner {
   close(): void {
     this.#waiter.close();
     this.jobs.closeAll();
+  }
+
+  #serviceSid(): string {
+    this.#ownSid ??= ownUserSid();
+    return this.#ownSid;
   }
 
   /** A primary token for `sessionId`. Both modes need SE_TCB_NAME, i.e. LocalSystem. */

@@ -13,20 +13,17 @@
  * canceled I/O operations until they have completed", CancelIoEx docs): every cancel here waits for
  * that completion (overlapped.ts) before the event, the OVERLAPPED memory or the pipe handle is let go.
  *
- * The helper end is plain node:net (`net.connect('\\.\pipe\…')`).
+ * The stream is a PipeStream (native/win32/pipe-stream.ts), the same Duplex the helper's end uses:
+ * the helper opens its end with CreateFileW (native/win32/pipe-client.ts), not node:net, so that it can
+ * refuse to be impersonated and check that this process is the server.
  */
-import { Duplex } from 'node:stream';
 import koffi from 'koffi';
 import {
   checkHandle,
   closeHandle,
-  ERROR_BROKEN_PIPE,
   ERROR_IO_PENDING,
-  ERROR_MORE_DATA,
   ERROR_NO_DATA,
-  ERROR_OPERATION_ABORTED,
   ERROR_PIPE_CONNECTED,
-  ERROR_PIPE_NOT_CONNECTED,
   FILE_FLAG_FIRST_PIPE_INSTANCE,
   FILE_FLAG_OVERLAPPED,
   kernel32,
@@ -42,8 +39,9 @@ import type { Handle } from '../../native/win32/library.js';
 import { securityDescriptorFromSddl } from '../../native/win32/security.js';
 import { lastError } from '../../native/win32/last-error.js';
 import { Win32Error } from '../../native/win32/win32-error.js';
-import type { EventWaiter } from './event-waiter.js';
-import { cancelAndWait, Overlapped, releaseOp, whenComplete } from './overlapped.js';
+import type { EventWaiter } from '../../native/win32/event-waiter.js';
+import { cancelAndWait, Overlapped, releaseOp, whenComplete } from '../../native/win32/overlapped.js';
+import { PIPE_BUFFER_BYTES, PipeStream } from '../../native/win32/pipe-stream.js';
 import { errorMessage } from '../../errors/error-text.js';
 
 /** SYSTEM only: full access for LocalSystem, nobody else, no inherited entries (`P`). */
@@ -54,8 +52,6 @@ export function sddlSystemAndUser(userSid: string): string {
   if (!/^S-1-[0-9-]+$/.test(userSid)) throw new TypeError(`not a SID string: ${userSid}`);
   return `D:P(A;;GA;;;SY)(A;;GRGW;;;${userSid})`;
 }
-
-const BUFFER_SIZE = 64 * 1024;
 
 export interface ClientCheck {
   pid: number;
@@ -91,8 +87,8 @@ export class BrokerPipe {
           PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED | FILE_FLAG_FIRST_PIPE_INSTANCE,
           PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS,
           1,
-          BUFFER_SIZE,
-          BUFFER_SIZE,
+          PIPE_BUFFER_BYTES,
+          PIPE_BUFFER_BYTES,
           0,
           sa,
         ),
@@ -131,7 +127,7 @@ export class BrokerPipe {
         } else {
           releaseOp(waiter, op);
           this.#owned = false;
-          resolve(new PipeStream(this.handle, waiter));
+          resolve(new PipeStream(this.handle, waiter, { server: true }));
         }
       };
       this.#abortAccept = finish;
@@ -222,123 +218,4 @@ export class BrokerPipe {
     this.#owned = false;
     closeHandle(this.handle);
   }
-}
-
-/**
- * A connected pipe instance as a Duplex: one overlapped read and one overlapped write at a time,
- * each completed through the shared EventWaiter. Destroying the stream cancels what is pending, waits
- * for it to complete, then closes the handle: nothing depends on the waiter still running.
- */
-export class PipeStream extends Duplex {
-  readonly #handle: Handle;
-  readonly #waiter: EventWaiter;
-  readonly #readOp = new Overlapped();
-  readonly #writeOp = new Overlapped();
-  readonly #readBuffer = Buffer.alloc(BUFFER_SIZE);
-  #writing: Buffer | null = null;
-  #writeCallback: ((err?: Error | null) => void) | null = null;
-  #reading = false;
-
-  constructor(handle: Handle, waiter: EventWaiter) {
-    super({ allowHalfOpen: false });
-    this.#handle = handle;
-    this.#waiter = waiter;
-  }
-
-  override _read(): void {
-    if (this.#reading || this.destroyed) return;
-    this.#reading = true;
-    const n = [0];
-    this.#readOp.data = this.#readBuffer;
-    if (kernel32().ReadFile(this.#handle, this.#readBuffer, BUFFER_SIZE, n, this.#readOp.reset())) {
-      this.#reading = false;
-      this.#pushRead(n[0] as number);
-      return;
-    }
-    const err = kernel32().GetLastError() as number;
-    if (err === ERROR_MORE_DATA) {
-      this.#reading = false;
-      this.#pushRead(n[0] as number);
-      return;
-    }
-    if (err !== ERROR_IO_PENDING) {
-      this.#reading = false;
-      this.#readFailed(err);
-      return;
-    }
-    whenComplete(this.#waiter, this.#handle, this.#readOp, (ok, got, e) => {
-      this.#reading = false;
-      if (this.destroyed) return;
-      if (ok || e === ERROR_MORE_DATA) this.#pushRead(got);
-      else this.#readFailed(e);
-    });
-  }
-
-  #pushRead(n: number): void {
-    // A zero-byte read is not the end of a byte-mode pipe; ask again.
-    if (n === 0) return this._read();
-    if (this.push(Buffer.from(this.#readBuffer.subarray(0, n)))) this._read();
-  }
-
-  #readFailed(err: number): void {
-    if (err === ERROR_BROKEN_PIPE || err === ERROR_PIPE_NOT_CONNECTED || err === ERROR_OPERATION_ABORTED) {
-      this.push(null); // the helper closed its end or exited
-      this.destroy();
-    } else {
-      this.destroy(new Win32Error('ReadFile(pipe)', err));
-    }
-  }
-
-  override _write(chunk: Buffer, _enc: BufferEncoding, callback: (err?: Error | null) => void): void {
-    if (this.destroyed) return callback(new Error('pipe closed'));
-    // The buffer must stay alive and unmoved until the write completes.
-    this.#writing = Buffer.from(chunk);
-    this.#writeOp.data = this.#writing;
-    const n = [0];
-    if (kernel32().WriteFile(this.#handle, this.#writing, this.#writing.length, n, this.#writeOp.reset())) {
-      this.#writing = null;
-      return callback();
-    }
-    const err = kernel32().GetLastError() as number;
-    if (err !== ERROR_IO_PENDING) {
-      this.#writing = null;
-      return callback(writeError(err));
-    }
-    this.#writeCallback = callback;
-    whenComplete(this.#waiter, this.#handle, this.#writeOp, (ok, _n, e) => {
-      this.#writing = null;
-      this.#writeCallback = null;
-      if (this.destroyed) return callback(new Error('pipe closed'));
-      callback(ok ? undefined : writeError(e));
-    });
-  }
-
-  override _final(callback: (err?: Error | null) => void): void {
-    callback();
-    this.destroy();
-  }
-
-  override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
-    // Pending operations are cancelled and waited for (their OVERLAPPED and buffers stay ours until
-    // they complete), then the handle is closed; their waiter registrations are dropped with them.
-    cancelAndWait(this.#handle, this.#readOp);
-    cancelAndWait(this.#handle, this.#writeOp);
-    this.#reading = false;
-    const pendingWrite = this.#writeCallback;
-    this.#writeCallback = null;
-    this.#writing = null;
-    kernel32().DisconnectNamedPipe(this.#handle);
-    closeHandle(this.#handle);
-    releaseOp(this.#waiter, this.#readOp);
-    releaseOp(this.#waiter, this.#writeOp);
-    pendingWrite?.(new Error('pipe closed'));
-    callback(err);
-  }
-}
-
-function writeError(err: number): Error {
-  if (err === ERROR_NO_DATA || err === ERROR_BROKEN_PIPE) {
-    return Object.assign(new Error('pipe closed by the helper'), { code: 'EPIPE' });
-  }
-  return new Win32Error('WriteFile(pipe)', err);
 }

@@ -10,6 +10,7 @@ import { silentLogger } from '../../../src/log/logger.js';
 import { waitFor } from '../../fixtures/wait-for.js';
 import { FakeClock } from '../../fixtures/fake-clock.js';
 import { createFakeDesktopPeer } from '../../fixtures/fake-desktop-peer.js';
+import type { SecureAttentionAnswer } from '../../../src/helper/service-requests.js';
 
 const displays: DisplayInfo[] = [
   { index: 0, name: 'left', x: 0, y: 0, width: 1920, height: 1080, primary: true },
@@ -253,5 +254,105 @@ describe('DesktopSession: releasing a vanished viewer’s input', () => {
     peer.input({ type: 'key', code: 'AltLeft', down: true });
     peer.releaseInput();
     expect(injector.calls.at(-1)).toEqual({ op: 'releaseAll', released: ['AltLeft'] });
+  });
+});
+
+describe('DesktopSession: Ctrl+Alt+Del goes to the service, from a viewer that may send input', () => {
+  function sasSession(answer: () => Promise<SecureAttentionAnswer>) {
+    const peer = createFakeDesktopPeer();
+    const asked: number[] = [];
+    const session = createDesktopSession({
+      peer,
+      source: createFakeSource(),
+      injector: createFakeInputInjector(),
+      log: silentLogger,
+      secureAttention: () => {
+        asked.push(asked.length);
+        return answer();
+      },
+    });
+    cleanup.push(() => session.close());
+    peer.setState('connected');
+    const errors = () => peer.sentControl.filter((m) => m.type === 'error');
+    return { peer, asked, errors };
+  }
+
+  it('asks the service, and says nothing more once it is sent', async () => {
+    const t = sasSession(async () => ({ outcome: 'sent' }));
+    t.peer.channel('input', true);
+    t.peer.control({ type: 'ctrl_alt_del' });
+    await waitFor(() => t.asked.length === 1, { what: 'the request' });
+    await new Promise((r) => setImmediate(r));
+    expect(t.errors()).toEqual([]);
+  });
+
+  it('tells the viewer why the service did not send it (the missing policy, a rate limit)', async () => {
+    let next: SecureAttentionAnswer = {
+      outcome: 'unsupported',
+      reason: 'the policy SoftwareSASGeneration is not set',
+    };
+    const t = sasSession(async () => next);
+    t.peer.channel('input', true);
+    t.peer.control({ type: 'ctrl_alt_del' });
+    await waitFor(() => t.errors().length === 1, { what: 'the first answer' });
+    next = { outcome: 'rate_limited', reason: 'at most one Ctrl+Alt+Del every 5 s', retryAfterMs: 3000 };
+    t.peer.control({ type: 'ctrl_alt_del' });
+    await waitFor(() => t.errors().length === 2, { what: 'the second answer' });
+    expect(t.errors()).toEqual([
+      {
+        type: 'error',
+        code: 'unsupported',
+        message: 'the policy SoftwareSASGeneration is not set',
+        about: 'ctrl_alt_del',
+      },
+      {
+        type: 'error',
+        code: 'rate_limited',
+        message: 'at most one Ctrl+Alt+Del every 5 s',
+        about: 'ctrl_alt_del',
+      },
+    ]);
+  });
+
+  it('never asks for a viewer without an open input channel, the rule all input follows', async () => {
+    const t = sasSession(async () => ({ outcome: 'sent' }));
+    t.peer.control({ type: 'ctrl_alt_del' });
+    t.peer.channel('input', true);
+    t.peer.channel('input', false);
+    t.peer.control({ type: 'ctrl_alt_del' });
+    await new Promise((r) => setImmediate(r));
+    expect(t.asked).toEqual([]);
+    expect(t.errors()).toEqual([
+      {
+        type: 'error',
+        code: 'unsupported',
+        message: 'Ctrl+Alt+Del is input: this viewer has no input channel open',
+        about: 'ctrl_alt_del',
+      },
+      {
+        type: 'error',
+        code: 'unsupported',
+        message: 'Ctrl+Alt+Del is input: this viewer has no input channel open',
+        about: 'ctrl_alt_del',
+      },
+    ]);
+  });
+
+  it('keeps one request per viewer with the service at a time', async () => {
+    let release!: (a: SecureAttentionAnswer) => void;
+    const t = sasSession(() => new Promise((r) => (release = r)));
+    t.peer.channel('input', true);
+    t.peer.control({ type: 'ctrl_alt_del' });
+    t.peer.control({ type: 'ctrl_alt_del' });
+    await waitFor(() => t.errors().length === 1, { what: 'the refusal of the second' });
+    expect(t.asked).toHaveLength(1);
+    expect(t.errors()[0]).toMatchObject({
+      code: 'rate_limited',
+      message: 'a Ctrl+Alt+Del is already on its way',
+    });
+    release({ outcome: 'sent' });
+    await new Promise((r) => setImmediate(r));
+    t.peer.control({ type: 'ctrl_alt_del' });
+    await waitFor(() => t.asked.length === 2, { what: 'the next request' });
   });
 });

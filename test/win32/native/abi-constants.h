@@ -53,6 +53,8 @@ static int print_constants(void) {
   C(E_INVALIDARG) C(E_NOTIMPL)
   /* event-log.ts */
   C(EVENTLOG_ERROR_TYPE) C(EVENTLOG_INFORMATION_TYPE) C(EVENTLOG_WARNING_TYPE)
+  /* file-security.ts */
+  C(PROTECTED_DACL_SECURITY_INFORMATION) C(SE_FILE_OBJECT)
   /* gdi32.ts */
   C(BI_RGB) C(CAPTUREBLT) C(DIB_RGB_COLORS) C(SRCCOPY)
   /* input-structs.ts */
@@ -76,6 +78,8 @@ static int print_constants(void) {
   C(INVALID_HANDLE_VALUE)
   /* ntdll.ts */
   C(ObjectBasicInformation)
+  /* pipe-client.ts */
+  C(PROCESS_QUERY_LIMITED_INFORMATION) C(SECURITY_IDENTIFICATION) C(SECURITY_SQOS_PRESENT)
   /* registry.ts */
   C(ERROR_FILE_NOT_FOUND) C(HKEY_LOCAL_MACHINE) C(RRF_RT_REG_DWORD)
   /* security.ts */
@@ -103,6 +107,7 @@ static int print_constants(void) {
   C(STARTF_USESHOWWINDOW) C(STARTF_USESTDHANDLES) C(SW_HIDE) C(SecurityImpersonation) C(TOKEN_ADJUST_DEFAULT)
   C(TOKEN_ADJUST_PRIVILEGES) C(TOKEN_ADJUST_SESSIONID) C(TOKEN_ALL_ACCESS) C(TOKEN_ASSIGN_PRIMARY)
   C(TOKEN_DUPLICATE) C(TOKEN_QUERY) C(TokenPrimary) C(TokenSessionId)
+  C(SecurityIdentification) C(TOKEN_IMPERSONATE) C(TokenImpersonation) C(TokenImpersonationLevel)
   /* user32-window.ts */
   C(ERROR_CLASS_ALREADY_EXISTS) C(HWND_MESSAGE)
   /* user32.ts */
