@@ -615,7 +615,7 @@ try {
   $viewer = Start-Process -FilePath $Node -WorkingDirectory $root -PassThru -NoNewWindow `
     -RedirectStandardOutput $viewerOut -RedirectStandardError $viewerErr `
     -ArgumentList @("`"$tsx`"", "`"$viewerScript`"", "`"$viewerReady`"", "`"$viewerResult`"", "`"$logDir`"", "$consoleSession")
-  WaitUntil 'the viewer script to listen' { Test-Path $viewerReady }
+  WaitUntil 'the viewer script to listen' { (Test-Path $viewerReady) -and ((Get-Item $viewerReady).Length -gt 0) }
   $api = Get-Content -Raw $viewerReady | ConvertFrom-Json
   $desktopConfig = Join-Path $work 'porthole-desktop.json'
   @{ logLevel = 'debug'; api = @{ url = $api.url; deviceId = $api.deviceId; token = $api.token }; helper = @{ args = @('--log-level', 'debug') } } |

@@ -1,7 +1,17 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ChannelServiceRequests } from '../../src/helper/service-requests.js';
 import { RequestTimeoutError } from '../../src/ipc/errors.js';
-import type { HelperToService, ServiceToHelper } from '../../src/protocol/ipc.js';
+import { acceptHelperChannel, connectHelperChannel } from '../../src/ipc/inherited.js';
+import {
+  parseHelperToService,
+  parseServiceToHelper,
+  type HelperToService,
+  type ServiceToHelper,
+} from '../../src/protocol/ipc.js';
+import { helperLinkOf } from '../../src/service/ipc-link.js';
+import { SecureAttentionRelay } from '../../src/service/secure-attention.js';
+import { duplexPair } from '../../src/service/spawn/fake-helper-spawner.js';
 
 describe('ChannelServiceRequests', () => {
   it('answers unsupported until the channel to the service is up', async () => {
@@ -51,5 +61,41 @@ describe('ChannelServiceRequests', () => {
       outcome: 'failed',
       reason: 'the service answered with shutdown',
     });
+  });
+
+  it('crosses a real channel both ways: request and answer through the framing and both validators', async () => {
+    const [serviceEnd, helperEnd] = duplexPair();
+    const secret = randomBytes(32);
+    const [serviceChannel, helperChannel] = await Promise.all([
+      acceptHelperChannel<HelperToService, ServiceToHelper>(serviceEnd, {
+        helperId: 'h',
+        secret,
+        validate: parseHelperToService,
+      }),
+      connectHelperChannel<ServiceToHelper, HelperToService>(helperEnd, {
+        helperId: 'h',
+        secret,
+        validate: parseServiceToHelper,
+      }),
+    ]);
+    const sessions: number[] = [];
+    const relay = new SecureAttentionRelay({
+      sender: { send: (id) => (sessions.push(id), { outcome: 'sent' }) },
+      log: { info: () => {}, warn: () => {} },
+    });
+    helperLinkOf(serviceChannel).onRequest(async (body) => {
+      if (body.type !== 'secure_attention') throw new Error(body.type);
+      return relay.request(7);
+    });
+    const services = new ChannelServiceRequests();
+    services.attach(helperChannel);
+    try {
+      await expect(services.secureAttention()).resolves.toEqual({ outcome: 'sent' });
+      await expect(services.secureAttention()).resolves.toMatchObject({ outcome: 'rate_limited' });
+      expect(sessions).toEqual([7]);
+    } finally {
+      helperChannel.close();
+      serviceChannel.close();
+    }
   });
 });
