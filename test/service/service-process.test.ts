@@ -59,10 +59,18 @@ function startService(config: object): Service {
   return { child, output: () => out };
 }
 
-const helperPids = (display: number): number[] =>
-  listProcesses(
+/**
+ * The helpers `svc` runs for a display: its children only. Matching the command line alone would also
+ * count a helper of an earlier service of this file still on its way out on a loaded machine.
+ */
+const helperPids = (svc: Service, display: number): number[] => {
+  const children = new Set(svc.child.pid === undefined ? [] : childPids(svc.child.pid));
+  return listProcesses(
     (argv) => argv.includes('helper') && argv[argv.indexOf('--session') + 1] === String(display),
-  ).map((p) => p.pid);
+  )
+    .map((p) => p.pid)
+    .filter((pid) => children.has(pid));
+};
 
 async function sessions(): Promise<SessionInfo[]> {
   const r = await api.command({ id: `ls-${++cmdSeq}`, type: 'list_sessions' });
@@ -154,8 +162,8 @@ describe('porthole service with real helpers in two X sessions', () => {
           Number(m[1]),
         );
         expect(ports.length).toBeGreaterThan(0);
-        const [pid1] = helperPids(x1.displayNumber);
-        const [pid2] = helperPids(x2.displayNumber);
+        const [pid1] = helperPids(svc, x1.displayNumber);
+        const [pid2] = helperPids(svc, x2.displayNumber);
         expect(ports.some((p) => udpPortsOf(pid1 as number).has(p))).toBe(true);
         expect(ports.some((p) => udpPortsOf(pid2 as number).has(p))).toBe(false);
         const dispose = () =>
@@ -189,7 +197,7 @@ describe('porthole service with real helpers in two X sessions', () => {
       const ports = [...(r.result as { answer: string }).answer.matchAll(/ UDP \d+ \S+ (\d+) typ/gi)].map(
         (m) => Number(m[1]),
       );
-      const [bobPid] = helperPids(x2.displayNumber);
+      const [bobPid] = helperPids(svc, x2.displayNumber);
       expect(ports.some((p) => udpPortsOf(bobPid as number).has(p))).toBe(true);
       await api.command({ id: 'stop-2', type: 'stop_desktop', payload: { sessionId: 'desk-2' } });
     } finally {
@@ -259,7 +267,7 @@ describe('porthole service with real helpers in two X sessions', () => {
   });
 
   it('reconnects after the API link is cut, without spawning helpers again', async () => {
-    const before = [...helperPids(x1.displayNumber), ...helperPids(x2.displayNumber)].sort();
+    const before = [...helperPids(svc, x1.displayNumber), ...helperPids(svc, x2.displayNumber)].sort();
     const connections = api.connections;
     (await api.agent()).terminate();
     await waitFor(() => api.connections > connections, {
@@ -268,15 +276,17 @@ describe('porthole service with real helpers in two X sessions', () => {
       intervalMs: 100,
     });
     expect((await sessions()).filter((s) => s.helperConnected)).toHaveLength(2);
-    expect([...helperPids(x1.displayNumber), ...helperPids(x2.displayNumber)].sort()).toEqual(before);
+    expect([...helperPids(svc, x1.displayNumber), ...helperPids(svc, x2.displayNumber)].sort()).toEqual(
+      before,
+    );
   });
 
   it('respawns a killed helper, and after the cap marks the session failed', async () => {
-    const [first] = helperPids(x2.displayNumber);
+    const [first] = helperPids(svc, x2.displayNumber);
     process.kill(first as number, 'SIGKILL');
     const second = await waitFor(
       () => {
-        const p = helperPids(x2.displayNumber).find((x) => x !== first);
+        const p = helperPids(svc, x2.displayNumber).find((x) => x !== first);
         return p;
       },
       { what: 'a respawned helper', timeoutMs: 15_000, intervalMs: 100 },
@@ -298,7 +308,7 @@ describe('porthole service with real helpers in two X sessions', () => {
       process.kill(v, 'SIGKILL');
       await waitFor(() => !isAlive(v), { what: 'helper to die', timeoutMs: 5000, intervalMs: 100 });
       victim = await waitFor(
-        () => helperPids(x2.displayNumber).find((x) => x !== v) ?? (i === 1 ? -1 : undefined),
+        () => helperPids(svc, x2.displayNumber).find((x) => x !== v) ?? (i === 1 ? -1 : undefined),
         { what: 'next helper', timeoutMs: 15_000, intervalMs: 100 },
       );
     }
@@ -311,13 +321,13 @@ describe('porthole service with real helpers in two X sessions', () => {
     );
     expect(failed.helperConnected).toBe(false);
     expect(failed.lastError).toMatch(/SIGKILL/);
-    expect(helperPids(x2.displayNumber)).toEqual([]);
+    expect(helperPids(svc, x2.displayNumber)).toEqual([]);
     // The other session is untouched.
     expect((await sessionOf(x1.displayNumber))?.helperState).toBe('ready');
   }, 90_000);
 
   it('stops every helper when the service is stopped', async () => {
-    const pids = [...helperPids(x1.displayNumber), ...helperPids(x2.displayNumber)];
+    const pids = [...helperPids(svc, x1.displayNumber), ...helperPids(svc, x2.displayNumber)];
     expect(pids.length).toBeGreaterThan(0);
     svc.child.kill('SIGTERM');
     const code = await new Promise((r) => svc.child.once('exit', r));
@@ -349,7 +359,7 @@ describe('porthole service killed with SIGKILL', () => {
       return { answer: (r.result as { answer: string }).answer };
     });
     await waitFor(() => packets > 10, { what: 'video to flow', timeoutMs: 15_000 });
-    const helpers = helperPids(x1.displayNumber);
+    const helpers = helperPids(svc, x1.displayNumber);
     expect(helpers).toHaveLength(1);
     const encoders = helpers.flatMap(childPids);
     expect(encoders.length).toBeGreaterThan(0);
@@ -369,7 +379,7 @@ describe('porthole service killed with SIGKILL', () => {
       timeoutMs: 30_000,
       intervalMs: 100,
     });
-    const pids = [...helperPids(x1.displayNumber), ...helperPids(x2.displayNumber)];
+    const pids = [...helperPids(svc, x1.displayNumber), ...helperPids(svc, x2.displayNumber)];
     expect(pids).toHaveLength(2);
     svc.child.kill('SIGKILL');
     await waitFor(() => pids.every((p) => !isAlive(p)), {
@@ -395,7 +405,7 @@ describe('helper identity', () => {
         timeoutMs: 30_000,
         intervalMs: 100,
       });
-      const [pid] = helperPids(x1.displayNumber);
+      const [pid] = helperPids(svc, x1.displayNumber);
       const status = readFileSync(`/proc/${pid}/status`, 'utf8');
       expect(/^Uid:\s+(\d+)/m.exec(status)?.[1]).toBe('65534');
       expect(/^Gid:\s+(\d+)/m.exec(status)?.[1]).toBe('65534');

@@ -6,6 +6,12 @@
  * that in a small process that forks off and serves until another client takes the selection, which
  * also keeps the text pasteable after the helper is gone. Reading is one `xclip -o`.
  *
+ * `xclip -i` forks and its parent exits before the forked server has sent its requests (its Xlib
+ * buffer is flushed by the child): on a busy machine the clipboard is still the old one when the
+ * parent is gone. So a write ends only once the X server names a new CLIPBOARD owner, read with
+ * XGetSelectionOwner on a connection this clipboard keeps for that; otherwise an immediate paste in the
+ * session (a viewer's clipboard message followed by Ctrl+V) would paste the previous text.
+ *
  * Changes made in the session are noticed without polling the content: an XFIXES selection-owner
  * notification arrives on a private connection whenever any client (re)takes CLIPBOARD, and only then
  * is the text read.
@@ -16,6 +22,7 @@ import { openDisplay, type XDisplayConnection } from '../../native/x11/display.j
 import { XEVENT_SIZE, XFlush, XInternAtom, XNextEvent, XPending } from '../../native/x11/xlib.js';
 import {
   XDefaultRootWindow,
+  XGetSelectionOwner,
   XFixesQueryExtension,
   XFixesSelectionNotify,
   XFixesSelectSelectionInput,
@@ -33,6 +40,8 @@ export interface X11ClipboardOptions {
 }
 
 const XCLIP_TIMEOUT_MS = 3000;
+/** How often a write looks whether xclip's server owns CLIPBOARD yet (one round trip each). */
+const OWNER_POLL_MS = 5;
 
 export function createX11Clipboard(opts: X11ClipboardOptions): Clipboard {
   const display = opts.display ?? process.env.DISPLAY ?? '';
@@ -42,6 +51,37 @@ export function createX11Clipboard(opts: X11ClipboardOptions): Clipboard {
   let known: string | undefined;
   let watch: { conn: XDisplayConnection; timer: NodeJS.Timeout; eventType: number } | undefined;
   let closed = false;
+  let owner: { conn: XDisplayConnection; atom: unknown } | undefined;
+
+  /** The CLIPBOARD owner's window id (0: none). */
+  function clipboardOwner(): number {
+    if (!owner) {
+      const conn = openDisplay(display);
+      owner = { conn, atom: XInternAtom(conn.dpy, 'CLIPBOARD', 0) };
+    }
+    return Number(XGetSelectionOwner(owner.conn.dpy, owner.atom));
+  }
+
+  /** Resolves once CLIPBOARD has an owner other than `before` (xclip's server has taken it). */
+  function ownerTaken(before: number, deadline: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const look = () => {
+        if (closed) return resolve();
+        let now: number;
+        try {
+          now = clipboardOwner();
+        } catch (err) {
+          return reject(err instanceof Error ? err : new Error(String(err)));
+        }
+        if (now !== 0 && now !== before) return resolve();
+        if (Date.now() >= deadline) {
+          return reject(new Error(`xclip did not take the clipboard within ${XCLIP_TIMEOUT_MS} ms`));
+        }
+        setTimeout(look, OWNER_POLL_MS);
+      };
+      look();
+    });
+  }
 
   function read(): Promise<string> {
     return new Promise((resolve) => {
@@ -58,9 +98,11 @@ export function createX11Clipboard(opts: X11ClipboardOptions): Clipboard {
     });
   }
 
-  function write(text: string): Promise<void> {
+  async function write(text: string): Promise<void> {
     known = text;
-    return new Promise((resolve, reject) => {
+    const before = clipboardOwner();
+    const deadline = Date.now() + XCLIP_TIMEOUT_MS;
+    await new Promise<void>((resolve, reject) => {
       // stdout/stderr are not piped: xclip's forked server would hold them open forever.
       const child = spawn('xclip', ['-selection', 'clipboard', '-i'], {
         env,
@@ -79,6 +121,7 @@ export function createX11Clipboard(opts: X11ClipboardOptions): Clipboard {
       child.stdin.on('error', () => {});
       child.stdin.end(text, 'utf8');
     });
+    await ownerTaken(before, deadline);
   }
 
   async function ownerChanged(): Promise<void> {
@@ -146,6 +189,8 @@ export function createX11Clipboard(opts: X11ClipboardOptions): Clipboard {
         watch.conn.close();
         watch = undefined;
       }
+      owner?.conn.close();
+      owner = undefined;
     },
   };
 }

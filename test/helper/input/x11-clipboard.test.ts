@@ -1,4 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { MAX_CLIPBOARD_TEXT } from '../../../src/protocol/datachannel.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,5 +66,39 @@ describe('X11 clipboard (xclip + XFIXES)', () => {
     await waitFor(() => seen.length >= 2, { what: 'the second change' });
     expect(seen).toEqual(['copied in the session', 'copied again']);
     off();
+  });
+
+  it("ends a write only once the clipboard is taken, also when xclip's server starts late", async () => {
+    // xclip -i forks and its parent exits before the child has sent a request (strace shows the
+    // parent's exit_group before any write to the X socket). On a busy machine the child runs later;
+    // this stand-in makes that late start certain: it answers at once and the real xclip takes the
+    // selection 300 ms later.
+    const real = (await run('sh', ['-c', 'command -v xclip'])).stdout.trim();
+    const dir = mkdtempSync(join(tmpdir(), 'porthole-xclip-'));
+    const slow = join(dir, 'xclip');
+    writeFileSync(
+      slow,
+      [
+        '#!/bin/sh',
+        'case " $* " in',
+        `  *" -i "*) t=$(mktemp); cat >"$t"; (sleep 0.3; ${real} "$@" <"$t"; rm -f "$t") >/dev/null 2>&1 & exit 0 ;;`,
+        'esac',
+        `exec ${real} "$@"`,
+        '',
+      ].join('\n'),
+    );
+    chmodSync(slow, 0o755);
+    const path = process.env.PATH;
+    process.env.PATH = `${dir}:${path ?? ''}`;
+    const late = createX11Clipboard({ display: xvfb.display, log });
+    process.env.PATH = path;
+    try {
+      await late.write('taken late');
+      const { stdout } = await run(real, ['-selection', 'clipboard', '-o'], { env: xvfb.env });
+      expect(stdout).toBe('taken late');
+    } finally {
+      late.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
