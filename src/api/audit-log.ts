@@ -11,7 +11,16 @@ import { errorMessage } from '../errors/error-text.js';
 export const AUDIT_FILE = 'audit.jsonl';
 
 export type AuditAction =
-  'login' | 'list_sessions' | 'start_desktop' | 'stop_desktop' | 'agent_connected' | 'agent_disconnected';
+  | 'login'
+  | 'list_sessions'
+  | 'start_desktop'
+  | 'stop_desktop'
+  | 'agent_connected'
+  | 'agent_disconnected'
+  | 'enroll'
+  | 'enroll_key_created'
+  | 'enroll_key_revoked'
+  | 'device_renamed';
 
 export interface AuditEvent {
   /** The viewer token's name; null for agent events and failed logins with an unknown token. */
@@ -23,8 +32,12 @@ export interface AuditEvent {
   ok: boolean;
   /** The error code when `ok` is false (e.g. `device_offline`, `no_such_session`). */
   code?: string;
-  /** The peer's IP address. */
+  /** The peer's IP address (the client's, behind a `--trusted-proxy`); `cli` for admin commands. */
   remote: string;
+  /** The enrollment key's id (never the key) for enrollment events. */
+  enrollKey?: string;
+  /** The device's name after `enroll` or `device_renamed`, the key's label for `enroll_key_created`. */
+  name?: string;
 }
 
 export interface AuditLine extends AuditEvent {

@@ -15,6 +15,7 @@ import { DEVICE_ID_PATTERN, type ApiStore } from './store.js';
 import { randomId } from './tokens.js';
 import { applyCors } from './cors.js';
 import type { Viewer, ViewerAuth } from './viewer-auth.js';
+import type { EnrollEndpoint } from './enroll-route.js';
 
 export interface ApiContext {
   store: ApiStore;
@@ -25,6 +26,8 @@ export interface ApiContext {
   log: Logger;
   /** Origins given CORS access (`--allow-origin`); empty: same origin only, no CORS headers. */
   allowedOrigins: ReadonlySet<string>;
+  /** `POST /api/enroll` (src/api/enroll-route.ts). */
+  enroll: EnrollEndpoint;
 }
 
 const loginBody = object({ token: str({ min: 1, max: 512 }) });
@@ -37,7 +40,10 @@ const desktopBody = object({
 interface Request {
   req: IncomingMessage;
   res: ServerResponse;
+  /** The client's address: the TCP peer, or what a `--trusted-proxy` peer says it forwarded. */
   remote: string;
+  /** Whether the TCP peer is a `--trusted-proxy` (its X-Forwarded-* headers count). */
+  viaTrustedProxy?: boolean;
 }
 
 /** Routes one /api request; every failure arrives here as an HttpError (see server.ts). */
@@ -48,6 +54,11 @@ export async function handleApiRequest(ctx: ApiContext, r: Request, path: string
   if (path === '/api/login') {
     allow(method, 'POST');
     return login(ctx, r);
+  }
+  if (path === '/api/enroll') {
+    // An enrolling machine has no token yet: the enrollment key in the body is its credential.
+    allow(method, 'POST');
+    return ctx.enroll.handle(r.req, r.res, r.remote, r.viaTrustedProxy === true);
   }
   if (path === '/api/agent') {
     throw new HttpError(426, 'upgrade_required', 'agents connect here with a WebSocket upgrade');

@@ -26,6 +26,9 @@ import { ApiStore, StoreError } from './store.js';
 import { ViewerAuth } from './viewer-auth.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_PORT } from './server-defaults.js';
 import { checkAllowedOrigin } from './cors.js';
+import { TrustedProxies } from './client-address.js';
+import { EnrollEndpoint, type EnrollRateLimits } from './enroll-route.js';
+import { realTimers, type Timers } from '../time/timers.js';
 import { errorMessage } from '../errors/error-text.js';
 
 export interface ApiServerOptions {
@@ -48,6 +51,17 @@ export interface ApiServerOptions {
   heartbeatMs?: number;
   loginTokenTtlMs?: number;
   sessionTokenTtlMs?: number;
+  /**
+   * Reverse proxies (CIDRs) whose `X-Forwarded-For` names the client: for the enrollment rate limit
+   * and the audit log's `remote`. Default none: the TCP peer is the client.
+   */
+  trustedProxies?: string[];
+  /** `POST /api/enroll`'s per-address limits (src/api/enroll-route.ts has the defaults). */
+  enrollRateLimits?: EnrollRateLimits;
+  /** The clock of the rate limits (tests pass a fake one). */
+  timers?: Timers;
+  /** Wall-clock milliseconds for enrollment key expiry (tests pass a fake one). */
+  now?: () => number;
   log?: Logger;
 }
 
@@ -103,12 +117,27 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     loginMs: options.loginTokenTtlMs,
     sessionMs: options.sessionTokenTtlMs,
   });
-  const ctx: ApiContext = { store, hub, auth, audit, ice, log, allowedOrigins };
+  const proxies = new TrustedProxies(options.trustedProxies ?? []);
+  // Filled in once the port is known (port 0 picks one); only the enrollment answer reads it.
+  let agentUrl = '';
+  const enroll = new EnrollEndpoint({
+    store,
+    audit,
+    log,
+    https,
+    get defaultAgentUrl() {
+      return agentUrl;
+    },
+    ...(options.enrollRateLimits ? { limits: options.enrollRateLimits } : {}),
+    monotonicNow: () => (options.timers ?? realTimers).now(),
+    wallNow: options.now ?? Date.now,
+  });
+  const ctx: ApiContext = { store, hub, auth, audit, ice, log, allowedOrigins, enroll };
   const staticDir = options.staticDir ?? defaultStaticDir();
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     setSecurityHeaders(res, https);
-    void route(ctx, staticDir, req, res);
+    void route(ctx, proxies, staticDir, req, res);
   };
   const server: Server = options.tls
     ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest)
@@ -128,12 +157,16 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   });
   const port = (server.address() as AddressInfo).port;
   const origin = `${host.includes(':') ? `[${host}]` : host}:${port}`;
-  log.info({ host, port, https, dataDir: options.dataDir, staticDir }, 'API listening');
+  agentUrl = `${https ? 'wss' : 'ws'}://${origin}/api/agent`;
+  log.info(
+    { host, port, https, dataDir: options.dataDir, staticDir, trustedProxies: proxies.cidrs },
+    'API listening',
+  );
 
   let closing: Promise<void> | undefined;
   return {
     url: `${https ? 'https' : 'http'}://${origin}`,
-    agentUrl: `${https ? 'wss' : 'ws'}://${origin}/api/agent`,
+    agentUrl,
     port,
     dataDir: options.dataDir,
     store,
@@ -157,15 +190,18 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
 
 async function route(
   ctx: ApiContext,
+  proxies: TrustedProxies,
   staticDir: string,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
   const path = pathOf(req);
-  const remote = req.socket.remoteAddress ?? 'unknown';
+  const peer = req.socket.remoteAddress;
+  const viaTrustedProxy = peer !== undefined && proxies.has(peer);
+  const remote = proxies.clientAddress(peer, req.headers['x-forwarded-for']);
   try {
     if (path === '/api' || path.startsWith('/api/')) {
-      await handleApiRequest(ctx, { req, res, remote }, path);
+      await handleApiRequest(ctx, { req, res, remote, viaTrustedProxy }, path);
     } else {
       serveStatic(staticDir, req, res, path);
     }

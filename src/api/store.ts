@@ -22,6 +22,17 @@ import {
 import { join } from 'node:path';
 import { arrayOf, bool, int, object, optional, str, ProtocolError } from '../protocol/validate.js';
 import { hashMatches, hashToken, newToken, randomId, tokenMatches } from './tokens.js';
+import {
+  ENROLL_KEY_ID_PATTERN,
+  MAX_ENROLL_KEY_USES,
+  newEnrollKey,
+  pruneEnrollKeys,
+  spendEnrollKey,
+  uniqueDeviceName,
+  type EnrolledInfo,
+  type EnrollKeyRecord,
+} from './enroll-keys.js';
+import { enrollAgentVersion, enrollHostname, enrollPlatformWord } from '../protocol/enroll.js';
 import { errorMessage } from '../errors/error-text.js';
 import { PortholeError } from '../errors/porthole-error.js';
 
@@ -30,6 +41,8 @@ export interface DeviceRecord {
   name: string;
   tokenHash: string;
   createdAt: string;
+  /** Set on a device that enrolled itself with an enrollment key (POST /api/enroll). */
+  enrolled?: EnrolledInfo;
 }
 
 /**
@@ -55,6 +68,8 @@ interface StoreData {
   version: 1;
   devices: DeviceRecord[];
   viewerTokens: ViewerTokenRecord[];
+  /** Absent in stores written before enrollment existed. */
+  enrollKeys?: EnrollKeyRecord[];
 }
 
 export const STORE_FILE = 'store.json';
@@ -73,6 +88,16 @@ const storeShape = object({
       name: deviceName,
       tokenHash: sha256Hex,
       createdAt: isoTime,
+      enrolled: optional(
+        object({
+          hostname: enrollHostname,
+          os: enrollPlatformWord,
+          arch: enrollPlatformWord,
+          agentVersion: enrollAgentVersion,
+          keyId: str({ min: 1, max: 64, pattern: ENROLL_KEY_ID_PATTERN }),
+          at: isoTime,
+        }),
+      ),
     }),
     { max: 100_000 },
   ),
@@ -86,13 +111,29 @@ const storeShape = object({
     }),
     { max: 1_000_000 },
   ),
+  enrollKeys: optional(
+    arrayOf(
+      object({
+        id: str({ min: 1, max: 64, pattern: ENROLL_KEY_ID_PATTERN }),
+        name: optional(tokenName),
+        keyHash: sha256Hex,
+        createdAt: isoTime,
+        expiresAt: isoTime,
+        maxUses: int(1, MAX_ENROLL_KEY_USES),
+        uses: int(0, MAX_ENROLL_KEY_USES),
+        revokedAt: optional(isoTime),
+      }),
+      { max: 10_000 },
+    ),
+  ),
 });
 
 /**
  * `unreadable`: the store file could not be read or parsed (the message names the file); `locked`:
- * another process holds its lock; `exists`: a record with that name is already there.
+ * another process holds its lock; `exists`: a record with that name is already there; `not_found`:
+ * no record with that id.
  */
-export type StoreErrorCode = 'unreadable' | 'locked' | 'exists';
+export type StoreErrorCode = 'unreadable' | 'locked' | 'exists' | 'not_found';
 
 export class StoreError extends PortholeError<StoreErrorCode> {
   override name = 'StoreError';
@@ -175,6 +216,85 @@ export class ApiStore {
     return removed;
   }
 
+  /**
+   * Renames a device. Names stay unique (compared without case), as enrollment keeps them: a name
+   * another device has is refused with `exists`, an unknown id with `not_found`.
+   */
+  renameDevice(id: string, name: string): DeviceRecord {
+    deviceName(name, 'name');
+    let renamed: DeviceRecord | undefined;
+    this.mutate((d) => {
+      const device = d.devices.find((x) => x.id === id);
+      if (!device) throw new StoreError('not_found', `no device with id '${id}'`);
+      const clash = d.devices.find((x) => x.id !== id && x.name.toLowerCase() === name.toLowerCase());
+      if (clash) throw new StoreError('exists', `device ${clash.id} is already named '${clash.name}'`);
+      device.name = name;
+      renamed = device;
+    });
+    return renamed as DeviceRecord;
+  }
+
+  /** Enrollment keys, including those that stopped working in the last 30 days (never the keys). */
+  enrollKeys(): readonly EnrollKeyRecord[] {
+    this.refresh();
+    return this.data.enrollKeys ?? [];
+  }
+
+  /** Creates an enrollment key; the returned key is the only copy that will ever exist. */
+  createEnrollKey(
+    opts: { name?: string; maxUses: number; ttlMs: number },
+    now = Date.now(),
+  ): { key: string; record: EnrollKeyRecord } {
+    if (opts.name !== undefined) tokenName(opts.name, 'name');
+    const created = newEnrollKey(opts, now);
+    this.mutate((d) => (d.enrollKeys ??= []).push(created.record), now);
+    return created;
+  }
+
+  /** Marks a key revoked (it stays listed as such); false when no key has this id. */
+  revokeEnrollKey(id: string, now = Date.now()): boolean {
+    let found = false;
+    this.mutate((d) => {
+      const k = d.enrollKeys?.find((x) => x.id === id);
+      if (!k) return;
+      found = true;
+      k.revokedAt ??= new Date(now).toISOString();
+    }, now);
+    return found;
+  }
+
+  /**
+   * Spends one use of an enrollment key and registers the device it enrolls, named after its host
+   * name (made unique), in one locked write: a key with one use left enrolls exactly one machine
+   * however many ask at once, and a used key stays used across restarts. Throws EnrollKeyError.
+   */
+  enrollDevice(
+    key: string,
+    machine: { hostname: string; os: string; arch: string; agentVersion: string },
+    now = Date.now(),
+  ): { device: DeviceRecord; token: string; keyId: string } {
+    const token = newToken();
+    let device: DeviceRecord | undefined;
+    let keyId = '';
+    this.mutate((d) => {
+      const k = spendEnrollKey(d.enrollKeys ?? [], key, now);
+      keyId = k.id;
+      const at = new Date(now).toISOString();
+      device = {
+        id: randomId('dev'),
+        name: uniqueDeviceName(
+          machine.hostname,
+          d.devices.map((x) => x.name),
+        ),
+        tokenHash: hashToken(token),
+        createdAt: at,
+        enrolled: { ...machine, keyId: k.id, at },
+      };
+      d.devices.push(device);
+    }, now);
+    return { device: device as DeviceRecord, token, keyId };
+  }
+
   viewerTokens(now = Date.now()): readonly ViewerTokenRecord[] {
     this.refresh();
     return this.data.viewerTokens.filter((t) => !expired(t, now));
@@ -239,15 +359,15 @@ export class ApiStore {
   }
 
   /** Read-modify-write under the lock, pruning expired tokens on the way. */
-  private mutate(change: (data: StoreData) => void): void {
+  private mutate(change: (data: StoreData) => void, now = Date.now()): void {
     const release = acquireLock(`${this.file}.lock`);
     try {
       this.seen = undefined;
       this.refresh();
       const data = structuredClone(this.data);
       change(data);
-      const now = Date.now();
       data.viewerTokens = data.viewerTokens.filter((t) => !expired(t, now));
+      if (data.enrollKeys) data.enrollKeys = pruneEnrollKeys(data.enrollKeys, now);
       writeAtomically(this.file, `${JSON.stringify(data, null, 2)}\n`);
       this.seen = undefined;
       this.refresh();

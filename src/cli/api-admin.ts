@@ -16,7 +16,7 @@ function openStore(values: Record<string, unknown>): ApiStore {
 }
 
 /** Exactly `count` positionals, else a UsageError naming what is missing or extra. */
-function expectArgs(positionals: string[], names: string[]): string[] {
+export function expectArgs(positionals: string[], names: string[]): string[] {
   if (positionals.length < names.length) throw new UsageError(`missing <${names[positionals.length]}>`);
   if (positionals.length > names.length)
     throw new UsageError(`unexpected argument '${positionals[names.length]}'`);
@@ -83,17 +83,30 @@ export const deviceRemove: Command = {
 
 export const deviceList: Command = {
   name: 'device list',
-  summary: 'List registered devices (id, name, created)',
+  summary: 'List registered devices (id, name, when added; for an enrolled one its host, OS and key)',
   usage: 'porthole api device list [--data-dir D] [--json]',
   options: { 'data-dir': dataDirOption, json: jsonOption },
   async run(values, positionals) {
     expectArgs(positionals, []);
     const devices = openStore(values)
       .devices()
-      .map(({ id, name, createdAt }) => ({ id, name, createdAt }));
+      .map(({ id, name, createdAt, enrolled }) => ({
+        id,
+        name,
+        createdAt,
+        ...(enrolled ? { enrolled } : {}),
+      }));
     if (values.json) console.log(JSON.stringify({ devices }));
     else if (devices.length === 0) console.log('No devices.');
-    else for (const d of devices) console.log(`${d.id}  ${d.name}  (added ${d.createdAt})`);
+    else {
+      for (const d of devices) {
+        const e = d.enrolled;
+        const how = e
+          ? `enrolled ${d.createdAt} by ${e.hostname}, ${e.os}/${e.arch}, porthole ${e.agentVersion}, key ${e.keyId}`
+          : `added ${d.createdAt}`;
+        console.log(`${d.id}  ${d.name}  (${how})`);
+      }
+    }
     return EXIT_OK;
   },
 };

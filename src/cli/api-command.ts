@@ -1,6 +1,6 @@
 /**
- * `porthole api`: a group of nested sub-commands (`serve`, `device add|remove|list`,
- * `token issue|revoke|list`), each with its own flags and --help.
+ * `porthole api`: a group of nested sub-commands (`serve`, `device add|remove|list|rename`,
+ * `token issue|revoke|list`, `enroll-key create|list|revoke`), each with its own flags and --help.
  *
  * The generic CLI (src/cli/main.ts) parses one level of flags and prints help from the Command's
  * `usage`, `summary` and `options` before `run` is called. So that `porthole api device add --help`
@@ -11,6 +11,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { EXIT_USAGE, UsageError, type Command, type OptionSpec } from './command.js';
 import { deviceAdd, deviceList, deviceRemove, tokenIssue, tokenList, tokenRevoke } from './api-admin.js';
 import { serve } from './api-serve.js';
+import { deviceRename, enrollKeyCreate, enrollKeyList, enrollKeyRevoke } from './api-enroll-keys.js';
 
 interface Group {
   name: string;
@@ -23,7 +24,12 @@ const groups: Record<string, Group | Command> = {
   device: {
     name: 'device',
     summary: 'Manage devices (agents): add prints the id and token for `porthole service`',
-    children: { add: deviceAdd, remove: deviceRemove, list: deviceList },
+    children: { add: deviceAdd, remove: deviceRemove, list: deviceList, rename: deviceRename },
+  },
+  'enroll-key': {
+    name: 'enroll-key',
+    summary: 'Manage enrollment keys, with which machines register themselves (porthole service enroll)',
+    children: { create: enrollKeyCreate, list: enrollKeyList, revoke: enrollKeyRevoke },
   },
   token: {
     name: 'token',
@@ -109,7 +115,7 @@ export const apiCommand: Command = {
     if (s && 'command' in s) return s.command.usage;
     if (s && 'group' in s && s.group)
       return `porthole api ${s.group.name} <${Object.keys(s.group.children).join('|')}> …`;
-    return 'porthole api <serve|device|token> …';
+    return 'porthole api <serve|device|token|enroll-key> …';
   },
   get options(): Record<string, OptionSpec> {
     const s = current();

@@ -9,6 +9,7 @@ import { DEFAULT_TURN_TTL_SECONDS } from '../api/turn-credentials.js';
 import type { ApiServerOptions } from '../api/server.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_PORT } from '../api/server-defaults.js';
 import { checkAllowedOrigin } from '../api/cors.js';
+import { parseCidr } from '../api/client-address.js';
 import { createLogger } from '../log/pino-logger.js';
 
 export const serve: Command = {
@@ -17,7 +18,7 @@ export const serve: Command = {
   usage:
     'porthole api serve [--host 127.0.0.1] [--port 8443] [--data-dir D] [--tls-cert F --tls-key F] ' +
     '[--stun URL]... [--turn URL]... [--turn-secret-file F] [--turn-ttl S] [--relay-only] ' +
-    '[--static-dir D] [--allow-origin ORIGIN]... [--command-timeout MS] [--log-level L]',
+    '[--static-dir D] [--allow-origin ORIGIN]... [--trusted-proxy CIDR]... [--command-timeout MS] [--log-level L]',
   options: {
     host: { type: 'string', description: 'Address to listen on (default 127.0.0.1)' },
     port: { type: 'string', description: `Port (default ${DEFAULT_PORT}; 0 picks a free one)` },
@@ -47,6 +48,12 @@ export const serve: Command = {
       type: 'string',
       multiple: true,
       description: 'Origin of a viewer served elsewhere (tauri://localhost) given CORS access; repeatable',
+    },
+    'trusted-proxy': {
+      type: 'string',
+      multiple: true,
+      description:
+        'Reverse proxy address or CIDR (10.0.0.0/8) whose X-Forwarded-For names the client (rate limits, audit); repeatable',
     },
     'command-timeout': {
       type: 'string',
@@ -96,6 +103,9 @@ export function serveOptions(values: Record<string, unknown>): ApiServerOptions 
     },
     ...(str('static-dir') ? { staticDir: str('static-dir') } : {}),
     ...(values['allow-origin'] !== undefined ? { allowOrigins: allowOrigins(values['allow-origin']) } : {}),
+    ...(values['trusted-proxy'] !== undefined
+      ? { trustedProxies: trustedProxies(values['trusted-proxy']) }
+      : {}),
     ...(timeout !== undefined
       ? { commandTimeoutMs: integer('--command-timeout', timeout, 100, 600_000) }
       : {}),
@@ -107,6 +117,17 @@ function allowOrigins(values: unknown): string[] {
   return (values as string[]).map((v) => {
     try {
       return checkAllowedOrigin(v);
+    } catch (err) {
+      throw new UsageError((err as Error).message, { cause: err });
+    }
+  });
+}
+
+function trustedProxies(values: unknown): string[] {
+  return (values as string[]).map((v) => {
+    try {
+      parseCidr(v);
+      return v;
     } catch (err) {
       throw new UsageError((err as Error).message, { cause: err });
     }

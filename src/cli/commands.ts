@@ -1,6 +1,7 @@
 import { apiCommand } from './api-command.js';
 import type { Command } from './command.js';
 import { demoCommand } from './demo-command.js';
+import { filesWorkerCommand } from './files-worker-command.js';
 import { helperCommand } from './helper-command.js';
 import { serviceCommand } from './service-command.js';
 
@@ -10,4 +11,10 @@ import { serviceCommand } from './service-command.js';
  * demo stack) inside run(): the service then never loads capture, encoders or node-datachannel
  * (test/cli/service-footprint.test.ts checks this).
  */
-export const commands: Command[] = [serviceCommand, helperCommand, apiCommand, demoCommand];
+export const commands: Command[] = [
+  serviceCommand,
+  helperCommand,
+  apiCommand,
+  demoCommand,
+  filesWorkerCommand,
+];

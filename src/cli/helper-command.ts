@@ -31,7 +31,8 @@ export const helperCommand: Command = {
     capture: { type: 'string', description: 'x11 | synthetic | win32 (default: this platform)' },
     encoder: {
       type: 'string',
-      description: 'ffmpeg | webcodecs (default ffmpeg; env PORTHOLE_FFMPEG names the binary)',
+      description:
+        'auto | mf | ffmpeg | webcodecs (default auto: on Windows Media Foundation hardware, then software, then ffmpeg; elsewhere ffmpeg. Env PORTHOLE_FFMPEG names the ffmpeg binary)',
     },
     codec: {
       type: 'string',
@@ -40,6 +41,19 @@ export const helperCommand: Command = {
     },
     fps: { type: 'string', description: 'Frames per second to capture and encode (default 30)' },
     bitrate: { type: 'string', description: 'Target bit/s (default: from the display size)' },
+    files: { type: 'string', description: 'on | off: file transfer on the files channel (default on)' },
+    'files-dir': {
+      type: 'string',
+      description:
+        "Where uploads land: absolute, or relative to the user's home (default: the XDG download dir, else Downloads)",
+    },
+    'files-max-bytes': { type: 'string', description: 'Largest upload in bytes (default 4 GiB)' },
+    'files-root': {
+      type: 'string',
+      multiple: true,
+      description:
+        'A folder viewers may browse and download from, absolute or relative to home (repeatable; default: the home)',
+    },
   },
   async run(values, positionals) {
     if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
@@ -92,7 +106,9 @@ export const helperCommand: Command = {
         : oneOf(['x11', 'synthetic', 'win32'])(values.capture, '--capture'),
     );
     const encoder = parse(() =>
-      values.encoder === undefined ? undefined : oneOf(['ffmpeg', 'webcodecs'])(values.encoder, '--encoder'),
+      values.encoder === undefined
+        ? undefined
+        : oneOf(['auto', 'mf', 'ffmpeg', 'webcodecs'])(values.encoder, '--encoder'),
     );
     // A small module (it imports only node:child_process), loaded before the media stack so that a
     // bad --codec fails fast.
@@ -101,11 +117,12 @@ export const helperCommand: Command = {
     const codec = parse(() =>
       values.codec === undefined ? undefined : oneOf(codecs)(values.codec, '--codec'),
     );
-    if (codec !== undefined && encoder === 'webcodecs') {
-      throw new UsageError('--codec chooses the ffmpeg encoder; it does not apply to --encoder webcodecs');
+    if (codec !== undefined && (encoder === 'webcodecs' || encoder === 'mf')) {
+      throw new UsageError(`--codec chooses the ffmpeg encoder; it does not apply to --encoder ${encoder}`);
     }
     const fps = parse(() => int(1, 120)(Number(values.fps ?? 30), '--fps'));
     const bitrate = parse(() => int(0, 100_000_000)(Number(values.bitrate ?? 0), '--bitrate'));
+    const files = parse(() => filesPolicy(values));
     const [{ createDefaultDesktopHost }, { runHelper }, { ChannelServiceRequests }] = await Promise.all([
       import('../helper/host/default-wiring.js'),
       import('../helper/helper-main.js'),
@@ -119,7 +136,7 @@ export const helperCommand: Command = {
       if (!signalOnParentDeath('SIGTERM')) log.warn({}, 'prctl(PR_SET_PDEATHSIG) failed');
     }
     const services = new ChannelServiceRequests();
-    const host = createDefaultDesktopHost({ log, capture, encoder, codec, fps, bitrate, services });
+    const host = createDefaultDesktopHost({ log, capture, encoder, codec, fps, bitrate, services, files });
     const code = await runHelper({
       sessionId,
       helperId,
@@ -134,3 +151,19 @@ export const helperCommand: Command = {
     process.exit(code);
   },
 };
+
+/** The file-transfer flags as a policy, or false for `--files off`. */
+function filesPolicy(
+  values: Record<string, unknown>,
+): false | { maxUploadBytes: number; uploadDir?: string; roots?: string[] } {
+  const on = oneOf(['on', 'off'])(values.files ?? 'on', '--files');
+  if (on === 'off') return false;
+  const path = str({ min: 1, max: 4096, pattern: /^[^\0]+$/ });
+  const maxUploadBytes = int(0, Number.MAX_SAFE_INTEGER)(
+    Number(values['files-max-bytes'] ?? 4 * 1024 * 1024 * 1024),
+    '--files-max-bytes',
+  );
+  const dir = values['files-dir'] === undefined ? undefined : path(values['files-dir'], '--files-dir');
+  const roots = (values['files-root'] as string[] | undefined)?.map((r, i) => path(r, `--files-root[${i}]`));
+  return { maxUploadBytes, ...(dir ? { uploadDir: dir } : {}), ...(roots?.length ? { roots } : {}) };
+}

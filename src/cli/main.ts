@@ -9,8 +9,7 @@ import {
 } from './command.js';
 import { commands } from './commands.js';
 import { errorMessage } from '../errors/error-text.js';
-
-const version = '0.1.0';
+import { PORTHOLE_VERSION as version } from './version.js';
 
 function topLevelHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

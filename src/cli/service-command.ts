@@ -17,7 +17,20 @@ import {
   SERVICE_WINDOWS_OPTIONS,
   serviceSubcommandHelp,
 } from './service-windows.js';
+import {
+  isLinuxServiceSubcommand,
+  linuxServiceSubcommandHelp,
+  runLinuxServiceSubcommand,
+  SERVICE_LINUX_OPTIONS,
+} from './service-linux.js';
 import { createLogger } from '../log/pino-logger.js';
+import { serviceConfigFile } from '../service/install-paths.js';
+import {
+  checkEnrollOnlyFlags,
+  enrollHelp,
+  runServiceEnroll,
+  SERVICE_ENROLL_OPTIONS,
+} from './service-enroll.js';
 
 /**
  * argv that starts this same porthole (node + bin/porthole.js), for spawning helpers and for the
@@ -35,9 +48,14 @@ export const serviceCommand: Command = {
   name: 'service',
   summary: 'Run the agent service (Session 0 / root daemon) that brokers per-session helpers',
   usage:
-    'porthole service [install | uninstall | status | start | stop] [--config porthole.json] [--api-url wss://…] [--device-id ID] [--token-file FILE]',
+    'porthole service [enroll | install | uninstall | status | start | stop] [--config porthole.json] [--api-url wss://…] [--device-id ID] [--token-file FILE]',
   options: {
-    config: { type: 'string', short: 'c', description: 'Config file (JSON); env PORTHOLE_CONFIG' },
+    config: {
+      type: 'string',
+      short: 'c',
+      description:
+        'Config file (JSON); env PORTHOLE_CONFIG; default /etc/porthole/porthole.json (Windows: %ProgramData%\\porthole\\porthole.json) when it exists',
+    },
     'api-url': { type: 'string', description: 'API agent endpoint (ws:// or wss://); env PORTHOLE_API_URL' },
     'device-id': { type: 'string', description: 'This device id at the API; env PORTHOLE_DEVICE_ID' },
     'token-file': {
@@ -47,15 +65,24 @@ export const serviceCommand: Command = {
     direct: { type: 'boolean', description: 'Dev mode: run desktops in this process, without helpers' },
     'log-level': { type: 'string', description: 'debug | info | warn | error | silent (default info)' },
     ...SERVICE_WINDOWS_OPTIONS,
+    ...SERVICE_LINUX_OPTIONS,
+    ...SERVICE_ENROLL_OPTIONS,
   },
-  helpFor: serviceSubcommandHelp,
+  helpFor: (positionals) =>
+    enrollHelp(positionals) ??
+    (process.platform === 'linux' ? linuxServiceSubcommandHelp(positionals) : undefined) ??
+    serviceSubcommandHelp(positionals),
   async run(values, positionals) {
     const [sub, ...extra] = positionals;
+    if (sub === 'enroll') return runServiceEnroll(extra, values);
+    checkEnrollOnlyFlags(values);
+    if (sub !== undefined && process.platform === 'linux' && isLinuxServiceSubcommand(sub))
+      return runLinuxServiceSubcommand(sub, extra, values, { portholeCommand: portholeCommand() });
     if (sub !== undefined)
       return runServiceSubcommand(sub, extra, values, { portholeCommand: portholeCommand() });
     const loadConfig = () =>
       loadServiceConfig({
-        file: (values.config as string | undefined) ?? process.env.PORTHOLE_CONFIG,
+        file: serviceConfigFile(values.config as string | undefined, process.env),
         env: process.env,
         flags: {
           apiUrl: values['api-url'] as string | undefined,

@@ -13,7 +13,10 @@ import { errorMessage } from '../errors/error-text.js';
 export const DEFAULT_SERVICE_NAME = 'porthole';
 
 export const SERVICE_WINDOWS_OPTIONS: Record<string, OptionSpec> = {
-  name: { type: 'string', description: `Windows: the service name (default ${DEFAULT_SERVICE_NAME})` },
+  name: {
+    type: 'string',
+    description: `The service name (Windows service / systemd unit; default ${DEFAULT_SERVICE_NAME})`,
+  },
   'log-dir': {
     type: 'string',
     description: 'Windows, under the SCM: folder of service.log (default %ProgramData%\\porthole\\logs)',

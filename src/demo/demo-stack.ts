@@ -25,6 +25,8 @@ export interface DemoSessionSpec {
   height?: number;
   /** Skip the xterm clock and shell. */
   bare?: boolean;
+  /** The session's user (as the service config's `username`); default: whoever owns the display. */
+  username?: string;
 }
 
 export interface DemoStackOptions {
@@ -34,6 +36,8 @@ export interface DemoStackOptions {
   log?: Logger;
   /** Extra `porthole helper` arguments (e.g. ['--fps', '30']). */
   helperArgs?: string[];
+  /** Keep helpers as root instead of the session user (the service config's `helper.keepRoot`). */
+  keepRoot?: boolean;
   logLevel?: string;
 }
 
@@ -99,8 +103,14 @@ export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack>
       configFile,
       JSON.stringify({
         logLevel: opts.logLevel ?? 'info',
-        sessions: { pollMs: 1000, configured: displays.map((d) => ({ display: d.display })) },
-        helper: { args: opts.helperArgs ?? [] },
+        sessions: {
+          pollMs: 1000,
+          configured: displays.map((d, i) => ({
+            display: d.display,
+            ...(opts.sessions[i]?.username ? { username: opts.sessions[i].username } : {}),
+          })),
+        },
+        helper: { args: opts.helperArgs ?? [], ...(opts.keepRoot ? { keepRoot: true } : {}) },
       }),
     );
     const service: ChildProcess = spawn(

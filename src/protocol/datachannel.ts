@@ -4,12 +4,18 @@
  * - `control` (both ways): heartbeat, Ctrl+Alt+Del, display switch, keyframe, rate; the helper
  *   answers with display lists, clipboard text and errors.
  * - `cursor` (helper → viewer): cursor position and shape, drawn by the viewer.
+ * - `files` (both ways, reliable and ordered): file transfer and browsing; its messages are in files.ts.
  * Everything from the viewer is untrusted: sizes are bounded and numbers range-checked.
  */
 import { displayIndex, displayList, type DisplayInfo } from './common.js';
 import { bool, fail, int, isRecord, num, object, oneOf, optional, str, type Guard } from './validate.js';
 
-export const DATA_CHANNELS = { input: 'input', control: 'control', cursor: 'cursor' } as const;
+export const DATA_CHANNELS = {
+  input: 'input',
+  control: 'control',
+  cursor: 'cursor',
+  files: 'files',
+} as const;
 
 /**
  * Largest JSON text accepted on a DataChannel. Chromium refuses SCTP messages over 256 KiB, so nothing

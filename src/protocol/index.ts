@@ -4,3 +4,4 @@ export * from './api.js';
 export * from './ipc.js';
 export * from './datachannel.js';
 export * from './api-version.js';
+export * from './files.js';

@@ -133,6 +133,11 @@ export function loadServiceConfig(src: ConfigSources): ServiceConfig {
   return config;
 }
 
+/** Checks a parsed porthole.json (throws ProtocolError naming the field); for tools that edit it. */
+export function validateConfigFile(raw: unknown): ReturnType<typeof fileShape> {
+  return fileShape(raw, '');
+}
+
 function readConfigFile(path: string): ReturnType<typeof fileShape> {
   let raw: unknown;
   try {

@@ -6,6 +6,8 @@ import type { DisplayInfo } from '../protocol/common.js';
 import { MAX_CLIPBOARD_TEXT, type HelperToViewer, type InputMessage } from '../protocol/datachannel.js';
 import type { ApiClient, Device, RemoteSession } from './api-client.js';
 import { ClipboardPanel } from './clipboard-panel.js';
+import { ViewerFileTransfers } from './file-transfers.js';
+import { FilesPanel } from './files-panel.js';
 import type { ConnectionFactory, ConnectionState, DesktopConnection } from './desktop-connection.js';
 import { isPressed, setOptions, setPressed } from './dom.js';
 import { InputCapture } from './input-capture.js';
@@ -24,6 +26,7 @@ export class ViewerApp {
   private readonly toasts = new Toasts();
   private readonly stats: StatsOverlay;
   private readonly clipboard: ClipboardPanel;
+  private readonly files: FilesPanel;
   private readonly input: InputCapture;
   private devices: Device[] = [];
   private sessions: RemoteSession[] = [];
@@ -40,7 +43,10 @@ export class ViewerApp {
       (text) => this.sendClipboard(text),
       (text, kind) => this.toasts.show(text, kind),
     );
+    this.files = new FilesPanel((text, kind) => this.toasts.show(text, kind));
+    this.files.acceptDrops(this.stage.root);
     this.stage.root.append(
+      this.files.root,
       this.stats.root,
       this.clipboard.pasteBox,
       this.clipboard.remoteBox,
@@ -90,6 +96,7 @@ export class ViewerApp {
       setPressed(b.captureKeys, !isPressed(b.captureKeys));
     });
     b.paste.addEventListener('click', () => void this.clipboard.paste());
+    b.files.addEventListener('click', () => this.files.toggle());
     b.stats.addEventListener('click', () => {
       setPressed(b.stats, !this.stats.shown);
       this.stats.setShown(!this.stats.shown);
@@ -176,6 +183,16 @@ export class ViewerApp {
       },
       onStream: (stream) => {
         if (this.connection === connection) this.stage.show(stream);
+      },
+      onFilesChannel: (channel) => {
+        if (this.connection !== connection) return;
+        const files = new ViewerFileTransfers(channel, {
+          onRoots: (roots) => this.files.onRoots(roots),
+          onChange: (t) => this.files.onChange(t),
+          onDownloaded: (t, blob) => this.files.save(t, blob),
+          onNotice: (text) => this.toasts.show(`Files: ${text}`, 'error'),
+        });
+        this.files.attach(files);
       },
       onHelperMessage: (msg) => {
         if (this.connection === connection) this.onHelperMessage(msg);

@@ -20,6 +20,8 @@ export interface ConnectionEvents {
   onStream(stream: MediaStream): void;
   /** Already validated against the protocol. */
   onHelperMessage(msg: HelperToViewer): void;
+  /** The `files` channel opened (reliable, ordered); file-transfers.ts speaks on it. */
+  onFilesChannel?(channel: RTCDataChannel): void;
 }
 
 export interface DesktopConnection {

@@ -23,6 +23,7 @@ export class TopBar {
   readonly captureKeys = toggleButton('Capture keys', true, 'capture-keys');
   readonly paste = el('button', { text: 'Paste to remote', attrs: { id: 'paste', type: 'button' } });
   readonly stats = toggleButton('Stats', false, 'stats-toggle');
+  readonly files = el('button', { text: 'Files', attrs: { id: 'files-toggle', type: 'button' } });
   readonly status = el('span', { className: 'status', attrs: { id: 'status', role: 'status' } });
   readonly signOut = el('button', { text: 'Sign out', attrs: { id: 'sign-out', type: 'button' } });
 
@@ -32,7 +33,13 @@ export class TopBar {
     this.root.append(
       el('div', { className: 'group' }, [this.device, this.session, this.refresh, this.connect]),
       el('div', { className: 'group' }, [this.display, this.ctrlAltDel]),
-      el('div', { className: 'group' }, [this.viewOnly, this.captureKeys, this.paste, this.stats]),
+      el('div', { className: 'group' }, [
+        this.viewOnly,
+        this.captureKeys,
+        this.paste,
+        this.files,
+        this.stats,
+      ]),
       el('div', { className: 'group end' }, [this.status, this.signOut]),
     );
     this.setConnected(false);
@@ -46,7 +53,7 @@ export class TopBar {
     this.#connected = connected;
     this.connect.textContent = connected ? 'Disconnect' : 'Connect';
     this.connect.classList.toggle('primary', !connected);
-    for (const c of [this.display, this.paste]) c.disabled = !connected;
+    for (const c of [this.display, this.paste, this.files]) c.disabled = !connected;
     this.#inputControls();
   }
 

@@ -34,7 +34,7 @@ const MAX_BUFFERED_FOR_MOVES = 256 * 1024;
 
 interface Peer {
   pc: RTCPeerConnection;
-  channels: Record<'input' | 'control' | 'cursor', RTCDataChannel>;
+  channels: Record<'input' | 'control' | 'cursor' | 'files', RTCDataChannel>;
   desktopId?: string;
   watch: IceDropWatch;
   /** Tells the helper this viewer is alive; without it, it releases our keys after a few seconds. */
@@ -143,6 +143,8 @@ export class WebRtcConnection implements DesktopConnection {
       control: pc.createDataChannel(DATA_CHANNELS.control, { ordered: true }),
       // Positions are superseded by the next one and shapes are idempotent by serial: no retransmits.
       cursor: pc.createDataChannel(DATA_CHANNELS.cursor, { ordered: false, maxRetransmits: 0 }),
+      // File transfer: reliable and ordered (design/FILES.md).
+      files: pc.createDataChannel(DATA_CHANNELS.files, { ordered: true }),
     };
     const peer: Peer = { pc, channels, watch: new IceDropWatch((why) => this.onDrop(peer, why)) };
     this.peer = peer;
@@ -173,6 +175,9 @@ export class WebRtcConnection implements DesktopConnection {
       send();
       clearInterval(peer.heartbeat);
       peer.heartbeat = setInterval(send, HEARTBEAT_INTERVAL_MS);
+    });
+    channels.files.addEventListener('open', () => {
+      if (this.peer === peer) this.events.onFilesChannel?.(channels.files);
     });
     for (const channel of [channels.control, channels.cursor]) {
       channel.addEventListener('message', (ev: MessageEvent) => this.onHelperText(peer, ev.data));

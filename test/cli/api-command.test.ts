@@ -102,7 +102,8 @@ describe('porthole api token', SEVERAL_PROCESSES, () => {
 describe.concurrent('porthole api usage', SEVERAL_PROCESSES, () => {
   it.each([
     [['frob'], /unknown sub-command 'frob'/],
-    [['device', 'rename'], /unknown sub-command 'device rename'/],
+    [['device', 'frob'], /unknown sub-command 'device frob'/],
+    [['device', 'rename', 'dev-x'], /missing <name>/],
     [['token'], /missing sub-command after 'token'/],
     [[], /missing sub-command/],
     [['device', 'list', '--once'], /--once/],
@@ -116,8 +117,9 @@ describe.concurrent('porthole api usage', SEVERAL_PROCESSES, () => {
   });
 
   it.each([
-    [['--help'], /^Usage: porthole api <serve\|device\|token>/],
-    [['device', '--help'], /^Usage: porthole api device <add\|remove\|list>/],
+    [['--help'], /^Usage: porthole api <serve\|device\|token\|enroll-key>/],
+    [['device', '--help'], /^Usage: porthole api device <add\|remove\|list\|rename>/],
+    [['enroll-key', 'create', '--help'], /--uses/],
     [['device', 'add', '--help'], /^Usage: porthole api device add <name>/],
     [['token', 'issue', '--help'], /--once/],
     [['serve', '--help'], /--turn-secret-file/],

@@ -50,4 +50,24 @@ describe('porthole CLI', () => {
     expect(mixed.status).toBe(2);
     expect(mixed.stderr).toMatch(/does not apply to --encoder webcodecs/);
   });
+
+  it('takes --encoder auto|mf|ffmpeg|webcodecs, refusing others and --codec with mf, before starting', () => {
+    const bad = run('helper', '--session', '1', '--helper-id', 'h', '--encoder', 'x264');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--encoder/);
+    const mixed = run(
+      'helper',
+      '--session',
+      '1',
+      '--helper-id',
+      'h',
+      '--encoder',
+      'mf',
+      '--codec',
+      'libx264',
+    );
+    expect(mixed.status).toBe(2);
+    expect(mixed.stderr).toMatch(/does not apply to --encoder mf/);
+    expect(run('helper', '--help').stdout).toMatch(/auto \| mf \| ffmpeg \| webcodecs/);
+  });
 });

@@ -6,8 +6,8 @@ const bin = fileURLToPath(new URL('../../bin/porthole.js', import.meta.url));
 const run = (...args: string[]) =>
   spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 20_000 });
 
-// The Windows behaviour of these sub-commands is tested under Wine (test/win32/service.test.ts); here,
-// what every platform shares: their help and their refusal outside Windows.
+// The Windows behaviour of these sub-commands is tested under Wine (test/win32/service.test.ts), the
+// Linux one in test/cli/service-linux.test.ts; here, what every platform shares: their help.
 describe('porthole service install | uninstall | status | start | stop', () => {
   it.each(['install', 'uninstall', 'status', 'start', 'stop'])(
     'gives `service %s --help` its own text',
@@ -33,10 +33,8 @@ describe('porthole service install | uninstall | status | start | stop', () => {
     expect(r.stderr).toMatch(/unknown sub-command 'reinstall'/);
   });
 
-  it.runIf(process.platform !== 'win32')('exits 2 outside Windows, pointing at systemd', () => {
-    const r = run('service', 'install');
-    expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/is for Windows/);
+  // On Linux they drive a systemd unit instead: test/cli/service-linux.test.ts.
+  it.runIf(process.platform !== 'win32')('refuses --scm outside Windows', () => {
     const scm = run('service', '--scm');
     expect(scm.status).toBe(2);
     expect(scm.stderr).toMatch(/--scm is for the Windows service manager/);

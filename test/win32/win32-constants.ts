@@ -22,6 +22,10 @@ import * as kernel32Desktop from '../../src/native/win32/kernel32-desktop.js';
 import * as kernel32 from '../../src/native/win32/kernel32.js';
 import * as lastError from '../../src/native/win32/last-error.js';
 import * as library from '../../src/native/win32/library.js';
+import * as mfInterfaces from '../../src/native/win32/mf-interfaces.js';
+import * as mfStructs from '../../src/native/win32/mf-structs.js';
+import * as mfTypes from '../../src/native/win32/mf-types.js';
+import * as mfplat from '../../src/native/win32/mfplat.js';
 import * as ntdll from '../../src/native/win32/ntdll.js';
 import * as overlapped from '../../src/native/win32/overlapped.js';
 import * as pipeClient from '../../src/native/win32/pipe-client.js';
@@ -53,6 +57,10 @@ export const WIN32_MODULES: Readonly<Record<string, Readonly<Record<string, unkn
   'kernel32.ts': kernel32,
   'last-error.ts': lastError,
   'library.ts': library,
+  'mf-interfaces.ts': mfInterfaces,
+  'mf-structs.ts': mfStructs,
+  'mf-types.ts': mfTypes,
+  'mfplat.ts': mfplat,
   'ntdll.ts': ntdll,
   'overlapped.ts': overlapped,
   'pipe-client.ts': pipeClient,
@@ -153,12 +161,12 @@ export function win32Constants(): ConstantUse[] {
   return out;
 }
 
-/** Every IID_* GUID of src/native/win32. */
+/** Every GUID of src/native/win32 (IIDs, Media Foundation's attribute keys, types and codec properties). */
 export function win32Guids(): GuidUse[] {
   const out: GuidUse[] = [];
   for (const [file, mod] of Object.entries(WIN32_MODULES)) {
     for (const [name, value] of Object.entries(mod)) {
-      if (!name.startsWith('IID_') || !isGuid(value)) continue;
+      if (!isGuid(value)) continue;
       const hex = (n: number, width: number) => n.toString(16).padStart(width, '0');
       const d4 = value.Data4.map((b) => hex(b, 2)).join('');
       const guid = `${hex(value.Data1, 8)}-${hex(value.Data2, 4)}-${hex(value.Data3, 4)}-${d4.slice(0, 4)}-${d4.slice(4)}`;

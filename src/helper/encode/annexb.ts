@@ -118,3 +118,30 @@ export function withParameterSets(annexB: Buffer, parameterSets: Buffer | undefi
   if (!types.includes(NAL_IDR) || types.includes(NAL_SPS)) return annexB;
   return Buffer.concat([parameterSets, annexB]);
 }
+
+/**
+ * An Annex-B stream cut into access units: a new one starts at an access unit delimiter, SPS, PPS or
+ * SEI that follows a slice, or at a slice whose first_mb_in_slice is 0 (its first bit after the NAL
+ * header is 1, ue(v) for 0). Enough for streams porthole and ffmpeg write (no arbitrary slice order).
+ */
+export function splitAccessUnits(stream: Uint8Array): Buffer[] {
+  const units: Buffer[][] = [];
+  let current: Buffer[] = [];
+  let sawSlice = false;
+  for (const nal of splitAnnexB(stream)) {
+    const type = nalType(nal);
+    const slice = type === NAL_SLICE || type === NAL_IDR;
+    const startsUnit =
+      sawSlice &&
+      ((slice && ((nal[1] ?? 0) & 0x80) !== 0) || [NAL_AUD, NAL_SPS, NAL_PPS, NAL_SEI].includes(type));
+    if (startsUnit) {
+      units.push(current);
+      current = [];
+      sawSlice = false;
+    }
+    current.push(START_CODE, Buffer.from(nal));
+    if (slice) sawSlice = true;
+  }
+  if (current.length > 0) units.push(current);
+  return units.map((u) => Buffer.concat(u));
+}

@@ -2,17 +2,23 @@
  * H.264 encoding of captured frames, configured for latency: no B-frames, no lookahead, one access
  * unit out per frame in, SPS/PPS in front of every IDR, keyframes on request.
  *
- * Two implementations, measured against each other in bench/media.bench.ts (numbers in
- * design/MEDIA.md):
+ * Three implementations, the first two measured against each other in bench/media.bench.ts (numbers
+ * in design/MEDIA.md):
  * - `ffmpeg` (the default): ffmpeg child processes, raw frames in, FLV out, a spare process for
  *   keyframes on request. Lower capture→encoded latency and lower idle CPU here, honours the offered
  *   profile, reaches h264_amf / h264_mf / h264_qsv on Windows, where @napi-rs/webcodecs 1.3.1 has no
  *   binary.
  * - `webcodecs`: in-process `VideoEncoder` from @napi-rs/webcodecs (x264 inside; NVENC/QSV/VAAPI when
  *   present). Its keyframe on request is faster (the next frame, ~25 ms against ~70 ms).
+ * - `mf` (Windows): a Media Foundation H.264 encoder MFT in process, hardware first, else Microsoft's
+ *   software MFT; NV12 converted on the CPU; keyframes on demand in the same frame.
+ *
+ * `auto` (the default) picks per platform: on Windows MF hardware → MF software → ffmpeg if present,
+ * elsewhere ffmpeg (index.ts).
  */
 import { PortholeError } from '../../errors/porthole-error.js';
 import type { PixelFormat } from '../capture/capturer.js';
+import type { Logger } from '../../log/logger.js';
 
 /** What an encoder needs of a frame; a `CapturedFrame` is one. */
 export interface RawFrame {
@@ -68,13 +74,23 @@ export interface Encoder {
   close(): Promise<void>;
 }
 
-export type EncoderKind = 'webcodecs' | 'ffmpeg';
+export type EncoderKind = 'webcodecs' | 'ffmpeg' | 'mf';
+/** What `--encoder` takes: an encoder, or `auto` (the default). */
+export type EncoderChoice = EncoderKind | 'auto';
+export const ENCODER_CHOICES: readonly EncoderChoice[] = ['auto', 'mf', 'ffmpeg', 'webcodecs'];
 
-/** Chosen by bench/media.bench.ts: see design/MEDIA.md for the numbers. */
+/**
+ * What `auto` picks off Windows, chosen by bench/media.bench.ts: see design/MEDIA.md for the numbers.
+ * On Windows `auto` tries Media Foundation first (index.ts).
+ */
 export const DEFAULT_ENCODER_KIND: EncoderKind = 'ffmpeg';
 
 export interface EncoderOptions {
-  kind?: EncoderKind;
+  kind?: EncoderChoice;
+  /** mf: only hardware MFTs, only the software one, or hardware first (default). */
+  mfClass?: 'hardware' | 'software' | 'any';
+  /** Where `auto` logs what it picked (once per process, again only if the pick changes). */
+  log?: Pick<Logger, 'info' | 'warn'>;
   /** webcodecs: allow NVENC/QSV/VAAPI when present. Default false (x264, known latency). */
   preferHardware?: boolean;
   /** ffmpeg: path of the binary (PORTHOLE_FFMPEG still wins). */

@@ -3,7 +3,7 @@ import type { CapturerKind } from '../capture/capturer.js';
 import { createCapturer } from '../capture/index.js';
 import { createDesktopSession } from '../desktop/desktop-session.js';
 import type { DesktopHost } from './desktop-host.js';
-import type { EncoderKind } from '../encode/encoder.js';
+import type { EncoderChoice } from '../encode/encoder.js';
 import { createClipboard, createInputInjector, type InputBackend } from '../input/index.js';
 import { BitrateController } from '../pipeline/bitrate-controller.js';
 import { defaultBitrate } from '../pipeline/display-pipeline.js';
@@ -13,11 +13,18 @@ import { WebRtcDesktopHost } from './webrtc-desktop-host.js';
 import { errorMessage } from '../../errors/error-text.js';
 import { ProtocolError } from '../../protocol/validate.js';
 import type { ServiceRequests } from '../service-requests.js';
+import {
+  chooseFileAccess,
+  DEFAULT_MAX_UPLOAD_BYTES,
+  type FileAccessChoice,
+  type FilesPolicy,
+} from '../files/index.js';
+import { serveFiles } from '../files/files-session.js';
 
 export interface DefaultHostOptions {
   log: Logger;
   capture?: CapturerKind;
-  encoder?: EncoderKind;
+  encoder?: EncoderChoice;
   /** ffmpeg encoder only: `libx264`, a hardware encoder, or `auto` (see hardware-probe.ts). */
   codec?: string;
   input?: InputBackend;
@@ -30,6 +37,8 @@ export interface DefaultHostOptions {
   display?: string;
   /** What viewers may ask of the service (Ctrl+Alt+Del); without it they are answered `unsupported`. */
   services?: ServiceRequests;
+  /** File transfer on the `files` channel (design/FILES.md); `false` turns it off. Default: on, 4 GiB. */
+  files?: FilesPolicy | false;
 }
 
 /**
@@ -44,6 +53,16 @@ export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost 
   let hubStarting: Promise<MediaHub | undefined> | undefined;
 
   const getHub = (): Promise<MediaHub | undefined> => (hubStarting ??= startHub());
+  // Decided once per helper, at the first files channel: whose identity touches the user's files.
+  let fileAccess: Promise<FileAccessChoice> | undefined;
+  const filesPolicy = opts.files;
+  const getFileAccess = (): Promise<FileAccessChoice> =>
+    (fileAccess ??=
+      filesPolicy === false
+        ? Promise.resolve({ reason: 'file transfer is turned off on this machine' })
+        : chooseFileAccess(filesPolicy ?? { maxUploadBytes: DEFAULT_MAX_UPLOAD_BYTES }, log).catch(
+            (err: unknown) => ({ reason: `file access failed: ${errorMessage(err)}` }),
+          ));
   const startHub = async (): Promise<MediaHub | undefined> => {
     try {
       const capturer = await createCapturer({
@@ -114,6 +133,10 @@ export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost 
         }
         throw err;
       }
+      const files = serveFiles(peer, getFileAccess(), {
+        maxUploadBytes: filesPolicy === false ? 0 : (filesPolicy?.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES),
+        log: log.child({ desktop: req.sessionId, channel: 'files' }),
+      });
       const targetBps = opts.bitrate || defaultBitrate(display.width, display.height, fps);
       const controller = new BitrateController({ targetBps });
       const offStats = peer.onReceiverStats((stats) => {
@@ -131,6 +154,7 @@ export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost 
       return {
         close: async () => {
           offStats();
+          await files.close();
           await session.close();
         },
       };

@@ -16,6 +16,7 @@ import type { DesktopStart } from '../../protocol/ipc.js';
 import { realTimers, type TimerHandle, type Timers } from '../../time/timers.js';
 import type { DesktopHost } from './desktop-host.js';
 import { createDesktopPeer, type DesktopPeer } from '../webrtc/desktop-peer.js';
+import { channelAllowed } from '../webrtc/channel-permissions.js';
 
 /** Media and input attached to one answered peer (capture → encode → track, input → injector). */
 export interface AttachedMedia {
@@ -97,6 +98,7 @@ export class WebRtcDesktopHost implements DesktopHost {
         offer: req.offer,
         iceServers: req.iceServers,
         log,
+        allowChannel: (label) => channelAllowed(label, req.viewer),
       });
     } catch (err) {
       if (this.connections.get(req.sessionId) === entry) this.connections.delete(req.sessionId);

@@ -10,7 +10,7 @@
 import type { Capturer, CapturedFrame, FrameSource } from '../capture/capturer.js';
 import { startCaptureLoop, type CaptureLoop } from '../capture/capture-loop.js';
 import type { EncodedAccessUnit } from '../desktop/video-source.js';
-import type { Encoder, EncoderConfig, EncoderKind, EncoderOptions } from '../encode/encoder.js';
+import type { Encoder, EncoderChoice, EncoderConfig, EncoderOptions } from '../encode/encoder.js';
 import { createEncoder } from '../encode/index.js';
 import { errorMessage } from '../../errors/error-text.js';
 import { type Logger } from '../../log/logger.js';
@@ -20,7 +20,7 @@ export interface PipelineSettings {
   fps: number;
   /** Bits per second; 0 picks one from the display size and fps. */
   bitrate: number;
-  encoder?: EncoderKind;
+  encoder?: EncoderChoice;
   /** ffmpeg encoder: which H.264 encoder it runs (default libx264; `auto` probes hardware). */
   codec?: string | undefined;
 }
@@ -258,6 +258,7 @@ export class DisplayPipeline {
       {
         ...(this.settings.encoder ? { kind: this.settings.encoder } : {}),
         ...(this.settings.codec ? { ffmpegCodec: this.settings.codec } : {}),
+        log: this.log,
       },
     );
     this.encoder = await this.encoderStarting;

@@ -28,6 +28,8 @@ import {
   type RateLimit,
 } from './message-gate.js';
 import { createVideoFeedback, type KeyframeReason, type VideoReceiverStats } from './video-feedback.js';
+import { FILE_BUFFER_LOW } from '../../protocol/files.js';
+import type { FilesChannel } from '../files/file-transfers.js';
 import { type Logger } from '../../log/logger.js';
 import { realTimers, type Timers } from '../../time/timers.js';
 
@@ -49,6 +51,18 @@ export interface DesktopPeerOptions {
   keyframeMinIntervalMs?: number;
   /** The clock and timers of the message limits and the keyframe request spacing; tests pass their own. */
   timers?: Timers;
+  /**
+   * Whether this viewer may open a channel (channel-permissions.ts); a refused channel is closed
+   * before its first message is read. Default: every channel.
+   */
+  allowChannel?: (label: ChannelLabel) => boolean;
+}
+
+/** The `files` channel as the file transfers use it: sending with back-pressure, and what arrives. */
+export interface FilesChannelEnd extends FilesChannel {
+  onText(cb: (text: string) => void): void;
+  onBinary(cb: (bytes: Buffer) => void): void;
+  onClosed?(cb: () => void): void;
 }
 
 export interface DesktopPeer {
@@ -67,6 +81,8 @@ export interface DesktopPeer {
   onControl(cb: (msg: ControlMessage) => void): () => void;
   /** A DataChannel opened or closed (the input channel closing must release held keys). */
   onChannel(cb: (label: ChannelLabel, open: boolean) => void): () => void;
+  /** The viewer opened its `files` channel (and was allowed to). */
+  onFilesChannel(cb: (channel: FilesChannelEnd) => void): () => void;
   /** Whether the viewer's channel of that label is open now. */
   isChannelOpen(label: ChannelLabel): boolean;
   sendControl(msg: HelperToViewer): boolean;
@@ -102,6 +118,9 @@ export async function createDesktopPeer(
   const releaseListeners = new Listeners<[]>('release_input', log);
   const controlListeners = new Listeners<[ControlMessage]>('control', log);
   const channelListeners = new Listeners<[ChannelLabel, boolean]>('channel', log);
+  const filesListeners = new Listeners<[FilesChannelEnd]>('files', log);
+  /** The open `files` channel, handed to a listener that subscribes after it opened. */
+  let filesEnd: FilesChannelEnd | undefined;
   const stateListeners = new Listeners<[PeerState]>('state', log);
 
   const setState = (next: PeerState): void => {
@@ -138,7 +157,32 @@ export async function createDesktopPeer(
       return;
     }
     const name = label as ChannelLabel;
+    if (opts.allowChannel && !opts.allowChannel(name)) {
+      log.warn({ label: name }, 'DataChannel refused for this viewer');
+      dc.close();
+      return;
+    }
     channels.set(name, dc);
+    let files: { text?: (t: string) => void; binary?: (b: Buffer) => void; closed?: () => void } | undefined;
+    if (name === 'files') {
+      files = {};
+      const end = filesChannelEnd(dc, files, log);
+      dc.onMessage((raw) => {
+        if (typeof raw === 'string') files?.text?.(raw);
+        else files?.binary?.(Buffer.isBuffer(raw) ? raw : Buffer.from(raw));
+      });
+      dc.onClosed(() => {
+        if (channels.get(name) === dc) channels.delete(name);
+        if (filesEnd === end) filesEnd = undefined;
+        channelListeners.emit(name, false);
+        files?.closed?.();
+      });
+      dc.onError((err) => log.warn({ label: name, err }, 'DataChannel error'));
+      filesEnd = end;
+      channelListeners.emit(name, true);
+      filesListeners.emit(end);
+      return;
+    }
     dc.onMessage((raw) => {
       if (name === 'input') {
         inputGate.receive(raw);
@@ -245,6 +289,11 @@ export async function createDesktopPeer(
     onReleaseInput: (cb) => releaseListeners.add(cb),
     onControl: (cb) => controlListeners.add(cb),
     onChannel: (cb) => channelListeners.add(cb),
+    onFilesChannel: (cb) => {
+      const off = filesListeners.add(cb);
+      if (filesEnd) cb(filesEnd);
+      return off;
+    },
     isChannelOpen: (label) => channels.get(label)?.isOpen() ?? false,
     sendControl: (msg) => sendText('control', msg),
     sendCursor: (msg) => sendText('cursor', msg),
@@ -262,10 +311,47 @@ export async function createDesktopPeer(
       setState('closed');
       for (const l of [keyframeListeners, statsListeners, inputListeners, controlListeners, channelListeners])
         l.clear();
+      filesListeners.clear();
       releaseListeners.clear();
       stateListeners.clear();
       natives.length = 0;
     },
   };
   return { answer, peer };
+}
+
+/** node-datachannel's DataChannel as a FilesChannelEnd; a send that throws (channel closing) is a refusal. */
+function filesChannelEnd(
+  dc: DataChannel,
+  receive: { text?: (t: string) => void; binary?: (b: Buffer) => void; closed?: () => void },
+  log: Pick<Logger, 'warn'>,
+): FilesChannelEnd {
+  dc.setBufferedAmountLowThreshold(FILE_BUFFER_LOW);
+  // libdatachannel's send() answers false when it buffered the message rather than sending it at once:
+  // that is back-pressure (bufferedAmount), not a refusal. Only a closed channel or a throw refuses.
+  const guard = (send: () => boolean): boolean => {
+    try {
+      if (!dc.isOpen()) return false;
+      send();
+      return true;
+    } catch (err) {
+      log.warn({ label: 'files', err: String(err) }, 'DataChannel send failed');
+      return false;
+    }
+  };
+  return {
+    sendText: (text) => guard(() => dc.sendMessage(text)),
+    sendBinary: (data) => guard(() => dc.sendMessageBinary(data)),
+    bufferedAmount: () => {
+      try {
+        return dc.bufferedAmount();
+      } catch {
+        return 0;
+      }
+    },
+    onBufferedLow: (cb) => dc.onBufferedAmountLow(cb),
+    onText: (cb) => (receive.text = cb),
+    onBinary: (cb) => (receive.binary = cb),
+    onClosed: (cb) => (receive.closed = cb),
+  };
 }

@@ -29,6 +29,22 @@ import {
   IDXGIOutputDuplication,
 } from './dxgi.js';
 import { BITMAP } from './gdi32.js';
+import {
+  IMFActivate,
+  IMFAttributes,
+  IMFMediaBuffer,
+  IMFMediaEvent,
+  IMFMediaEventGenerator,
+  IMFSample,
+  IMFTransform,
+  ICodecAPI,
+} from './mf-interfaces.js';
+import {
+  MFT_OUTPUT_DATA_BUFFER,
+  MFT_OUTPUT_STREAM_INFO,
+  MFT_REGISTER_TYPE_INFO,
+  VARIANT,
+} from './mf-structs.js';
 import { HARDWAREINPUT, INPUT, KEYBDINPUT, MOUSEINPUT } from './input-structs.js';
 import {
   IO_COUNTERS,
@@ -98,6 +114,11 @@ export const WIN32_STRUCTS: Record<string, TypeObject> = {
   // Issue 14, DXGI adapters and the clipboard owner window.
   DXGI_ADAPTER_DESC1,
   WNDCLASSEXW,
+  // Issue 15: Media Foundation's H.264 encoder.
+  MFT_REGISTER_TYPE_INFO,
+  MFT_OUTPUT_STREAM_INFO,
+  MFT_OUTPUT_DATA_BUFFER,
+  VARIANT,
 };
 
 /** `{ Method: slot }` of an interface table (`{ Method: [slot, prototype] }`). */
@@ -120,4 +141,12 @@ export const WIN32_VTABLES: Record<string, Record<string, number>> = {
   ID3D11Device: slots(ID3D11Device),
   ID3D11Texture2D: slots(ID3D11Texture2D),
   ID3D11DeviceContext: slots(ID3D11DeviceContext),
+  IMFAttributes: slots(IMFAttributes),
+  IMFActivate: slots(IMFActivate),
+  IMFSample: slots(IMFSample),
+  IMFMediaBuffer: slots(IMFMediaBuffer),
+  IMFMediaEvent: slots(IMFMediaEvent),
+  IMFMediaEventGenerator: slots(IMFMediaEventGenerator),
+  IMFTransform: slots(IMFTransform),
+  ICodecAPI: slots(ICodecAPI),
 };

@@ -39,6 +39,18 @@ static void emit_guid(const char *name, const GUID *g) {
   first_constant = 0;
 }
 #define G(name) emit_guid(#name, &name);
+/* codecapi.h declares CODECAPI_* GUIDs for C++ only; C has their STATIC_CODECAPI_* initialisers. */
+static GUID make_guid(unsigned long l, unsigned short w1, unsigned short w2, unsigned char b1, unsigned char b2,
+                      unsigned char b3, unsigned char b4, unsigned char b5, unsigned char b6, unsigned char b7,
+                      unsigned char b8) {
+  GUID g = {l, w1, w2, {b1, b2, b3, b4, b5, b6, b7, b8}};
+  return g;
+}
+#define GS(name)                                                                                     \
+  {                                                                                                  \
+    GUID g_##name = make_guid(STATIC_##name);                                                        \
+    emit_guid(#name, &g_##name);                                                                     \
+  }
 
 static int print_constants(void) {
   printf("{\"constants\":{");
@@ -76,6 +88,18 @@ static int print_constants(void) {
   C(WAIT_FAILED) C(WAIT_OBJECT_0) C(WAIT_TIMEOUT)
   /* library.ts */
   C(INVALID_HANDLE_VALUE)
+  /* mf-types.ts (issue 15) */
+  C(MF_VERSION) C(MFSTARTUP_FULL) C(E_NOINTERFACE) C(COINIT_MULTITHREADED) C(RPC_E_CHANGED_MODE) C(MFT_ENUM_FLAG_SYNCMFT)
+  C(MFT_ENUM_FLAG_ASYNCMFT) C(MFT_ENUM_FLAG_HARDWARE) C(MFT_ENUM_FLAG_SORTANDFILTER)
+  C(MFT_OUTPUT_STREAM_PROVIDES_SAMPLES) C(MFT_OUTPUT_STREAM_CAN_PROVIDE_SAMPLES) C(MFT_MESSAGE_COMMAND_FLUSH)
+  C(MFT_MESSAGE_COMMAND_DRAIN) C(MFT_MESSAGE_NOTIFY_BEGIN_STREAMING) C(MFT_MESSAGE_NOTIFY_END_STREAMING)
+  C(MFT_MESSAGE_NOTIFY_END_OF_STREAM) C(MFT_MESSAGE_NOTIFY_START_OF_STREAM) C(MF_EVENT_FLAG_NO_WAIT) C(MEError)
+  C(METransformNeedInput) C(METransformHaveOutput) C(METransformDrainComplete) C(MF_E_INVALIDMEDIATYPE)
+  C(MF_E_NOTACCEPTING) C(MF_E_NO_MORE_TYPES) C(MF_E_ATTRIBUTENOTFOUND) C(MF_E_NO_EVENTS_AVAILABLE)
+  C(MF_E_TRANSFORM_TYPE_NOT_SET) C(MF_E_TRANSFORM_STREAM_CHANGE) C(MF_E_TRANSFORM_NEED_MORE_INPUT)
+  C(MFVideoInterlace_Progressive) C(MFVideoTransferMatrix_BT601) C(MFNominalRange_16_235)
+  C(eAVEncCommonRateControlMode_CBR) C(eAVEncH264VProfile_Base) C(eAVEncH264VProfile_Main)
+  C(eAVEncH264VProfile_High) C(eAVEncH264VProfile_ConstrainedBase) C(VT_BOOL) C(VT_UI4) C(VARIANT_TRUE)
   /* ntdll.ts */
   C(ObjectBasicInformation)
   /* pipe-client.ts */
@@ -130,6 +154,17 @@ static int print_constants(void) {
   first_constant = 1;
   /* IIDs */
   G(IID_ID3D11Texture2D) G(IID_IDXGIDevice) G(IID_IDXGIFactory1) G(IID_IDXGIOutput1) G(IID_IDXGIResource)
+  /* Media Foundation (mf-types.ts, issue 15) */
+  G(IID_IMFTransform) G(IID_IMFMediaEventGenerator) G(IID_ICodecAPI) G(MFT_CATEGORY_VIDEO_ENCODER)
+  G(MFT_CATEGORY_VIDEO_DECODER) G(MFMediaType_Video) G(MFVideoFormat_H264) G(MFVideoFormat_NV12)
+  G(MF_MT_MAJOR_TYPE) G(MF_MT_SUBTYPE) G(MF_MT_FRAME_SIZE) G(MF_MT_FRAME_RATE) G(MF_MT_PIXEL_ASPECT_RATIO)
+  G(MF_MT_INTERLACE_MODE) G(MF_MT_AVG_BITRATE) G(MF_MT_MPEG2_PROFILE) G(MF_MT_MPEG2_LEVEL)
+  G(MF_MT_MPEG_SEQUENCE_HEADER) G(MF_MT_DEFAULT_STRIDE) G(MF_MT_YUV_MATRIX) G(MF_MT_VIDEO_NOMINAL_RANGE)
+  G(MF_LOW_LATENCY) G(MFSampleExtension_CleanPoint) G(MF_TRANSFORM_ASYNC) G(MF_TRANSFORM_ASYNC_UNLOCK)
+  G(MFT_FRIENDLY_NAME_Attribute) G(MFT_ENUM_HARDWARE_URL_Attribute)
+  GS(CODECAPI_AVEncCommonRateControlMode) GS(CODECAPI_AVEncCommonMeanBitRate) GS(CODECAPI_AVEncCommonMaxBitRate)
+  GS(CODECAPI_AVLowLatencyMode) GS(CODECAPI_AVEncVideoForceKeyFrame) GS(CODECAPI_AVEncMPVGOPSize)
+  GS(CODECAPI_AVEncMPVDefaultBPictureCount)
 
   printf("}}\n");
   return 0;

@@ -12,6 +12,10 @@
 #include <initguid.h> /* the IIDs below are defined here, for `constants` */
 #include <dxgi1_2.h>
 #include <d3d11.h>
+#include <mfapi.h>       /* Media Foundation (issue 15) */
+#include <mftransform.h>
+#include <mferror.h>
+#include <codecapi.h> /* ICodecAPI itself comes with strmif.h, through mfobjects.h */
 #include <stddef.h>
 #include <stdio.h>
 #include "abi-constants.h" /* print_constants(): `abi-probe.exe constants` */
@@ -153,6 +157,16 @@ int main(int argc, char **argv) {
   FIELD(WNDCLASSEXW, cbClsExtra) FIELD(WNDCLASSEXW, cbWndExtra) FIELD(WNDCLASSEXW, hInstance)
   FIELD(WNDCLASSEXW, hIcon) FIELD(WNDCLASSEXW, hCursor) FIELD(WNDCLASSEXW, hbrBackground)
   FIELD(WNDCLASSEXW, lpszMenuName) FIELD(WNDCLASSEXW, lpszClassName) FIELD(WNDCLASSEXW, hIconSm) END()
+  /* Issue 15: Media Foundation's H.264 encoder. VARIANT's members sit in anonymous unions; porthole's flat
+     declaration names the ones it uses (the value at ullVal, the union's last pointer pRecInfo). */
+  BEGIN(MFT_REGISTER_TYPE_INFO) FIELD(MFT_REGISTER_TYPE_INFO, guidMajorType) FIELD(MFT_REGISTER_TYPE_INFO, guidSubtype)
+  END()
+  BEGIN(MFT_OUTPUT_STREAM_INFO) FIELD(MFT_OUTPUT_STREAM_INFO, dwFlags) FIELD(MFT_OUTPUT_STREAM_INFO, cbSize)
+  FIELD(MFT_OUTPUT_STREAM_INFO, cbAlignment) END()
+  BEGIN(MFT_OUTPUT_DATA_BUFFER) FIELD(MFT_OUTPUT_DATA_BUFFER, dwStreamID) FIELD(MFT_OUTPUT_DATA_BUFFER, pSample)
+  FIELD(MFT_OUTPUT_DATA_BUFFER, dwStatus) FIELD(MFT_OUTPUT_DATA_BUFFER, pEvents) END()
+  BEGIN(VARIANT) FIELD(VARIANT, vt) FIELD(VARIANT, wReserved1) FIELD(VARIANT, wReserved2) FIELD(VARIANT, wReserved3)
+  FIELD(VARIANT, ullVal) FIELD(VARIANT, pRecInfo) END()
   printf("}\n");
   return 0;
 }

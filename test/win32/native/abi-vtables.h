@@ -1,7 +1,7 @@
 /*
  * The third part of abi-probe.c: `abi-probe.exe vtables` prints, as JSON, the vtable slot of every COM
  * method porthole calls through koffi (ComRef.call(slot, …)), as the C interfaces of mingw-w64's
- * dxgi.h, dxgi1_2.h and d3d11.h lay out their *Vtbl structs: offsetof(IXxxVtbl, Method) / sizeof(void *).
+ * dxgi.h, dxgi1_2.h, d3d11.h and the Media Foundation headers lay out their *Vtbl structs: offsetof(IXxxVtbl, Method) / sizeof(void *).
  * test/win32/abi.test.ts compares them with WIN32_VTABLES (src/native/win32/abi.ts).
  */
 
@@ -31,6 +31,22 @@ static int print_vtables(void) {
   IFACE(ID3D11Texture2D) SLOT(ID3D11Texture2D, GetDesc) IEND()
   IFACE(ID3D11DeviceContext) SLOT(ID3D11DeviceContext, Map) SLOT(ID3D11DeviceContext, Unmap)
   SLOT(ID3D11DeviceContext, CopyResource) IEND()
+  /* Media Foundation (issue 15): mfobjects.h, mftransform.h, icodecapi.h. */
+  IFACE(IMFAttributes) SLOT(IMFAttributes, GetUINT32) SLOT(IMFAttributes, GetUINT64) SLOT(IMFAttributes, GetGUID)
+  SLOT(IMFAttributes, GetAllocatedString) SLOT(IMFAttributes, GetAllocatedBlob) SLOT(IMFAttributes, SetUINT32)
+  SLOT(IMFAttributes, SetUINT64) SLOT(IMFAttributes, SetGUID) IEND()
+  IFACE(IMFActivate) SLOT(IMFActivate, ActivateObject) SLOT(IMFActivate, ShutdownObject) IEND()
+  IFACE(IMFSample) SLOT(IMFSample, GetSampleTime) SLOT(IMFSample, SetSampleTime) SLOT(IMFSample, SetSampleDuration)
+  SLOT(IMFSample, ConvertToContiguousBuffer) SLOT(IMFSample, AddBuffer) IEND()
+  IFACE(IMFMediaBuffer) SLOT(IMFMediaBuffer, Lock) SLOT(IMFMediaBuffer, Unlock) SLOT(IMFMediaBuffer, SetCurrentLength)
+  IEND()
+  IFACE(IMFMediaEvent) SLOT(IMFMediaEvent, GetType) SLOT(IMFMediaEvent, GetStatus) IEND()
+  IFACE(IMFMediaEventGenerator) SLOT(IMFMediaEventGenerator, GetEvent) IEND()
+  IFACE(IMFTransform) SLOT(IMFTransform, GetOutputStreamInfo) SLOT(IMFTransform, GetAttributes)
+  SLOT(IMFTransform, GetOutputAvailableType) SLOT(IMFTransform, SetInputType) SLOT(IMFTransform, SetOutputType)
+  SLOT(IMFTransform, GetOutputCurrentType) SLOT(IMFTransform, ProcessMessage) SLOT(IMFTransform, ProcessInput)
+  SLOT(IMFTransform, ProcessOutput) IEND()
+  IFACE(ICodecAPI) SLOT(ICodecAPI, IsSupported) SLOT(ICodecAPI, GetValue) SLOT(ICodecAPI, SetValue) IEND()
   printf("}\n");
   return 0;
 }

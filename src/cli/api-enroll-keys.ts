@@ -1,0 +1,194 @@
+/**
+ * `porthole api enroll-key create|list|revoke` and `porthole api device rename`: the administrator's
+ * side of enrollment. Each change is written to the audit log with `remote: "cli"`.
+ */
+import { EXIT_FAILURE, EXIT_OK, UsageError, type Command, type OptionSpec } from './command.js';
+import { ProtocolError } from '../protocol/validate.js';
+import { resolveDataDir } from '../api/data-dir.js';
+import { ApiStore, StoreError } from '../api/store.js';
+import { AuditLog, type AuditEvent } from '../api/audit-log.js';
+import {
+  enrollKeyState,
+  MAX_ENROLL_KEY_TTL_MS,
+  MAX_ENROLL_KEY_USES,
+  type EnrollKeyRecord,
+} from '../api/enroll-keys.js';
+import { silentLogger } from '../log/logger.js';
+import { dataDirOption, expectArgs } from './api-admin.js';
+
+const jsonOption: OptionSpec = { type: 'boolean', description: 'Print JSON instead of text' };
+
+function dataDir(values: Record<string, unknown>): string {
+  return resolveDataDir(values['data-dir'] as string | undefined);
+}
+
+function audit(dir: string, event: Omit<AuditEvent, 'viewer' | 'remote'>): void {
+  const log = AuditLog.open(dir, silentLogger);
+  try {
+    log.record({ viewer: null, remote: 'cli', ...event });
+  } finally {
+    log.close();
+  }
+}
+
+const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
+
+/** `30m`, `12h`, `7d`, `2w` → milliseconds; a UsageError otherwise. */
+export function parseDuration(text: string): number {
+  const m = /^(\d{1,6})([mhdw])$/.exec(text);
+  const ms = m?.[1] && m[2] ? Number(m[1]) * (UNIT_MS[m[2]] ?? 0) : NaN;
+  if (!(ms >= 60_000 && ms <= MAX_ENROLL_KEY_TTL_MS)) {
+    throw new UsageError(
+      `--expires must be a duration from 1m to 366d such as 30m, 12h, 7d or 2w, got '${text}'`,
+    );
+  }
+  return ms;
+}
+
+function parseUses(text: string): number {
+  const n = Number(text);
+  if (!/^\d{1,7}$/.test(text) || n < 1 || n > MAX_ENROLL_KEY_USES) {
+    throw new UsageError(`--uses must be an integer from 1 to ${MAX_ENROLL_KEY_USES}, got '${text}'`);
+  }
+  return n;
+}
+
+export const enrollKeyCreate: Command = {
+  name: 'enroll-key create',
+  summary: 'Create an enrollment key and print it once: machines enroll themselves with it',
+  usage: 'porthole api enroll-key create [--name N] [--uses 1] [--expires 7d] [--data-dir D] [--json]',
+  options: {
+    'data-dir': dataDirOption,
+    name: { type: 'string', description: 'A label for the key (letters, digits, . _ @ -; up to 64)' },
+    uses: { type: 'string', description: 'How many machines may enroll with it (default 1)' },
+    expires: {
+      type: 'string',
+      description: 'How long it works: 30m, 12h, 7d, 2w (default 7d, at most 366d)',
+    },
+    json: jsonOption,
+  },
+  async run(values, positionals) {
+    expectArgs(positionals, []);
+    const name = values.name as string | undefined;
+    const maxUses = parseUses((values.uses as string | undefined) ?? '1');
+    const ttlMs = parseDuration((values.expires as string | undefined) ?? '7d');
+    const dir = dataDir(values);
+    let created: { key: string; record: EnrollKeyRecord };
+    try {
+      created = ApiStore.open(dir).createEnrollKey({
+        ...(name !== undefined ? { name } : {}),
+        maxUses,
+        ttlMs,
+      });
+    } catch (err) {
+      if (err instanceof ProtocolError) throw new UsageError(err.message);
+      throw err;
+    }
+    const { key, record } = created;
+    audit(dir, {
+      device: null,
+      action: 'enroll_key_created',
+      ok: true,
+      enrollKey: record.id,
+      ...(name !== undefined ? { name } : {}),
+    });
+    if (values.json) {
+      console.log(JSON.stringify({ ...describeKey(record, Date.now()), key }));
+      return EXIT_OK;
+    }
+    console.log(
+      [
+        `Enrollment key ${record.id}${name ? ` '${name}'` : ''}: ${maxUses} use${maxUses === 1 ? '' : 's'}, expires ${record.expiresAt}.`,
+        `  key: ${key}`,
+        '',
+        'The key is shown only now (the API keeps a hash). On each machine, as root or administrator,',
+        'put it in a file (or pipe it in, or set PORTHOLE_ENROLL_KEY) and run:',
+        '  porthole service enroll --server https://API-HOST:8443 --key-file FILE',
+        `Revoke it with: porthole api enroll-key revoke ${record.id}`,
+      ].join('\n'),
+    );
+    return EXIT_OK;
+  },
+};
+
+function describeKey(k: EnrollKeyRecord, now: number) {
+  return {
+    id: k.id,
+    ...(k.name !== undefined ? { name: k.name } : {}),
+    state: enrollKeyState(k, now),
+    usesLeft: Math.max(0, k.maxUses - k.uses),
+    maxUses: k.maxUses,
+    createdAt: k.createdAt,
+    expiresAt: k.expiresAt,
+    ...(k.revokedAt !== undefined ? { revokedAt: k.revokedAt } : {}),
+  };
+}
+
+export const enrollKeyList: Command = {
+  name: 'enroll-key list',
+  summary: 'List enrollment keys: id, name, uses left, expiry, state (never the keys themselves)',
+  usage: 'porthole api enroll-key list [--data-dir D] [--json]',
+  options: { 'data-dir': dataDirOption, json: jsonOption },
+  async run(values, positionals) {
+    expectArgs(positionals, []);
+    const now = Date.now();
+    const keys = ApiStore.open(dataDir(values))
+      .enrollKeys()
+      .map((k) => describeKey(k, now));
+    if (values.json) console.log(JSON.stringify({ enrollKeys: keys }));
+    else if (keys.length === 0) console.log('No enrollment keys.');
+    else {
+      for (const k of keys) {
+        const state = k.state === 'active' ? '' : `  ${k.state.replace('_', ' ')}`;
+        console.log(
+          `${k.id}  ${k.name ?? '-'}  ${k.usesLeft}/${k.maxUses} uses left  expires ${k.expiresAt}${state}`,
+        );
+      }
+    }
+    return EXIT_OK;
+  },
+};
+
+export const enrollKeyRevoke: Command = {
+  name: 'enroll-key revoke',
+  summary: 'Revoke an enrollment key: no machine can enroll with it any more (enrolled ones stay)',
+  usage: 'porthole api enroll-key revoke <id> [--data-dir D]',
+  options: { 'data-dir': dataDirOption },
+  async run(values, positionals) {
+    const [id = ''] = expectArgs(positionals, ['id']);
+    const dir = dataDir(values);
+    if (!ApiStore.open(dir).revokeEnrollKey(id)) {
+      console.error(
+        `porthole api enroll-key revoke: no enrollment key with id '${id}' (see enroll-key list)`,
+      );
+      return EXIT_FAILURE;
+    }
+    audit(dir, { device: null, action: 'enroll_key_revoked', ok: true, enrollKey: id });
+    console.log(`Enrollment key ${id} revoked.`);
+    return EXIT_OK;
+  },
+};
+
+export const deviceRename: Command = {
+  name: 'device rename',
+  summary: 'Rename a device (names are unique; an enrolled device starts with its host name)',
+  usage: 'porthole api device rename <id> <name> [--data-dir D]',
+  options: { 'data-dir': dataDirOption },
+  async run(values, positionals) {
+    const [id = '', name = ''] = expectArgs(positionals, ['id', 'name']);
+    const dir = dataDir(values);
+    try {
+      ApiStore.open(dir).renameDevice(id, name);
+    } catch (err) {
+      if (err instanceof ProtocolError) throw new UsageError(err.message);
+      if (err instanceof StoreError && (err.code === 'not_found' || err.code === 'exists')) {
+        console.error(`porthole api device rename: ${err.message}`);
+        return EXIT_FAILURE;
+      }
+      throw err;
+    }
+    audit(dir, { device: id, action: 'device_renamed', ok: true, name });
+    console.log(`Device ${id} is now named '${name}'.`);
+    return EXIT_OK;
+  },
+};
