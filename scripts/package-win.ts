@@ -438,6 +438,8 @@ const CA = {
 const deferred = CA.dllInBinary | CA.inScript | CA.noImpersonate;
 /** Every custom action's Type, as porthole.wxs describes them. */
 export const ACTION_TYPES: Record<string, number> = {
+  SetPortholeStopAndWait: CA.setProperty,
+  PortholeStopAndWait: deferred | CA.continueOnError,
   SetPortholeServiceRemoveRollback: CA.setProperty,
   PortholeServiceRemoveRollback: deferred | CA.rollback | CA.continueOnError,
   SetPortholeServiceRemove: CA.setProperty,

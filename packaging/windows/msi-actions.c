@@ -15,6 +15,11 @@
  *                     key in the child's PORTHOLE_ENROLL_KEY only; skipped without URL and KEY; its
  *                     exit code 3 (already enrolled, nothing changed) is not a failure
  *   StartPorthole     INSTALLDIR|CONFIG                `porthole service start` when CONFIG exists
+ *   StopServiceAndWait NAME                            stops the service and waits for its process to
+ *                                                      exit, never fails (before StopServices: that one
+ *                                                      waits for SERVICE_STOPPED only, and node.exe may
+ *                                                      still be running, its file in use, when
+ *                                                      RemoveFiles comes: it would be left for a reboot)
  *   DeleteServiceQuiet NAME                            stops and deletes the service through the SCM
  *                                                      itself, never fails (the install's rollback:
  *                                                      node.exe may be gone by then, as under Wine)
@@ -374,6 +379,40 @@ __declspec(dllexport) UINT __stdcall DeleteServiceQuiet(MSIHANDLE h) {
       log_fmt(h, L"rollback: service %ls not deleted (error %lu)", name, GetLastError());
     CloseServiceHandle(svc);
   }
+  if (scm) CloseServiceHandle(scm);
+  wipe_free(name, len);
+  return ERROR_SUCCESS;
+}
+
+__declspec(dllexport) UINT __stdcall StopServiceAndWait(MSIHANDLE h) {
+  DWORD len = 0;
+  wchar_t *name = custom_action_data(h, &len);
+  if (!name || !name[0]) {
+    wipe_free(name, len);
+    return ERROR_SUCCESS;
+  }
+  SC_HANDLE scm = OpenSCManagerW(NULL, NULL, SC_MANAGER_CONNECT);
+  SC_HANDLE svc = scm ? OpenServiceW(scm, name, SERVICE_STOP | SERVICE_QUERY_STATUS) : NULL;
+  SERVICE_STATUS_PROCESS sp;
+  DWORD needed = 0;
+  if (svc && QueryServiceStatusEx(svc, SC_STATUS_PROCESS_INFO, (BYTE *)&sp, sizeof sp, &needed) &&
+      sp.dwCurrentState != SERVICE_STOPPED && sp.dwProcessId != 0) {
+    /* Opened before the stop: once it has exited, the pid could name another process. */
+    HANDLE proc = OpenProcess(SYNCHRONIZE, FALSE, sp.dwProcessId);
+    SERVICE_STATUS st;
+    if (!ControlService(svc, SERVICE_CONTROL_STOP, &st) && GetLastError() != ERROR_SERVICE_NOT_ACTIVE)
+      log_fmt(h, L"stop: service %ls did not take the stop (error %lu)", name, GetLastError());
+    if (proc) {
+      DWORD wait = WaitForSingleObject(proc, 30000);
+      log_fmt(h, wait == WAIT_OBJECT_0 ? L"stop: the process of service %ls has exited (pid %lu)"
+                                       : L"stop: the process of service %ls is still running after 30 s (pid %lu)",
+              name, sp.dwProcessId);
+      CloseHandle(proc);
+    } else {
+      log_fmt(h, L"stop: cannot wait for the process of service %ls (error %lu)", name, GetLastError());
+    }
+  }
+  if (svc) CloseServiceHandle(svc);
   if (scm) CloseServiceHandle(scm);
   wipe_free(name, len);
   return ERROR_SUCCESS;

@@ -197,6 +197,8 @@ describe.skipIf(!ready)('the MSI under Wine msiexec (install, enroll, upgrade, u
     const { code, log } = await msiexec('uninstall', '/x', newMsi);
     expect(code, actionLines(log).join('\n')).toBe(0);
     expect(actionLines(log).join('\n')).toMatch(/"service" "uninstall"/);
+    // Its node.exe waited for, not just SERVICE_STOPPED: a running node.exe cannot be deleted.
+    expect(actionLines(log).join('\n')).toMatch(/the process of service porthole has exited/);
     expect(serviceState()).toBe('not installed');
     expect(existsSync(join(installDir, 'node.exe'))).toBe(false);
     expect(existsSync(join(installDir, 'node_modules'))).toBe(false);
