@@ -19,6 +19,7 @@ import {
 } from '../protocol/api.js';
 import { ProtocolError, type Guard } from '../protocol/validate.js';
 import { MissingFeatureError, payloadForPeer, type ApiLinkPeer } from '../protocol/api-version.js';
+import { agentEventMessage, AuditEventBudget, type AgentEventMessage } from '../protocol/audit-event.js';
 import { agentErrorStatus, HttpError } from './http-json.js';
 
 const resultGuards: { [T in ApiCommandType]: Guard<ResultByType[T]> } = {
@@ -46,6 +47,7 @@ export class AgentConnection {
   private readonly pending = new Map<string, PendingCommand>();
   private seq = 0;
   private readonly idPrefix = randomBytes(4).toString('hex');
+  private readonly eventBudget: AuditEventBudget;
 
   constructor(
     readonly ws: WebSocket,
@@ -53,8 +55,15 @@ export class AgentConnection {
     readonly remote: string,
     /** What the agent announced on its upgrade: commands carry only the fields it understands. */
     readonly peer: ApiLinkPeer,
-    private readonly opts: { commandTimeoutMs: number; log: Logger },
+    private readonly opts: {
+      commandTimeoutMs: number;
+      log: Logger;
+      /** An audit event the agent reported (validated, within this connection's budget). */
+      onEvent?: (msg: AgentEventMessage) => void;
+      now?: () => number;
+    },
   ) {
+    this.eventBudget = new AuditEventBudget(opts.now ?? Date.now);
     ws.on('message', (data, isBinary) => {
       this.markAlive();
       this.onMessage(isBinary ? null : data.toString());
@@ -98,6 +107,29 @@ export class AgentConnection {
     });
   }
 
+  /** An agent's audit event: validated, limited per connection, then handed to the audit log. */
+  private onEvent(raw: unknown): void {
+    const { log } = this.opts;
+    let msg: AgentEventMessage;
+    try {
+      msg = agentEventMessage(raw, '');
+    } catch (err) {
+      const why = err instanceof ProtocolError ? err.message : String(err);
+      log.warn({ deviceId: this.deviceId, error: why }, 'ignored an invalid event from the agent');
+      return;
+    }
+    if (!this.eventBudget.admit()) {
+      if (this.eventBudget.droppedThisWindow === 1) {
+        log.warn(
+          { deviceId: this.deviceId },
+          'agent events over the budget: dropping the rest of this minute',
+        );
+      }
+      return;
+    }
+    this.opts.onEvent?.(msg);
+  }
+
   /** Fails every command still waiting (the socket closed or was replaced). */
   failAll(err: HttpError): void {
     for (const id of [...this.pending.keys()]) this.settle(id, err);
@@ -117,6 +149,10 @@ export class AgentConnection {
     } catch (err) {
       const why = err instanceof ProtocolError ? err.message : 'not JSON';
       log.warn({ deviceId: this.deviceId, error: why }, 'ignored an unreadable message from the agent');
+      return;
+    }
+    if (typeof raw === 'object' && raw !== null && (raw as { type?: unknown }).type === 'event') {
+      this.onEvent(raw);
       return;
     }
     const id = salvageCommandId(raw);

@@ -8,17 +8,20 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../log/logger.js';
 import { AgentConnection } from './agent-connection.js';
-import type { AuditLog } from './audit-log.js';
+import type { AuditEvent, AuditLog } from './audit-log.js';
 import { HttpError } from './http-json.js';
 import type { ApiStore } from './store.js';
 import { bearerToken } from './tokens.js';
 import { errorMessage } from '../errors/error-text.js';
 import { apiLinkHeaders, parseApiLinkPeer, type ApiLinkPeer } from '../protocol/api-version.js';
+import type { AgentEventMessage } from '../protocol/audit-event.js';
 
 /** Largest message an agent may send (replies are a few KiB; the same bound the agent applies). */
 export const MAX_AGENT_MESSAGE_BYTES = 1024 * 1024;
 
 export const CLOSE_REPLACED = 4000;
+/** Desktops whose viewer the hub remembers for event audit lines (a map entry is ~100 bytes). */
+export const MAX_REMEMBERED_DESKTOPS = 10_000;
 export const CLOSE_DEVICE_REMOVED = 4001;
 
 export interface AgentHubOptions {
@@ -34,6 +37,8 @@ export class AgentHub {
   private readonly connections = new Map<string, AgentConnection>();
   /** When each device was last heard from, kept after it disconnects (in memory only). */
   private readonly lastSeenAt = new Map<string, number>();
+  /** `device/desktop` → the viewer who started it, so the audit line of an event names them. */
+  private readonly desktopViewers = new Map<string, string>();
   private readonly heartbeat: NodeJS.Timeout;
 
   constructor(private readonly opts: AgentHubOptions) {
@@ -47,6 +52,21 @@ export class AgentHub {
 
   connection(deviceId: string): AgentConnection | undefined {
     return this.connections.get(deviceId);
+  }
+
+  /** Remembers who started a desktop (the most recent MAX_REMEMBERED_DESKTOPS), for event audit lines. */
+  rememberDesktop(deviceId: string, desktopId: string, viewer: string): void {
+    const key = `${deviceId}/${desktopId}`;
+    this.desktopViewers.delete(key);
+    this.desktopViewers.set(key, viewer);
+    if (this.desktopViewers.size > MAX_REMEMBERED_DESKTOPS) {
+      const oldest = this.desktopViewers.keys().next().value;
+      if (oldest !== undefined) this.desktopViewers.delete(oldest);
+    }
+  }
+
+  private viewerOf(deviceId: string, desktopId: string): string | null {
+    return this.desktopViewers.get(`${deviceId}/${desktopId}`) ?? null;
   }
 
   lastSeen(deviceId: string): number | undefined {
@@ -104,6 +124,8 @@ export class AgentHub {
     const conn = new AgentConnection(ws, deviceId, remote, peer, {
       commandTimeoutMs: this.opts.commandTimeoutMs,
       log,
+      onEvent: (msg) =>
+        audit.record(desktopAuditLine(deviceId, remote, msg, this.viewerOf(deviceId, msg.event.desktop))),
     });
     const previous = this.connections.get(deviceId);
     this.connections.set(deviceId, conn);
@@ -170,4 +192,40 @@ function refuseUpgrade(socket: Duplex, err: HttpError): void {
     `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
       `connection: close\r\n\r\n${body}`,
   );
+}
+
+/**
+ * The audit line of an agent's event: metadata only, with the viewer the API itself remembers for that
+ * desktop (null when it started before this API process did), never a name the agent supplied.
+ */
+export function desktopAuditLine(
+  deviceId: string,
+  remote: string,
+  msg: AgentEventMessage,
+  viewer: string | null,
+): AuditEvent {
+  const e = msg.event;
+  const base = {
+    viewer,
+    device: deviceId,
+    desktopSessionId: e.desktop,
+    targetSessionId: msg.targetSessionId,
+    remote,
+  };
+  switch (e.kind) {
+    case 'file_transfer':
+      return {
+        ...base,
+        action: 'file_transfer',
+        ok: e.outcome === 'complete',
+        ...(e.outcome !== 'complete' ? { code: e.outcome } : {}),
+        direction: e.direction,
+        file: e.name,
+        size: e.size,
+      };
+    case 'consent':
+      return { ...base, action: 'consent', ok: e.outcome === 'accepted', code: e.outcome };
+    case 'session_cut':
+      return { ...base, action: 'session_cut', ok: true, code: e.reason };
+  }
 }

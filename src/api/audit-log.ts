@@ -20,7 +20,11 @@ export type AuditAction =
   | 'enroll'
   | 'enroll_key_created'
   | 'enroll_key_revoked'
-  | 'device_renamed';
+  | 'device_renamed'
+  // Reported by the device's helper (metadata only; protocol/audit-event.ts):
+  | 'file_transfer'
+  | 'consent'
+  | 'session_cut';
 
 export interface AuditEvent {
   /** The viewer token's name; null for agent events and failed logins with an unknown token. */
@@ -38,6 +42,14 @@ export interface AuditEvent {
   enrollKey?: string;
   /** The device's name after `enroll` or `device_renamed`, the key's label for `enroll_key_created`. */
   name?: string;
+  /** A start_desktop of a view-only viewer (its permissions went to the device). */
+  viewOnly?: boolean;
+  /** file_transfer: upload (viewer → device) or download (device → viewer). */
+  direction?: 'upload' | 'download';
+  /** file_transfer: the file's name as stored or read (never a path, never its contents). */
+  file?: string;
+  /** file_transfer: its size in bytes. */
+  size?: number;
 }
 
 export interface AuditLine extends AuditEvent {

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log/logger.js';
 import { desktopSessionId, displayIndex, h264Offer, osSessionId } from '../protocol/common.js';
 import { object, optional, str } from '../protocol/validate.js';
+import { VIEW_ONLY } from '../protocol/ipc.js';
 import type { AgentHub } from './agent-hub.js';
 import type { AgentConnection } from './agent-connection.js';
 import type { AuditAction, AuditLog } from './audit-log.js';
@@ -141,6 +142,7 @@ async function startDesktop(ctx: ApiContext, r: Request, viewer: Viewer, deviceI
     action: 'start_desktop' as const,
     desktopSessionId: sessionId,
     ...(body.targetSessionId !== undefined ? { targetSessionId: body.targetSessionId } : {}),
+    ...(viewer.viewOnly ? { viewOnly: true } : {}),
   };
   await audited(ctx, r, viewer, audit, async () => {
     const agent = onlineAgent(ctx, deviceId);
@@ -148,16 +150,20 @@ async function startDesktop(ctx: ApiContext, r: Request, viewer: Viewer, deviceI
     // the relay when no direct path exists.
     const { iceServers } = iceServersFor(ctx.ice, viewer.name);
     // `viewer` lets the agent limit each viewer's unconnected desktops; an agent without the feature
-    // does not get it (AgentConnection leaves it out).
+    // does not get it (AgentConnection leaves it out). `permissions` goes only with a restricted
+    // viewer (absent means full control), and an agent that would not enforce it is refused
+    // (409 agent_outdated) rather than sent a command it would read as full control.
     const result = await agent.command('start_desktop', {
       sessionId,
       iceServers,
       ...body,
       viewer: { name: viewer.name },
+      ...(viewer.viewOnly ? { permissions: VIEW_ONLY } : {}),
     });
     if (result.sessionId !== sessionId) {
       throw new HttpError(502, 'bad_agent_reply', 'the device answered for a different desktop session');
     }
+    ctx.hub.rememberDesktop(deviceId, sessionId, viewer.name);
     ctx.log.info({ viewer: viewer.name, deviceId, sessionId }, 'desktop started');
     sendJson(r.res, 200, { sessionId, answer: result.answer });
   });
@@ -185,7 +191,13 @@ async function audited(
   ctx: ApiContext,
   r: Request,
   viewer: Viewer,
-  event: { device: string; action: AuditAction; desktopSessionId?: string; targetSessionId?: number },
+  event: {
+    device: string;
+    action: AuditAction;
+    desktopSessionId?: string;
+    targetSessionId?: number;
+    viewOnly?: boolean;
+  },
   run: () => Promise<void>,
 ): Promise<void> {
   try {

@@ -74,9 +74,9 @@ export interface ApiServer {
   dataDir: string;
   store: ApiStore;
   /** A one-time login token for `POST /api/login` (10 min). */
-  issueLoginToken(name: string): string;
+  issueLoginToken(name: string, opts?: { viewOnly?: boolean }): string;
   /** A named long-lived viewer token (fails if the name is taken). */
-  issueViewerToken(name: string): string;
+  issueViewerToken(name: string, opts?: { viewOnly?: boolean }): string;
   /** Registers a device; the token is returned once and stored only as a hash. */
   addDevice(name: string): { id: string; token: string };
   close(): Promise<void>;
@@ -170,8 +170,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     port,
     dataDir: options.dataDir,
     store,
-    issueLoginToken: (name) => auth.issueLoginToken(name),
-    issueViewerToken: (name) => store.issueViewerToken(name).token,
+    issueLoginToken: (name, opts) => auth.issueLoginToken(name, opts),
+    issueViewerToken: (name, opts) => store.issueViewerToken(name, opts).token,
     addDevice: (name) => {
       const { device, token } = store.addDevice(name);
       return { id: device.id, token };

@@ -56,6 +56,12 @@ export interface ViewerTokenRecord {
   createdAt: string;
   once?: boolean;
   expiresAt?: string;
+  /**
+   * The viewer may watch only: start_desktop passes `permissions: {control: false, files: false}`,
+   * which the device's helper enforces. A login or session token minted from a view-only token is
+   * view-only too.
+   */
+  viewOnly?: boolean;
 }
 
 export type ViewerTokenKind = 'named' | 'login' | 'session';
@@ -108,6 +114,7 @@ const storeShape = object({
       createdAt: isoTime,
       once: optional(bool),
       expiresAt: optional(isoTime),
+      viewOnly: optional(bool),
     }),
     { max: 1_000_000 },
   ),
@@ -306,7 +313,7 @@ export class ApiStore {
    */
   issueViewerToken(
     name: string,
-    opts: { once?: boolean; ttlMs?: number } = {},
+    opts: { once?: boolean; ttlMs?: number; viewOnly?: boolean } = {},
   ): { token: string; record: ViewerTokenRecord } {
     tokenName(name, 'name');
     const token = newToken();
@@ -317,6 +324,7 @@ export class ApiStore {
       createdAt: new Date(now).toISOString(),
       ...(opts.once ? { once: true } : {}),
       ...(opts.ttlMs !== undefined ? { expiresAt: new Date(now + opts.ttlMs).toISOString() } : {}),
+      ...(opts.viewOnly ? { viewOnly: true } : {}),
     };
     this.mutate((d) => {
       const kind = viewerTokenKind(record);

@@ -16,12 +16,16 @@ export const SESSION_TOKEN_TTL_MS = 12 * 3600_000;
 export interface Viewer {
   name: string;
   kind: ViewerTokenKind;
+  /** From the token (`token issue --view-only`): the helper refuses this viewer's input and files. */
+  viewOnly: boolean;
 }
 
 export interface LoginResult {
   token: string;
   name: string;
   expiresAt: string;
+  /** The viewer turns its input and file controls off; the helper enforces it whatever the viewer does. */
+  viewOnly: boolean;
 }
 
 export class ViewerAuth {
@@ -40,7 +44,7 @@ export class ViewerAuth {
     if (kind === 'login') {
       throw new HttpError(401, 'unauthorized', 'a login token must first be exchanged at POST /api/login');
     }
-    return { name: record.name, kind };
+    return { name: record.name, kind, viewOnly: record.viewOnly === true };
   }
 
   /**
@@ -57,15 +61,25 @@ export class ViewerAuth {
     if (kind === 'login' && !this.store.consumeViewerToken(record)) {
       throw new HttpError(401, 'unauthorized', 'unknown, expired or already used login token');
     }
+    // A session inherits the restriction of the token it was made from.
     const session = this.store.issueViewerToken(record.name, {
       ttlMs: this.ttl.sessionMs ?? SESSION_TOKEN_TTL_MS,
+      viewOnly: record.viewOnly === true,
     });
-    return { token: session.token, name: record.name, expiresAt: session.record.expiresAt ?? '' };
+    return {
+      token: session.token,
+      name: record.name,
+      expiresAt: session.record.expiresAt ?? '',
+      viewOnly: record.viewOnly === true,
+    };
   }
 
   /** A one-time login token for `name` (what the demo opens the viewer with). */
-  issueLoginToken(name: string): string {
-    return this.store.issueViewerToken(name, { once: true, ttlMs: this.ttl.loginMs ?? LOGIN_TOKEN_TTL_MS })
-      .token;
+  issueLoginToken(name: string, opts: { viewOnly?: boolean } = {}): string {
+    return this.store.issueViewerToken(name, {
+      once: true,
+      ttlMs: this.ttl.loginMs ?? LOGIN_TOKEN_TTL_MS,
+      ...(opts.viewOnly ? { viewOnly: true } : {}),
+    }).token;
   }
 }

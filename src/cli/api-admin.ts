@@ -114,31 +114,46 @@ export const deviceList: Command = {
 export const tokenIssue: Command = {
   name: 'token issue',
   summary: `Issue a viewer token named <name> and print it once (--once: a login token valid ${LOGIN_TOKEN_TTL_MS / 60_000} min, single use)`,
-  usage: 'porthole api token issue <name> [--once] [--data-dir D] [--json]',
+  usage: 'porthole api token issue <name> [--once] [--view-only] [--data-dir D] [--json]',
   options: {
     'data-dir': dataDirOption,
     once: {
       type: 'boolean',
       description: 'A one-time login token for POST /api/login instead of a long-lived one',
     },
+    'view-only': {
+      type: 'boolean',
+      description:
+        'The viewer may only watch: no input, Ctrl+Alt+Del, clipboard or files (enforced on the device)',
+    },
     json: jsonOption,
   },
   async run(values, positionals) {
     const [name = ''] = expectArgs(positionals, ['name']);
     const once = values.once === true;
+    const viewOnly = values['view-only'] === true;
     const { token, record } = asUsage(() =>
-      openStore(values).issueViewerToken(name, once ? { once: true, ttlMs: LOGIN_TOKEN_TTL_MS } : {}),
+      openStore(values).issueViewerToken(name, {
+        ...(once ? { once: true, ttlMs: LOGIN_TOKEN_TTL_MS } : {}),
+        ...(viewOnly ? { viewOnly: true } : {}),
+      }),
     );
     if (values.json) {
       console.log(
-        JSON.stringify({ name, token, ...(record.expiresAt ? { expiresAt: record.expiresAt } : {}) }),
+        JSON.stringify({
+          name,
+          token,
+          ...(record.expiresAt ? { expiresAt: record.expiresAt } : {}),
+          ...(viewOnly ? { viewOnly: true } : {}),
+        }),
       );
       return EXIT_OK;
     }
+    const what = viewOnly ? 'view-only ' : '';
     console.log(
       once
-        ? `Login token for '${name}' (single use, expires ${record.expiresAt}):\n  ${token}`
-        : `Viewer token '${name}' (until revoked; shown only now):\n  ${token}`,
+        ? `Login token for '${name}' (${what}single use, expires ${record.expiresAt}):\n  ${token}`
+        : `Viewer token '${name}' (${what}until revoked; shown only now):\n  ${token}`,
     );
     return EXIT_OK;
   },
@@ -175,13 +190,14 @@ export const tokenList: Command = {
         kind: viewerTokenKind(t),
         createdAt: t.createdAt,
         ...(t.expiresAt ? { expiresAt: t.expiresAt } : {}),
+        ...(t.viewOnly ? { viewOnly: true } : {}),
       }));
     if (values.json) console.log(JSON.stringify({ tokens }));
     else if (tokens.length === 0) console.log('No viewer tokens.');
     else {
       for (const t of tokens) {
         console.log(
-          `${t.name}  ${t.kind}  (issued ${t.createdAt}${t.expiresAt ? `, expires ${t.expiresAt}` : ''})`,
+          `${t.name}  ${t.kind}${t.viewOnly ? ' view-only' : ''}  (issued ${t.createdAt}${t.expiresAt ? `, expires ${t.expiresAt}` : ''})`,
         );
       }
     }

@@ -179,6 +179,15 @@ export function createServiceAgent(
     ...(win32
       ? { secureAttention: win32.createWin32SecureAttention({ underScm: opts.underScm === true }) }
       : {}),
+    // Metadata from inside desktops (a file moved), on to the API's audit log.
+    onAudit: (targetSessionId, event) => {
+      if (!link?.sendEvent({ type: 'event', targetSessionId, event })) {
+        log.info(
+          { sessionId: targetSessionId, kind: event.kind, desktop: event.desktop },
+          'audit event not sent: no API link',
+        );
+      }
+    },
   });
   const link = config.api
     ? new ApiLink({

@@ -10,6 +10,7 @@ import { readSecretFromStdin } from '../ipc/secret.js';
 import type { Logger } from '../log/logger.js';
 import { parseServiceToHelper, type HelperToService, type ServiceToHelper } from '../protocol/ipc.js';
 import { PortholeError } from '../errors/porthole-error.js';
+import { auditForwarder } from './audit-forwarder.js';
 import { isReplyErrorCode } from '../errors/reply-codes.js';
 import type { DesktopHost } from './host/desktop-host.js';
 import { errorMessage } from '../errors/error-text.js';
@@ -104,6 +105,7 @@ export async function runHelper(opts: HelperOptions): Promise<number> {
   log.info({}, 'helper connected to the service');
   opts.services?.attach(channel);
 
+  host.onAudit?.(auditForwarder((body) => channel.send(body), log));
   host.onClosed((desktopId, why) => {
     channel.send({ type: 'event', name: 'desktop_closed', sessionId: desktopId, detail: why.slice(0, 2000) });
   });

@@ -25,10 +25,14 @@ export const API_LINK_VERSION = 2;
  * What a peer can understand beyond version 1. Each side announces every feature it understands and
  * sends a gated field only to a peer that announced its feature:
  * - `viewer`: `start_desktop.payload.viewer {name}` (API → agent);
+ * - `permissions`: `start_desktop.payload.permissions {control, files}` (API → agent), enforced by
+ *   the agent's helper;
+ * - `audit_events`: `{type: "event", targetSessionId, event}` messages (agent → API, audit-event.ts),
+ *   sent only to an API that announced it;
  * - `capacity_errors`: the error codes `too_many_viewers`, `busy`, `rate_limited` and
  *   `error.retryAfterMs` (agent → API).
  */
-export const API_LINK_FEATURES = ['viewer', 'capacity_errors'] as const;
+export const API_LINK_FEATURES = ['viewer', 'capacity_errors', 'permissions', 'audit_events'] as const;
 export type ApiLinkFeature = (typeof API_LINK_FEATURES)[number];
 
 /** What the other end of one connection announced. */
@@ -106,6 +110,8 @@ export const COMMAND_GATES: Readonly<Record<string, Readonly<Record<string, Gate
   start_desktop: {
     // The agent's helper limits each viewer's unconnected desktops; an older agent has its global cap.
     viewer: { feature: 'viewer', without: 'omit' },
+    // A restriction: an agent that would drop it would hand a view-only viewer full control.
+    permissions: { feature: 'permissions', without: 'refuse' },
   },
 };
 

@@ -27,7 +27,7 @@ import {
   str,
   type Guard,
 } from './validate.js';
-import { viewerIdentity, type ViewerIdentity } from './ipc.js';
+import { viewerIdentity, viewerPermissions, type ViewerIdentity, type ViewerPermissions } from './ipc.js';
 
 export const SESSION_STATES = ['active', 'connected', 'disconnected', 'idle', 'locked'] as const;
 export const SESSION_TYPES = ['console', 'rdp', 'x11', 'services'] as const;
@@ -66,6 +66,12 @@ export interface StartDesktop {
    * only to an agent that announced it; the helper limits each viewer's unconnected desktops with it.
    */
   viewer?: ViewerIdentity;
+  /**
+   * What the viewer may do beyond watching (ipc.ts, ViewerPermissions); absent: full control. Feature
+   * `permissions`: the API sends it only for a restricted viewer, and refuses (409 `agent_outdated`)
+   * to send it to an agent that did not announce the feature, which would not enforce it.
+   */
+  permissions?: ViewerPermissions;
 }
 export const startDesktop: Guard<StartDesktop> = object({
   sessionId: desktopSessionId,
@@ -74,6 +80,7 @@ export const startDesktop: Guard<StartDesktop> = object({
   displayIndex: optional(displayIndex),
   targetSessionId: optional(osSessionId),
   viewer: optional(viewerIdentity),
+  permissions: optional(viewerPermissions),
 });
 
 export interface StopDesktop {

@@ -13,6 +13,7 @@ import {
   type IceServer,
 } from './common.js';
 import { bool, fail, int, isRecord, object, oneOf, optional, str, type Guard } from './validate.js';
+import { desktopAuditEvent, type DesktopAuditEvent } from './audit-event.js';
 
 /** Helper → service, once after the handshake: what this helper can do in its session. */
 export interface Capabilities {
@@ -33,6 +34,23 @@ export interface ViewerIdentity {
 }
 export const viewerIdentity: Guard<ViewerIdentity> = object({ name: str({ min: 1, max: 256 }) });
 
+/**
+ * What a viewer may do beyond watching, from its token (`porthole api token issue NAME --view-only`).
+ * Absent from `start_desktop`/`desktop_start` means full control: what every viewer had before
+ * permissions existed, and what an older API sends. The helper enforces it (channel-permissions.ts):
+ * without `control` the `input` channel (pointer, keys, text, clipboard) and Ctrl+Alt+Del are refused,
+ * without `files` the `files` channel.
+ */
+export interface ViewerPermissions {
+  control: boolean;
+  files: boolean;
+}
+export const viewerPermissions: Guard<ViewerPermissions> = object({ control: bool, files: bool });
+/** A view-only viewer's permissions. */
+export const VIEW_ONLY: ViewerPermissions = Object.freeze({ control: false, files: false });
+/** What a viewer without `permissions` may do. */
+export const FULL_CONTROL: ViewerPermissions = Object.freeze({ control: true, files: true });
+
 /** Service → helper request: answer this viewer's offer. */
 export interface DesktopStart {
   type: 'desktop_start';
@@ -42,6 +60,8 @@ export interface DesktopStart {
   displayIndex: number;
   /** Absent when the API did not say (an older API, `--direct`): no per-viewer limit applies then. */
   viewer?: ViewerIdentity;
+  /** Absent: full control (FULL_CONTROL). */
+  permissions?: ViewerPermissions;
 }
 /** Helper → service response to desktop_start. */
 export interface DesktopStarted {
@@ -83,6 +103,15 @@ export interface HelperEvent {
   detail?: string;
 }
 
+/**
+ * Helper → service: something that happened inside a desktop session, for the API's audit log
+ * (metadata only; audit-event.ts). The service adds the session it spawned this helper into.
+ */
+export interface HelperAudit {
+  type: 'audit';
+  event: DesktopAuditEvent;
+}
+
 /** Service → helper: finish and exit (the service is stopping or the session ended). */
 export interface Shutdown {
   type: 'shutdown';
@@ -118,7 +147,13 @@ export const MAX_SECURE_ATTENTION_REASON = 1000;
 
 export type ServiceToHelper = DesktopStart | DesktopStop | Shutdown | SecureAttentionResult;
 export type HelperToService =
-  Capabilities | DesktopStarted | DesktopStopped | HelperLog | HelperEvent | SecureAttentionRequest;
+  | Capabilities
+  | DesktopStarted
+  | DesktopStopped
+  | HelperLog
+  | HelperEvent
+  | HelperAudit
+  | SecureAttentionRequest;
 export type IpcBody = ServiceToHelper | HelperToService;
 
 const logFields: Guard<Record<string, string | number | boolean | null>> = (v, path) => {
@@ -150,6 +185,7 @@ const guards: { [K in IpcBody['type']]: Guard<Extract<IpcBody, { type: K }>> } =
     iceServers: iceServerList,
     displayIndex,
     viewer: optional(viewerIdentity),
+    permissions: optional(viewerPermissions),
   }),
   desktop_started: object({ type: oneOf(['desktop_started']), sessionId: desktopSessionId, answer: sdp }),
   desktop_stop: object({ type: oneOf(['desktop_stop']), sessionId: desktopSessionId }),
@@ -166,6 +202,7 @@ const guards: { [K in IpcBody['type']]: Guard<Extract<IpcBody, { type: K }>> } =
     sessionId: optional(desktopSessionId),
     detail: optional(str({ max: 2000 })),
   }),
+  audit: object({ type: oneOf(['audit']), event: desktopAuditEvent }),
   shutdown: object({ type: oneOf(['shutdown']), reason: str({ max: 500 }) }),
   secure_attention: object({ type: oneOf(['secure_attention']) }),
   secure_attention_result: object({
@@ -183,6 +220,7 @@ const HELPER_TO_SERVICE = [
   'desktop_stopped',
   'log',
   'event',
+  'audit',
   'secure_attention',
 ] as const;
 

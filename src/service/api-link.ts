@@ -14,6 +14,7 @@ import {
   type ApiLinkPeer,
 } from '../protocol/api-version.js';
 import { ProtocolError } from '../protocol/validate.js';
+import type { AgentEventMessage } from '../protocol/audit-event.js';
 import type { ErrorCode } from '../protocol/common.js';
 import type { Logger } from '../log/logger.js';
 import { Backoff } from './backoff.js';
@@ -82,6 +83,18 @@ export class ApiLink {
   start(): void {
     this.stopped = false;
     this.connect();
+  }
+
+  /**
+   * Sends an audit event to the API, if it is connected and announced `audit_events`; false when it
+   * was not sent. Events are not queued while the link is down: the audit trail of a desktop whose
+   * API link is cut has a gap, which the API's agent_disconnected line shows.
+   */
+  sendEvent(msg: AgentEventMessage): boolean {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN || !this.apiPeer?.features.has('audit_events')) return false;
+    ws.send(JSON.stringify(msg));
+    return true;
   }
 
   /** Closes the link cleanly (close frame 1001 "going away") and stops reconnecting. */

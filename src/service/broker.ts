@@ -1,4 +1,5 @@
 import type { SessionInfo, StartDesktop, StartDesktopResult, StopDesktopResult } from '../protocol/api.js';
+import { AuditEventBudget, type DesktopAuditEvent } from '../protocol/audit-event.js';
 import type { HelperToService, ServiceToHelper } from '../protocol/ipc.js';
 import { RequestError } from '../ipc/errors.js';
 import type { Logger } from '../log/logger.js';
@@ -7,7 +8,7 @@ import { DEFAULT_POLICY, HelperSupervisor, type SupervisorPolicy } from './helpe
 import { pickDefaultTarget } from './default-target.js';
 import type { DetectedSession, SessionDetector, SessionEvent } from './sessions/session-detector.js';
 import type { HelperSpawner } from './spawn/helper-spawner.js';
-import type { Timers } from '../time/timers.js';
+import { realTimers, type Timers } from '../time/timers.js';
 import { BrokerError, toBrokerError } from './broker-error.js';
 import { LogThrottle } from '../log/log-throttle.js';
 import { noSecureAttention, SecureAttentionRelay, type SecureAttentionSender } from './secure-attention.js';
@@ -37,6 +38,11 @@ export interface BrokerOptions {
   random?: () => number;
   /** Sends Ctrl+Alt+Del into a session when its helper asks (default: none, answered `unsupported`). */
   secureAttention?: SecureAttentionSender;
+  /**
+   * A helper's audit event (validated by the pipe), with the session the service spawned that helper
+   * into; at most AUDIT_EVENTS_PER_WINDOW per session and window are passed on.
+   */
+  onAudit?: (sessionId: number, event: DesktopAuditEvent) => void;
 }
 
 /**
@@ -49,6 +55,8 @@ export class SessionBroker {
   private supervisors = new Map<number, HelperSupervisor>();
   /** Desktop connection id → OS session whose helper serves it. */
   private desktops = new Map<string, number>();
+  /** Per session: how many audit events its helper may still pass on this window. */
+  private readonly auditBudgets = new Map<number, AuditEventBudget>();
   private readonly policy: SupervisorPolicy;
   private stopping = false;
   /** Per session, across its helper's respawns, so a crash loop cannot reset the budget. */
@@ -137,6 +145,7 @@ export class SessionBroker {
       iceServers: req.iceServers,
       displayIndex,
       ...(req.viewer ? { viewer: req.viewer } : {}),
+      ...(req.permissions ? { permissions: req.permissions } : {}),
     });
     if (reply.type !== 'desktop_started' || reply.sessionId !== req.sessionId) {
       throw new BrokerError('internal', `helper answered desktop_start with ${reply.type}`);
@@ -207,6 +216,24 @@ export class SessionBroker {
         this.helperLogs.set(sessionId, log);
       }
       log[body.level]({ ...body.fields }, body.msg);
+    } else if (body.type === 'audit') {
+      let budget = this.auditBudgets.get(sessionId);
+      if (!budget) {
+        const timers = this.opts.timers ?? realTimers;
+        budget = new AuditEventBudget(() => timers.now());
+        this.auditBudgets.set(sessionId, budget);
+      }
+      if (!budget.admit()) {
+        // One line per window at most: the first refusal of each.
+        if (budget.droppedThisWindow === 1) {
+          this.opts.log.warn(
+            { sessionId },
+            'helper audit events over the budget: dropping the rest of this minute',
+          );
+        }
+        return;
+      }
+      this.opts.onAudit?.(sessionId, body.event);
     } else if (body.type === 'event') {
       this.opts.log.info(
         { sessionId, event: body.name, desktop: body.sessionId, detail: body.detail },

@@ -56,7 +56,9 @@ describe('the API on the agent link', () => {
   it('announces its protocol version and features on the 101', async () => {
     const agent = await connectAgent(h.server, h.device, healthyAgent);
     expect(agent.upgradeHeaders[API_LINK_VERSION_HEADER]).toBe(String(API_LINK_VERSION));
-    expect(agent.upgradeHeaders[API_LINK_FEATURES_HEADER]).toBe('viewer, capacity_errors');
+    expect(agent.upgradeHeaders[API_LINK_FEATURES_HEADER]).toBe(
+      'viewer, capacity_errors, permissions, audit_events',
+    );
     await agent.close();
   });
 
@@ -119,7 +121,10 @@ describe('the API on the agent link', () => {
     const before = recorder.entries.length;
     const agent = await connectAgent(h.server, h.device, healthyAgent, { headers: apiLinkHeaders() });
     const line = recorder.entries.slice(before).find((e) => e.msg === 'agent connected');
-    expect(line?.obj).toMatchObject({ protocol: 2, features: ['viewer', 'capacity_errors'] });
+    expect(line?.obj).toMatchObject({
+      protocol: 2,
+      features: ['viewer', 'capacity_errors', 'permissions', 'audit_events'],
+    });
     await agent.close();
   });
 
@@ -133,6 +138,72 @@ describe('the API on the agent link', () => {
     const r = await h.request('POST', desktopPath(), { offer: OFFER });
     expect(r.status).toBe(503);
     expect(r.headers.get('retry-after')).toBe('2');
+    await agent.close();
+  });
+});
+
+describe('view-only tokens on the agent link', () => {
+  let viewOnlyToken: string;
+  beforeAll(() => {
+    viewOnlyToken = h.server.issueViewerToken('watcher', { viewOnly: true });
+  });
+
+  it('sends a view-only viewer’s start_desktop with permissions {control: false, files: false}', async () => {
+    const agent = await connectAgent(h.server, h.device, healthyAgent, { headers: apiLinkHeaders() });
+    const r = await h.request('POST', desktopPath(), { offer: OFFER }, viewOnlyToken);
+    expect(r.status).toBe(200);
+    expect(agent.commands[0]?.payload.permissions).toEqual({ control: false, files: false });
+    expect(agent.commands[0]?.payload.viewer).toEqual({ name: 'watcher' });
+    await agent.close();
+  });
+
+  it('keeps a view-only login view-only: the session token it gives sends the same permissions', async () => {
+    const login = await h.request(
+      'POST',
+      '/api/login',
+      { token: h.server.issueLoginToken('w2', { viewOnly: true }) },
+      null,
+    );
+    expect(login.body).toMatchObject({ name: 'w2', viewOnly: true });
+    const fromNamed = await h.request('POST', '/api/login', { token: viewOnlyToken }, null);
+    expect(fromNamed.body).toMatchObject({ name: 'watcher', viewOnly: true });
+    const agent = await connectAgent(h.server, h.device, healthyAgent, { headers: apiLinkHeaders() });
+    for (const token of [login.body.token as string, fromNamed.body.token as string]) {
+      expect((await h.request('POST', desktopPath(), { offer: OFFER }, token)).status).toBe(200);
+    }
+    expect(agent.commands.map((c) => c.payload.permissions)).toEqual([
+      { control: false, files: false },
+      { control: false, files: false },
+    ]);
+    await agent.close();
+  });
+
+  it('sends no permissions for a full-control viewer (absent means full control)', async () => {
+    const agent = await connectAgent(h.server, h.device, healthyAgent, { headers: apiLinkHeaders() });
+    const r = await h.request('POST', desktopPath(), { offer: OFFER });
+    expect(r.status).toBe(200);
+    expect(agent.commands[0]?.payload).not.toHaveProperty('permissions');
+    await agent.close();
+  });
+
+  it('refuses a view-only viewer with 409 agent_outdated on an agent that would not enforce it', async () => {
+    const agent = await connectAgent(h.server, h.device, oldAgent);
+    const r = await h.request('POST', desktopPath(), { offer: OFFER }, viewOnlyToken);
+    expect(r.status).toBe(409);
+    expect((r.body.error as { code: string }).code).toBe('agent_outdated');
+    expect(agent.commands).toHaveLength(0);
+    // The same agent still serves a full-control viewer.
+    expect((await h.request('POST', desktopPath(), { offer: OFFER })).status).toBe(200);
+    await agent.close();
+  });
+
+  it('refuses it too on a version 2 agent that announced `viewer` but not `permissions`', async () => {
+    const agent = await connectAgent(h.server, h.device, healthyAgent, {
+      headers: { [API_LINK_VERSION_HEADER]: '2', [API_LINK_FEATURES_HEADER]: 'viewer, capacity_errors' },
+    });
+    const r = await h.request('POST', desktopPath(), { offer: OFFER }, viewOnlyToken);
+    expect(r.status).toBe(409);
+    expect(agent.commands).toHaveLength(0);
     await agent.close();
   });
 });

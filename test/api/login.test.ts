@@ -20,6 +20,7 @@ describe('POST /api/login', () => {
       token: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/),
       name: 'bob',
       expiresAt: expect.any(String),
+      viewOnly: false,
     });
     const hours = (Date.parse(r.body.expiresAt) - Date.now()) / 3_600_000;
     expect(hours).toBeGreaterThan(11.9);

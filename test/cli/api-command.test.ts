@@ -92,6 +92,21 @@ describe('porthole api token', SEVERAL_PROCESSES, () => {
     expect(porthole('token', 'revoke', 'alice').status).toBe(1);
   });
 
+  it('issues a view-only token (--view-only), kept in the store and shown by list', () => {
+    const issue = porthole('token', 'issue', 'watcher', '--view-only', '--json');
+    expect(issue.status).toBe(0);
+    expect(JSON.parse(issue.stdout)).toMatchObject({ name: 'watcher', viewOnly: true });
+    expect(porthole('token', 'issue', 'watcher2', '--view-only', '--once').stdout).toMatch(
+      /Login token for 'watcher2' \(view-only single use/,
+    );
+    expect(porthole('token', 'list').stdout).toMatch(/watcher {2}named view-only/);
+    const listed = JSON.parse(porthole('token', 'list', '--json').stdout) as {
+      tokens: { name: string; viewOnly?: boolean }[];
+    };
+    expect(listed.tokens.find((t) => t.name === 'watcher')?.viewOnly).toBe(true);
+    expect(porthole('token', 'issue', '--help').stdout).toMatch(/--view-only/);
+  });
+
   it('exits 2 on a token name the store would not accept', () => {
     const r = porthole('token', 'issue', 'two words');
     expect(r.status).toBe(2);

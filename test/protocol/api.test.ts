@@ -49,6 +49,20 @@ describe('API commands', () => {
     expect(cmd.payload).toMatchObject({ viewer: { name: 'alice' } });
   });
 
+  it('accepts start_desktop with the viewer’s permissions (feature `permissions`) and refuses bad ones', () => {
+    const payload = {
+      sessionId: 'desk-abc',
+      offer,
+      iceServers: [],
+      permissions: { control: false, files: false },
+    };
+    const cmd = parseApiCommand({ id: 'c1', type: 'start_desktop', payload });
+    expect(cmd.payload).toMatchObject({ permissions: { control: false, files: false } });
+    expect(() =>
+      parseApiCommand({ id: 'c1', type: 'start_desktop', payload: { ...payload, permissions: 'view' } }),
+    ).toThrow(/payload\.permissions/);
+  });
+
   it('accepts list_sessions with or without an empty payload', () => {
     expect(parseApiCommand({ id: 'a', type: 'list_sessions' }).type).toBe('list_sessions');
     expect(parseApiCommand({ id: 'a', type: 'list_sessions', payload: {} }).type).toBe('list_sessions');

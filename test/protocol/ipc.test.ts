@@ -21,6 +21,7 @@ const serviceToHelper: fc.Arbitrary<ServiceToHelper> = fc.oneof(
       iceServers: fc.array(iceServer, { maxLength: 8 }),
       displayIndex: fc.integer({ min: 0, max: 15 }),
       viewer: fc.record({ name: fc.string({ minLength: 1, maxLength: 256 }) }),
+      permissions: fc.record({ control: fc.boolean(), files: fc.boolean() }),
     },
     { requiredKeys: ['type', 'sessionId', 'offer', 'iceServers', 'displayIndex'] },
   ),
@@ -126,6 +127,21 @@ describe('IPC bodies', () => {
     expect(() => parseServiceToHelper({ ...start, viewer: { name: 'a', role: 'admin' } })).toThrow(
       /^viewer\.role:/,
     );
+  });
+
+  it('takes optional permissions in desktop_start: both booleans, nothing else', () => {
+    const start = { type: 'desktop_start', sessionId: 's', offer: 'v=0', iceServers: [], displayIndex: 0 };
+    const permissions = { control: false, files: false };
+    expect(parseServiceToHelper({ ...start, permissions })).toEqual({ ...start, permissions });
+    expect(() => parseServiceToHelper({ ...start, permissions: { control: false } })).toThrow(
+      /^permissions\.files:/,
+    );
+    expect(() => parseServiceToHelper({ ...start, permissions: { control: 0, files: false } })).toThrow(
+      /^permissions\.control:/,
+    );
+    expect(() =>
+      parseServiceToHelper({ ...start, permissions: { control: false, files: false, admin: true } }),
+    ).toThrow(/^permissions\.admin:/);
   });
 
   it('rejects capabilities with an impossible display', () => {

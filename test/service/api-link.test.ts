@@ -186,10 +186,12 @@ async function startOldApi(announce: Record<string, string> = {}) {
   const replies: unknown[] = [];
   const refused: string[] = [];
   const requestHeaders: Record<string, string | string[] | undefined>[] = [];
+  const messages: unknown[] = [];
   wss.on('connection', (ws, req) => {
     requestHeaders.push(req.headers);
     ws.on('message', (d) => {
       const reply: unknown = JSON.parse(d.toString());
+      messages.push(reply);
       try {
         v1ErrorReply(reply, '');
         replies.push(reply);
@@ -201,7 +203,7 @@ async function startOldApi(announce: Record<string, string> = {}) {
     for (const id of ['c1', 'c2']) ws.send(JSON.stringify({ id, type: 'list_sessions' }));
   });
   const { port } = wss.address() as AddressInfo;
-  return { wss, url: `ws://127.0.0.1:${port}/`, replies, refused, requestHeaders };
+  return { wss, url: `ws://127.0.0.1:${port}/`, replies, refused, requestHeaders, messages };
 }
 
 describe('ApiLink sends an API only what it announced', () => {
@@ -231,7 +233,9 @@ describe('ApiLink sends an API only what it announced', () => {
     busyLink(api.url);
     await waitFor(() => api.requestHeaders.length === 1, { what: 'the agent to connect' });
     expect(api.requestHeaders[0]?.[API_LINK_VERSION_HEADER]).toBe('2');
-    expect(api.requestHeaders[0]?.[API_LINK_FEATURES_HEADER]).toBe('viewer, capacity_errors');
+    expect(api.requestHeaders[0]?.[API_LINK_FEATURES_HEADER]).toBe(
+      'viewer, capacity_errors, permissions, audit_events',
+    );
   });
 
   it('answers an API that announced nothing with a version 1 error: helper_unavailable, no retryAfterMs', async () => {
@@ -273,5 +277,32 @@ describe('ApiLink sends an API only what it announced', () => {
     await waitFor(() => api.refused.length === 1, { what: 'the busy reply' });
     expect(api.refused[0]).toMatch(/error\.code: must be one of/);
     expect(l.apiPeer?.features.has('capacity_errors')).toBe(true);
+  });
+
+  it('sends audit events only to an API that announced audit_events', async () => {
+    const msg = {
+      type: 'event',
+      targetSessionId: 1,
+      event: { kind: 'session_cut', desktop: 'desk-1', reason: 'idle' },
+    } as const;
+    const old = await startOldApi();
+    cleanups.push(() => new Promise((r) => old.wss.close(r)));
+    const l1 = busyLink(old.url);
+    await waitFor(() => l1.apiPeer !== undefined, { what: 'the link to the old API' });
+    expect(l1.sendEvent(msg)).toBe(false);
+
+    const api = await startOldApi({
+      [API_LINK_VERSION_HEADER]: '2',
+      [API_LINK_FEATURES_HEADER]: 'audit_events',
+    });
+    cleanups.push(() => new Promise((r) => api.wss.close(r)));
+    const l2 = busyLink(api.url);
+    await waitFor(() => l2.apiPeer !== undefined, { what: 'the link to the new API' });
+    expect(l2.sendEvent(msg)).toBe(true);
+    await waitFor(() => api.messages.some((m) => (m as { type?: string }).type === 'event'), {
+      what: 'the event at the API',
+    });
+    expect(api.messages.find((m) => (m as { type?: string }).type === 'event')).toEqual(msg);
+    expect(old.messages.some((m) => (m as { type?: string }).type === 'event')).toBe(false);
   });
 });

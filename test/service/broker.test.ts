@@ -56,7 +56,9 @@ afterEach(async () => {
 
 async function setup(
   sessions: DetectedSession[] = [alice],
-  opts: Partial<Pick<BrokerOptions, 'spawnOnLogon' | 'affinity' | 'policy' | 'log' | 'secureAttention'>> = {},
+  opts: Partial<
+    Pick<BrokerOptions, 'spawnOnLogon' | 'affinity' | 'policy' | 'log' | 'secureAttention' | 'onAudit'>
+  > = {},
 ) {
   const clock = new FakeClock();
   const detector = new FakeSessionDetector(sessions);
@@ -182,6 +184,17 @@ describe('session broker: desktop requests', () => {
         displayIndex: 0,
         viewer: { name: 'carol' },
       },
+    ]);
+  });
+
+  it('passes a view-only viewer’s permissions on to the helper’s desktop_start', async () => {
+    const t = await setup([alice]);
+    const permissions = { control: false, files: false };
+    const started = t.broker.startDesktop(desktop('d1', { targetSessionId: 1, permissions }));
+    const link = await t.bringUp(1);
+    await started;
+    expect(link.sent).toEqual([
+      { type: 'desktop_start', sessionId: 'd1', offer: 'v=0', iceServers: [], displayIndex: 0, permissions },
     ]);
   });
 
@@ -496,5 +509,39 @@ describe('session broker: Ctrl+Alt+Del, the one input action that passes through
       { code: 'bad_request', message: 'desktop_stopped is not a request' },
     );
     expect(sender.sessions).toEqual([]);
+  });
+});
+
+describe('session broker: audit events from helpers', () => {
+  const event = (i: number) =>
+    ({
+      kind: 'file_transfer',
+      desktop: 'd1',
+      direction: 'upload',
+      name: `f${i}.txt`,
+      size: i,
+      outcome: 'complete',
+    }) as const;
+
+  it('passes a helper’s audit event on with the session it spawned that helper into', async () => {
+    const got: [number, unknown][] = [];
+    const t = await setup([alice], { onAudit: (sessionId, e) => got.push([sessionId, e]) });
+    const link = await t.bringUp(1);
+    link.emit({ type: 'audit', event: event(1) });
+    await settle();
+    expect(got).toEqual([[1, event(1)]]);
+  });
+
+  it('passes at most 120 a minute per session on, then again in the next minute', async () => {
+    const got: unknown[] = [];
+    const t = await setup([alice], { onAudit: (_s, e) => got.push(e) });
+    const link = await t.bringUp(1);
+    for (let i = 0; i < 500; i++) link.emit({ type: 'audit', event: event(i) });
+    await settle();
+    expect(got).toHaveLength(120);
+    await t.clock.advance(60_000);
+    link.emit({ type: 'audit', event: event(999) });
+    await settle();
+    expect(got).toHaveLength(121);
   });
 });

@@ -9,10 +9,10 @@
  * ~30 s to notice). The stream stays up after a missed heartbeat, for the viewer's return.
  *
  * Ctrl+Alt+Del (`ctrl_alt_del` on the control channel) is input, and follows the rule all input
- * follows: it comes from a viewer whose `input` channel is open. porthole has no view-only permission
- * on the helper's side yet (a viewer's View only is the viewer's own switch, which also turns its
- * Ctrl+Alt+Del off); a viewer built to be view-only opens no input channel, and then cannot send
- * Ctrl+Alt+Del either. The request goes to the service, the only process Windows lets send it.
+ * follows: it comes from a viewer allowed to control (`control`, from its token's permissions; a
+ * view-only viewer's `input` channel is refused outright, channel-permissions.ts) whose `input`
+ * channel is open. The request goes to the service, the only process Windows lets send it. A viewer
+ * without control is not sent the session's clipboard either: it may watch the screen, nothing more.
  */
 import {
   HEARTBEAT_TIMEOUT_MS,
@@ -40,6 +40,8 @@ export interface DesktopSessionOptions {
   heartbeatTimeoutMs?: number;
   /** Asks the service for Ctrl+Alt+Del in this session (default: none, answered `unsupported`). */
   secureAttention?: () => Promise<SecureAttentionAnswer>;
+  /** False for a view-only viewer: no Ctrl+Alt+Del, no clipboard sent to it (default true). */
+  control?: boolean;
 }
 
 export interface DesktopSession {
@@ -53,6 +55,7 @@ export function createDesktopSession(opts: DesktopSessionOptions): DesktopSessio
   const { peer, source, injector, clipboard, cursor, log } = opts;
   const timers = opts.timers ?? realTimers;
   const heartbeatTimeoutMs = opts.heartbeatTimeoutMs ?? HEARTBEAT_TIMEOUT_MS;
+  const mayControl = opts.control ?? true;
   const unhook: (() => void)[] = [];
   let closed = false;
   /** Armed by the first heartbeat; a viewer that never sends one is never timed out. */
@@ -129,6 +132,10 @@ export function createDesktopSession(opts: DesktopSessionOptions): DesktopSessio
   }
 
   async function secureAttention(): Promise<void> {
+    if (!mayControl) {
+      log.warn({}, 'Ctrl+Alt+Del refused: the viewer is view-only');
+      return reply('unsupported', 'this viewer is view-only: Ctrl+Alt+Del is control', 'ctrl_alt_del');
+    }
     if (!peer.isChannelOpen('input')) {
       return reply(
         'unsupported',
@@ -196,7 +203,8 @@ export function createDesktopSession(opts: DesktopSessionOptions): DesktopSessio
       else injector.releaseAll();
     }),
   );
-  if (clipboard) unhook.push(clipboard.onChange((text) => peer.sendControl({ type: 'clipboard', text })));
+  if (clipboard && mayControl)
+    unhook.push(clipboard.onChange((text) => peer.sendControl({ type: 'clipboard', text })));
   if (cursor) unhook.push(cursor.onCursor((msg) => peer.sendCursor(msg)));
   // In case the control channel opened before the session was attached (a no-op otherwise).
   sendDisplays();

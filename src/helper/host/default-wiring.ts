@@ -10,6 +10,8 @@ import { defaultBitrate } from '../pipeline/display-pipeline.js';
 import { MediaHub } from '../pipeline/media-hub.js';
 import { chooseH264 } from '../webrtc/h264-offer.js';
 import { WebRtcDesktopHost } from './webrtc-desktop-host.js';
+import { controlAllowed } from '../webrtc/channel-permissions.js';
+import type { DesktopAuditEvent } from '../../protocol/audit-event.js';
 import { errorMessage } from '../../errors/error-text.js';
 import { ProtocolError } from '../../protocol/validate.js';
 import type { ServiceRequests } from '../service-requests.js';
@@ -83,6 +85,7 @@ export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost 
     }
   };
 
+  let auditListener: (event: DesktopAuditEvent) => void = () => {};
   const host = new WebRtcDesktopHost({
     log,
     probe: async () => {
@@ -123,6 +126,7 @@ export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost 
           clipboard,
           cursor,
           log,
+          control: controlAllowed(req.permissions),
           ...(services ? { secureAttention: () => services.secureAttention() } : {}),
         });
       } catch (err) {
@@ -136,6 +140,8 @@ export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost 
       const files = serveFiles(peer, getFileAccess(), {
         maxUploadBytes: filesPolicy === false ? 0 : (filesPolicy?.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES),
         log: log.child({ desktop: req.sessionId, channel: 'files' }),
+        // Metadata only: the name as stored or read, the size, the outcome; never the bytes.
+        onTransfer: (t) => auditListener({ kind: 'file_transfer', desktop: req.sessionId, ...t }),
       });
       const targetBps = opts.bitrate || defaultBitrate(display.width, display.height, fps);
       const controller = new BitrateController({ targetBps });
@@ -160,6 +166,10 @@ export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost 
       };
     },
   });
+  const audited = host as WebRtcDesktopHost & Required<Pick<DesktopHost, 'onAudit'>>;
+  audited.onAudit = (listener) => {
+    auditListener = listener;
+  };
   const close = host.close.bind(host);
   host.close = async () => {
     await close();

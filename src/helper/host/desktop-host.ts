@@ -1,5 +1,6 @@
 import type { DisplayInfo } from '../../protocol/common.js';
 import type { DesktopStart } from '../../protocol/ipc.js';
+import type { DesktopAuditEvent } from '../../protocol/audit-event.js';
 
 /** What the helper's IPC loop needs from the media side: capabilities and desktop connections. */
 export interface DesktopHost {
@@ -11,6 +12,8 @@ export interface DesktopHost {
   stop(desktopId: string): Promise<boolean>;
   /** A connection ended on its own (viewer left, ICE failed). */
   onClosed(listener: (desktopId: string, why: string) => void): void;
+  /** What happened inside a desktop for the audit log (metadata only): e.g. a file moved. */
+  onAudit?(listener: (event: DesktopAuditEvent) => void): void;
   /** Ends every connection and frees capture, encoder and input resources. */
   close(): Promise<void>;
 }

@@ -98,7 +98,7 @@ export class WebRtcDesktopHost implements DesktopHost {
         offer: req.offer,
         iceServers: req.iceServers,
         log,
-        allowChannel: (label) => channelAllowed(label, req.viewer),
+        allowChannel: (label) => channelAllowed(label, req.permissions),
       });
     } catch (err) {
       if (this.connections.get(req.sessionId) === entry) this.connections.delete(req.sessionId);

@@ -3,20 +3,29 @@
  * channel's first message is read. A refused channel is closed at once, so a hand-written client that
  * opens it anyway gets nothing through it.
  *
- * Today every viewer may open every channel: `desktop_start` does not carry permissions yet. When it
- * does (issue 17 §2, view-only tokens), a view-only viewer is refused `input` and `files` here (and
- * with `input`, Ctrl+Alt+Del, which desktop-session.ts already ties to an open input channel).
+ * The permissions come from the viewer's token, passed by the API in `start_desktop` and by the
+ * service in `desktop_start` (absent: full control). A view-only viewer is refused `input` (pointer,
+ * keys, text, clipboard) and `files`; Ctrl+Alt+Del, asked for on `control`, is refused too
+ * (`controlAllowed`, which desktop-session.ts checks besides its rule that input needs an open `input`
+ * channel). `control` (heartbeats, display choice, rate) and `cursor` are watching, open to all.
  */
-import type { ViewerIdentity } from '../../protocol/ipc.js';
+import { FULL_CONTROL, type ViewerPermissions } from '../../protocol/ipc.js';
 import type { ChannelLabel } from './desktop-peer.js';
 
-export function channelAllowed(label: ChannelLabel, viewer: ViewerIdentity | undefined): boolean {
-  void viewer; // the permissions will come with the viewer's identity
+export function channelAllowed(label: ChannelLabel, permissions: ViewerPermissions | undefined): boolean {
+  const p = permissions ?? FULL_CONTROL;
   switch (label) {
     case 'input':
+      return p.control;
     case 'files':
+      return p.files;
     case 'control':
     case 'cursor':
       return true;
   }
+}
+
+/** Whether this viewer may send input at all (Ctrl+Alt+Del included). */
+export function controlAllowed(permissions: ViewerPermissions | undefined): boolean {
+  return (permissions ?? FULL_CONTROL).control;
 }

@@ -258,7 +258,7 @@ describe('DesktopSession: releasing a vanished viewer’s input', () => {
 });
 
 describe('DesktopSession: Ctrl+Alt+Del goes to the service, from a viewer that may send input', () => {
-  function sasSession(answer: () => Promise<SecureAttentionAnswer>) {
+  function sasSession(answer: () => Promise<SecureAttentionAnswer>, control = true) {
     const peer = createFakeDesktopPeer();
     const asked: number[] = [];
     const session = createDesktopSession({
@@ -266,6 +266,7 @@ describe('DesktopSession: Ctrl+Alt+Del goes to the service, from a viewer that m
       source: createFakeSource(),
       injector: createFakeInputInjector(),
       log: silentLogger,
+      control,
       secureAttention: () => {
         asked.push(asked.length);
         return answer();
@@ -338,6 +339,22 @@ describe('DesktopSession: Ctrl+Alt+Del goes to the service, from a viewer that m
     ]);
   });
 
+  it('never asks for a view-only viewer, even one whose input channel is open', async () => {
+    const t = sasSession(async () => ({ outcome: 'sent' }), false);
+    t.peer.channel('input', true);
+    t.peer.control({ type: 'ctrl_alt_del' });
+    await new Promise((r) => setImmediate(r));
+    expect(t.asked).toEqual([]);
+    expect(t.errors()).toEqual([
+      {
+        type: 'error',
+        code: 'unsupported',
+        message: 'this viewer is view-only: Ctrl+Alt+Del is control',
+        about: 'ctrl_alt_del',
+      },
+    ]);
+  });
+
   it('keeps one request per viewer with the service at a time', async () => {
     let release!: (a: SecureAttentionAnswer) => void;
     const t = sasSession(() => new Promise((r) => (release = r)));
@@ -354,5 +371,25 @@ describe('DesktopSession: Ctrl+Alt+Del goes to the service, from a viewer that m
     await new Promise((r) => setImmediate(r));
     t.peer.control({ type: 'ctrl_alt_del' });
     await waitFor(() => t.asked.length === 2, { what: 'the next request' });
+  });
+});
+
+describe('DesktopSession: a view-only viewer', () => {
+  it('is not sent the session’s clipboard', async () => {
+    const peer = createFakeDesktopPeer();
+    const clipboard = createFakeClipboard();
+    const session = createDesktopSession({
+      peer,
+      source: createFakeSource(),
+      injector: createFakeInputInjector(),
+      clipboard,
+      log: silentLogger,
+      control: false,
+    });
+    cleanup.push(() => session.close());
+    peer.setState('connected');
+    clipboard.copyInSession('a secret in the session');
+    await new Promise((r) => setImmediate(r));
+    expect(peer.sentControl.filter((m) => m.type === 'clipboard')).toEqual([]);
   });
 });
