@@ -19,6 +19,7 @@ import type { ErrorCode } from '../protocol/common.js';
 import type { Logger } from '../log/logger.js';
 import { Backoff } from './backoff.js';
 import { toBrokerError } from './broker-error.js';
+import { retryAfterMs } from './retry-after.js';
 
 export type CommandHandler = (cmd: ApiCommand) => Promise<ResultByType[ApiCommand['type']]>;
 
@@ -183,8 +184,8 @@ export class ApiLink {
     // and 'close' follow.
     ws.on('unexpected-response', (_req, res) => {
       failure = { status: res.statusCode ?? 0 };
-      const retryAfterS = Number(res.headers['retry-after']);
-      if (Number.isFinite(retryAfterS) && retryAfterS > 0) failure.retryAfterMs = retryAfterS * 1000;
+      const wait = retryAfterMs(res.headers['retry-after']);
+      if (wait !== undefined && wait > 0) failure.retryAfterMs = wait;
       res.resume();
       ws.terminate();
     });

@@ -11,6 +11,7 @@ import { errorMessage } from '../errors/error-text.js';
 import { ENROLL_KEY_CODES, enrollResponse, type EnrollResponse } from '../protocol/enroll.js';
 import { ProtocolError } from '../protocol/validate.js';
 import { realTimers, type Timers } from '../time/timers.js';
+import { retryAfterMs } from './retry-after.js';
 
 /**
  * `bad_server_url`: --server is not a usable URL; `network`: no HTTP answer (refused, DNS, TLS,
@@ -216,14 +217,6 @@ function networkReason(err: unknown): string {
       }
       return code ?? errorMessage(err);
   }
-}
-
-/** Seconds or an HTTP date, as RFC 9110 allows; undefined when missing or unreadable. */
-export function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
-  if (value === null) return undefined;
-  if (/^\d{1,9}$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 /** What an administrator should do about each refused key. */

@@ -10,12 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startApiServer, type ApiServer } from '../../src/api/server.js';
-import {
-  EnrollError,
-  parseServerUrl,
-  requestEnrollment,
-  retryAfterMs,
-} from '../../src/service/enroll-client.js';
+import { EnrollError, parseServerUrl, requestEnrollment } from '../../src/service/enroll-client.js';
+import { retryAfterMs } from '../../src/service/retry-after.js';
 import {
   enrolledDeviceId,
   readConfigForEnrollment,
