@@ -49,8 +49,12 @@ export const DEPENDS = [
   'xclip',
   'adduser',
 ];
-/** loginctl (session owners and lock state) and the unit; the agent runs without them, less well. */
-export const RECOMMENDS = ['systemd'];
+/**
+ * loginctl (session owners and lock state) and the unit; zenity, the consent prompt the helper shows
+ * when `access.consent` asks the user (design/SESSION-POLICY.md). The agent runs without them, less
+ * well: without zenity a desktop that needs consent is refused.
+ */
+export const RECOMMENDS = ['systemd', 'zenity'];
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CACHE = join(ROOT, 'build', 'deb-cache');

@@ -779,6 +779,48 @@ if ($MsiOld -and $MsiNew) {
 #      Wine enforces no access checks and has no real token owners: none of this can be shown there.
 Report 'file transfer as the session user from the SYSTEM helper (step 12e)' 'INCONCLUSIVE' 'not built yet: the SYSTEM helper answers unavailable on the files channel (design/FILES.md)'
 
+# 12f. The consent prompt (issue 17 section 2): WTSSendMessageW into a real user session through koffi's
+#      `.async` (Wine's is a stub returning FALSE). From this elevated process into the console session:
+#      a box nobody answers returns IDTIMEOUT (32000) after its timeout while the main thread keeps
+#      running (a timer ticks during the wait); then the tester presses No (the default button) in a
+#      second box: IDNO (7). The service sends the same call from Session 0 (SYSTEM); a box in a second
+#      signed-in (Switch user / RDP) session is checked by passing its id as the second argument.
+$consentCheck = Join-Path $work 'consent-check.mjs'
+$consentCheckSource = @"
+import { sendMessageAsync } from '$distUrl/native/win32/wtsapi32.js';
+import { CONSENT_BOX_STYLE, consentFromResponse } from '$distUrl/service/windows/win32-consent-prompt.js';
+const [seconds, session] = [Number(process.argv[2]), Number(process.argv[3])];
+let ticks = 0;
+const timer = setInterval(() => (ticks += 1), 100);
+const t0 = Date.now();
+const title = 'porthole VM check';
+const text = seconds > 10 ? 'Press No.' : 'Leave this box alone: it closes by itself.';
+const response = await sendMessageAsync(session, title, text, CONSENT_BOX_STYLE, seconds);
+clearInterval(timer);
+console.log(JSON.stringify({ response, outcome: consentFromResponse(response).outcome, ticks, ms: Date.now() - t0 }));
+"@
+[IO.File]::WriteAllText($consentCheck, $consentCheckSource)
+function ConsentCheck([int]$seconds, [int]$session) {
+  $o = & $Node $consentCheck $seconds $session 2>&1 | Out-String
+  if ($LASTEXITCODE -ne 0) { throw "consent-check exited $LASTEXITCODE`: $o" }
+  return ($o.Trim() -split "`n")[-1] | ConvertFrom-Json
+}
+Check 'WTSSendMessageW: an unanswered box times out (IDTIMEOUT) without blocking the main thread (step 12f)' {
+  $r = ConsentCheck 5 $consoleSession
+  if ($r.response -ne 32000) { throw "response $($r.response), expected IDTIMEOUT (32000)" }
+  if ($r.ticks -lt 20) { throw "only $($r.ticks) timer ticks during $($r.ms) ms: the main thread was blocked" }
+  "timed out after $($r.ms) ms; $($r.ticks) ticks meanwhile"
+}
+Write-Host 'Step 12f: a box titled "porthole VM check" appears: press No within 30 s.' -ForegroundColor Yellow
+try {
+  $r = ConsentCheck 30 $consoleSession
+  if ($r.response -eq 7) { Report 'WTSSendMessageW: No pressed is IDNO, a denial (step 12f)' 'PASS' "$($r.ms) ms" }
+  elseif ($r.response -eq 32000) { Report 'WTSSendMessageW: No pressed is IDNO (step 12f)' 'INCONCLUSIVE' 'nobody pressed No in time' }
+  else { Report 'WTSSendMessageW: No pressed is IDNO (step 12f)' 'FAIL' "response $($r.response) ($($r.outcome))" }
+} catch {
+  Report 'WTSSendMessageW: No pressed is IDNO (step 12f)' 'FAIL' $_.Exception.Message
+}
+
 # 13. A real desktop through the API link, the service and the SYSTEM helper (issue 14): the viewer and
 #     the API are stood in for by scripts\windows-vm-desktop.ts (the tests' WebSocket API and
 #     node-datachannel offerer, run with tsx from the checkout), which the service connects to. It checks

@@ -9,18 +9,21 @@ import type { WebSocket } from 'ws';
 import type { Logger } from '../log/logger.js';
 import {
   agentReply,
+  commandWaiting,
   listSessionsResult,
   salvageCommandId,
   startDesktopResult,
   stopDesktopResult,
   type ApiCommand,
   type ApiCommandType,
+  type CommandWaiting,
   type ResultByType,
 } from '../protocol/api.js';
 import { ProtocolError, type Guard } from '../protocol/validate.js';
 import { MissingFeatureError, payloadForPeer, type ApiLinkPeer } from '../protocol/api-version.js';
 import { agentEventMessage, AuditEventBudget, type AgentEventMessage } from '../protocol/audit-event.js';
 import { agentErrorStatus, HttpError } from './http-json.js';
+import { realTimers, type TimerHandle, type Timers } from '../time/timers.js';
 
 const resultGuards: { [T in ApiCommandType]: Guard<ResultByType[T]> } = {
   list_sessions: listSessionsResult,
@@ -32,7 +35,9 @@ interface PendingCommand {
   type: ApiCommandType;
   resolve(result: unknown): void;
   reject(err: HttpError): void;
-  timer: NodeJS.Timeout;
+  timer: TimerHandle;
+  /** The agent said it waits for a consent answer (once per command: the deadline moves once). */
+  waited?: boolean;
 }
 
 export type CommandPayload<T extends ApiCommandType> = Extract<ApiCommand, { type: T }>['payload'];
@@ -61,6 +66,8 @@ export class AgentConnection {
       /** An audit event the agent reported (validated, within this connection's budget). */
       onEvent?: (msg: AgentEventMessage) => void;
       now?: () => number;
+      /** The command deadlines' timers (default: the real ones). */
+      timers?: Timers;
     },
   ) {
     this.eventBudget = new AuditEventBudget(opts.now ?? Date.now);
@@ -89,22 +96,49 @@ export class AgentConnection {
     }
     const id = `${this.idPrefix}-${++this.seq}`;
     return new Promise<ResultByType[T]>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        this.opts.log.warn({ deviceId: this.deviceId, id, command: type }, 'agent did not answer in time');
-        reject(
-          new HttpError(
-            504,
-            'timeout',
-            `the device did not answer ${type} within ${this.opts.commandTimeoutMs} ms`,
-          ),
-        );
-      }, this.opts.commandTimeoutMs);
+      const timer = this.deadline(id, type, this.opts.commandTimeoutMs);
       this.pending.set(id, { type, resolve: resolve as (r: unknown) => void, reject, timer });
       this.ws.send(JSON.stringify({ id, type, payload: fitted }), (err) => {
         if (err) this.settle(id, new HttpError(502, 'agent_disconnected', 'could not send to the device'));
       });
     });
+  }
+
+  /** Fails command `id` with 504 `timeout` after `ms`. */
+  private deadline(id: string, type: ApiCommandType, ms: number): TimerHandle {
+    return (this.opts.timers ?? realTimers).setTimeout(() => {
+      const p = this.pending.get(id);
+      if (!p) return;
+      this.pending.delete(id);
+      this.opts.log.warn({ deviceId: this.deviceId, id, command: type }, 'agent did not answer in time');
+      const what = p.waited ? ' (after waiting for the consent prompt)' : '';
+      p.reject(new HttpError(504, 'timeout', `the device did not answer ${type} within ${ms} ms${what}`));
+    }, ms);
+  }
+
+  /**
+   * The agent waits for the person at the machine (a consent prompt of at most `timeoutMs`): the
+   * command's deadline becomes that plus the command timeout from now. Only for start_desktop, and
+   * once per command, so an agent cannot keep a request open forever.
+   */
+  private onWaiting(raw: unknown): void {
+    let msg: CommandWaiting;
+    try {
+      msg = commandWaiting(raw, '');
+    } catch (err) {
+      const why = err instanceof ProtocolError ? err.message : String(err);
+      this.opts.log.warn({ deviceId: this.deviceId, error: why }, 'ignored an invalid waiting message');
+      return;
+    }
+    const p = this.pending.get(msg.id);
+    if (!p || p.waited || p.type !== 'start_desktop') return;
+    p.waited = true;
+    (this.opts.timers ?? realTimers).clearTimeout(p.timer);
+    p.timer = this.deadline(msg.id, p.type, msg.timeoutMs + this.opts.commandTimeoutMs);
+    this.opts.log.info(
+      { deviceId: this.deviceId, id: msg.id, timeoutMs: msg.timeoutMs },
+      'waiting for consent',
+    );
   }
 
   /** An agent's audit event: validated, limited per connection, then handed to the audit log. */
@@ -155,6 +189,10 @@ export class AgentConnection {
       this.onEvent(raw);
       return;
     }
+    if (typeof raw === 'object' && raw !== null && (raw as { type?: unknown }).type === 'waiting') {
+      this.onWaiting(raw);
+      return;
+    }
     const id = salvageCommandId(raw);
     const waiting = id === null ? undefined : this.pending.get(id);
     try {
@@ -199,7 +237,7 @@ export class AgentConnection {
     const p = this.pending.get(id);
     if (!p) return;
     this.pending.delete(id);
-    clearTimeout(p.timer);
+    (this.opts.timers ?? realTimers).clearTimeout(p.timer);
     if (err) p.reject(err);
     else p.resolve(result);
   }

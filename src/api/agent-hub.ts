@@ -8,9 +8,9 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../log/logger.js';
 import { AgentConnection } from './agent-connection.js';
-import type { AuditEvent, AuditLog } from './audit-log.js';
-import { HttpError } from './http-json.js';
-import type { ApiStore } from './store.js';
+import type { AuditEvent, AuditSink } from './audit-log.js';
+import { HttpError, storeUnavailable } from './http-json.js';
+import { StoreError, type ApiStore } from './store.js';
 import { bearerToken } from './tokens.js';
 import { errorMessage } from '../errors/error-text.js';
 import { apiLinkHeaders, parseApiLinkPeer, type ApiLinkPeer } from '../protocol/api-version.js';
@@ -26,7 +26,7 @@ export const CLOSE_DEVICE_REMOVED = 4001;
 
 export interface AgentHubOptions {
   store: ApiStore;
-  audit: AuditLog;
+  audit: AuditSink;
   log: Logger;
   commandTimeoutMs: number;
   heartbeatMs: number;
@@ -40,6 +40,7 @@ export class AgentHub {
   /** `device/desktop` → the viewer who started it, so the audit line of an event names them. */
   private readonly desktopViewers = new Map<string, string>();
   private readonly heartbeat: NodeJS.Timeout;
+  private beating: Promise<void> | undefined;
 
   constructor(private readonly opts: AgentHubOptions) {
     // Every 101 carries the API's announcement (api-version.ts): an agent sends a reply field only if
@@ -73,19 +74,32 @@ export class AgentHub {
     return this.connections.get(deviceId)?.lastSeen ?? this.lastSeenAt.get(deviceId);
   }
 
-  /** Handles an HTTP upgrade on the agent path: 401 unless the device id and token match. */
+  /**
+   * Handles an HTTP upgrade on the agent path: 401 unless the device id and token match; 503
+   * `store_unavailable` (with Retry-After, which the agent honours) while the database is unreachable.
+   */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    void this.authenticateUpgrade(req, socket, head);
+  }
+
+  private async authenticateUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const remote = req.socket.remoteAddress ?? 'unknown';
     const deviceHeader = req.headers['x-porthole-device'];
     const deviceId = typeof deviceHeader === 'string' ? deviceHeader : '';
     const token = bearerToken(req.headers.authorization);
     let device;
     try {
-      device = deviceId && token ? this.opts.store.authenticateDevice(deviceId, token) : undefined;
+      device = deviceId && token ? await this.opts.store.authenticateDevice(deviceId, token) : undefined;
     } catch (err) {
+      if (err instanceof StoreError && err.code === 'unavailable') {
+        this.opts.log.warn({ remote, err: err.message }, 'refused an agent: the store is unavailable');
+        return refuseUpgrade(socket, storeUnavailable());
+      }
       this.opts.log.error({ err: errorMessage(err) }, 'cannot read the store');
       return refuseUpgrade(socket, new HttpError(500, 'internal', 'the API cannot read its store'));
     }
+    // The socket may have gone while the store answered.
+    if (socket.destroyed) return;
     if (!device) {
       this.opts.log.warn(
         { remote, deviceId: deviceId.slice(0, 128) },
@@ -101,6 +115,7 @@ export class AgentHub {
   /** Closes every agent connection (1001 going away) and stops the heartbeat. */
   async close(): Promise<void> {
     clearInterval(this.heartbeat);
+    await this.beating;
     const closing = [...this.connections.values()].map(
       (c) =>
         new Promise<void>((resolve) => {
@@ -159,11 +174,18 @@ export class AgentHub {
   }
 
   private beat(): void {
+    // A beat waits for the store; a slow database must not stack them up.
+    if (this.beating) return;
+    this.beating = this.beatOnce().finally(() => (this.beating = undefined));
+  }
+
+  private async beatOnce(): Promise<void> {
     let known: Set<string>;
     try {
-      known = new Set(this.opts.store.devices().map((d) => d.id));
+      known = new Set((await this.opts.store.devices()).map((d) => d.id));
     } catch (err) {
-      // A store broken by hand is reported on every request; keep the agents until it is fixed.
+      // A store broken by hand, or a database that is down, is reported on every request; keep the
+      // agents (and their heartbeat) until it is back, then removed devices are dropped.
       this.opts.log.error({ err: errorMessage(err) }, 'cannot read the store');
       known = new Set(this.connections.keys());
     }
@@ -187,10 +209,18 @@ export class AgentHub {
 
 function refuseUpgrade(socket: Duplex, err: HttpError): void {
   const body = JSON.stringify({ error: { code: err.code, message: err.message } });
-  const status = err.status === 401 ? '401 Unauthorized' : '500 Internal Server Error';
+  const status =
+    err.status === 401
+      ? '401 Unauthorized'
+      : err.status === 503
+        ? '503 Service Unavailable'
+        : '500 Internal Server Error';
+  const extra = Object.entries(err.headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
   socket.end(
     `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
-      `connection: close\r\n\r\n${body}`,
+      `${extra}connection: close\r\n\r\n${body}`,
   );
 }
 
@@ -227,5 +257,7 @@ export function desktopAuditLine(
       return { ...base, action: 'consent', ok: e.outcome === 'accepted', code: e.outcome };
     case 'session_cut':
       return { ...base, action: 'session_cut', ok: true, code: e.reason };
+    case 'chat':
+      return { ...base, action: 'chat', ok: true };
   }
 }

@@ -1,7 +1,9 @@
 /**
  * The audit trail: who (viewer token name) did what to which device and desktop, from where, and
- * whether it worked. One JSON object per line in `audit.jsonl` in the data dir, mode 0600, appended
- * synchronously so lines from concurrent requests never interleave. Never holds a token.
+ * whether it worked. Never holds a token. With the JSON store: one JSON object per line in
+ * `audit.jsonl` in the data dir, mode 0600, appended synchronously so lines from concurrent requests
+ * never interleave (AuditLog). With PostgreSQL: the `audit_log` table every instance shares
+ * (postgres/pg-audit.ts).
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,7 +26,8 @@ export type AuditAction =
   // Reported by the device's helper (metadata only; protocol/audit-event.ts):
   | 'file_transfer'
   | 'consent'
-  | 'session_cut';
+  | 'session_cut'
+  | 'chat';
 
 export interface AuditEvent {
   /** The viewer token's name; null for agent events and failed logins with an unknown token. */
@@ -56,7 +59,15 @@ export interface AuditLine extends AuditEvent {
   time: string;
 }
 
-export class AuditLog {
+/** Where audit lines go. `record` never throws and never waits: a failing sink reports to the log. */
+export interface AuditSink {
+  record(event: AuditEvent): void;
+  /** Resolves once every line recorded so far is stored (or given up on and logged). */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class AuditLog implements AuditSink {
   private fd: number | undefined;
 
   private constructor(
@@ -81,7 +92,11 @@ export class AuditLog {
     }
   }
 
-  close(): void {
+  async flush(): Promise<void> {
+    // Every line was written synchronously by record().
+  }
+
+  async close(): Promise<void> {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
   }

@@ -13,3 +13,15 @@ export function resolveDataDir(flag: string | undefined, env: NodeJS.ProcessEnv 
   const base = xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.local', 'share');
   return join(base, 'porthole-api');
 }
+
+/**
+ * The PostgreSQL store's URL: `--database`, else `$PORTHOLE_API_DATABASE`, else none (the JSON store in
+ * the data dir). The environment keeps a password out of the command line, which every local user
+ * can read in /proc; better still, keep it in ~/.pgpass or PGPASSWORD (read by the client).
+ */
+export function resolveDatabaseUrl(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  return flag || env.PORTHOLE_API_DATABASE || undefined;
+}

@@ -13,7 +13,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log/logger.js';
 import { enrollRequest } from '../protocol/enroll.js';
-import type { AuditLog } from './audit-log.js';
+import type { AuditSink } from './audit-log.js';
 import { EnrollKeyError } from './enroll-keys.js';
 import { HttpError, readJsonBody, sendJson, validateBody } from './http-json.js';
 import { AddressRateLimiter, type RateLimit } from './rate-limit.js';
@@ -34,7 +34,7 @@ const MAX_ENROLL_BODY_BYTES = 4096;
 
 export interface EnrollEndpointOptions {
   store: ApiStore;
-  audit: AuditLog;
+  audit: AuditSink;
   log: Logger;
   /** Whether agents reach this server over TLS (wss://) when no trusted proxy says otherwise. */
   https: boolean;
@@ -80,7 +80,7 @@ export class EnrollEndpoint {
     try {
       const body = validateBody(enrollRequest, await readJsonBody(req, MAX_ENROLL_BODY_BYTES));
       const { key, ...machine } = body;
-      const { device, token, keyId } = this.o.store.enrollDevice(key, machine, this.o.wallNow());
+      const { device, token, keyId } = await this.o.store.enrollDevice(key, machine, this.o.wallNow());
       this.o.audit.record({
         viewer: null,
         device: device.id,

@@ -22,6 +22,20 @@ export class HttpError extends PortholeError {
   }
 }
 
+/** Seconds a client waits before retrying while the API's database is unreachable. */
+export const STORE_RETRY_AFTER_S = 5;
+
+/** 503 `store_unavailable`: the API is up but cannot reach its database (PostgreSQL) right now. */
+export function storeUnavailable(): HttpError {
+  return new HttpError(
+    503,
+    'store_unavailable',
+    'the API cannot reach its database right now; try again shortly',
+    undefined,
+    { 'retry-after': String(STORE_RETRY_AFTER_S) },
+  );
+}
+
 /** A validator failure as a 400 that names the field (e.g. `offer: is required`). */
 export function badRequest(err: ProtocolError): HttpError {
   return new HttpError(400, 'bad_request', err.message, err.field || undefined);
@@ -39,6 +53,9 @@ export function agentErrorStatus(code: string): number {
       return 404;
     case 'rate_limited':
       return 429;
+    case 'consent_denied':
+    case 'consent_timeout':
+      return 403;
     case 'helper_unavailable':
     case 'too_many_viewers':
     case 'busy':

@@ -9,7 +9,7 @@ import { object, optional, str } from '../protocol/validate.js';
 import { VIEW_ONLY } from '../protocol/ipc.js';
 import type { AgentHub } from './agent-hub.js';
 import type { AgentConnection } from './agent-connection.js';
-import type { AuditAction, AuditLog } from './audit-log.js';
+import type { AuditAction, AuditSink } from './audit-log.js';
 import { HttpError, readJsonBody, sendJson, validateBody } from './http-json.js';
 import { iceServersFor, type IceConfig } from './turn-credentials.js';
 import { DEVICE_ID_PATTERN, type ApiStore } from './store.js';
@@ -22,7 +22,7 @@ export interface ApiContext {
   store: ApiStore;
   hub: AgentHub;
   auth: ViewerAuth;
-  audit: AuditLog;
+  audit: AuditSink;
   ice: IceConfig;
   log: Logger;
   /** Origins given CORS access (`--allow-origin`); empty: same origin only, no CORS headers. */
@@ -64,7 +64,7 @@ export async function handleApiRequest(ctx: ApiContext, r: Request, path: string
   if (path === '/api/agent') {
     throw new HttpError(426, 'upgrade_required', 'agents connect here with a WebSocket upgrade');
   }
-  const viewer = ctx.auth.authenticate(r.req.headers.authorization);
+  const viewer = await ctx.auth.authenticate(r.req.headers.authorization);
   if (path === '/api/devices') {
     allow(method, 'GET');
     return listDevices(ctx, r);
@@ -95,7 +95,7 @@ export async function handleApiRequest(ctx: ApiContext, r: Request, path: string
 async function login(ctx: ApiContext, r: Request): Promise<void> {
   const { token } = validateBody(loginBody, await readJsonBody(r.req));
   try {
-    const result = ctx.auth.login(token);
+    const result = await ctx.auth.login(token);
     ctx.audit.record({ viewer: result.name, device: null, action: 'login', ok: true, remote: r.remote });
     sendJson(r.res, 200, result);
   } catch (err) {
@@ -113,8 +113,8 @@ async function login(ctx: ApiContext, r: Request): Promise<void> {
   }
 }
 
-function listDevices(ctx: ApiContext, r: Request): void {
-  const devices = ctx.store.devices().map((d) => {
+async function listDevices(ctx: ApiContext, r: Request): Promise<void> {
+  const devices = (await ctx.store.devices()).map((d) => {
     const lastSeen = ctx.hub.lastSeen(d.id);
     return {
       id: d.id,
@@ -128,13 +128,13 @@ function listDevices(ctx: ApiContext, r: Request): void {
 
 async function listSessions(ctx: ApiContext, r: Request, viewer: Viewer, deviceId: string): Promise<void> {
   await audited(ctx, r, viewer, { device: deviceId, action: 'list_sessions' }, async () => {
-    const agent = onlineAgent(ctx, deviceId);
+    const agent = await onlineAgent(ctx, deviceId);
     sendJson(r.res, 200, await agent.command('list_sessions', {}));
   });
 }
 
 async function startDesktop(ctx: ApiContext, r: Request, viewer: Viewer, deviceId: string): Promise<void> {
-  knownDevice(ctx, deviceId);
+  await knownDevice(ctx, deviceId);
   const body = validateBody(desktopBody, await readJsonBody(r.req));
   const sessionId = randomId('desk');
   const audit = {
@@ -145,10 +145,13 @@ async function startDesktop(ctx: ApiContext, r: Request, viewer: Viewer, deviceI
     ...(viewer.viewOnly ? { viewOnly: true } : {}),
   };
   await audited(ctx, r, viewer, audit, async () => {
-    const agent = onlineAgent(ctx, deviceId);
+    const agent = await onlineAgent(ctx, deviceId);
     // The helper gets the same STUN/TURN (fresh credentials) the viewer gets, so both can meet at
     // the relay when no direct path exists.
     const { iceServers } = iceServersFor(ctx.ice, viewer.name);
+    // Remembered before the command: the device reports a consent answer (an audit event) before it
+    // replies, and a refused desktop's event must name its viewer too.
+    ctx.hub.rememberDesktop(deviceId, sessionId, viewer.name);
     // `viewer` lets the agent limit each viewer's unconnected desktops; an agent without the feature
     // does not get it (AgentConnection leaves it out). `permissions` goes only with a restricted
     // viewer (absent means full control), and an agent that would not enforce it is refused
@@ -163,7 +166,6 @@ async function startDesktop(ctx: ApiContext, r: Request, viewer: Viewer, deviceI
     if (result.sessionId !== sessionId) {
       throw new HttpError(502, 'bad_agent_reply', 'the device answered for a different desktop session');
     }
-    ctx.hub.rememberDesktop(deviceId, sessionId, viewer.name);
     ctx.log.info({ viewer: viewer.name, deviceId, sessionId }, 'desktop started');
     sendJson(r.res, 200, { sessionId, answer: result.answer });
   });
@@ -176,11 +178,11 @@ async function stopDesktop(
   deviceId: string,
   sessionId: string,
 ): Promise<void> {
-  knownDevice(ctx, deviceId);
+  await knownDevice(ctx, deviceId);
   validateBody((v) => desktopSessionId(v, 'sessionId'), sessionId);
   const audit = { device: deviceId, action: 'stop_desktop' as const, desktopSessionId: sessionId };
   await audited(ctx, r, viewer, audit, async () => {
-    const agent = onlineAgent(ctx, deviceId);
+    const agent = await onlineAgent(ctx, deviceId);
     const result = await agent.command('stop_desktop', { sessionId });
     sendJson(r.res, 200, { sessionId: result.sessionId, stopped: result.stopped });
   });
@@ -210,14 +212,14 @@ async function audited(
   }
 }
 
-function knownDevice(ctx: ApiContext, deviceId: string): void {
-  if (!DEVICE_ID_PATTERN.test(deviceId) || !ctx.store.device(deviceId)) {
+async function knownDevice(ctx: ApiContext, deviceId: string): Promise<void> {
+  if (!DEVICE_ID_PATTERN.test(deviceId) || !(await ctx.store.device(deviceId))) {
     throw new HttpError(404, 'unknown_device', `no device with id '${deviceId.slice(0, 128)}'`);
   }
 }
 
-function onlineAgent(ctx: ApiContext, deviceId: string): AgentConnection {
-  knownDevice(ctx, deviceId);
+async function onlineAgent(ctx: ApiContext, deviceId: string): Promise<AgentConnection> {
+  await knownDevice(ctx, deviceId);
   const agent = ctx.hub.connection(deviceId);
   if (!agent) {
     throw new HttpError(409, 'device_offline', `device '${deviceId}' is not connected to the API right now`);

@@ -17,12 +17,13 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { AgentHub } from './agent-hub.js';
-import { AuditLog } from './audit-log.js';
-import { HttpError, sendError } from './http-json.js';
+import type { AuditSink } from './audit-log.js';
+import { HttpError, sendError, storeUnavailable } from './http-json.js';
 import { checkIceConfig, type IceConfig } from './turn-credentials.js';
 import { handleApiRequest, type ApiContext } from './routes.js';
 import { serveStatic, setSecurityHeaders } from './static-files.js';
-import { ApiStore, StoreError } from './store.js';
+import { StoreError, type ApiStore } from './store.js';
+import { openStoreBackend } from './open-store.js';
 import { ViewerAuth } from './viewer-auth.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_PORT } from './server-defaults.js';
 import { checkAllowedOrigin } from './cors.js';
@@ -32,8 +33,13 @@ import { realTimers, type Timers } from '../time/timers.js';
 import { errorMessage } from '../errors/error-text.js';
 
 export interface ApiServerOptions {
-  /** Where the store and audit log live (see resolveDataDir). */
+  /** Where the JSON store and audit log live (see resolveDataDir); unused with `database`. */
   dataDir: string;
+  /**
+   * `postgres://…`: keep devices, tokens, enrollment keys and the audit log in PostgreSQL (migrated
+   * at start) instead of the data dir. Never logged with its password.
+   */
+  database?: string;
   /** Default 127.0.0.1. A non-loopback host needs `tls`. */
   host?: string;
   /** Default 8443; 0 picks a free port. */
@@ -73,12 +79,13 @@ export interface ApiServer {
   port: number;
   dataDir: string;
   store: ApiStore;
+  audit: AuditSink;
   /** A one-time login token for `POST /api/login` (10 min). */
-  issueLoginToken(name: string, opts?: { viewOnly?: boolean }): string;
+  issueLoginToken(name: string, opts?: { viewOnly?: boolean }): Promise<string>;
   /** A named long-lived viewer token (fails if the name is taken). */
-  issueViewerToken(name: string, opts?: { viewOnly?: boolean }): string;
+  issueViewerToken(name: string, opts?: { viewOnly?: boolean }): Promise<string>;
   /** Registers a device; the token is returned once and stored only as a hash. */
-  addDevice(name: string): { id: string; token: string };
+  addDevice(name: string): Promise<{ id: string; token: string }>;
   close(): Promise<void>;
 }
 
@@ -104,8 +111,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   checkIceConfig(ice);
   const allowedOrigins = new Set((options.allowOrigins ?? []).map(checkAllowedOrigin));
   const log = options.log ?? silentLogger;
-  const store = ApiStore.open(options.dataDir);
-  const audit = AuditLog.open(options.dataDir, log);
+  const backend = await openStoreBackend({
+    dataDir: options.dataDir,
+    database: options.database,
+    log,
+    ...(options.timers ? { timers: options.timers } : {}),
+  });
+  const { store, audit } = backend;
   const hub = new AgentHub({
     store,
     audit,
@@ -148,18 +160,32 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     else socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? DEFAULT_PORT, host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? DEFAULT_PORT, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    await hub.close();
+    await backend.close();
+    throw err;
+  }
   const port = (server.address() as AddressInfo).port;
   const origin = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   agentUrl = `${https ? 'wss' : 'ws'}://${origin}/api/agent`;
   log.info(
-    { host, port, https, dataDir: options.dataDir, staticDir, trustedProxies: proxies.cidrs },
+    {
+      host,
+      port,
+      https,
+      store: store.kind,
+      storeLocation: store.location,
+      staticDir,
+      trustedProxies: proxies.cidrs,
+    },
     'API listening',
   );
 
@@ -170,10 +196,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     port,
     dataDir: options.dataDir,
     store,
+    audit,
     issueLoginToken: (name, opts) => auth.issueLoginToken(name, opts),
-    issueViewerToken: (name, opts) => store.issueViewerToken(name, opts).token,
-    addDevice: (name) => {
-      const { device, token } = store.addDevice(name);
+    issueViewerToken: async (name, opts) => (await store.issueViewerToken(name, opts)).token,
+    addDevice: async (name) => {
+      const { device, token } = await store.addDevice(name);
       return { id: device.id, token };
     },
     close() {
@@ -181,7 +208,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         await hub.close();
         server.closeIdleConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
-        audit.close();
+        await backend.close();
       })();
       return closing;
     },
@@ -210,6 +237,11 @@ async function route(
     if (err instanceof HttpError) {
       if (err.status >= 500) ctx.log.warn({ path, code: err.code, error: err.message }, 'request failed');
       return sendError(res, err);
+    }
+    if (err instanceof StoreError && err.code === 'unavailable') {
+      // The database is down or restarting: the pool reconnects on a later request.
+      ctx.log.warn({ path, err: err.message }, 'request failed: the store is unavailable');
+      return sendError(res, storeUnavailable());
     }
     // Details (a store path, a stack) go to the operator's log, not to the client.
     ctx.log.error({ path, err: errorMessage(err) }, 'request failed unexpectedly');

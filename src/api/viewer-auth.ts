@@ -35,10 +35,10 @@ export class ViewerAuth {
   ) {}
 
   /** The viewer behind an `Authorization` header; 401 unless it carries a named or session token. */
-  authenticate(header: string | undefined): Viewer {
+  async authenticate(header: string | undefined): Promise<Viewer> {
     const token = bearerToken(header);
     if (!token) throw new HttpError(401, 'unauthorized', 'missing or malformed bearer token');
-    const record = this.store.findViewerToken(token);
+    const record = await this.store.findViewerToken(token);
     if (!record) throw new HttpError(401, 'unauthorized', 'unknown, expired or revoked token');
     const kind = viewerTokenKind(record);
     if (kind === 'login') {
@@ -51,18 +51,19 @@ export class ViewerAuth {
    * Exchanges a one-time login token (consumed) or a named token (kept) for a session token. A session
    * token cannot renew itself, so a stolen one dies on schedule.
    */
-  login(token: string): LoginResult {
-    const record = this.store.findViewerToken(token);
+  async login(token: string): Promise<LoginResult> {
+    const record = await this.store.findViewerToken(token);
     const kind = record && viewerTokenKind(record);
     if (!record || kind === 'session') {
       throw new HttpError(401, 'unauthorized', 'unknown, expired or already used login token');
     }
-    // The store removes the record under its lock, so of two concurrent logins only one succeeds.
-    if (kind === 'login' && !this.store.consumeViewerToken(record)) {
+    // The store removes the record atomically (its lock, or DELETE … RETURNING), so of two
+    // concurrent logins only one succeeds, on one API instance or several.
+    if (kind === 'login' && !(await this.store.consumeViewerToken(record))) {
       throw new HttpError(401, 'unauthorized', 'unknown, expired or already used login token');
     }
     // A session inherits the restriction of the token it was made from.
-    const session = this.store.issueViewerToken(record.name, {
+    const session = await this.store.issueViewerToken(record.name, {
       ttlMs: this.ttl.sessionMs ?? SESSION_TOKEN_TTL_MS,
       viewOnly: record.viewOnly === true,
     });
@@ -75,11 +76,12 @@ export class ViewerAuth {
   }
 
   /** A one-time login token for `name` (what the demo opens the viewer with). */
-  issueLoginToken(name: string, opts: { viewOnly?: boolean } = {}): string {
-    return this.store.issueViewerToken(name, {
+  async issueLoginToken(name: string, opts: { viewOnly?: boolean } = {}): Promise<string> {
+    const issued = await this.store.issueViewerToken(name, {
       once: true,
       ttlMs: this.ttl.loginMs ?? LOGIN_TOKEN_TTL_MS,
       ...(opts.viewOnly ? { viewOnly: true } : {}),
-    }).token;
+    });
+    return issued.token;
   }
 }

@@ -1,18 +1,43 @@
 /** `porthole api device …` and `porthole api token …`: manage the store from the command line. */
 import { EXIT_FAILURE, EXIT_OK, UsageError, type Command, type OptionSpec } from './command.js';
 import { ProtocolError } from '../protocol/validate.js';
-import { resolveDataDir } from '../api/data-dir.js';
-import { ApiStore, viewerTokenKind } from '../api/store.js';
+import { resolveDatabaseUrl, resolveDataDir } from '../api/data-dir.js';
+import { viewerTokenKind, type ApiStore } from '../api/store.js';
 import { LOGIN_TOKEN_TTL_MS } from '../api/viewer-auth.js';
+import { withStoreBackend, type StoreBackend } from '../api/open-store.js';
+import { silentLogger } from '../log/logger.js';
 
 export const dataDirOption: OptionSpec = {
   type: 'string',
   description: 'Data dir holding the store (env PORTHOLE_API_DATA; default ~/.local/share/porthole-api)',
 };
+export const databaseOption: OptionSpec = {
+  type: 'string',
+  description:
+    'PostgreSQL store, postgres://USER@HOST:5432/DB, instead of the data dir (env PORTHOLE_API_DATABASE; ' +
+    'keep the password in ~/.pgpass or PGPASSWORD)',
+};
+/** The options every admin command takes to find its store. */
+export const storeOptions: Record<string, OptionSpec> = {
+  'data-dir': dataDirOption,
+  database: databaseOption,
+};
 const jsonOption: OptionSpec = { type: 'boolean', description: 'Print JSON instead of text' };
 
-function openStore(values: Record<string, unknown>): ApiStore {
-  return ApiStore.open(resolveDataDir(values['data-dir'] as string | undefined));
+/** Opens the store the flags name (JSON data dir or PostgreSQL), runs `use`, closes it. */
+export function withStore<T>(values: Record<string, unknown>, use: (b: StoreBackend) => Promise<T>): Promise<T> {
+  return withStoreBackend(
+    {
+      dataDir: resolveDataDir(values['data-dir'] as string | undefined),
+      database: resolveDatabaseUrl(values.database as string | undefined),
+      log: silentLogger,
+    },
+    use,
+  );
+}
+
+function onStore<T>(values: Record<string, unknown>, use: (store: ApiStore) => Promise<T>): Promise<T> {
+  return withStore(values, (b) => use(b.store));
 }
 
 /** Exactly `count` positionals, else a UsageError naming what is missing or extra. */
@@ -24,9 +49,9 @@ export function expectArgs(positionals: string[], names: string[]): string[] {
 }
 
 /** Store validation errors (a bad name) are the caller's mistake: exit 2 with the field named. */
-function asUsage<T>(f: () => T): T {
+async function asUsage<T>(f: () => Promise<T>): Promise<T> {
   try {
-    return f();
+    return await f();
   } catch (err) {
     if (err instanceof ProtocolError) throw new UsageError(err.message);
     throw err;
@@ -36,15 +61,16 @@ function asUsage<T>(f: () => T): T {
 export const deviceAdd: Command = {
   name: 'device add',
   summary: 'Register a device and print its id and token (the token is shown only this once)',
-  usage: 'porthole api device add <name> [--data-dir D] [--api-url wss://HOST:PORT/api/agent] [--json]',
+  usage:
+    'porthole api device add <name> [--data-dir D | --database URL] [--api-url wss://HOST:PORT/api/agent] [--json]',
   options: {
-    'data-dir': dataDirOption,
+    ...storeOptions,
     'api-url': { type: 'string', description: 'Agent URL to put in the printed service command' },
     json: jsonOption,
   },
   async run(values, positionals) {
     const [name = ''] = expectArgs(positionals, ['name']);
-    const { device, token } = asUsage(() => openStore(values).addDevice(name));
+    const { device, token } = await asUsage(() => onStore(values, (s) => s.addDevice(name)));
     if (values.json) {
       console.log(JSON.stringify({ id: device.id, name: device.name, token }));
       return EXIT_OK;
@@ -68,11 +94,11 @@ export const deviceAdd: Command = {
 export const deviceRemove: Command = {
   name: 'device remove',
   summary: 'Remove a device; its agent is disconnected and its token stops working',
-  usage: 'porthole api device remove <id> [--data-dir D]',
-  options: { 'data-dir': dataDirOption },
+  usage: 'porthole api device remove <id> [--data-dir D | --database URL]',
+  options: storeOptions,
   async run(values, positionals) {
     const [id = ''] = expectArgs(positionals, ['id']);
-    if (!openStore(values).removeDevice(id)) {
+    if (!(await onStore(values, (s) => s.removeDevice(id)))) {
       console.error(`porthole api device remove: no device with id '${id}'`);
       return EXIT_FAILURE;
     }
@@ -84,13 +110,11 @@ export const deviceRemove: Command = {
 export const deviceList: Command = {
   name: 'device list',
   summary: 'List registered devices (id, name, when added; for an enrolled one its host, OS and key)',
-  usage: 'porthole api device list [--data-dir D] [--json]',
-  options: { 'data-dir': dataDirOption, json: jsonOption },
+  usage: 'porthole api device list [--data-dir D | --database URL] [--json]',
+  options: { ...storeOptions, json: jsonOption },
   async run(values, positionals) {
     expectArgs(positionals, []);
-    const devices = openStore(values)
-      .devices()
-      .map(({ id, name, createdAt, enrolled }) => ({
+    const devices = (await onStore(values, (s) => s.devices())).map(({ id, name, createdAt, enrolled }) => ({
         id,
         name,
         createdAt,
@@ -114,9 +138,9 @@ export const deviceList: Command = {
 export const tokenIssue: Command = {
   name: 'token issue',
   summary: `Issue a viewer token named <name> and print it once (--once: a login token valid ${LOGIN_TOKEN_TTL_MS / 60_000} min, single use)`,
-  usage: 'porthole api token issue <name> [--once] [--view-only] [--data-dir D] [--json]',
+  usage: 'porthole api token issue <name> [--once] [--view-only] [--data-dir D | --database URL] [--json]',
   options: {
-    'data-dir': dataDirOption,
+    ...storeOptions,
     once: {
       type: 'boolean',
       description: 'A one-time login token for POST /api/login instead of a long-lived one',
@@ -132,11 +156,13 @@ export const tokenIssue: Command = {
     const [name = ''] = expectArgs(positionals, ['name']);
     const once = values.once === true;
     const viewOnly = values['view-only'] === true;
-    const { token, record } = asUsage(() =>
-      openStore(values).issueViewerToken(name, {
-        ...(once ? { once: true, ttlMs: LOGIN_TOKEN_TTL_MS } : {}),
-        ...(viewOnly ? { viewOnly: true } : {}),
-      }),
+    const { token, record } = await asUsage(() =>
+      onStore(values, (s) =>
+        s.issueViewerToken(name, {
+          ...(once ? { once: true, ttlMs: LOGIN_TOKEN_TTL_MS } : {}),
+          ...(viewOnly ? { viewOnly: true } : {}),
+        }),
+      ),
     );
     if (values.json) {
       console.log(
@@ -162,11 +188,11 @@ export const tokenIssue: Command = {
 export const tokenRevoke: Command = {
   name: 'token revoke',
   summary: 'Revoke every viewer token named <name>, with the sessions logged in through them',
-  usage: 'porthole api token revoke <name> [--data-dir D]',
-  options: { 'data-dir': dataDirOption },
+  usage: 'porthole api token revoke <name> [--data-dir D | --database URL]',
+  options: storeOptions,
   async run(values, positionals) {
     const [name = ''] = expectArgs(positionals, ['name']);
-    const count = openStore(values).revokeViewerTokens(name);
+    const count = await onStore(values, (s) => s.revokeViewerTokens(name));
     if (count === 0) {
       console.error(`porthole api token revoke: no token named '${name}'`);
       return EXIT_FAILURE;
@@ -179,13 +205,11 @@ export const tokenRevoke: Command = {
 export const tokenList: Command = {
   name: 'token list',
   summary: 'List viewer tokens by name and kind (named, login, session); never the tokens themselves',
-  usage: 'porthole api token list [--data-dir D] [--json]',
-  options: { 'data-dir': dataDirOption, json: jsonOption },
+  usage: 'porthole api token list [--data-dir D | --database URL] [--json]',
+  options: { ...storeOptions, json: jsonOption },
   async run(values, positionals) {
     expectArgs(positionals, []);
-    const tokens = openStore(values)
-      .viewerTokens()
-      .map((t) => ({
+    const tokens = (await onStore(values, (s) => s.viewerTokens())).map((t) => ({
         name: t.name,
         kind: viewerTokenKind(t),
         createdAt: t.createdAt,

@@ -3,6 +3,7 @@ import type { Command } from './command.js';
 import { demoCommand } from './demo-command.js';
 import { filesWorkerCommand } from './files-worker-command.js';
 import { helperCommand } from './helper-command.js';
+import { indicatorWindowCommand } from './indicator-window-command.js';
 import { serviceCommand } from './service-command.js';
 
 /**
@@ -17,4 +18,5 @@ export const commands: Command[] = [
   apiCommand,
   demoCommand,
   filesWorkerCommand,
+  indicatorWindowCommand,
 ];

@@ -61,6 +61,14 @@ export async function runDirectMode(config: ServiceConfig, log: Logger): Promise
     },
   });
   log.warn({ display, desktops: desktopIndex }, 'direct mode: desktops run in the service process');
+  if (
+    config.access.consent !== 'never' ||
+    config.access.maxSessionMs > 0 ||
+    config.access.idleTimeoutMs > 0
+  ) {
+    // A development mode: it has no helper to show a prompt and applies no access policy.
+    log.warn({}, 'direct mode ignores the access section (no consent prompt, no session limits)');
+  }
   link.start();
   await waitForStopSignal();
   await link.stop();

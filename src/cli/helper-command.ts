@@ -123,10 +123,16 @@ export const helperCommand: Command = {
     const fps = parse(() => int(1, 120)(Number(values.fps ?? 30), '--fps'));
     const bitrate = parse(() => int(0, 100_000_000)(Number(values.bitrate ?? 0), '--bitrate'));
     const files = parse(() => filesPolicy(values));
-    const [{ createDefaultDesktopHost }, { runHelper }, { ChannelServiceRequests }] = await Promise.all([
+    const [
+      { createDefaultDesktopHost },
+      { runHelper },
+      { ChannelServiceRequests },
+      { createConsentPromptUi },
+    ] = await Promise.all([
       import('../helper/host/default-wiring.js'),
       import('../helper/helper-main.js'),
       import('../helper/service-requests.js'),
+      import('../helper/consent/index.js'),
     ]);
     const log = createLogger('porthole-helper', level as LogLevel).child({ sessionId });
     if (process.platform === 'linux') {
@@ -144,6 +150,7 @@ export const helperCommand: Command = {
       ...(pipe ? { pipe } : {}),
       host,
       services,
+      consent: createConsentPromptUi(log),
       log,
     });
     // node-datachannel's threads and a lingering encoder keep the event loop alive after the teardown;

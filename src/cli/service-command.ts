@@ -9,6 +9,7 @@ import type { SessionDetector } from '../service/sessions/session-detector.js';
 import { X11SessionDetector } from '../service/sessions/x11-session-detector.js';
 import type { HelperSpawner } from '../service/spawn/helper-spawner.js';
 import { X11HelperSpawner } from '../service/spawn/x11-helper-spawner.js';
+import { helperConsentPrompter } from '../service/consent/helper-consent-prompter.js';
 import { EXIT_OK, type Command } from './command.js';
 import { waitForStopSignal } from './stop-signal.js';
 import {
@@ -122,6 +123,7 @@ const win32 =
         ...(await import('../service/spawn/win32-helper-spawner.js')),
         ...(await import('../service/windows/pipe-link.js')),
         ...(await import('../service/windows/win32-secure-attention.js')),
+        ...(await import('../service/windows/win32-consent-prompt.js')),
       }
     : undefined;
 
@@ -173,6 +175,10 @@ export function createServiceAgent(
     log,
     policy: config.policy,
     spawnOnLogon: config.sessions.spawnOnLogon,
+    access: config.access,
+    // The prompt in the target session: a message box from the service on Windows, a window the
+    // session's helper shows as its user on X11.
+    consentPrompter: wts ? wts.createWin32ConsentPrompter() : helperConsentPrompter,
     affinity: config.sessions.affinity,
     requestTimeoutMs: config.policy.requestTimeoutMs,
     // Ctrl+Alt+Del: SendSAS works only from a service (secure-attention.ts); elsewhere `unsupported`.
@@ -193,12 +199,14 @@ export function createServiceAgent(
     ? new ApiLink({
         ...config.api,
         log,
-        handler: async (cmd) => {
+        handler: async (cmd, progress) => {
           switch (cmd.type) {
             case 'list_sessions':
               return { sessions: broker.listSessions() };
             case 'start_desktop':
-              return broker.startDesktop(cmd.payload);
+              return broker.startDesktop(cmd.payload, {
+                onWaiting: (timeoutMs) => progress.waitingForConsent(timeoutMs),
+              });
             case 'stop_desktop':
               return broker.stopDesktop(cmd.payload);
           }

@@ -39,6 +39,8 @@ export interface DemoStackOptions {
   /** Keep helpers as root instead of the session user (the service config's `helper.keepRoot`). */
   keepRoot?: boolean;
   logLevel?: string;
+  /** The service config's `access` section (consent, session limits: design/SESSION-POLICY.md). */
+  access?: Record<string, unknown>;
 }
 
 export interface DemoStack {
@@ -111,6 +113,7 @@ export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack>
           })),
         },
         helper: { args: opts.helperArgs ?? [], ...(opts.keepRoot ? { keepRoot: true } : {}) },
+        ...(opts.access ? { access: opts.access } : {}),
       }),
     );
     const service: ChildProcess = spawn(

@@ -2,7 +2,8 @@
  * The codes a failed request is answered with, on the API link and on the service ⇄ helper pipe
  * alike: one list, so that a code raised on one side of the service crosses the other unchanged.
  * design/PROTOCOL.md documents each. An error whose `code` is one of these is answered with it.
- * The last three are capacity limits: they come with a `retryAfterMs`.
+ * `too_many_viewers`, `busy` and `rate_limited` are capacity limits: they come with a `retryAfterMs`.
+ * The consent codes answer a start_desktop the person at the machine did not accept (consent-policy.ts).
  */
 export const REPLY_ERROR_CODES = [
   'bad_request',
@@ -16,6 +17,10 @@ export const REPLY_ERROR_CODES = [
   'busy',
   /** This viewer holds its share of desktops not yet connected. */
   'rate_limited',
+  /** The person at the machine refused this viewer (or a timeout's default answer was "deny"). */
+  'consent_denied',
+  /** Nobody answered the consent prompt in time, and the policy's answer on timeout is "deny". */
+  'consent_timeout',
 ] as const;
 export type ReplyErrorCode = (typeof REPLY_ERROR_CODES)[number];
 

@@ -16,6 +16,7 @@ import type { DesktopHost } from './host/desktop-host.js';
 import { errorMessage } from '../errors/error-text.js';
 import type { ChannelServiceRequests } from './service-requests.js';
 import type { ExpectedPipeServer } from './service-pipe.js';
+import type { ConsentPromptUi } from './consent/consent-prompt.js';
 
 export interface HelperOptions {
   sessionId: number;
@@ -29,6 +30,8 @@ export interface HelperOptions {
   host: DesktopHost;
   /** Attached to the channel once it is up: what the desktops ask of the service (Ctrl+Alt+Del). */
   services?: ChannelServiceRequests;
+  /** Shows the consent prompts the service asks for (X11); without it they are answered `unavailable`. */
+  consent?: ConsentPromptUi;
   log: Logger;
   secretTimeoutMs?: number;
   /** How long the desktops' teardown may take once the helper stops (default 700 ms). */
@@ -117,6 +120,17 @@ export async function runHelper(opts: HelperOptions): Promise<number> {
         });
         return { type: 'desktop_started', sessionId: body.sessionId, answer };
       }
+      case 'consent_prompt': {
+        const { type: _type, ...question } = body;
+        const answer = opts.consent
+          ? await opts.consent.ask(question)
+          : { outcome: 'unavailable' as const, reason: 'this helper shows no consent prompts' };
+        return {
+          type: 'consent_answer',
+          outcome: answer.outcome,
+          ...(answer.reason ? { reason: answer.reason.slice(0, 1000) } : {}),
+        };
+      }
       case 'desktop_stop':
         return {
           type: 'desktop_stopped',
@@ -158,6 +172,7 @@ export async function runHelper(opts: HelperOptions): Promise<number> {
   ]);
   log.info({ why }, 'helper stopping');
   channel.close();
+  opts.consent?.close();
   // Bounded: a helper whose service is gone must be gone within a second, even if a peer or an
   // encoder is slow to close. The caller exits the process when this returns.
   const teardownMs = opts.teardownMs ?? 700;

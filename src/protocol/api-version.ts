@@ -30,9 +30,17 @@ export const API_LINK_VERSION = 2;
  * - `audit_events`: `{type: "event", targetSessionId, event}` messages (agent → API, audit-event.ts),
  *   sent only to an API that announced it;
  * - `capacity_errors`: the error codes `too_many_viewers`, `busy`, `rate_limited` and
- *   `error.retryAfterMs` (agent → API).
+ *   `error.retryAfterMs` (agent → API);
+ * - `consent`: the error codes `consent_denied` and `consent_timeout`, and the `waiting` message that
+ *   tells the API a command waits for the person at the machine (agent → API; api.ts, CommandWaiting).
  */
-export const API_LINK_FEATURES = ['viewer', 'capacity_errors', 'permissions', 'audit_events'] as const;
+export const API_LINK_FEATURES = [
+  'viewer',
+  'capacity_errors',
+  'permissions',
+  'audit_events',
+  'consent',
+] as const;
 export type ApiLinkFeature = (typeof API_LINK_FEATURES)[number];
 
 /** What the other end of one connection announced. */
@@ -154,16 +162,20 @@ export function payloadForPeer<P extends object>(
 }
 
 const CAPACITY_CODES: readonly string[] = ['too_many_viewers', 'busy', 'rate_limited'];
+const CONSENT_CODES: readonly string[] = ['consent_denied', 'consent_timeout'];
 
 /**
  * An error body as this peer can read it. An API without `capacity_errors` knows neither the capacity
- * codes nor `retryAfterMs`: it hears `helper_unavailable` (its 503), the message prefixed with the
- * real code, and no `retryAfterMs`.
+ * codes nor `retryAfterMs`, one without `consent` not the consent codes: it hears
+ * `helper_unavailable` (its 503), the message prefixed with the real code, and no `retryAfterMs`.
  */
 export function errorBodyForPeer(body: ErrorBody, peer: ApiLinkPeer): ErrorBody {
-  if (peer.features.has('capacity_errors')) return body;
-  if (CAPACITY_CODES.includes(body.code)) {
+  const unknownCode =
+    (CAPACITY_CODES.includes(body.code) && !peer.features.has('capacity_errors')) ||
+    (CONSENT_CODES.includes(body.code) && !peer.features.has('consent'));
+  if (unknownCode) {
     return { code: 'helper_unavailable', message: `${body.code}: ${body.message}`.slice(0, 2000) };
   }
+  if (peer.features.has('capacity_errors')) return body;
   return { code: body.code, message: body.message };
 }

@@ -19,6 +19,7 @@ import {
   arrayOf,
   bool,
   fail,
+  int,
   isRecord,
   literal,
   object,
@@ -153,6 +154,26 @@ export const startDesktopResult: Guard<StartDesktopResult> = object({
 export const stopDesktopResult: Guard<StopDesktopResult> = object({
   sessionId: desktopSessionId,
   stopped: bool,
+});
+
+/**
+ * Agent → API while a command is still being handled (feature `consent`; no reply): it waits for the
+ * person at the machine to answer a consent prompt for at most `timeoutMs`. The API then waits that
+ * long plus its own command timeout before it gives up on the command (design/API.md).
+ */
+export interface CommandWaiting {
+  type: 'waiting';
+  id: string;
+  for: 'consent';
+  timeoutMs: number;
+}
+/** The longest consent prompt a service may announce (the config's bound). */
+export const MAX_CONSENT_TIMEOUT_MS = 300_000;
+export const commandWaiting: Guard<CommandWaiting> = object({
+  type: literal('waiting'),
+  id: commandId,
+  for: literal('consent'),
+  timeoutMs: int(0, MAX_CONSENT_TIMEOUT_MS),
 });
 
 /** The agent's reply to one command, correlated by `id`. */

@@ -6,15 +6,16 @@
  *
  * Each hop validates the event with `desktopAuditEvent` and admits at most AUDIT_EVENTS_PER_WINDOW per
  * AUDIT_EVENT_WINDOW_MS from its source (`AuditEventBudget`); beyond it events are dropped and counted,
- * so a hostile helper or agent cannot flood a log. Today the helper emits `file_transfer`; `consent`
- * and `session_cut` are defined for the consent and session policy of issue 17 §2, not built yet.
+ * so a hostile helper or agent cannot flood a log. The helper emits `file_transfer`, `session_cut`
+ * and `chat` (that chat was used on a desktop, never what was said); the service emits `consent`.
  */
 import { desktopSessionId, osSessionId } from './common.js';
 import { fail, int, isRecord, object, oneOf, str, type Guard } from './validate.js';
 
 export const FILE_DIRECTIONS = ['upload', 'download'] as const;
 export const CONSENT_OUTCOMES = ['accepted', 'denied', 'timed_out'] as const;
-export const SESSION_CUT_REASONS = ['max_length', 'idle'] as const;
+/** `user`: the person at the machine pressed Disconnect on the being-viewed indicator. */
+export const SESSION_CUT_REASONS = ['max_length', 'idle', 'user'] as const;
 
 export type DesktopAuditEvent =
   | {
@@ -30,9 +31,11 @@ export type DesktopAuditEvent =
       outcome: string;
     }
   | { kind: 'consent'; desktop: string; outcome: (typeof CONSENT_OUTCOMES)[number] }
-  | { kind: 'session_cut'; desktop: string; reason: (typeof SESSION_CUT_REASONS)[number] };
+  | { kind: 'session_cut'; desktop: string; reason: (typeof SESSION_CUT_REASONS)[number] }
+  /** Chat was used on this desktop connection (once per connection; never the text). */
+  | { kind: 'chat'; desktop: string };
 
-export const AUDIT_EVENT_KINDS = ['file_transfer', 'consent', 'session_cut'] as const;
+export const AUDIT_EVENT_KINDS = ['file_transfer', 'consent', 'session_cut', 'chat'] as const;
 
 /** A file name within the files protocol's bound (255 UTF-8 bytes ≤ 255 UTF-16 units × 3). */
 const fileName = str({ min: 1, max: 255 });
@@ -55,6 +58,7 @@ const guards: { [K in DesktopAuditEvent['kind']]: Guard<Extract<DesktopAuditEven
     desktop: desktopSessionId,
     reason: oneOf(SESSION_CUT_REASONS),
   }),
+  chat: object({ kind: oneOf(['chat']), desktop: desktopSessionId }),
 };
 
 /** Validates one event (every hop calls it: the pipe, the agent link). */

@@ -5,6 +5,7 @@
  *   answers with display lists, clipboard text and errors.
  * - `cursor` (helper → viewer): cursor position and shape, drawn by the viewer.
  * - `files` (both ways, reliable and ordered): file transfer and browsing; its messages are in files.ts.
+ * - `chat` (both ways, reliable and ordered): text with the person at the machine; chat.ts.
  * Everything from the viewer is untrusted: sizes are bounded and numbers range-checked.
  */
 import { displayIndex, displayList, type DisplayInfo } from './common.js';
@@ -15,6 +16,8 @@ export const DATA_CHANNELS = {
   control: 'control',
   cursor: 'cursor',
   files: 'files',
+  /** Text with the person at the machine (both ways; reliable, ordered): chat.ts. */
+  chat: 'chat',
 } as const;
 
 /**
@@ -81,8 +84,20 @@ export interface CursorShape {
   rgba: string;
 }
 
+/** Why a desktop connection is (about to be) cut by the machine's policy. */
+export const SESSION_LIMIT_REASONS = ['max_length', 'idle'] as const;
+export type SessionLimitReason = (typeof SESSION_LIMIT_REASONS)[number];
+export const ENDED_REASONS = ['user'] as const;
+
 export type HelperToViewer =
   | { type: 'displays'; displays: DisplayInfo[]; current: number }
+  /** The connection will be cut in `remainingMs` (0: now) for `reason`; input from the viewer resets `idle`. */
+  | { type: 'session_limit'; reason: SessionLimitReason; remainingMs: number }
+  /**
+   * This desktop ends now and should not be reconnected by itself: `user`, the person at the machine
+   * pressed Disconnect on the being-viewed indicator.
+   */
+  | { type: 'ended'; reason: (typeof ENDED_REASONS)[number] }
   | { type: 'clipboard'; text: string }
   | { type: 'error'; code: (typeof HELPER_ERROR_CODES)[number]; message: string; about?: string }
   | { type: 'cursor'; x: number; y: number; visible: boolean; serial: number }
@@ -122,6 +137,12 @@ const MAX_CURSOR = 128;
 const helperGuards: Guards<HelperToViewer> = {
   displays: object({ type: oneOf(['displays']), displays: displayList, current: displayIndex }),
   clipboard: object({ type: oneOf(['clipboard']), text: str({ max: MAX_CLIPBOARD_TEXT }) }),
+  session_limit: object({
+    type: oneOf(['session_limit']),
+    reason: oneOf(SESSION_LIMIT_REASONS),
+    remainingMs: int(0, 86_400_000),
+  }),
+  ended: object({ type: oneOf(['ended']), reason: oneOf(ENDED_REASONS) }),
   error: object({
     type: oneOf(['error']),
     code: oneOf(HELPER_ERROR_CODES),

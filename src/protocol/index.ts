@@ -5,3 +5,4 @@ export * from './ipc.js';
 export * from './datachannel.js';
 export * from './api-version.js';
 export * from './files.js';
+export * from './chat.js';

@@ -51,6 +51,24 @@ export const VIEW_ONLY: ViewerPermissions = Object.freeze({ control: false, file
 /** What a viewer without `permissions` may do. */
 export const FULL_CONTROL: ViewerPermissions = Object.freeze({ control: true, files: true });
 
+/**
+ * Limits of one desktop connection from the service's policy (consent-policy.ts): the helper cuts the
+ * connection `maxSessionMs` after it connected, or after `idleMs` without the viewer's input, and
+ * warns the viewer `warnMs` before either. Absent: no limit.
+ */
+export interface DesktopLimits {
+  maxSessionMs?: number;
+  idleMs?: number;
+  warnMs: number;
+}
+/** Limits are at most a day; a warning at most an hour before the cut. */
+export const MAX_DESKTOP_LIMIT_MS = 86_400_000;
+export const desktopLimits: Guard<DesktopLimits> = object({
+  maxSessionMs: optional(int(1000, MAX_DESKTOP_LIMIT_MS)),
+  idleMs: optional(int(1000, MAX_DESKTOP_LIMIT_MS)),
+  warnMs: int(0, 3_600_000),
+});
+
 /** Service → helper request: answer this viewer's offer. */
 export interface DesktopStart {
   type: 'desktop_start';
@@ -62,6 +80,8 @@ export interface DesktopStart {
   viewer?: ViewerIdentity;
   /** Absent: full control (FULL_CONTROL). */
   permissions?: ViewerPermissions;
+  /** Absent: no session length or idle limit. */
+  limits?: DesktopLimits;
 }
 /** Helper → service response to desktop_start. */
 export interface DesktopStarted {
@@ -145,7 +165,28 @@ export const SECURE_ATTENTION_INTERVAL_MS = 5000;
 /** Longest `reason` of a secure_attention_result: it must fit a viewer's error message. */
 export const MAX_SECURE_ATTENTION_REASON = 1000;
 
-export type ServiceToHelper = DesktopStart | DesktopStop | Shutdown | SecureAttentionResult;
+/**
+ * Service → helper request (X11): ask the person at this session whether `viewer` may connect, with a
+ * prompt the helper shows as the session's user, answered within `timeoutMs`. What the viewer asks:
+ * always to watch, and `control`/`files` when its permissions allow them.
+ */
+export interface ConsentPrompt {
+  type: 'consent_prompt';
+  /** The name the prompt shows (the API's token name); "a viewer" when the API sent none. */
+  viewer: string;
+  asks: ViewerPermissions;
+  timeoutMs: number;
+}
+export const CONSENT_ANSWERS = ['accepted', 'denied', 'timed_out', 'unavailable'] as const;
+export type ConsentAnswerOutcome = (typeof CONSENT_ANSWERS)[number];
+/** Helper → service response: the button pressed, or `unavailable` (no way to ask; `reason` says why). */
+export interface ConsentAnswer {
+  type: 'consent_answer';
+  outcome: ConsentAnswerOutcome;
+  reason?: string;
+}
+
+export type ServiceToHelper = DesktopStart | DesktopStop | Shutdown | SecureAttentionResult | ConsentPrompt;
 export type HelperToService =
   | Capabilities
   | DesktopStarted
@@ -153,7 +194,8 @@ export type HelperToService =
   | HelperLog
   | HelperEvent
   | HelperAudit
-  | SecureAttentionRequest;
+  | SecureAttentionRequest
+  | ConsentAnswer;
 export type IpcBody = ServiceToHelper | HelperToService;
 
 const logFields: Guard<Record<string, string | number | boolean | null>> = (v, path) => {
@@ -186,6 +228,7 @@ const guards: { [K in IpcBody['type']]: Guard<Extract<IpcBody, { type: K }>> } =
     displayIndex,
     viewer: optional(viewerIdentity),
     permissions: optional(viewerPermissions),
+    limits: optional(desktopLimits),
   }),
   desktop_started: object({ type: oneOf(['desktop_started']), sessionId: desktopSessionId, answer: sdp }),
   desktop_stop: object({ type: oneOf(['desktop_stop']), sessionId: desktopSessionId }),
@@ -211,9 +254,26 @@ const guards: { [K in IpcBody['type']]: Guard<Extract<IpcBody, { type: K }>> } =
     reason: optional(str({ max: MAX_SECURE_ATTENTION_REASON })),
     retryAfterMs: optional(int(0, 3_600_000)),
   }),
+  consent_prompt: object({
+    type: oneOf(['consent_prompt']),
+    viewer: str({ min: 1, max: 256 }),
+    asks: viewerPermissions,
+    timeoutMs: int(1000, 600_000),
+  }),
+  consent_answer: object({
+    type: oneOf(['consent_answer']),
+    outcome: oneOf(CONSENT_ANSWERS),
+    reason: optional(str({ max: 1000 })),
+  }),
 };
 
-const SERVICE_TO_HELPER = ['desktop_start', 'desktop_stop', 'shutdown', 'secure_attention_result'] as const;
+const SERVICE_TO_HELPER = [
+  'desktop_start',
+  'desktop_stop',
+  'shutdown',
+  'secure_attention_result',
+  'consent_prompt',
+] as const;
 const HELPER_TO_SERVICE = [
   'capabilities',
   'desktop_started',
@@ -222,6 +282,7 @@ const HELPER_TO_SERVICE = [
   'event',
   'audit',
   'secure_attention',
+  'consent_answer',
 ] as const;
 
 function parseBody<T extends IpcBody>(allowed: readonly T['type'][], v: unknown): T {

@@ -4,6 +4,7 @@ import {
   salvageCommandId,
   type AgentReply,
   type ApiCommand,
+  type CommandWaiting,
   type ResultByType,
 } from '../protocol/api.js';
 import {
@@ -21,7 +22,14 @@ import { Backoff } from './backoff.js';
 import { toBrokerError } from './broker-error.js';
 import { retryAfterMs } from './retry-after.js';
 
-export type CommandHandler = (cmd: ApiCommand) => Promise<ResultByType[ApiCommand['type']]>;
+/**
+ * Handles one command. `waitingForConsent(timeoutMs)` tells the API the command waits for the person
+ * at the machine (a `waiting` message, to an API that announced `consent`, which then waits longer).
+ */
+export type CommandHandler = (
+  cmd: ApiCommand,
+  progress: { waitingForConsent(timeoutMs: number): void },
+) => Promise<ResultByType[ApiCommand['type']]>;
 
 export interface ApiLinkOptions {
   /** ws:// or wss:// URL of the API's agent endpoint. */
@@ -244,7 +252,13 @@ export class ApiLink {
     }
     this.inFlight += 1;
     try {
-      const result = await this.opts.handler(cmd);
+      const result = await this.opts.handler(cmd, {
+        waitingForConsent: (timeoutMs) => {
+          if (!api.features.has('consent') || ws.readyState !== WebSocket.OPEN) return;
+          const msg: CommandWaiting = { type: 'waiting', id: cmd.id, for: 'consent', timeoutMs };
+          ws.send(JSON.stringify(msg));
+        },
+      });
       reply({ id: cmd.id, type: 'result', ok: true, result });
     } catch (err) {
       const e = toBrokerError(err);

@@ -12,6 +12,9 @@ import { realTimers, type Timers } from '../time/timers.js';
 import { BrokerError, toBrokerError } from './broker-error.js';
 import { LogThrottle } from '../log/log-throttle.js';
 import { noSecureAttention, SecureAttentionRelay, type SecureAttentionSender } from './secure-attention.js';
+import { FULL_CONTROL, type DesktopLimits } from '../protocol/ipc.js';
+import type { AccessPolicy } from './access-policy.js';
+import { ConsentGate, type ConsentPrompter } from './consent/consent-gate.js';
 
 /**
  * What a helper's forwarded log lines may cost the service's log: a broken or hostile helper under
@@ -43,6 +46,16 @@ export interface BrokerOptions {
    * into; at most AUDIT_EVENTS_PER_WINDOW per session and window are passed on.
    */
   onAudit?: (sessionId: number, event: DesktopAuditEvent) => void;
+  /** Consent and desktop limits (access-policy.ts); default: unattended, no limits. */
+  access?: AccessPolicy;
+  /** Shows consent prompts in a session; needed when `access.consent` is not `never`. */
+  consentPrompter?: ConsentPrompter;
+}
+
+/** What a caller of startDesktop may hear while it waits. */
+export interface StartDesktopHooks {
+  /** The request waits for the person at the machine for at most this long (a consent prompt). */
+  onWaiting?: (timeoutMs: number) => void;
 }
 
 /**
@@ -62,9 +75,31 @@ export class SessionBroker {
   /** Per session, across its helper's respawns, so a crash loop cannot reset the budget. */
   private readonly helperLogs = new Map<number, LogThrottle>();
   private readonly secureAttention: SecureAttentionRelay;
+  private readonly consent: ConsentGate | undefined;
+  private readonly limits: DesktopLimits | undefined;
 
   constructor(private readonly opts: BrokerOptions) {
     this.policy = { ...DEFAULT_POLICY, ...opts.policy };
+    const access = opts.access;
+    if (access && access.consent !== 'never') {
+      if (!opts.consentPrompter)
+        throw new Error(`access.consent is '${access.consent}' but no prompter was given`);
+      this.consent = new ConsentGate({
+        policy: access,
+        prompter: opts.consentPrompter,
+        log: opts.log,
+        ...(opts.timers ? { timers: opts.timers } : {}),
+        // The service's own word, not a helper's: passed on without the helpers' budget.
+        onAudit: (sessionId, event) => opts.onAudit?.(sessionId, event),
+      });
+    }
+    if (access && (access.maxSessionMs > 0 || access.idleTimeoutMs > 0)) {
+      this.limits = {
+        ...(access.maxSessionMs > 0 ? { maxSessionMs: access.maxSessionMs } : {}),
+        ...(access.idleTimeoutMs > 0 ? { idleMs: access.idleTimeoutMs } : {}),
+        warnMs: access.limitWarningMs,
+      };
+    }
     this.secureAttention = new SecureAttentionRelay({
       sender: opts.secureAttention ?? noSecureAttention,
       log: opts.log,
@@ -112,7 +147,7 @@ export class SessionBroker {
     return this.supervisors.get(sessionId)?.pid;
   }
 
-  async startDesktop(req: StartDesktop): Promise<StartDesktopResult> {
+  async startDesktop(req: StartDesktop, hooks: StartDesktopHooks = {}): Promise<StartDesktopResult> {
     if (this.stopping) throw new BrokerError('helper_unavailable', 'service is stopping');
     const target = req.targetSessionId ?? this.defaultTarget();
     if (target === undefined)
@@ -138,17 +173,39 @@ export class SessionBroker {
         `displayIndex ${displayIndex} out of range (session has ${caps.displays.length})`,
       );
     }
-    const reply = await this.request(link, {
-      type: 'desktop_start',
-      sessionId: req.sessionId,
-      offer: req.offer,
-      iceServers: req.iceServers,
-      displayIndex,
-      ...(req.viewer ? { viewer: req.viewer } : {}),
-      ...(req.permissions ? { permissions: req.permissions } : {}),
-    });
-    if (reply.type !== 'desktop_started' || reply.sessionId !== req.sessionId) {
-      throw new BrokerError('internal', `helper answered desktop_start with ${reply.type}`);
+    // Before any peer exists: the person at the machine says yes, or nothing starts.
+    const session = this.sessions.get(target);
+    if (this.consent) {
+      // Fail closed: a session that ended while its helper got ready cannot be asked.
+      if (!session) throw new BrokerError('no_such_session', `session ${target} ended`);
+      await this.consent.admit({
+        sessionId: target,
+        session,
+        desktop: req.sessionId,
+        viewer: req.viewer?.name,
+        asks: req.permissions ?? FULL_CONTROL,
+        helper: link,
+        ...(hooks.onWaiting ? { onWaiting: hooks.onWaiting } : {}),
+      });
+    }
+    let reply: HelperToService;
+    try {
+      reply = await this.request(link, {
+        type: 'desktop_start',
+        sessionId: req.sessionId,
+        offer: req.offer,
+        iceServers: req.iceServers,
+        displayIndex,
+        ...(req.viewer ? { viewer: req.viewer } : {}),
+        ...(req.permissions ? { permissions: req.permissions } : {}),
+        ...(this.limits ? { limits: this.limits } : {}),
+      });
+      if (reply.type !== 'desktop_started' || reply.sessionId !== req.sessionId) {
+        throw new BrokerError('internal', `helper answered desktop_start with ${reply.type}`);
+      }
+    } catch (err) {
+      this.consent?.desktopEnded(req.sessionId);
+      throw err;
     }
     this.desktops.set(req.sessionId, target);
     this.opts.log.info({ desktop: req.sessionId, sessionId: target, displayIndex }, 'desktop started');
@@ -159,6 +216,7 @@ export class SessionBroker {
     const target = this.desktops.get(req.sessionId);
     if (target === undefined) return { sessionId: req.sessionId, stopped: false };
     this.desktops.delete(req.sessionId);
+    this.consent?.desktopEnded(req.sessionId);
     const sup = this.supervisors.get(target);
     if (sup?.state !== 'ready') return { sessionId: req.sessionId, stopped: true };
     const link = await sup.ready(this.policy.readyTimeoutMs);
@@ -233,13 +291,17 @@ export class SessionBroker {
         }
         return;
       }
+      if (body.event.kind === 'session_cut') this.consent?.desktopCut(body.event.desktop);
       this.opts.onAudit?.(sessionId, body.event);
     } else if (body.type === 'event') {
       this.opts.log.info(
         { sessionId, event: body.name, desktop: body.sessionId, detail: body.detail },
         'helper event',
       );
-      if (body.name === 'desktop_closed' && body.sessionId) this.desktops.delete(body.sessionId);
+      if (body.name === 'desktop_closed' && body.sessionId) {
+        this.desktops.delete(body.sessionId);
+        this.consent?.desktopEnded(body.sessionId);
+      }
     }
   }
 
@@ -253,7 +315,11 @@ export class SessionBroker {
   }
 
   private forgetDesktopsOf(sessionId: number): void {
-    for (const [id, s] of this.desktops) if (s === sessionId) this.desktops.delete(id);
+    for (const [id, s] of this.desktops) {
+      if (s !== sessionId) continue;
+      this.desktops.delete(id);
+      this.consent?.desktopEnded(id);
+    }
   }
 
   private considerAutoSpawn(s: DetectedSession): void {
@@ -272,6 +338,7 @@ export class SessionBroker {
       this.helperLogs.get(e.sessionId)?.close();
       this.helperLogs.delete(e.sessionId);
       this.secureAttention.forget(e.sessionId);
+      this.consent?.forgetSession(e.sessionId);
       void sup?.stop('session ended');
       return;
     }

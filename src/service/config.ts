@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { LOG_LEVELS, type LogLevel } from '../log/logger.js';
 import { arrayOf, bool, int, object, oneOf, optional, str, ProtocolError } from '../protocol/validate.js';
 import { errorMessage } from '../errors/error-text.js';
+import { accessPolicyShape, resolveAccessPolicy, type AccessPolicy } from './access-policy.js';
 
 /** porthole.json, after defaults, environment overrides and command-line flags. */
 export interface ServiceConfig {
@@ -18,6 +19,8 @@ export interface ServiceConfig {
     configured?: { display: string; username?: string; uid?: number; gid?: number; xauthority?: string }[];
   };
   helper: { keepRoot: boolean; args: string[] };
+  /** Attended access: consent before a desktop starts, and limits on its length (access-policy.ts). */
+  access: AccessPolicy;
   policy: {
     maxFailures: number;
     failureWindowMs: number;
@@ -36,6 +39,7 @@ export const DEFAULT_CONFIG: ServiceConfig = {
   direct: false,
   sessions: { detector: 'auto', spawnOnLogon: true, affinity: [], pollMs: 2000 },
   helper: { keepRoot: false, args: [] },
+  access: resolveAccessPolicy(undefined),
   policy: {
     maxFailures: 5,
     failureWindowMs: 300_000,
@@ -84,6 +88,7 @@ const fileShape = object({
   helper: optional(
     object({ keepRoot: optional(bool), args: optional(arrayOf(str({ max: 4096 }), { max: 64 })) }),
   ),
+  access: optional(accessPolicyShape),
   policy: optional(
     object({
       maxFailures: optional(int(1, 1000)),
@@ -120,6 +125,7 @@ export function loadServiceConfig(src: ConfigSources): ServiceConfig {
     direct: src.flags.direct ?? file.direct ?? false,
     sessions: { ...DEFAULT_CONFIG.sessions, ...file.sessions },
     helper: { ...DEFAULT_CONFIG.helper, ...file.helper },
+    access: resolveAccessPolicy(file.access),
     policy: { ...DEFAULT_CONFIG.policy, ...file.policy },
   };
   if (url || deviceId || token) {

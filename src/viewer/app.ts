@@ -12,7 +12,7 @@ import type { ConnectionFactory, ConnectionState, DesktopConnection } from './de
 import { isPressed, setOptions, setPressed } from './dom.js';
 import { InputCapture } from './input-capture.js';
 import { controlMessage, inputMessage } from './input-messages.js';
-import { defaultSession, deviceLabel, displayLabel, sessionLabel } from './labels.js';
+import { defaultSession, deviceLabel, displayLabel, sessionLabel, sessionLimitNotice } from './labels.js';
 import { StatsOverlay } from './stats-overlay.js';
 import { Toasts } from './toasts.js';
 import { TopBar } from './top-bar.js';
@@ -273,6 +273,11 @@ export class ViewerApp {
       case 'clipboard':
         this.clipboard.showRemote(msg.text);
         break;
+      case 'session_limit': {
+        const notice = sessionLimitNotice(msg.reason, msg.remainingMs);
+        this.toasts.show(notice, msg.remainingMs === 0 ? 'error' : 'info');
+        break;
+      }
       case 'error':
         this.toasts.show(`Remote: ${msg.message}${msg.about ? ` (${msg.about})` : ''}`, 'error');
         break;

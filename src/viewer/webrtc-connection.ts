@@ -26,6 +26,7 @@ import type {
 } from './desktop-connection.js';
 import { IceDropWatch, isRetryableStatus, ReconnectBudget, retryDelayMs } from './reconnect-policy.js';
 import type { StatsEntry } from './stats.js';
+import { sessionLimitLabel } from './labels.js';
 
 /** No trickle ICE in the API: the offer must carry its candidates, but a slow STUN server must not stall us. */
 const ICE_GATHERING_TIMEOUT_MS = 2000;
@@ -65,6 +66,11 @@ export class WebRtcConnection implements DesktopConnection {
   private stopped = false;
   private displayIndex: number | undefined;
   private readonly badMessagesLogged = new Set<string>();
+  /**
+   * The helper said it cuts this desktop by the machine's policy (`session_limit`, 0 ms left): the
+   * drop that follows ends the connection instead of reconnecting around the limit.
+   */
+  private cutByPolicy: string | undefined;
 
   constructor(
     private readonly api: ApiClient,
@@ -220,6 +226,8 @@ export class WebRtcConnection implements DesktopConnection {
       return;
     }
     if (msg.type === 'displays') this.displayIndex = msg.current;
+    if (msg.type === 'session_limit' && msg.remainingMs === 0)
+      this.cutByPolicy = sessionLimitLabel(msg.reason);
     this.events.onHelperMessage(msg);
   }
 
@@ -227,6 +235,10 @@ export class WebRtcConnection implements DesktopConnection {
     if (this.peer !== peer || this.stopped) return;
     this.peer = undefined;
     void this.closePeer(peer);
+    if (this.cutByPolicy !== undefined) {
+      this.setState('failed', `the remote machine ended the session: ${this.cutByPolicy}`);
+      return;
+    }
     this.scheduleRetry(reason);
   }
 

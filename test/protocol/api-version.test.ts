@@ -21,7 +21,13 @@ const current = parseApiLinkPeer(apiLinkHeaders());
 describe('reading a peer’s announcement', () => {
   it('reads its own announcement back as this version with every feature', () => {
     expect(current.version).toBe(2);
-    expect(features(current)).toEqual(['audit_events', 'capacity_errors', 'permissions', 'viewer']);
+    expect(features(current)).toEqual([
+      'audit_events',
+      'capacity_errors',
+      'consent',
+      'permissions',
+      'viewer',
+    ]);
     expect(current.malformed).toBeUndefined();
   });
 

@@ -12,6 +12,9 @@ import { FakeSessionDetector } from '../../src/service/sessions/fake-session-det
 import type { DetectedSession } from '../../src/service/sessions/session-detector.js';
 import { FakeHelperSpawner, type FakeHelperContext } from '../../src/service/spawn/fake-helper-spawner.js';
 import { FakeClock, settle } from '../fixtures/fake-clock.js';
+import { DEFAULT_ACCESS_POLICY } from '../../src/service/access-policy.js';
+import { helperConsentPrompter } from '../../src/service/consent/helper-consent-prompter.js';
+import type { DesktopAuditEvent } from '../../src/protocol/audit-event.js';
 import { capabilities, FakeLinks, type FakeHelperLink } from './fake-helper-link.js';
 
 const user = (
@@ -57,7 +60,17 @@ afterEach(async () => {
 async function setup(
   sessions: DetectedSession[] = [alice],
   opts: Partial<
-    Pick<BrokerOptions, 'spawnOnLogon' | 'affinity' | 'policy' | 'log' | 'secureAttention' | 'onAudit'>
+    Pick<
+      BrokerOptions,
+      | 'spawnOnLogon'
+      | 'affinity'
+      | 'policy'
+      | 'log'
+      | 'secureAttention'
+      | 'onAudit'
+      | 'access'
+      | 'consentPrompter'
+    >
   > = {},
 ) {
   const clock = new FakeClock();
@@ -543,5 +556,87 @@ describe('session broker: audit events from helpers', () => {
     link.emit({ type: 'audit', event: event(999) });
     await settle();
     expect(got).toHaveLength(121);
+  });
+});
+
+describe('session broker: consent and limits (access policy)', () => {
+  const consentAnswer = (outcome: 'accepted' | 'denied') => (body: { type: string; sessionId?: string }) =>
+    body.type === 'consent_prompt'
+      ? ({ type: 'consent_answer', outcome } as const)
+      : {
+          type: 'desktop_started' as const,
+          sessionId: body.sessionId!,
+          answer: `answer for ${body.sessionId}`,
+        };
+
+  async function attended(outcome: 'accepted' | 'denied') {
+    const audit: DesktopAuditEvent[] = [];
+    const t = await setup([alice], {
+      access: { ...DEFAULT_ACCESS_POLICY, consent: 'always', consentTimeoutMs: 20_000 },
+      consentPrompter: helperConsentPrompter,
+      onAudit: (_s, e) => audit.push(e),
+    });
+    const link = await t.bringUp(1);
+    link.answer = consentAnswer(outcome) as typeof link.answer;
+    const waited: number[] = [];
+    const started = t.broker.startDesktop(
+      desktop('d1', {
+        targetSessionId: 1,
+        viewer: { name: 'carol' },
+        permissions: { control: true, files: false },
+      }),
+      { onWaiting: (ms) => waited.push(ms) },
+    );
+    return { t, link, started, audit, waited };
+  }
+
+  it('asks the session’s helper first, and sends desktop_start only once the user accepted', async () => {
+    const { link, started, audit, waited } = await attended('accepted');
+    await expect(started).resolves.toEqual({ sessionId: 'd1', answer: 'answer for d1' });
+    expect(waited).toEqual([20_000]);
+    expect(link.sent.map((b) => b.type)).toEqual(['consent_prompt', 'desktop_start']);
+    expect(link.sent[0]).toEqual({
+      type: 'consent_prompt',
+      viewer: 'carol',
+      asks: { control: true, files: false },
+      timeoutMs: 20_000,
+    });
+    expect(audit).toEqual([{ kind: 'consent', desktop: 'd1', outcome: 'accepted' }]);
+  });
+
+  it('never sends desktop_start when the user denied, and answers consent_denied', async () => {
+    const { link, started, audit } = await attended('denied');
+    await expect(started).rejects.toMatchObject({ code: 'consent_denied' });
+    expect(link.sent.map((b) => b.type)).toEqual(['consent_prompt']);
+    expect(audit).toEqual([{ kind: 'consent', desktop: 'd1', outcome: 'denied' }]);
+  });
+
+  it('passes the length and idle limits on to the helper’s desktop_start', async () => {
+    const t = await setup([alice], {
+      access: {
+        ...DEFAULT_ACCESS_POLICY,
+        maxSessionMs: 3_600_000,
+        idleTimeoutMs: 600_000,
+        limitWarningMs: 30_000,
+      },
+    });
+    const link = await t.bringUp(1);
+    await t.broker.startDesktop(desktop('d1', { targetSessionId: 1 }));
+    expect(link.sent).toEqual([
+      {
+        type: 'desktop_start',
+        sessionId: 'd1',
+        offer: 'v=0',
+        iceServers: [],
+        displayIndex: 0,
+        limits: { maxSessionMs: 3_600_000, idleMs: 600_000, warnMs: 30_000 },
+      },
+    ]);
+  });
+
+  it('refuses to run an attended policy without a prompter', async () => {
+    await expect(setup([alice], { access: { ...DEFAULT_ACCESS_POLICY, consent: 'always' } })).rejects.toThrow(
+      /no prompter/,
+    );
   });
 });

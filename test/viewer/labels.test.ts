@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { RemoteSession } from '../../src/viewer/api-client.js';
-import { defaultSession, deviceLabel, displayLabel, sessionLabel } from '../../src/viewer/labels.js';
+import {
+  defaultSession,
+  deviceLabel,
+  displayLabel,
+  sessionLabel,
+  sessionLimitNotice,
+} from '../../src/viewer/labels.js';
 
 const session = (over: Partial<RemoteSession>): RemoteSession => ({
   sessionId: 1,
@@ -44,5 +50,24 @@ describe('labels', () => {
     expect(defaultSession([rdp, consoleActive])?.sessionId).toBe(5);
     expect(defaultSession([consoleIdle, rdp])?.sessionId).toBe(2);
     expect(defaultSession([])).toBeUndefined();
+  });
+});
+
+describe('session limit notices', () => {
+  it('says how long is left, in seconds below two minutes and in minutes above', () => {
+    expect(sessionLimitNotice('max_length', 60_000)).toBe(
+      'This session reaches its maximum length in 60 seconds',
+    );
+    expect(sessionLimitNotice('max_length', 300_000)).toBe(
+      'This session reaches its maximum length in 5 minutes',
+    );
+    expect(sessionLimitNotice('idle', 1500)).toBe('This session ends in 2 seconds without input');
+  });
+
+  it('says why the session ended at the cut', () => {
+    expect(sessionLimitNotice('idle', 0)).toBe('Session ended by the remote machine: no input for too long');
+    expect(sessionLimitNotice('max_length', 0)).toBe(
+      'Session ended by the remote machine: the maximum session length was reached',
+    );
   });
 });

@@ -8,20 +8,9 @@ import koffi from 'koffi';
 import { gdi32 } from '../../src/native/win32/gdi32.js';
 import { kernel32Desktop } from '../../src/native/win32/kernel32-desktop.js';
 import type { Handle } from '../../src/native/win32/library.js';
-import { POINT } from '../../src/native/win32/capture-structs.js';
 import '../../src/native/win32/user32.js';
-// Declared once per process (koffi type names are global): the helper's clipboard owner uses it too.
+// Declared once per process (koffi type names are global): the helper's windows use them too.
 import { WNDCLASSEXW } from '../../src/native/win32/user32-window.js';
-
-koffi.struct('MSG', {
-  hwnd: 'HWND',
-  message: 'UINT',
-  wParam: 'WPARAM',
-  lParam: 'LPARAM',
-  time: 'DWORD',
-  pt: POINT,
-  lPrivate: 'DWORD',
-});
 
 const lib = koffi.load('user32.dll');
 const u = {

@@ -22,6 +22,8 @@ import {
   type FilesPolicy,
 } from '../files/index.js';
 import { serveFiles } from '../files/files-session.js';
+import { createPresenceWindows } from '../presence/index.js';
+import { SessionPresence } from '../presence/session-presence.js';
 
 export interface DefaultHostOptions {
   log: Logger;
@@ -41,6 +43,11 @@ export interface DefaultHostOptions {
   services?: ServiceRequests;
   /** File transfer on the `files` channel (design/FILES.md); `false` turns it off. Default: on, 4 GiB. */
   files?: FilesPolicy | false;
+  /**
+   * The being-viewed indicator and the session's chat window (presence/): on by default; false shows
+   * neither (chat lines are then answered `unavailable`).
+   */
+  presence?: boolean;
 }
 
 /**
@@ -86,8 +93,16 @@ export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost 
   };
 
   let auditListener: (event: DesktopAuditEvent) => void = () => {};
-  const host = new WebRtcDesktopHost({
+  const presence = new SessionPresence({
     log,
+    ...(opts.presence === false ? {} : createPresenceWindows({ log, display: opts.display })),
+    disconnectAll: () => host.disconnectAll(),
+    audit: (event) => auditListener(event),
+  });
+  const host: WebRtcDesktopHost = new WebRtcDesktopHost({
+    log,
+    presence,
+    audit: (event) => auditListener(event),
     probe: async () => {
       const h = await getHub();
       return h
@@ -173,6 +188,7 @@ export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost 
   const close = host.close.bind(host);
   host.close = async () => {
     await close();
+    presence.close();
     await (await hubStarting)?.close();
   };
   return host;

@@ -12,11 +12,14 @@
 import { PortholeError } from '../../errors/porthole-error.js';
 import type { Logger } from '../../log/logger.js';
 import type { DisplayInfo } from '../../protocol/common.js';
-import type { DesktopStart } from '../../protocol/ipc.js';
+import type { DesktopLimits, DesktopStart } from '../../protocol/ipc.js';
+import type { DesktopAuditEvent } from '../../protocol/audit-event.js';
+import { SessionLimits } from '../desktop/session-limits.js';
 import { realTimers, type TimerHandle, type Timers } from '../../time/timers.js';
 import type { DesktopHost } from './desktop-host.js';
 import { createDesktopPeer, type DesktopPeer } from '../webrtc/desktop-peer.js';
 import { channelAllowed } from '../webrtc/channel-permissions.js';
+import type { SessionPresence } from '../presence/session-presence.js';
 
 /** Media and input attached to one answered peer (capture → encode → track, input → injector). */
 export interface AttachedMedia {
@@ -38,7 +41,17 @@ export interface WebRtcDesktopHostOptions {
   /** Answers an offer (tests pass a fake). */
   createPeer?: (opts: Parameters<typeof createDesktopPeer>[0]) => ReturnType<typeof createDesktopPeer>;
   timers?: Timers;
+  /** A desktop cut by the service's limits (`desktop_start.limits`) is reported here: `session_cut`. */
+  audit?: (event: DesktopAuditEvent) => void;
+  /**
+   * The person at the machine's side (presence/session-presence.ts): told when a desktop connects and
+   * when it ends, for the "being viewed" indicator and chat.
+   */
+  presence?: Pick<SessionPresence, 'connected' | 'left' | 'setNotice'>;
 }
+
+/** How long the viewer has to read why its desktop ends before the peer closes (as for a policy cut). */
+export const END_NOTICE_MS = 250;
 
 export const DEFAULT_MAX_DESKTOPS = 8;
 /**
@@ -66,6 +79,8 @@ interface Connection {
   /** When it will be dropped unless it connects (timers' clock); set when the answer is returned. */
   deadlineAt?: number;
   deadline?: TimerHandle;
+  /** The service's length and idle limits, when it set any. */
+  limits?: SessionLimits;
 }
 
 /** A DesktopHost that answers each offer with a node-datachannel peer and attaches media to it. */
@@ -111,10 +126,13 @@ export class WebRtcDesktopHost implements DesktopHost {
       throw new PortholeError('helper_unavailable', 'the desktop was stopped before it was answered');
     }
     entry.peer = peer;
+    if (req.limits) entry.limits = this.limitsFor(req.sessionId, entry, peer, req.limits);
     peer.onState((state) => {
       log.info({ state }, 'peer state');
       if (state === 'connected' && !entry.connected) {
         entry.connected = true;
+        entry.limits?.start();
+        this.opts.presence?.connected(req.sessionId, viewer, peer);
         this.timers.clearTimeout(entry.deadline);
         entry.deadline = undefined;
       }
@@ -150,6 +168,37 @@ export class WebRtcDesktopHost implements DesktopHost {
       entry.deadline.unref();
     }
     return answer;
+  }
+
+  /**
+   * The limits of one desktop: the viewer's actions reset the idle clock, warnings go to the viewer on
+   * `control`, and the cut tears the desktop down like a stop, reported as `session_cut`.
+   * The person at the machine sees the warning on the being-viewed indicator.
+   */
+  private limitsFor(id: string, entry: Connection, peer: DesktopPeer, limits: DesktopLimits): SessionLimits {
+    const sessionLimits = new SessionLimits({
+      limits,
+      timers: this.timers,
+      notify: (reason, remainingMs) => {
+        peer.sendControl({ type: 'session_limit', reason, remainingMs });
+        // The person at the machine sees the warning on the indicator; an idle clock restarted clears it.
+        const warning = remainingMs > 0 && remainingMs <= limits.warnMs;
+        this.opts.presence?.setNotice(
+          warning ? `a connection ends in ${Math.ceil(remainingMs / 1000)} s (${limitName(reason)})` : undefined,
+        );
+      },
+      cut: (reason) => {
+        if (this.connections.get(id) !== entry) return;
+        this.opts.log.info({ desktop: id, reason }, 'desktop cut by the session policy');
+        this.opts.audit?.({ kind: 'session_cut', desktop: id, reason });
+        void this.teardown(id, entry).then(() => this.closedListener(id, `cut by policy: ${reason}`));
+      },
+    });
+    peer.onInput(() => sessionLimits.action());
+    peer.onControl((msg) => {
+      if (msg.type === 'select_display' || msg.type === 'ctrl_alt_del') sessionLimits.action();
+    });
+    return sessionLimits;
   }
 
   /** Throws the capacity error a new desktop for `viewer` meets, if any. */
@@ -198,6 +247,26 @@ export class WebRtcDesktopHost implements DesktopHost {
     await Promise.all([...this.connections].map(([id, e]) => this.teardown(id, e)));
   }
 
+  /**
+   * The person at the machine pressed Disconnect: every desktop of the session ends. Each viewer is
+   * told first (`ended {reason: user}` on `control`, so it does not reconnect by itself), and the
+   * desktops are reported closed and audited as `session_cut {reason: user}`.
+   */
+  disconnectAll(): void {
+    const all = [...this.connections];
+    for (const [, entry] of all) entry.peer?.sendControl({ type: 'ended', reason: 'user' });
+    const cut = (): void => {
+      for (const [id, entry] of all) {
+        if (this.connections.get(id) !== entry) continue;
+        this.opts.audit?.({ kind: 'session_cut', desktop: id, reason: 'user' });
+        void this.teardown(id, entry).then(() =>
+          this.closedListener(id, 'disconnected by the person at the machine'),
+        );
+      }
+    };
+    this.timers.setTimeout(cut, END_NOTICE_MS);
+  }
+
   get activeConnections(): number {
     return this.connections.size;
   }
@@ -205,12 +274,18 @@ export class WebRtcDesktopHost implements DesktopHost {
   private async teardown(id: string, entry: Connection): Promise<void> {
     if (this.connections.get(id) !== entry) return;
     this.connections.delete(id);
+    this.opts.presence?.left(id);
     this.timers.clearTimeout(entry.deadline);
     entry.deadline = undefined;
+    entry.limits?.close();
     try {
       await entry.media?.close();
     } finally {
       entry.peer?.close();
     }
   }
+}
+
+function limitName(reason: 'max_length' | 'idle'): string {
+  return reason === 'idle' ? 'idle' : 'maximum length';
 }

@@ -7,7 +7,8 @@
  * service in `desktop_start` (absent: full control). A view-only viewer is refused `input` (pointer,
  * keys, text, clipboard) and `files`; Ctrl+Alt+Del, asked for on `control`, is refused too
  * (`controlAllowed`, which desktop-session.ts checks besides its rule that input needs an open `input`
- * channel). `control` (heartbeats, display choice, rate) and `cursor` are watching, open to all.
+ * channel). `control` (heartbeats, display choice, rate) and `cursor` are watching, open to all, and
+ * so is `chat`: talking with the person at the machine, who sees every line and may ignore it.
  */
 import { FULL_CONTROL, type ViewerPermissions } from '../../protocol/ipc.js';
 import type { ChannelLabel } from './desktop-peer.js';
@@ -21,6 +22,8 @@ export function channelAllowed(label: ChannelLabel, permissions: ViewerPermissio
       return p.files;
     case 'control':
     case 'cursor':
+    // Talking to the person at the machine is not controlling it: a view-only viewer may chat.
+    case 'chat':
       return true;
   }
 }

@@ -29,6 +29,7 @@ import {
 } from './message-gate.js';
 import { createVideoFeedback, type KeyframeReason, type VideoReceiverStats } from './video-feedback.js';
 import { FILE_BUFFER_LOW } from '../../protocol/files.js';
+import { parseChatMessage, type ChatFromHelper, type ChatMessage } from '../../protocol/chat.js';
 import type { FilesChannel } from '../files/file-transfers.js';
 import { type Logger } from '../../log/logger.js';
 import { realTimers, type Timers } from '../../time/timers.js';
@@ -49,6 +50,8 @@ export interface DesktopPeerOptions {
   /** Limits of control messages: per type, `default` for the types without one of their own. */
   controlLimits?: { default: RateLimit } & Partial<Record<ControlMessage['type'], RateLimit>>;
   keyframeMinIntervalMs?: number;
+  /** Chat messages from the viewer: a person typing (default 1 a second, bursts of 5). */
+  chatLimit?: RateLimit;
   /** The clock and timers of the message limits and the keyframe request spacing; tests pass their own. */
   timers?: Timers;
   /**
@@ -83,6 +86,10 @@ export interface DesktopPeer {
   onChannel(cb: (label: ChannelLabel, open: boolean) => void): () => void;
   /** The viewer opened its `files` channel (and was allowed to). */
   onFilesChannel(cb: (channel: FilesChannelEnd) => void): () => void;
+  /** A chat line from the viewer (validated, within its rate limit). */
+  onChat(cb: (msg: ChatMessage) => void): () => void;
+  /** Sends on the viewer's `chat` channel; false when it is not open. */
+  sendChat(msg: ChatFromHelper): boolean;
   /** Whether the viewer's channel of that label is open now. */
   isChannelOpen(label: ChannelLabel): boolean;
   sendControl(msg: HelperToViewer): boolean;
@@ -97,6 +104,9 @@ export interface DesktopPeer {
 /** Long enough for STUN and TURN allocations on a slow path; an unreachable server costs this much. */
 const DEFAULT_GATHER_TIMEOUT_MS = 3000;
 const DEFAULT_KEYFRAME_MIN_INTERVAL_MS = 250;
+export const DEFAULT_CHAT_LIMIT: RateLimit = { perSecond: 1, burst: 5 };
+/** A viewer over its chat limit hears so at most this often (a flood must not make the helper flood back). */
+const CHAT_DROP_NOTICE_MS = 10_000;
 
 /** Answers the offer. Rejects (and frees everything) if the offer cannot be answered. */
 export async function createDesktopPeer(
@@ -119,6 +129,7 @@ export async function createDesktopPeer(
   const controlListeners = new Listeners<[ControlMessage]>('control', log);
   const channelListeners = new Listeners<[ChannelLabel, boolean]>('channel', log);
   const filesListeners = new Listeners<[FilesChannelEnd]>('files', log);
+  const chatListeners = new Listeners<[ChatMessage]>('chat', log);
   /** The open `files` channel, handed to a listener that subscribes after it opened. */
   let filesEnd: FilesChannelEnd | undefined;
   const stateListeners = new Listeners<[PeerState]>('state', log);
@@ -145,6 +156,33 @@ export async function createDesktopPeer(
     limits: opts.controlLimits ?? DEFAULT_CONTROL_LIMITS,
     now: timers.now,
   });
+  const chatGate = createMessageGate({
+    log,
+    channel: 'chat',
+    parse: parseChatMessage,
+    limits: { default: opts.chatLimit ?? DEFAULT_CHAT_LIMIT },
+    now: timers.now,
+  });
+  let chatDropNoticeAt: number | undefined;
+  const receiveChat = (raw: unknown): void => {
+    const msg = chatGate.parse(raw);
+    if (!msg) return;
+    if (!chatGate.take(msg.type)) {
+      chatGate.reject(msg.type);
+      const t = timers.now();
+      if (chatDropNoticeAt === undefined || t - chatDropNoticeAt >= CHAT_DROP_NOTICE_MS) {
+        chatDropNoticeAt = t;
+        sendText('chat', {
+          type: 'error',
+          code: 'rate_limited',
+          message: `chat messages were dropped: at most ${DEFAULT_CHAT_LIMIT.perSecond} a second`,
+        });
+      }
+      return;
+    }
+    chatGate.counters.accepted++;
+    chatListeners.emit(msg);
+  };
 
   // `cursor` only carries helper → viewer messages: anything the viewer sends on it is ignored.
   function serveChannel(dc: DataChannel): void {
@@ -189,6 +227,8 @@ export async function createDesktopPeer(
       } else if (name === 'control') {
         const msg = controlGate.admit(raw);
         if (msg) controlListeners.emit(msg);
+      } else if (name === 'chat') {
+        receiveChat(raw);
       }
     });
     dc.onClosed(() => {
@@ -251,7 +291,7 @@ export async function createDesktopPeer(
     throw new Error('libdatachannel produced no answer');
   }
 
-  function sendText(label: ChannelLabel, msg: HelperToViewer): boolean {
+  function sendText(label: ChannelLabel, msg: HelperToViewer | ChatFromHelper): boolean {
     const dc = channels.get(label);
     if (!dc?.isOpen()) return false;
     const text = JSON.stringify(msg);
@@ -294,6 +334,8 @@ export async function createDesktopPeer(
       if (filesEnd) cb(filesEnd);
       return off;
     },
+    onChat: (cb) => chatListeners.add(cb),
+    sendChat: (msg) => sendText('chat', msg),
     isChannelOpen: (label) => channels.get(label)?.isOpen() ?? false,
     sendControl: (msg) => sendText('control', msg),
     sendCursor: (msg) => sendText('cursor', msg),
@@ -312,6 +354,7 @@ export async function createDesktopPeer(
       for (const l of [keyframeListeners, statsListeners, inputListeners, controlListeners, channelListeners])
         l.clear();
       filesListeners.clear();
+      chatListeners.clear();
       releaseListeners.clear();
       stateListeners.clear();
       natives.length = 0;

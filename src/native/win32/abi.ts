@@ -68,7 +68,7 @@ import {
 } from './service-control.js';
 import { LUID_AND_ATTRIBUTES, TOKEN_PRIVILEGES } from './token.js';
 import { CURSORINFO, ICONINFO, MONITORINFOEXW, RECT } from './user32.js';
-import { WNDCLASSEXW } from './user32-window.js';
+import { MSG, WNDCLASSEXW } from './user32-window.js';
 import { WTSSESSION_NOTIFICATION, WTS_SESSION_INFOW } from './wtsapi32.js';
 
 export const WIN32_STRUCTS: Record<string, TypeObject> = {
@@ -114,6 +114,7 @@ export const WIN32_STRUCTS: Record<string, TypeObject> = {
   // Issue 14, DXGI adapters and the clipboard owner window.
   DXGI_ADAPTER_DESC1,
   WNDCLASSEXW,
+  MSG,
   // Issue 15: Media Foundation's H.264 encoder.
   MFT_REGISTER_TYPE_INFO,
   MFT_OUTPUT_STREAM_INFO,

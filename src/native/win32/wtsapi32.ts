@@ -5,6 +5,7 @@
 import koffi from 'koffi';
 import { lazyLibrary, readWideString, type Handle } from './library.js';
 import { checkBool } from './last-error.js';
+import { Win32Error } from './win32-error.js';
 
 export const WTS_SESSION_INFOW = koffi.struct('WTS_SESSION_INFOW', {
   SessionId: 'DWORD',
@@ -47,6 +48,22 @@ export const WTS_PROTOCOL_TYPE_RDP = 2;
 
 export const WTS_CURRENT_SERVER_HANDLE: Handle = null;
 
+/** MessageBox styles WTSSendMessageW takes (winuser.h). */
+export const MB_YESNO = 0x4;
+export const MB_ICONQUESTION = 0x20;
+export const MB_DEFBUTTON2 = 0x100;
+export const MB_SETFOREGROUND = 0x10000;
+export const MB_TOPMOST = 0x40000;
+/** What WTSSendMessageW's pResponse receives: the button pressed (winuser.h), or (wtsapi32.h) … */
+export const IDOK = 1;
+export const IDCANCEL = 2;
+export const IDYES = 6;
+export const IDNO = 7;
+/** … the box timed out, */
+export const IDTIMEOUT = 32000;
+/** … or bWait was FALSE and the call did not wait. */
+export const IDASYNC = 32001;
+
 export const wtsapi32 = lazyLibrary('wtsapi32.dll', (lib) => ({
   WTSEnumerateSessionsW: lib.func(
     'BOOL __stdcall WTSEnumerateSessionsW(HANDLE hServer, DWORD Reserved, DWORD Version, _Out_ void **ppSessionInfo, _Out_ DWORD *pCount)',
@@ -56,7 +73,54 @@ export const wtsapi32 = lazyLibrary('wtsapi32.dll', (lib) => ({
   ),
   WTSFreeMemory: lib.func('void __stdcall WTSFreeMemory(void *pMemory)'),
   WTSQueryUserToken: lib.func('BOOL __stdcall WTSQueryUserToken(ULONG SessionId, _Out_ HANDLE *phToken)'),
+  // Blocks its thread until the box is answered or times out (bWait TRUE): called through `.async`.
+  WTSSendMessageW: lib.func(
+    'BOOL __stdcall WTSSendMessageW(HANDLE hServer, DWORD SessionId, const char16_t *pTitle, DWORD TitleLength, const char16_t *pMessage, DWORD MessageLength, DWORD Style, DWORD Timeout, _Out_ DWORD *pResponse, BOOL bWait)',
+  ),
 }));
+
+/**
+ * Shows a message box in a session (any session: the service needs no window station of its own) and
+ * waits up to `timeoutSeconds` for its answer on one of libuv's pool threads, never the main thread.
+ * Resolves with the pResponse value (IDYES, IDNO, IDTIMEOUT, …). The lengths WTSSendMessageW takes
+ * are in bytes. A failure's GetLastError belongs to the pool thread and is lost: the error names the
+ * call only.
+ */
+export function sendMessageAsync(
+  sessionId: number,
+  title: string,
+  message: string,
+  style: number,
+  timeoutSeconds: number,
+): Promise<number> {
+  const api = wtsapi32();
+  const response = [0];
+  return new Promise<number>((resolve, reject) => {
+    api.WTSSendMessageW.async(
+      WTS_CURRENT_SERVER_HANDLE,
+      sessionId,
+      title,
+      Buffer.byteLength(title, 'utf16le'),
+      message,
+      Buffer.byteLength(message, 'utf16le'),
+      style,
+      timeoutSeconds,
+      response,
+      1,
+      (err: unknown, ok: number) => {
+        if (err) reject(err instanceof Error ? err : new Error(String(err)));
+        else if (!ok) {
+          // GetLastError here would read the main thread's, not the pool thread's that made the call.
+          reject(
+            new Win32Error('WTSSendMessageW', 0, {
+              detail: 'returned FALSE; its last error stays on the pool thread',
+            }),
+          );
+        } else resolve(response[0] as number);
+      },
+    );
+  });
+}
 
 export interface WtsSessionEntry {
   sessionId: number;

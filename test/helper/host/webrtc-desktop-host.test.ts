@@ -3,6 +3,8 @@ import { PortholeError } from '../../../src/errors/porthole-error.js';
 import { WebRtcDesktopHost } from '../../../src/helper/host/webrtc-desktop-host.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import type { DesktopStart } from '../../../src/protocol/ipc.js';
+import type { DesktopAuditEvent } from '../../../src/protocol/audit-event.js';
+import { CUT_DELAY_MS } from '../../../src/helper/desktop/session-limits.js';
 import { FakeClock, settle } from '../../fixtures/fake-clock.js';
 import { createFakeDesktopPeer, type FakeDesktopPeer } from '../../fixtures/fake-desktop-peer.js';
 
@@ -12,6 +14,7 @@ import { createFakeDesktopPeer, type FakeDesktopPeer } from '../../fixtures/fake
  */
 function setup(opts: { maxConnections?: number } = {}) {
   const clock = new FakeClock();
+  const audit: DesktopAuditEvent[] = [];
   const peers: FakeDesktopPeer[] = [];
   const waiting: (() => void)[] = [];
   const closed: [string, string][] = [];
@@ -20,6 +23,7 @@ function setup(opts: { maxConnections?: number } = {}) {
     probe: () => Promise.resolve({ canCapture: true, displays: [] }),
     attach: () => ({ close: () => {} }),
     timers: clock,
+    audit: (e) => audit.push(e),
     ...opts,
     createPeer: () =>
       new Promise((resolve) => {
@@ -50,7 +54,7 @@ function setup(opts: { maxConnections?: number } = {}) {
     await answerAll();
     return started;
   };
-  return { clock, host, peers, closed, answerAll, request, start };
+  return { clock, host, peers, closed, answerAll, request, start, audit };
 }
 
 /** The error a promise rejected with, as code and retryAfterMs. */
@@ -166,5 +170,55 @@ describe('WebRtcDesktopHost capacity', () => {
     };
     expect((await refusal(host.start(req))).code).toBe('bad_request');
     expect(host.activeConnections).toBe(0);
+  });
+});
+
+describe('WebRtcDesktopHost session limits (desktop_start.limits)', () => {
+  it('warns the viewer, then cuts the desktop, reports session_cut and closes it', async () => {
+    const { host, request, answerAll, peers, clock, closed, audit } = setup();
+    const started = host.start({ ...request('d1'), limits: { maxSessionMs: 60_000, warnMs: 10_000 } });
+    await answerAll();
+    await started;
+    const peer = peers[0]!;
+    await clock.advance(10_000); // not connected yet: the length is counted from the connection
+    peer.setState('connected');
+    await clock.advance(50_000);
+    expect(peer.sentControl).toEqual([{ type: 'session_limit', reason: 'max_length', remainingMs: 10_000 }]);
+    await clock.advance(10_000 + CUT_DELAY_MS);
+    expect(peer.sentControl.at(-1)).toEqual({ type: 'session_limit', reason: 'max_length', remainingMs: 0 });
+    expect(audit).toEqual([{ kind: 'session_cut', desktop: 'd1', reason: 'max_length' }]);
+    expect(closed).toEqual([['d1', 'cut by policy: max_length']]);
+    expect(peer.closed).toBe(true);
+    expect(host.activeConnections).toBe(0);
+  });
+
+  it('counts input and a display switch as actions, heartbeats not', async () => {
+    const { host, request, answerAll, peers, clock, audit } = setup();
+    const started = host.start({ ...request('d1'), limits: { idleMs: 10_000, warnMs: 0 } });
+    await answerAll();
+    await started;
+    const peer = peers[0]!;
+    peer.setState('connected');
+    await clock.advance(9000);
+    peer.input({ type: 'pointer_move', x: 0.5, y: 0.5 });
+    await clock.advance(9000);
+    peer.control({ type: 'select_display', index: 0 });
+    await clock.advance(9000);
+    for (let i = 0; i < 5; i++) peer.control({ type: 'heartbeat' });
+    expect(audit).toEqual([]);
+    await clock.advance(1000 + CUT_DELAY_MS);
+    expect(audit).toEqual([{ kind: 'session_cut', desktop: 'd1', reason: 'idle' }]);
+  });
+
+  it('stops the limits when the desktop is stopped first', async () => {
+    const { host, request, answerAll, peers, clock, audit } = setup();
+    const started = host.start({ ...request('d1'), limits: { maxSessionMs: 5000, warnMs: 0 } });
+    await answerAll();
+    await started;
+    peers[0]!.setState('connected');
+    await host.stop('d1');
+    await clock.advance(60_000);
+    expect(audit).toEqual([]);
+    expect(clock.pending).toEqual([]);
   });
 });

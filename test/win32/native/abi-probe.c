@@ -157,6 +157,8 @@ int main(int argc, char **argv) {
   FIELD(WNDCLASSEXW, cbClsExtra) FIELD(WNDCLASSEXW, cbWndExtra) FIELD(WNDCLASSEXW, hInstance)
   FIELD(WNDCLASSEXW, hIcon) FIELD(WNDCLASSEXW, hCursor) FIELD(WNDCLASSEXW, hbrBackground)
   FIELD(WNDCLASSEXW, lpszMenuName) FIELD(WNDCLASSEXW, lpszClassName) FIELD(WNDCLASSEXW, hIconSm) END()
+  BEGIN(MSG) FIELD(MSG, hwnd) FIELD(MSG, message) FIELD(MSG, wParam) FIELD(MSG, lParam) FIELD(MSG, time)
+  FIELD(MSG, pt) END()
   /* Issue 15: Media Foundation's H.264 encoder. VARIANT's members sit in anonymous unions; porthole's flat
      declaration names the ones it uses (the value at ullVal, the union's last pointer pRecInfo). */
   BEGIN(MFT_REGISTER_TYPE_INFO) FIELD(MFT_REGISTER_TYPE_INFO, guidMajorType) FIELD(MFT_REGISTER_TYPE_INFO, guidSubtype)
