@@ -5,7 +5,15 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    exclude: ['test/e2e/**', 'test/soak/**', 'test/win32/**', 'test/package/**', 'node_modules/**'],
+    // test/api/postgres: `npm run test:postgres` (vitest.postgres.config.ts), with its own cluster.
+    exclude: [
+      'test/e2e/**',
+      'test/soak/**',
+      'test/win32/**',
+      'test/package/**',
+      'test/api/postgres/**',
+      'node_modules/**',
+    ],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',

@@ -41,9 +41,9 @@ const SETTLE_MS = 1500;
 export const HELPER_ARGS = ['--fps', '60'];
 const CHART_FILE = fileURLToPath(new URL('../design/bench-latency.png', import.meta.url));
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function waitUntil<T>(
+export async function waitUntil<T>(
   check: () => Promise<T | undefined> | T | undefined,
   ms: number,
   what: string,
@@ -57,7 +57,7 @@ async function waitUntil<T>(
   }
 }
 
-class Painter {
+export class Painter {
   private constructor(
     private readonly child: ChildProcess,
     private readonly lines: Interface,
@@ -90,11 +90,11 @@ class Painter {
   }
 }
 
-const snapshot = (page: Page): Promise<ProbeSnapshot> =>
+export const snapshot = (page: Page): Promise<ProbeSnapshot> =>
   page.evaluate(() =>
     (window as unknown as { __e2e: { snapshot(): Promise<ProbeSnapshot> } }).__e2e.snapshot(),
   );
-const resetProbe = (page: Page): Promise<void> =>
+export const resetProbe = (page: Page): Promise<void> =>
   page.evaluate(() => (window as unknown as { __e2e: { reset(): void } }).__e2e.reset());
 
 interface ViewerDriver {
@@ -162,7 +162,7 @@ async function measureViewer(d: ViewerDriver, painter: Painter, size: string): P
 }
 
 /** The helper serving the session (a child of the service), found by its command line. */
-function helperPids(stack: DemoStack): number[] {
+export function helperPids(stack: DemoStack): number[] {
   return findPids((a) => a.includes('helper') && a.includes('--session') && a.includes('--helper-id')).filter(
     (pid) => isDescendantOf(pid, stack.servicePid),
   );
@@ -174,7 +174,7 @@ async function portholeDriver(
   displayNumber: number,
 ): Promise<ViewerDriver> {
   const page = await browser.context.newPage();
-  await page.goto(stack.loginUrl('bench'));
+  await page.goto(await stack.loginUrl('bench'));
   await page
     .locator(`#session option[value="${displayNumber}"]`)
     .waitFor({ state: 'attached', timeout: 30_000 });

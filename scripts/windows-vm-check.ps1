@@ -821,6 +821,76 @@ try {
   Report 'WTSSendMessageW: No pressed is IDNO (step 12f)' 'FAIL' $_.Exception.Message
 }
 
+# 12g. The being-viewed indicator (issue 17 section 2): its window, made by the code of
+#      `porthole indicator-window`, in this session. Under Wine SetWindowDisplayAffinity fails, so only
+#      here can it be seen that (a) WDA_EXCLUDEFROMCAPTURE holds on Windows 10 2004+ (`ready` says
+#      `exclude`), (b) a GDI read of the screen (CopyFromScreen, a BitBlt of the screen DC) shows what is
+#      behind the bar, not its dark red, and (c) a click on Disconnect by a person reaches the helper's
+#      end (stdout `disconnect`) without taking the focus. Not covered: the bar over a full-screen or
+#      another topmost window, and Desktop Duplication (step 13's helper captures with it while connected).
+$indicatorCheck = Join-Path $work 'indicator-check.mjs'
+$indicatorEvents = Join-Path $work 'indicator-events.jsonl'
+$indicatorCheckSource = @"
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
+import { runIndicatorWindow } from '$distUrl/helper/presence/win32-indicator-window.js';
+const out = process.argv[2];
+writeFileSync(out, '');
+const input = new PassThrough();
+const run = runIndicatorWindow(input, (line) => {
+  appendFileSync(out, line);
+  if (line.includes('"disconnect"')) setTimeout(() => input.end(), 200);
+});
+input.write(JSON.stringify({ text: 'porthole VM check is viewing this screen' }) + '\n');
+setTimeout(() => input.end(), 45_000);
+await run.done;
+"@
+[IO.File]::WriteAllText($indicatorCheck, $indicatorCheckSource)
+$indicatorProc = Start-Process -FilePath $Node -ArgumentList @($indicatorCheck, $indicatorEvents) -PassThru -WindowStyle Hidden
+try {
+  $deadline = (Get-Date).AddSeconds(15)
+  while (-not ((Test-Path $indicatorEvents) -and (Get-Content $indicatorEvents -Raw) -match '"ready"')) {
+    if ((Get-Date) -gt $deadline) { throw 'the indicator window did not report ready in 15 s' }
+    Start-Sleep -Milliseconds 200
+  }
+  $ready = (Get-Content $indicatorEvents | Where-Object { $_ -match '"ready"' } | Select-Object -First 1) | ConvertFrom-Json
+  Check 'indicator: SetWindowDisplayAffinity(WDA_EXCLUDEFROMCAPTURE) holds (step 12g)' {
+    if ($ready.affinity -ne 'exclude') { throw "affinity '$($ready.affinity)' (Windows before 10 2004 gives 'monitor')" }
+    'exclude'
+  }
+  Check 'indicator: a GDI screen read does not show the bar (step 12g)' {
+    Add-Type -AssemblyName System.Drawing
+    Add-Type -AssemblyName System.Windows.Forms
+    Start-Sleep -Milliseconds 500
+    $screenW = [System.Windows.Forms.Screen]::PrimaryScreen.Bounds.Width
+    $bmp = New-Object System.Drawing.Bitmap 600, 40
+    $g = [System.Drawing.Graphics]::FromImage($bmp)
+    $g.CopyFromScreen([int][Math]::Floor(($screenW - 600) / 2), 0, 0, 0, $bmp.Size)
+    $px = $bmp.GetPixel(200, 36)
+    $g.Dispose(); $bmp.Dispose()
+    # Below the label, only the bar's own brush paints: RGB(0x8b, 0x1a, 0x1a). A WDA_MONITOR read is black.
+    if ([Math]::Abs($px.R - 0x8b) -lt 12 -and [Math]::Abs($px.G - 0x1a) -lt 12 -and [Math]::Abs($px.B - 0x1a) -lt 12) {
+      throw "the capture shows the bar's colour at (200,36): $px"
+    }
+    if ($px.R -eq 0 -and $px.G -eq 0 -and $px.B -eq 0) { throw 'the capture is black there (WDA_MONITOR, not excluded)' }
+    "pixel behind the bar: $px"
+  }
+  Write-Host 'Step 12g: a dark red bar is at the top of the screen: click its Disconnect button within 30 s.' -ForegroundColor Yellow
+  $deadline = (Get-Date).AddSeconds(30)
+  while (-not ((Get-Content $indicatorEvents -Raw) -match '"disconnect"') -and (Get-Date) -lt $deadline) {
+    Start-Sleep -Milliseconds 200
+  }
+  if ((Get-Content $indicatorEvents -Raw) -match '"disconnect"') {
+    Report 'indicator: Disconnect clicked by a person reaches the helper (step 12g)' 'PASS'
+  } else {
+    Report 'indicator: Disconnect clicked by a person reaches the helper (step 12g)' 'INCONCLUSIVE' 'nobody clicked in time'
+  }
+} catch {
+  Report 'indicator window (step 12g)' 'FAIL' $_.Exception.Message
+} finally {
+  if (-not $indicatorProc.WaitForExit(5000)) { Stop-Process -Id $indicatorProc.Id -Force -ErrorAction SilentlyContinue }
+}
+
 # 13. A real desktop through the API link, the service and the SYSTEM helper (issue 14): the viewer and
 #     the API are stood in for by scripts\windows-vm-desktop.ts (the tests' WebSocket API and
 #     node-datachannel offerer, run with tsx from the checkout), which the service connects to. It checks

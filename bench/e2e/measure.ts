@@ -72,6 +72,8 @@ export class DisplayLog {
   readonly latencies: number[] = [];
   /** Stamp → the frame's last packet received (video only): the agent's and the network's share. */
   readonly arrivals: number[] = [];
+  /** When each distinct frame was displayed (wall ms): the gaps between them are the freezes. */
+  readonly shownAt: number[] = [];
   private lastFrame = -1;
   private frames = 0;
   private unreadable = 0;
@@ -97,6 +99,7 @@ export class DisplayLog {
     }
     this.lastAt = wallMs;
     this.latencies.push(latencyMs(stamp.timestampUs, wallMs));
+    this.shownAt.push(wallMs);
     if (receivedWallMs !== undefined) this.arrivals.push(latencyMs(stamp.timestampUs, receivedWallMs));
     return true;
   }
@@ -118,6 +121,7 @@ export class DisplayLog {
     unreadable: number;
     latencies: number[];
     arrivals: number[];
+    shownAt: number[];
     firstAt: number;
     lastAt: number;
     sourceFps: number;
@@ -128,6 +132,7 @@ export class DisplayLog {
       unreadable: this.unreadable,
       latencies: [...this.latencies],
       arrivals: [...this.arrivals],
+      shownAt: [...this.shownAt],
       firstAt: this.firstAt,
       lastAt: this.lastAt,
     };

@@ -127,6 +127,8 @@ export interface ProbeSnapshot {
   unreadable: number;
   latencies: number[];
   arrivals: number[];
+  /** Wall ms at which each distinct frame was displayed. */
+  shownAt: number[];
   connectToFirstPictureMs: number;
   bytes: number;
   wallMs: number;
@@ -148,6 +150,7 @@ const api = {
       unreadable: s.unreadable,
       latencies: s.latencies,
       arrivals: s.arrivals,
+      shownAt: s.shownAt,
       connectToFirstPictureMs: state.firstPictureAt - state.connectAt,
       bytes: await bytesReceived(),
       wallMs: wall(performance.now()),
@@ -155,6 +158,8 @@ const api = {
   },
 };
 (window as unknown as { __e2e: typeof api }).__e2e = api;
+// For benchmarks that read WebRTC statistics (bench:net).
+(window as unknown as { __e2ePeers: RTCPeerConnection[] }).__e2ePeers = state.peers;
 
 if (mode === 'canvas') {
   watchCanvases();

@@ -41,11 +41,11 @@ export async function freePort(): Promise<number> {
   });
 }
 
-async function waitForPort(port: number, timeoutMs: number, what: string): Promise<void> {
+async function waitForPort(port: number, timeoutMs: number, what: string, host = '127.0.0.1'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
-      const c = createConnection({ host: '127.0.0.1', port }, () => {
+      const c = createConnection({ host, port }, () => {
         c.destroy();
         resolve(true);
       });
@@ -65,7 +65,8 @@ export interface VncStack {
   stop(): Promise<void>;
 }
 
-export async function startVncStack(display: string): Promise<VncStack> {
+/** `host`: the address websockify listens on and the page connects to (default 127.0.0.1). */
+export async function startVncStack(display: string, host = '127.0.0.1'): Promise<VncStack> {
   const rfbPort = await freePort();
   const wsPort = await freePort();
   let output = '';
@@ -75,7 +76,7 @@ export async function startVncStack(display: string): Promise<VncStack> {
   const children: ChildProcess[] = [];
   const web = mkdtempSync(join(tmpdir(), 'porthole-novnc-'));
   for (const d of ['core', 'vendor']) symlinkSync(join(NOVNC_DIR, d), join(web, d));
-  writeFileSync(join(web, 'porthole-e2e.html'), benchPage(wsPort));
+  writeFileSync(join(web, 'porthole-e2e.html'), benchPage(host, wsPort));
   const stop = async (): Promise<void> => {
     await Promise.all(children.splice(0).map((c) => stopChild(c, 3000)));
     rmSync(web, { recursive: true, force: true });
@@ -91,33 +92,33 @@ export async function startVncStack(display: string): Promise<VncStack> {
     x11vnc.stdout?.on('data', keep);
     x11vnc.stderr?.on('data', keep);
     await waitForPort(rfbPort, 20_000, 'x11vnc');
-    const ws = spawn('websockify', ['--web', web, `127.0.0.1:${wsPort}`, `127.0.0.1:${rfbPort}`], {
+    const ws = spawn('websockify', ['--web', web, `${host}:${wsPort}`, `127.0.0.1:${rfbPort}`], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.push(ws);
     ws.stdout?.on('data', keep);
     ws.stderr?.on('data', keep);
-    await waitForPort(wsPort, 20_000, 'websockify');
+    await waitForPort(wsPort, 20_000, 'websockify', host);
   } catch (err) {
     await stop();
     throw new Error(`${(err as Error).message}\n${output}`, { cause: err });
   }
   return {
-    pageUrl: `http://127.0.0.1:${wsPort}/porthole-e2e.html?e2eProbe=canvas`,
+    pageUrl: `http://${host}:${wsPort}/porthole-e2e.html?e2eProbe=canvas`,
     pids: () => children.map((c) => c.pid ?? -1).filter((p) => p > 0),
     output: () => output,
     stop,
   };
 }
 
-function benchPage(wsPort: number): string {
+function benchPage(host: string, wsPort: number): string {
   return `<!doctype html>
 <html><head><meta charset="utf-8"><title>noVNC bench</title></head>
 <body style="margin:0;background:#000"><div id="screen"></div>
 <script type="module">
 import RFB from './core/rfb.js';
 window.__startRfb = () => {
-  window.__rfb = new RFB(document.getElementById('screen'), 'ws://127.0.0.1:${wsPort}/websockify', { shared: true });
+  window.__rfb = new RFB(document.getElementById('screen'), 'ws://${host}:${wsPort}/websockify', { shared: true });
 };
 window.__stopRfb = () => window.__rfb && window.__rfb.disconnect();
 window.__rfbReady = true;

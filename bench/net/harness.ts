@@ -120,6 +120,42 @@ function parseTbf(text: string): TbfStats {
   };
 }
 
+/**
+ * Drops every UDP packet a namespace sends out of `dev` (a network that allows only TCP, as many
+ * corporate and hotel networks do). This kernel has no `gact` action, so the u32 filter sends UDP to
+ * an htb class whose queue holds nothing. Returns a function that reads how many were dropped.
+ */
+export function dropUdp(ns: string, dev = 'eth0'): () => number {
+  const tc = (args: string[]): string => run(['tc', '-n', ns, ...args]);
+  tc(['qdisc', 'replace', 'dev', dev, 'root', 'handle', '1:', 'htb', 'default', '1']);
+  tc(['class', 'add', 'dev', dev, 'parent', '1:', 'classid', '1:1', 'htb', 'rate', '10gbit']);
+  tc(['class', 'add', 'dev', dev, 'parent', '1:', 'classid', '1:2', 'htb', 'rate', '8bit']);
+  tc(['qdisc', 'add', 'dev', dev, 'parent', '1:2', 'handle', '20:', 'pfifo', 'limit', '0']);
+  tc([
+    'filter',
+    'add',
+    'dev',
+    dev,
+    'parent',
+    '1:',
+    'protocol',
+    'ip',
+    'u32',
+    'match',
+    'ip',
+    'protocol',
+    '17',
+    '0xff',
+    'flowid',
+    '1:2',
+  ]);
+  return () => {
+    const text = tc(['-s', 'qdisc', 'show', 'dev', dev]);
+    const block = text.slice(text.indexOf('qdisc pfifo 20:'));
+    return Number(/dropped (\d+)/.exec(block)?.[1] ?? 0);
+  };
+}
+
 export async function startImpairedNetwork(opts: { seed?: number } = {}): Promise<ImpairedNetwork> {
   const id = randomBytes(3).toString('hex');
   const viewerNs = `ph-v-${id}`;

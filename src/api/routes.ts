@@ -147,8 +147,9 @@ async function startDesktop(ctx: ApiContext, r: Request, viewer: Viewer, deviceI
   await audited(ctx, r, viewer, audit, async () => {
     const agent = await onlineAgent(ctx, deviceId);
     // The helper gets the same STUN/TURN (fresh credentials) the viewer gets, so both can meet at
-    // the relay when no direct path exists.
-    const { iceServers } = iceServersFor(ctx.ice, viewer.name);
+    // the relay when no direct path exists; of the TURN URLs only the UDP ones, the only kind its
+    // ICE agent (libjuice) can use.
+    const { iceServers } = iceServersFor(ctx.ice, viewer.name, Date.now(), 'agent');
     // Remembered before the command: the device reports a consent answer (an audit event) before it
     // replies, and a refused desktop's event must name its viewer too.
     ctx.hub.rememberDesktop(deviceId, sessionId, viewer.name);

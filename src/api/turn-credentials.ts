@@ -28,6 +28,18 @@ export interface IceServersResponse {
 
 export const DEFAULT_TURN_TTL_SECONDS = 3600;
 
+/** Who the list is for: a browser viewer, or the agent's helper (libdatachannel). */
+export type IceAudience = 'viewer' | 'agent';
+
+/**
+ * How a TURN URL reaches its server: `turns:` is TLS over TCP, `turn:` is UDP unless it says
+ * `?transport=tcp` (RFC 7065).
+ */
+export function turnTransport(url: string): 'udp' | 'tcp' | 'tls' {
+  if (/^turns:/i.test(url)) return 'tls';
+  return /\?transport=tcp$/i.test(url) ? 'tcp' : 'udp';
+}
+
 export function turnCredentials(
   secret: string,
   name: string,
@@ -46,6 +58,13 @@ export function checkIceConfig(config: IceConfig): void {
   }
   for (const url of config.turn) {
     if (!/^turns?:/.test(url)) throw new Error(`--turn ${url}: must start with turn: or turns:`);
+    const query = url.includes('?') ? url.slice(url.indexOf('?')) : '';
+    if (query !== '' && !/^\?transport=(udp|tcp)$/i.test(query)) {
+      throw new Error(`--turn ${url}: the only parameter is ?transport=udp or ?transport=tcp`);
+    }
+    if (/^turns:/i.test(url) && /=udp$/i.test(query)) {
+      throw new Error(`--turn ${url}: turns: runs over TLS (TCP); browsers have no TURN over DTLS`);
+    }
     iceServer({ urls: url }, `--turn ${url}`);
   }
   if (config.stun.length > 8 || config.turn.length > 8) throw new Error('at most 8 STUN and 8 TURN URLs');
@@ -59,15 +78,26 @@ export function checkIceConfig(config: IceConfig): void {
   }
 }
 
-/** Builds the ICE server list for one requester (`name` ends up in the TURN username, for the TURN logs). */
-export function iceServersFor(config: IceConfig, name: string, now = Date.now()): IceServersResponse {
+/**
+ * Builds the ICE server list for one requester (`name` ends up in the TURN username, for the TURN logs).
+ * A viewer gets every TURN URL: a browser on a network that drops UDP reaches the relay over TCP or
+ * TLS. The agent gets the UDP ones only: libdatachannel's ICE (libjuice) speaks TURN over UDP alone,
+ * so an agent behind a UDP block cannot use a relay at all (design/MEDIA.md).
+ */
+export function iceServersFor(
+  config: IceConfig,
+  name: string,
+  now = Date.now(),
+  audience: IceAudience = 'viewer',
+): IceServersResponse {
   const iceServers: IceServer[] = [];
   if (config.stun.length > 0) iceServers.push({ urls: [...config.stun] });
-  if (config.turn.length > 0 && config.turnSecret) {
+  const turn = audience === 'agent' ? config.turn.filter((u) => turnTransport(u) === 'udp') : config.turn;
+  if (turn.length > 0 && config.turnSecret) {
     const expiry = Math.floor(now / 1000) + (config.turnTtlSeconds ?? DEFAULT_TURN_TTL_SECONDS);
     // coturn splits the username at ':'; keep the name to characters that cannot confuse it.
     const safeName = name.replace(/[^A-Za-z0-9._@-]/g, '_').slice(0, 64) || 'viewer';
-    iceServers.push({ urls: [...config.turn], ...turnCredentials(config.turnSecret, safeName, expiry) });
+    iceServers.push({ urls: [...turn], ...turnCredentials(config.turnSecret, safeName, expiry) });
   }
   return { iceServers, iceTransportPolicy: config.relayOnly ? 'relay' : 'all' };
 }

@@ -25,7 +25,10 @@ export const storeOptions: Record<string, OptionSpec> = {
 const jsonOption: OptionSpec = { type: 'boolean', description: 'Print JSON instead of text' };
 
 /** Opens the store the flags name (JSON data dir or PostgreSQL), runs `use`, closes it. */
-export function withStore<T>(values: Record<string, unknown>, use: (b: StoreBackend) => Promise<T>): Promise<T> {
+export function withStore<T>(
+  values: Record<string, unknown>,
+  use: (b: StoreBackend) => Promise<T>,
+): Promise<T> {
   return withStoreBackend(
     {
       dataDir: resolveDataDir(values['data-dir'] as string | undefined),
@@ -115,11 +118,11 @@ export const deviceList: Command = {
   async run(values, positionals) {
     expectArgs(positionals, []);
     const devices = (await onStore(values, (s) => s.devices())).map(({ id, name, createdAt, enrolled }) => ({
-        id,
-        name,
-        createdAt,
-        ...(enrolled ? { enrolled } : {}),
-      }));
+      id,
+      name,
+      createdAt,
+      ...(enrolled ? { enrolled } : {}),
+    }));
     if (values.json) console.log(JSON.stringify({ devices }));
     else if (devices.length === 0) console.log('No devices.');
     else {
@@ -210,12 +213,12 @@ export const tokenList: Command = {
   async run(values, positionals) {
     expectArgs(positionals, []);
     const tokens = (await onStore(values, (s) => s.viewerTokens())).map((t) => ({
-        name: t.name,
-        kind: viewerTokenKind(t),
-        createdAt: t.createdAt,
-        ...(t.expiresAt ? { expiresAt: t.expiresAt } : {}),
-        ...(t.viewOnly ? { viewOnly: true } : {}),
-      }));
+      name: t.name,
+      kind: viewerTokenKind(t),
+      createdAt: t.createdAt,
+      ...(t.expiresAt ? { expiresAt: t.expiresAt } : {}),
+      ...(t.viewOnly ? { viewOnly: true } : {}),
+    }));
     if (values.json) console.log(JSON.stringify({ tokens }));
     else if (tokens.length === 0) console.log('No viewer tokens.');
     else {

@@ -1,6 +1,7 @@
 /**
- * `porthole api`: a group of nested sub-commands (`serve`, `device add|remove|list|rename`,
- * `token issue|revoke|list`, `enroll-key create|list|revoke`), each with its own flags and --help.
+ * `porthole api`: a group of nested sub-commands (`serve`, `migrate-store`, `device
+ * add|remove|list|rename`, `token issue|revoke|list`, `enroll-key create|list|revoke`), each with its
+ * own flags and --help.
  *
  * The generic CLI (src/cli/main.ts) parses one level of flags and prints help from the Command's
  * `usage`, `summary` and `options` before `run` is called. So that `porthole api device add --help`
@@ -12,6 +13,7 @@ import { EXIT_USAGE, UsageError, type Command, type OptionSpec } from './command
 import { deviceAdd, deviceList, deviceRemove, tokenIssue, tokenList, tokenRevoke } from './api-admin.js';
 import { serve } from './api-serve.js';
 import { deviceRename, enrollKeyCreate, enrollKeyList, enrollKeyRevoke } from './api-enroll-keys.js';
+import { migrateStore } from './api-migrate-store.js';
 
 interface Group {
   name: string;
@@ -21,6 +23,7 @@ interface Group {
 
 const groups: Record<string, Group | Command> = {
   serve,
+  'migrate-store': migrateStore,
   device: {
     name: 'device',
     summary: 'Manage devices (agents): add prints the id and token for `porthole service`',
@@ -115,7 +118,7 @@ export const apiCommand: Command = {
     if (s && 'command' in s) return s.command.usage;
     if (s && 'group' in s && s.group)
       return `porthole api ${s.group.name} <${Object.keys(s.group.children).join('|')}> …`;
-    return 'porthole api <serve|device|token|enroll-key> …';
+    return 'porthole api <serve|device|token|enroll-key|migrate-store> …';
   },
   get options(): Record<string, OptionSpec> {
     const s = current();

@@ -4,31 +4,21 @@
  */
 import { EXIT_FAILURE, EXIT_OK, UsageError, type Command, type OptionSpec } from './command.js';
 import { ProtocolError } from '../protocol/validate.js';
-import { resolveDataDir } from '../api/data-dir.js';
-import { ApiStore, StoreError } from '../api/store.js';
-import { AuditLog, type AuditEvent } from '../api/audit-log.js';
+import { StoreError } from '../api/store.js';
+import type { AuditEvent, AuditSink } from '../api/audit-log.js';
 import {
   enrollKeyState,
   MAX_ENROLL_KEY_TTL_MS,
   MAX_ENROLL_KEY_USES,
   type EnrollKeyRecord,
 } from '../api/enroll-keys.js';
-import { silentLogger } from '../log/logger.js';
-import { dataDirOption, expectArgs } from './api-admin.js';
+import { expectArgs, storeOptions, withStore } from './api-admin.js';
 
 const jsonOption: OptionSpec = { type: 'boolean', description: 'Print JSON instead of text' };
 
-function dataDir(values: Record<string, unknown>): string {
-  return resolveDataDir(values['data-dir'] as string | undefined);
-}
-
-function audit(dir: string, event: Omit<AuditEvent, 'viewer' | 'remote'>): void {
-  const log = AuditLog.open(dir, silentLogger);
-  try {
-    log.record({ viewer: null, remote: 'cli', ...event });
-  } finally {
-    log.close();
-  }
+/** The admin's change goes to the store's audit log (audit.jsonl, or the database's table). */
+function audit(sink: AuditSink, event: Omit<AuditEvent, 'viewer' | 'remote'>): void {
+  sink.record({ viewer: null, remote: 'cli', ...event });
 }
 
 const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
@@ -56,9 +46,10 @@ function parseUses(text: string): number {
 export const enrollKeyCreate: Command = {
   name: 'enroll-key create',
   summary: 'Create an enrollment key and print it once: machines enroll themselves with it',
-  usage: 'porthole api enroll-key create [--name N] [--uses 1] [--expires 7d] [--data-dir D] [--json]',
+  usage:
+    'porthole api enroll-key create [--name N] [--uses 1] [--expires 7d] [--data-dir D | --database URL] [--json]',
   options: {
-    'data-dir': dataDirOption,
+    ...storeOptions,
     name: { type: 'string', description: 'A label for the key (letters, digits, . _ @ -; up to 64)' },
     uses: { type: 'string', description: 'How many machines may enroll with it (default 1)' },
     expires: {
@@ -72,26 +63,28 @@ export const enrollKeyCreate: Command = {
     const name = values.name as string | undefined;
     const maxUses = parseUses((values.uses as string | undefined) ?? '1');
     const ttlMs = parseDuration((values.expires as string | undefined) ?? '7d');
-    const dir = dataDir(values);
     let created: { key: string; record: EnrollKeyRecord };
     try {
-      created = ApiStore.open(dir).createEnrollKey({
-        ...(name !== undefined ? { name } : {}),
-        maxUses,
-        ttlMs,
+      created = await withStore(values, async (b) => {
+        const made = await b.store.createEnrollKey({
+          ...(name !== undefined ? { name } : {}),
+          maxUses,
+          ttlMs,
+        });
+        audit(b.audit, {
+          device: null,
+          action: 'enroll_key_created',
+          ok: true,
+          enrollKey: made.record.id,
+          ...(name !== undefined ? { name } : {}),
+        });
+        return made;
       });
     } catch (err) {
       if (err instanceof ProtocolError) throw new UsageError(err.message);
       throw err;
     }
     const { key, record } = created;
-    audit(dir, {
-      device: null,
-      action: 'enroll_key_created',
-      ok: true,
-      enrollKey: record.id,
-      ...(name !== undefined ? { name } : {}),
-    });
     if (values.json) {
       console.log(JSON.stringify({ ...describeKey(record, Date.now()), key }));
       return EXIT_OK;
@@ -127,14 +120,12 @@ function describeKey(k: EnrollKeyRecord, now: number) {
 export const enrollKeyList: Command = {
   name: 'enroll-key list',
   summary: 'List enrollment keys: id, name, uses left, expiry, state (never the keys themselves)',
-  usage: 'porthole api enroll-key list [--data-dir D] [--json]',
-  options: { 'data-dir': dataDirOption, json: jsonOption },
+  usage: 'porthole api enroll-key list [--data-dir D | --database URL] [--json]',
+  options: { ...storeOptions, json: jsonOption },
   async run(values, positionals) {
     expectArgs(positionals, []);
     const now = Date.now();
-    const keys = ApiStore.open(dataDir(values))
-      .enrollKeys()
-      .map((k) => describeKey(k, now));
+    const keys = (await withStore(values, (b) => b.store.enrollKeys())).map((k) => describeKey(k, now));
     if (values.json) console.log(JSON.stringify({ enrollKeys: keys }));
     else if (keys.length === 0) console.log('No enrollment keys.');
     else {
@@ -152,18 +143,21 @@ export const enrollKeyList: Command = {
 export const enrollKeyRevoke: Command = {
   name: 'enroll-key revoke',
   summary: 'Revoke an enrollment key: no machine can enroll with it any more (enrolled ones stay)',
-  usage: 'porthole api enroll-key revoke <id> [--data-dir D]',
-  options: { 'data-dir': dataDirOption },
+  usage: 'porthole api enroll-key revoke <id> [--data-dir D | --database URL]',
+  options: storeOptions,
   async run(values, positionals) {
     const [id = ''] = expectArgs(positionals, ['id']);
-    const dir = dataDir(values);
-    if (!ApiStore.open(dir).revokeEnrollKey(id)) {
+    const revoked = await withStore(values, async (b) => {
+      if (!(await b.store.revokeEnrollKey(id))) return false;
+      audit(b.audit, { device: null, action: 'enroll_key_revoked', ok: true, enrollKey: id });
+      return true;
+    });
+    if (!revoked) {
       console.error(
         `porthole api enroll-key revoke: no enrollment key with id '${id}' (see enroll-key list)`,
       );
       return EXIT_FAILURE;
     }
-    audit(dir, { device: null, action: 'enroll_key_revoked', ok: true, enrollKey: id });
     console.log(`Enrollment key ${id} revoked.`);
     return EXIT_OK;
   },
@@ -172,13 +166,15 @@ export const enrollKeyRevoke: Command = {
 export const deviceRename: Command = {
   name: 'device rename',
   summary: 'Rename a device (names are unique; an enrolled device starts with its host name)',
-  usage: 'porthole api device rename <id> <name> [--data-dir D]',
-  options: { 'data-dir': dataDirOption },
+  usage: 'porthole api device rename <id> <name> [--data-dir D | --database URL]',
+  options: storeOptions,
   async run(values, positionals) {
     const [id = '', name = ''] = expectArgs(positionals, ['id', 'name']);
-    const dir = dataDir(values);
     try {
-      ApiStore.open(dir).renameDevice(id, name);
+      await withStore(values, async (b) => {
+        await b.store.renameDevice(id, name);
+        audit(b.audit, { device: id, action: 'device_renamed', ok: true, name });
+      });
     } catch (err) {
       if (err instanceof ProtocolError) throw new UsageError(err.message);
       if (err instanceof StoreError && (err.code === 'not_found' || err.code === 'exists')) {
@@ -187,7 +183,6 @@ export const deviceRename: Command = {
       }
       throw err;
     }
-    audit(dir, { device: id, action: 'device_renamed', ok: true, name });
     console.log(`Device ${id} is now named '${name}'.`);
     return EXIT_OK;
   },

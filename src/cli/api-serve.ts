@@ -3,8 +3,8 @@ import { readFileSync } from 'node:fs';
 import { EXIT_OK, UsageError, type Command } from './command.js';
 import { waitForStopSignal } from './stop-signal.js';
 import { LOG_LEVELS, type LogLevel } from '../log/logger.js';
-import { dataDirOption } from './api-admin.js';
-import { resolveDataDir } from '../api/data-dir.js';
+import { databaseOption, dataDirOption } from './api-admin.js';
+import { resolveDatabaseUrl, resolveDataDir } from '../api/data-dir.js';
 import { DEFAULT_TURN_TTL_SECONDS } from '../api/turn-credentials.js';
 import type { ApiServerOptions } from '../api/server.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_PORT } from '../api/server-defaults.js';
@@ -16,13 +16,14 @@ export const serve: Command = {
   name: 'serve',
   summary: 'Run the API and signaling server (HTTPS; plain HTTP on loopback only) and serve the viewer',
   usage:
-    'porthole api serve [--host 127.0.0.1] [--port 8443] [--data-dir D] [--tls-cert F --tls-key F] ' +
+    'porthole api serve [--host 127.0.0.1] [--port 8443] [--data-dir D | --database URL] [--tls-cert F --tls-key F] ' +
     '[--stun URL]... [--turn URL]... [--turn-secret-file F] [--turn-ttl S] [--relay-only] ' +
     '[--static-dir D] [--allow-origin ORIGIN]... [--trusted-proxy CIDR]... [--command-timeout MS] [--log-level L]',
   options: {
     host: { type: 'string', description: 'Address to listen on (default 127.0.0.1)' },
     port: { type: 'string', description: `Port (default ${DEFAULT_PORT}; 0 picks a free one)` },
     'data-dir': dataDirOption,
+    database: databaseOption,
     'tls-cert': { type: 'string', description: 'PEM certificate (chain) file: serve HTTPS and wss://' },
     'tls-key': { type: 'string', description: 'PEM private key file for --tls-cert' },
     stun: { type: 'string', multiple: true, description: 'STUN URL (stun:host:3478); repeatable' },
@@ -89,8 +90,10 @@ export function serveOptions(values: Record<string, unknown>): ApiServerOptions 
   const turnSecret = secretFile !== undefined ? readSecret(secretFile) : undefined;
   const ttl = str('turn-ttl');
   const timeout = str('command-timeout');
+  const database = resolveDatabaseUrl(str('database'));
   return {
     dataDir: resolveDataDir(str('data-dir')),
+    ...(database !== undefined ? { database } : {}),
     host: str('host') ?? '127.0.0.1',
     port: integer('--port', str('port') ?? String(DEFAULT_PORT), 0, 65_535),
     ...(cert && key ? { tls: { cert: readFile('--tls-cert', cert), key: readFile('--tls-key', key) } } : {}),

@@ -56,10 +56,11 @@ export const demoCommand: Command = {
       }
       await new Promise((r) => setTimeout(r, 200));
     }
+    const loginUrl = await stack.loginUrl();
     console.log(
       [
         '',
-        `  Open the viewer:  ${stack.loginUrl()}`,
+        `  Open the viewer:  ${loginUrl}`,
         '',
         `  (a one-time sign-in link, valid 10 minutes; displays ${stack.displays.map((d) => d.display).join(', ')})`,
         '  Press Ctrl+C to stop everything.',

@@ -49,7 +49,7 @@ export interface DemoStack {
   /** Display per session, in the order given. */
   displays: { display: string; number: number }[];
   /** A one-time URL that signs the viewer in. */
-  loginUrl(name?: string): string;
+  loginUrl(name?: string): Promise<string>;
   serviceOutput(): string;
   servicePid: number;
   stop(): Promise<void>;
@@ -97,7 +97,7 @@ export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack>
 
     const api = await startApiServer({ dataDir: join(dir, 'api'), port: opts.port ?? 0, ice: opts.ice, log });
     cleanups.push(() => api.close());
-    const device = api.addDevice('demo');
+    const device = await api.addDevice('demo');
     const tokenFile = join(dir, 'device.token');
     writeFileSync(tokenFile, device.token, { mode: 0o600 });
     const configFile = join(dir, 'porthole.json');
@@ -145,7 +145,7 @@ export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack>
       deviceId: device.id,
       displays,
       servicePid: service.pid ?? -1,
-      loginUrl: (name = 'demo') => `${api.url}/#login=${api.issueLoginToken(name)}`,
+      loginUrl: async (name = 'demo') => `${api.url}/#login=${await api.issueLoginToken(name)}`,
       serviceOutput: () => output,
       stop,
     };

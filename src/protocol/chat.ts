@@ -21,8 +21,7 @@ export const CHAT_ERROR_CODES = ['rate_limited', 'unavailable'] as const;
 
 export type ChatMessage = { type: 'message'; text: string };
 export type ChatFromHelper =
-  | ChatMessage
-  | { type: 'error'; code: (typeof CHAT_ERROR_CODES)[number]; message: string };
+  ChatMessage | { type: 'error'; code: (typeof CHAT_ERROR_CODES)[number]; message: string };
 
 const chatText: Guard<string> = (v, path) => {
   const text = str({ min: 1, max: MAX_CHAT_TEXT })(v, path);
@@ -58,10 +57,7 @@ export const parseChatFromHelper = (v: unknown): ChatFromHelper => {
  * is left.
  */
 export function chatLine(text: string): string | undefined {
-  const clean = text
-    .replace(new RegExp(FORBIDDEN.source, 'gu'), ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
+  const clean = text.replace(new RegExp(FORBIDDEN.source, 'gu'), ' ').replace(/\s+/g, ' ').trim();
   if (clean === '') return undefined;
   // Cut on a code point boundary: half a surrogate pair is not text.
   let cut = clean.slice(0, MAX_CHAT_TEXT);

@@ -53,7 +53,7 @@ const text = str({ max: 4096 });
 const lastSeen: Guard<string | number> = (v, path) => (typeof v === 'number' ? v : text(v, path));
 
 const loginReply = object(
-  { token: str({ min: 1, max: 4096 }), name: text, expiresAt: optional(lastSeen) },
+  { token: str({ min: 1, max: 4096 }), name: text, expiresAt: optional(lastSeen), viewOnly: optional(bool) },
   loose,
 );
 const devicesReply = object(
@@ -122,7 +122,7 @@ export class ApiClient {
     this.token = token;
   }
 
-  login(oneTimeToken: string): Promise<{ token: string; name: string }> {
+  login(oneTimeToken: string): Promise<{ token: string; name: string; viewOnly?: boolean }> {
     return this.call('POST', '/api/login', loginReply, { token: oneTimeToken }, false);
   }
 

@@ -5,6 +5,7 @@
 import type { DisplayInfo } from '../protocol/common.js';
 import { MAX_CLIPBOARD_TEXT, type HelperToViewer, type InputMessage } from '../protocol/datachannel.js';
 import type { ApiClient, Device, RemoteSession } from './api-client.js';
+import { ChatPanel } from './chat-panel.js';
 import { ClipboardPanel } from './clipboard-panel.js';
 import { ViewerFileTransfers } from './file-transfers.js';
 import { FilesPanel } from './files-panel.js';
@@ -27,6 +28,7 @@ export class ViewerApp {
   private readonly stats: StatsOverlay;
   private readonly clipboard: ClipboardPanel;
   private readonly files: FilesPanel;
+  private readonly chat: ChatPanel;
   private readonly input: InputCapture;
   private devices: Device[] = [];
   private sessions: RemoteSession[] = [];
@@ -37,6 +39,7 @@ export class ViewerApp {
     private readonly api: ApiClient,
     private readonly connect: ConnectionFactory,
     private readonly onSignOut: () => void,
+    options: { viewOnly?: boolean } = {},
   ) {
     this.stats = new StatsOverlay(async () => this.connection?.stats());
     this.clipboard = new ClipboardPanel(
@@ -45,8 +48,10 @@ export class ViewerApp {
     );
     this.files = new FilesPanel((text, kind) => this.toasts.show(text, kind));
     this.files.acceptDrops(this.stage.root);
+    this.chat = new ChatPanel((text) => this.connection?.sendChat(text) ?? false);
     this.stage.root.append(
       this.files.root,
+      this.chat.root,
       this.stats.root,
       this.clipboard.pasteBox,
       this.clipboard.remoteBox,
@@ -58,6 +63,10 @@ export class ViewerApp {
       send: (msg) => this.connection?.sendInput(msg),
     });
     this.wireBar();
+    if (options.viewOnly) {
+      this.bar.lockViewOnly();
+      this.stage.root.classList.add('view-only');
+    }
   }
 
   get elements(): HTMLElement[] {
@@ -97,6 +106,7 @@ export class ViewerApp {
     });
     b.paste.addEventListener('click', () => void this.clipboard.paste());
     b.files.addEventListener('click', () => this.files.toggle());
+    b.chat.addEventListener('click', () => this.chat.toggle());
     b.stats.addEventListener('click', () => {
       setPressed(b.stats, !this.stats.shown);
       this.stats.setShown(!this.stats.shown);
@@ -197,6 +207,11 @@ export class ViewerApp {
       onHelperMessage: (msg) => {
         if (this.connection === connection) this.onHelperMessage(msg);
       },
+      onChat: (msg) => {
+        if (this.connection !== connection) return;
+        if (msg.type === 'message') this.chat.received(msg.text);
+        else this.chat.notice(`Not delivered: ${msg.message}`);
+      },
     });
     this.connection = connection;
     this.bar.setConnected(true);
@@ -278,6 +293,9 @@ export class ViewerApp {
         this.toasts.show(notice, msg.remainingMs === 0 ? 'error' : 'info');
         break;
       }
+      case 'ended':
+        this.toasts.show('The person at the machine disconnected you', 'error');
+        break;
       case 'error':
         this.toasts.show(`Remote: ${msg.message}${msg.about ? ` (${msg.about})` : ''}`, 'error');
         break;

@@ -8,6 +8,7 @@ import { ApiError, type ApiClient } from './api-client.js';
 
 const TOKEN_KEY = 'porthole.token';
 const SERVER_KEY = 'porthole.server';
+const VIEW_ONLY_KEY = 'porthole.viewOnly';
 
 /** The token in `#login=<token>`, if any. */
 export function loginTokenFromHash(hash: string): string | undefined {
@@ -20,9 +21,19 @@ export function storedToken(): string | undefined {
   return sessionStorage.getItem(TOKEN_KEY) ?? undefined;
 }
 
-export function storeToken(token: string | undefined): void {
+export function storeToken(token: string | undefined, viewOnly = false): void {
   if (token === undefined) sessionStorage.removeItem(TOKEN_KEY);
   else sessionStorage.setItem(TOKEN_KEY, token);
+  if (token !== undefined && viewOnly) sessionStorage.setItem(VIEW_ONLY_KEY, '1');
+  else sessionStorage.removeItem(VIEW_ONLY_KEY);
+}
+
+/**
+ * Whether the stored session is view-only, as the login answer said. Only a convenience for the UI:
+ * the helper refuses a view-only viewer's input whatever the page believes.
+ */
+export function storedViewOnly(): boolean {
+  return sessionStorage.getItem(VIEW_ONLY_KEY) === '1';
 }
 
 export function storedServer(): string {
@@ -34,14 +45,18 @@ export function storeServer(server: string): void {
   else localStorage.removeItem(SERVER_KEY);
 }
 
-/** Exchanges or checks `token`; on success the client holds the token to use and it is stored. */
-export async function signIn(api: ApiClient, token: string): Promise<void> {
+/**
+ * Exchanges or checks `token`; on success the client holds the token to use and it is stored. Resolves
+ * with whether the login answer said the session is view-only (a token used directly says nothing:
+ * false, and the helper still refuses its input if it is).
+ */
+export async function signIn(api: ApiClient, token: string): Promise<{ viewOnly: boolean }> {
   api.setToken(undefined);
   try {
     const session = await api.login(token);
     api.setToken(session.token);
-    storeToken(session.token);
-    return;
+    storeToken(session.token, session.viewOnly === true);
+    return { viewOnly: session.viewOnly === true };
   } catch (err) {
     if (!(err instanceof ApiError) || (err.status !== 401 && err.status !== 403)) throw err;
   }
@@ -55,4 +70,5 @@ export async function signIn(api: ApiClient, token: string): Promise<void> {
       : err;
   }
   storeToken(token);
+  return { viewOnly: false };
 }

@@ -2,6 +2,7 @@
  * What the UI needs from "a desktop being viewed", whichever way it is made: over WebRTC
  * (webrtc-connection.ts) or, in the layout tests, from a generated test pattern (test-connection.ts).
  */
+import type { ChatFromHelper } from '../protocol/chat.js';
 import type { ControlMessage, HelperToViewer, InputMessage } from '../protocol/datachannel.js';
 import type { StatsEntry } from './stats.js';
 
@@ -22,6 +23,8 @@ export interface ConnectionEvents {
   onHelperMessage(msg: HelperToViewer): void;
   /** The `files` channel opened (reliable, ordered); file-transfers.ts speaks on it. */
   onFilesChannel?(channel: RTCDataChannel): void;
+  /** A chat line or notice from the machine, already validated. */
+  onChat?(msg: ChatFromHelper): void;
 }
 
 export interface DesktopConnection {
@@ -31,6 +34,8 @@ export interface DesktopConnection {
   stop(): Promise<void>;
   sendInput(msg: InputMessage): void;
   sendControl(msg: ControlMessage): void;
+  /** Sends a chat line (already a valid line); false when the chat channel is not open. */
+  sendChat(text: string): boolean;
   /** Current getStats() entries, or undefined while there is no peer connection. */
   stats(): Promise<Iterable<StatsEntry> | undefined>;
 }

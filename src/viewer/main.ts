@@ -4,7 +4,15 @@
  */
 import { ApiClient, ApiError, normaliseServer } from './api-client.js';
 import { ViewerApp } from './app.js';
-import { loginTokenFromHash, signIn, storedServer, storedToken, storeServer, storeToken } from './auth.js';
+import {
+  loginTokenFromHash,
+  signIn,
+  storedServer,
+  storedToken,
+  storedViewOnly,
+  storeServer,
+  storeToken,
+} from './auth.js';
 import type { ConnectionFactory } from './desktop-connection.js';
 import { LoginPanel } from './login-panel.js';
 import { testConnectionFactory, testVideoSize } from './test-connection.js';
@@ -38,7 +46,8 @@ function main(): void {
 
   const showApp = async (): Promise<void> => {
     login.hide();
-    app = new ViewerApp(api, factory, () => showLogin());
+    // The login answer said whether this sign-in is view-only (kept with the session token).
+    app = new ViewerApp(api, factory, () => showLogin(), { viewOnly: storedViewOnly() });
     document.body.append(...app.elements);
     await app.start();
   };

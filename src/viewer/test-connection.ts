@@ -16,7 +16,9 @@ import type {
 } from './desktop-connection.js';
 import type { StatsEntry } from './stats.js';
 
-export type SentMessage = { channel: 'input' | 'control' } & (InputMessage | ControlMessage);
+export type SentMessage =
+  | ({ channel: 'input' | 'control' } & (InputMessage | ControlMessage))
+  | { channel: 'chat'; type: 'message'; text: string };
 
 declare global {
   interface Window {
@@ -97,6 +99,11 @@ class TestPatternConnection implements DesktopConnection {
 
   sendInput(msg: InputMessage): void {
     window.__portholeSent?.push({ channel: 'input', ...msg });
+  }
+
+  sendChat(text: string): boolean {
+    window.__portholeSent?.push({ channel: 'chat', type: 'message', text });
+    return true;
   }
 
   sendControl(msg: ControlMessage): void {

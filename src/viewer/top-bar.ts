@@ -24,6 +24,7 @@ export class TopBar {
   readonly paste = el('button', { text: 'Paste to remote', attrs: { id: 'paste', type: 'button' } });
   readonly stats = toggleButton('Stats', false, 'stats-toggle');
   readonly files = el('button', { text: 'Files', attrs: { id: 'files-toggle', type: 'button' } });
+  readonly chat = el('button', { text: 'Chat', attrs: { id: 'chat-toggle', type: 'button' } });
   readonly status = el('span', { className: 'status', attrs: { id: 'status', role: 'status' } });
   readonly signOut = el('button', { text: 'Sign out', attrs: { id: 'sign-out', type: 'button' } });
 
@@ -38,6 +39,7 @@ export class TopBar {
         this.captureKeys,
         this.paste,
         this.files,
+        this.chat,
         this.stats,
       ]),
       el('div', { className: 'group end' }, [this.status, this.signOut]),
@@ -47,14 +49,29 @@ export class TopBar {
 
   #connected = false;
   #viewOnly = false;
+  /** The sign-in is view-only: View only stays on, and what needs control stays off. */
+  #viewOnlyLogin = false;
 
   /** Controls that only make sense with a desktop open. */
   setConnected(connected: boolean): void {
     this.#connected = connected;
     this.connect.textContent = connected ? 'Disconnect' : 'Connect';
     this.connect.classList.toggle('primary', !connected);
-    for (const c of [this.display, this.paste, this.files]) c.disabled = !connected;
+    for (const c of [this.display, this.paste, this.files, this.chat]) c.disabled = !connected;
     this.#inputControls();
+  }
+
+  /** A view-only sign-in (the login answer said so): View only is on for good. */
+  lockViewOnly(): void {
+    this.#viewOnlyLogin = true;
+    this.viewOnly.setAttribute('aria-pressed', 'true');
+    this.viewOnly.disabled = true;
+    this.viewOnly.title = 'This sign-in is view-only: the remote machine refuses its input and files';
+    this.setViewOnly(true);
+  }
+
+  get viewOnlyLogin(): boolean {
+    return this.#viewOnlyLogin;
   }
 
   /** View only sends no input, and Ctrl+Alt+Del is input. */
@@ -65,6 +82,8 @@ export class TopBar {
 
   #inputControls(): void {
     this.ctrlAltDel.disabled = !this.#connected || this.#viewOnly;
+    // The helper refuses a view-only viewer's input and files channels: nothing to offer.
+    if (this.#viewOnlyLogin) for (const c of [this.paste, this.files]) c.disabled = true;
   }
 
   setStatus(text: string, kind: 'info' | 'busy' | 'error' | 'ok' = 'info'): void {

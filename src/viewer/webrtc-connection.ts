@@ -27,6 +27,7 @@ import type {
 import { IceDropWatch, isRetryableStatus, ReconnectBudget, retryDelayMs } from './reconnect-policy.js';
 import type { StatsEntry } from './stats.js';
 import { sessionLimitLabel } from './labels.js';
+import { parseChatFromHelper, type ChatMessage } from '../protocol/chat.js';
 
 /** No trickle ICE in the API: the offer must carry its candidates, but a slow STUN server must not stall us. */
 const ICE_GATHERING_TIMEOUT_MS = 2000;
@@ -35,7 +36,7 @@ const MAX_BUFFERED_FOR_MOVES = 256 * 1024;
 
 interface Peer {
   pc: RTCPeerConnection;
-  channels: Record<'input' | 'control' | 'cursor' | 'files', RTCDataChannel>;
+  channels: Record<'input' | 'control' | 'cursor' | 'files' | 'chat', RTCDataChannel>;
   desktopId?: string;
   watch: IceDropWatch;
   /** Tells the helper this viewer is alive; without it, it releases our keys after a few seconds. */
@@ -118,6 +119,13 @@ export class WebRtcConnection implements DesktopConnection {
     if (channel?.readyState === 'open') channel.send(JSON.stringify(msg));
   }
 
+  sendChat(text: string): boolean {
+    const channel = this.peer?.channels.chat;
+    if (channel?.readyState !== 'open') return false;
+    channel.send(JSON.stringify({ type: 'message', text } satisfies ChatMessage));
+    return true;
+  }
+
   async stats(): Promise<Iterable<StatsEntry> | undefined> {
     const report = await this.peer?.pc.getStats();
     return report ? (report.values() as Iterable<StatsEntry>) : undefined;
@@ -151,6 +159,8 @@ export class WebRtcConnection implements DesktopConnection {
       cursor: pc.createDataChannel(DATA_CHANNELS.cursor, { ordered: false, maxRetransmits: 0 }),
       // File transfer: reliable and ordered (design/FILES.md).
       files: pc.createDataChannel(DATA_CHANNELS.files, { ordered: true }),
+      // Chat with the person at the machine: reliable and ordered (protocol/chat.ts).
+      chat: pc.createDataChannel(DATA_CHANNELS.chat, { ordered: true }),
     };
     const peer: Peer = { pc, channels, watch: new IceDropWatch((why) => this.onDrop(peer, why)) };
     this.peer = peer;
@@ -185,6 +195,7 @@ export class WebRtcConnection implements DesktopConnection {
     channels.files.addEventListener('open', () => {
       if (this.peer === peer) this.events.onFilesChannel?.(channels.files);
     });
+    channels.chat.addEventListener('message', (ev: MessageEvent) => this.onChatText(peer, ev.data));
     for (const channel of [channels.control, channels.cursor]) {
       channel.addEventListener('message', (ev: MessageEvent) => this.onHelperText(peer, ev.data));
     }
@@ -228,7 +239,21 @@ export class WebRtcConnection implements DesktopConnection {
     if (msg.type === 'displays') this.displayIndex = msg.current;
     if (msg.type === 'session_limit' && msg.remainingMs === 0)
       this.cutByPolicy = sessionLimitLabel(msg.reason);
+    if (msg.type === 'ended') this.cutByPolicy = 'the person at the machine disconnected you';
     this.events.onHelperMessage(msg);
+  }
+
+  private onChatText(peer: Peer, data: unknown): void {
+    if (this.peer !== peer) return;
+    try {
+      this.events.onChat?.(parseDataChannelText(data, parseChatFromHelper));
+    } catch (err) {
+      const why = `chat: ${(err as Error).message}`;
+      if (!this.badMessagesLogged.has(why)) {
+        this.badMessagesLogged.add(why);
+        console.warn('porthole: dropped a helper message', why);
+      }
+    }
   }
 
   private onDrop(peer: Peer, reason: string): void {

@@ -28,10 +28,10 @@ describe('agent events in the audit log', () => {
     const desktop = r.body.sessionId as string;
     agent.ws.send(JSON.stringify(upload(desktop)));
     agent.ws.send(JSON.stringify(upload(desktop, 'big.iso', 'cancelled')));
-    await waitFor(() => h.audit().filter((l) => l.action === 'file_transfer').length === 2, {
+    await waitFor(async () => (await h.audit()).filter((l) => l.action === 'file_transfer').length === 2, {
       what: 'two file_transfer lines',
     });
-    const lines = h.audit().filter((l) => l.action === 'file_transfer');
+    const lines = (await h.audit()).filter((l) => l.action === 'file_transfer');
     expect(lines[0]).toMatchObject({
       viewer: 'alice',
       device: h.device.id,
@@ -48,25 +48,17 @@ describe('agent events in the audit log', () => {
 
   it('ignores an invalid event (a field beyond the metadata) and keeps the connection', async () => {
     const agent = await connectAgent(h.server, h.device, healthyAgent, { headers: apiLinkHeaders() });
-    const before = h.audit().length;
+    const before = (await h.audit()).length;
     const bad = upload('desk-x');
     agent.ws.send(JSON.stringify({ ...bad, event: { ...bad.event, contents: 'secret' } }));
     agent.ws.send(
       JSON.stringify({ type: 'event', targetSessionId: 1, event: { kind: 'chat_text', desktop: 'd' } }),
     );
     agent.ws.send(JSON.stringify(upload('desk-x', 'ok.txt')));
-    await waitFor(
-      () =>
-        h
-          .audit()
-          .slice(before)
-          .some((l) => l.file === 'ok.txt'),
-      { what: 'the valid event' },
-    );
-    const written = h
-      .audit()
-      .slice(before)
-      .filter((l) => l.action === 'file_transfer');
+    await waitFor(async () => (await h.audit()).slice(before).some((l) => l.file === 'ok.txt'), {
+      what: 'the valid event',
+    });
+    const written = (await h.audit()).slice(before).filter((l) => l.action === 'file_transfer');
     expect(written.map((l) => l.file)).toEqual(['ok.txt']);
     // Unknown desktop: no viewer is made up.
     expect(written[0]?.viewer).toBeNull();
@@ -76,16 +68,11 @@ describe('agent events in the audit log', () => {
 
   it('writes at most 120 events a minute from one connection', async () => {
     const agent = await connectAgent(h.server, h.device, healthyAgent, { headers: apiLinkHeaders() });
-    const before = h.audit().length;
+    const before = (await h.audit()).length;
     for (let i = 0; i < 300; i++) agent.ws.send(JSON.stringify(upload('desk-flood', `f${i}`)));
     // A command after the flood: its reply proves every event before it was read.
     expect((await h.request('GET', `/api/devices/${h.device.id}/sessions`)).status).toBe(200);
-    expect(
-      h
-        .audit()
-        .slice(before)
-        .filter((l) => l.action === 'file_transfer'),
-    ).toHaveLength(120);
+    expect((await h.audit()).slice(before).filter((l) => l.action === 'file_transfer')).toHaveLength(120);
     await agent.close();
   });
 });

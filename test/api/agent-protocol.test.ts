@@ -144,8 +144,8 @@ describe('the API on the agent link', () => {
 
 describe('view-only tokens on the agent link', () => {
   let viewOnlyToken: string;
-  beforeAll(() => {
-    viewOnlyToken = h.server.issueViewerToken('watcher', { viewOnly: true });
+  beforeAll(async () => {
+    viewOnlyToken = await h.server.issueViewerToken('watcher', { viewOnly: true });
   });
 
   it('sends a view-only viewer’s start_desktop with permissions {control: false, files: false}', async () => {
@@ -161,7 +161,7 @@ describe('view-only tokens on the agent link', () => {
     const login = await h.request(
       'POST',
       '/api/login',
-      { token: h.server.issueLoginToken('w2', { viewOnly: true }) },
+      { token: await h.server.issueLoginToken('w2', { viewOnly: true }) },
       null,
     );
     expect(login.body).toMatchObject({ name: 'w2', viewOnly: true });

@@ -157,15 +157,16 @@ describe('liveness', () => {
     const closed = await agent.closed;
     expect(closed.code).toBe(1006);
     await waitFor(
-      () => live.audit().some((l) => l.action === 'agent_disconnected' && l.code === 'heartbeat_timeout'),
+      async () =>
+        (await live.audit()).some((l) => l.action === 'agent_disconnected' && l.code === 'heartbeat_timeout'),
       { what: 'heartbeat audit line', timeoutMs: 5000, intervalMs: 100 },
     );
   });
 
   it('disconnects an agent whose device is removed from the store', async () => {
-    const extra = live.server.addDevice('short-lived');
+    const extra = await live.server.addDevice('short-lived');
     const agent = await connectAgent(live.server, extra, healthyAgent);
-    live.server.store.removeDevice(extra.id);
+    await live.server.store.removeDevice(extra.id);
     expect(await agent.closed).toEqual({ code: 4001, reason: 'device removed' });
   });
 

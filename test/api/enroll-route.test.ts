@@ -54,14 +54,15 @@ async function start(opts: Parameters<typeof startHarness>[0] = {}) {
     h,
     clock,
     setWall: (t: number) => (wall = t),
-    key: (maxUses = 5, ttlMs = DAY) => h!.server.store.createEnrollKey({ maxUses, ttlMs }, T0).key,
+    key: async (maxUses = 5, ttlMs = DAY) =>
+      (await h!.server.store.createEnrollKey({ maxUses, ttlMs }, T0)).key,
   };
 }
 
 describe('POST /api/enroll', () => {
   it('enrolls a machine: 201 with the device id, its token and the agent URL; the device is listed', async () => {
     const { h, key } = await start();
-    const k = key();
+    const k = await key();
     const r = await post(h.server.url, { key: k, ...machine });
     expect(r.status).toBe(201);
     expect(r.body).toEqual({
@@ -72,33 +73,33 @@ describe('POST /api/enroll', () => {
     });
     const devices = (await h.request('GET', '/api/devices')).body.devices as { id: string; name: string }[];
     expect(devices).toContainEqual(expect.objectContaining({ id: r.body.deviceId, name: 'office-pc' }));
-    expect(h.server.store.authenticateDevice(r.body.deviceId, r.body.deviceToken)).toBeDefined();
-    const line = h.audit().find((l) => l.action === 'enroll');
+    expect(await h.server.store.authenticateDevice(r.body.deviceId, r.body.deviceToken)).toBeDefined();
+    const line = (await h.audit()).find((l) => l.action === 'enroll');
     expect(line).toMatchObject({ ok: true, device: r.body.deviceId, remote: '127.0.0.1', name: 'office-pc' });
-    expect(JSON.stringify(h.audit())).not.toContain(k);
+    expect(JSON.stringify(await h.audit())).not.toContain(k);
   });
 
   it('answers each refused key with its 401 code, audited with the key id', async () => {
     const { h, key, setWall } = await start();
-    const once = key(1);
+    const once = await key(1);
     expect((await post(h.server.url, { key: once, ...machine })).status).toBe(201);
     const used = await post(h.server.url, { key: once, ...machine });
     expect([used.status, used.body.error.code]).toEqual([401, 'enroll_key_used_up']);
 
-    const revoked = h.server.store.createEnrollKey({ maxUses: 5, ttlMs: DAY }, T0);
-    h.server.store.revokeEnrollKey(revoked.record.id, T0);
+    const revoked = await h.server.store.createEnrollKey({ maxUses: 5, ttlMs: DAY }, T0);
+    await h.server.store.revokeEnrollKey(revoked.record.id, T0);
     const r = await post(h.server.url, { key: revoked.key, ...machine });
     expect([r.status, r.body.error.code]).toEqual([401, 'enroll_key_revoked']);
 
     const unknown = await post(h.server.url, { key: 'A'.repeat(43), ...machine });
     expect([unknown.status, unknown.body.error.code]).toEqual([401, 'enroll_key_invalid']);
 
-    const later = key(5, DAY);
+    const later = await key(5, DAY);
     setWall(T0 + DAY);
     const expired = await post(h.server.url, { key: later, ...machine });
     expect([expired.status, expired.body.error.code]).toEqual([401, 'enroll_key_expired']);
 
-    const failed = h.audit().filter((l) => l.action === 'enroll' && !l.ok);
+    const failed = (await h.audit()).filter((l) => l.action === 'enroll' && !l.ok);
     expect(failed.map((l) => l.code)).toEqual([
       'enroll_key_used_up',
       'enroll_key_revoked',
@@ -111,7 +112,7 @@ describe('POST /api/enroll', () => {
 
   it('validates the body: bounded strings, no unknown fields, not JSON, wrong method', async () => {
     const { h, key } = await start();
-    const k = key();
+    const k = await key();
     const cases: [unknown, string][] = [
       [{ key: k, ...machine, hostname: '' }, 'hostname'],
       [{ key: k, ...machine, hostname: 'a'.repeat(254) }, 'hostname'],
@@ -131,7 +132,7 @@ describe('POST /api/enroll', () => {
     const get = await h.request('GET', '/api/enroll', undefined, null);
     expect([get.status, get.headers.get('allow')]).toEqual([405, 'POST']);
     // No device was created by any of them, and the key is untouched.
-    expect(h.server.store.enrollKeys()[0]?.uses).toBe(0);
+    expect((await h.server.store.enrollKeys())[0]?.uses).toBe(0);
   });
 
   it('limits refused attempts per address: 429 with Retry-After once the failures are spent', async () => {
@@ -141,7 +142,7 @@ describe('POST /api/enroll', () => {
     for (let i = 0; i < 3; i++) {
       expect((await post(h.server.url, { key: 'B'.repeat(43), ...machine })).status).toBe(401);
     }
-    const k = key();
+    const k = await key();
     const limited = await post(h.server.url, { key: k, ...machine });
     expect([limited.status, limited.body.error.code, limited.headers['retry-after']]).toEqual([
       429,
@@ -153,14 +154,14 @@ describe('POST /api/enroll', () => {
     await clock.advance(30_000);
     expect((await post(h.server.url, { key: k, ...machine })).status).toBe(201);
     // 429s are not audited (a limited client must not be able to fill the audit log).
-    expect(h.audit().filter((l) => l.action === 'enroll')).toHaveLength(4);
+    expect((await h.audit()).filter((l) => l.action === 'enroll')).toHaveLength(4);
   });
 
   it('limits all attempts per address, generously, for sites enrolling many machines behind one NAT', async () => {
     const { h, clock, key } = await start({
       enrollRateLimits: { attempts: { burst: 2, refillMs: 1000 }, failures: { burst: 10, refillMs: 60_000 } },
     });
-    const k = key(10);
+    const k = await key(10);
     expect((await post(h.server.url, { key: k, ...machine })).status).toBe(201);
     expect((await post(h.server.url, { key: k, ...machine })).status).toBe(201);
     const r = await post(h.server.url, { key: k, ...machine });
@@ -181,7 +182,7 @@ describe('POST /api/enroll', () => {
       { 'x-forwarded-for': '203.0.113.2' },
     );
     expect(r.status).toBe(429);
-    expect(h.audit().find((l) => l.action === 'enroll')?.remote).toBe('127.0.0.1');
+    expect((await h.audit()).find((l) => l.action === 'enroll')?.remote).toBe('127.0.0.1');
   });
 
   it('behind a trusted proxy, limits and audits the right-most untrusted X-Forwarded-For hop', async () => {
@@ -196,15 +197,12 @@ describe('POST /api/enroll', () => {
     expect((await post(h.server.url, bad, xff('198.51.100.7'))).status).toBe(429);
     // A different client behind the same proxy has its own bucket.
     expect((await post(h.server.url, bad, xff('198.51.100.8'))).status).toBe(401);
-    const remotes = h
-      .audit()
-      .filter((l) => l.action === 'enroll')
-      .map((l) => l.remote);
+    const remotes = (await h.audit()).filter((l) => l.action === 'enroll').map((l) => l.remote);
     expect(remotes).toEqual(['198.51.100.7', '198.51.100.8']);
     // The agent URL follows the proxy's X-Forwarded-Proto and the Host it forwarded.
     const r = await post(
       h.server.url,
-      { key: key(), ...machine },
+      { key: await key(), ...machine },
       { 'x-forwarded-for': '198.51.100.9', 'x-forwarded-proto': 'https', host: 'porthole.example.org' },
     );
     expect(r.body.agentUrl).toBe('wss://porthole.example.org/api/agent');

@@ -2,22 +2,36 @@
  * Test harness for the API: a real server on a free loopback port with a temp data dir, a viewer
  * token, a registered device, an HTTP helper, and a fake agent (a real `ws` client) whose replies the
  * test scripts.
+ *
+ * The store is the JSON file, or with PORTHOLE_TEST_STORE=postgres (`npm run test:postgres`) a fresh
+ * database in the private PostgreSQL cluster that suite's global setup started: the same route tests
+ * then run against the PostgreSQL store and its audit table.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
+import { inject } from 'vitest';
 import { WebSocket } from 'ws';
 import type { AuditLine } from '../../src/api/audit-log.js';
 import { startApiServer, type ApiServer, type ApiServerOptions } from '../../src/api/server.js';
+import { createTestDatabase, type TestDatabase } from '../fixtures/postgres.js';
+
+/** Which store the route tests run on. */
+export const TEST_STORE: 'json' | 'postgres' =
+  process.env.PORTHOLE_TEST_STORE === 'postgres' ? 'postgres' : 'json';
 
 export interface Harness {
   server: ApiServer;
   dir: string;
+  /** What another API instance on the same store is started with. */
+  storeOptions: { dataDir: string; database?: string };
   viewerToken: string;
   device: { id: string; token: string };
   /** A JSON request; `token` defaults to the viewer token (pass null for none). */
   request(method: string, path: string, body?: unknown, token?: string | null): Promise<JsonResponse>;
-  audit(): AuditLine[];
+  /** Every audit line so far (the audit writer flushed first), oldest first. */
+  audit(): Promise<AuditLine[]>;
   close(): Promise<void>;
 }
 
@@ -29,17 +43,26 @@ export interface JsonResponse {
 
 export async function startHarness(options: Partial<ApiServerOptions> = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'porthole-api-'));
+  let db: TestDatabase | undefined;
+  if (TEST_STORE === 'postgres' && options.database === undefined) {
+    const admin = inject('pgAdminUrl');
+    if (!admin)
+      throw new Error('PORTHOLE_TEST_STORE=postgres needs the private cluster of vitest.postgres.config.ts');
+    db = await createTestDatabase(admin);
+  }
+  const storeOptions = { dataDir: dir, ...(db ? { database: db.url } : {}) };
   const server = await startApiServer({
-    dataDir: dir,
+    ...storeOptions,
     port: 0,
     staticDir: join(dir, 'no-viewer'),
     ...options,
   });
-  const viewerToken = server.issueViewerToken('alice');
-  const device = server.addDevice('test box');
+  const viewerToken = await server.issueViewerToken('alice');
+  const device = await server.addDevice('test box');
   return {
     server,
     dir,
+    storeOptions,
     viewerToken,
     device,
     async request(method, path, body, token = viewerToken) {
@@ -60,12 +83,28 @@ export async function startHarness(options: Partial<ApiServerOptions> = {}): Pro
       }
       return { status: res.status, headers: res.headers, body: parsed };
     },
-    audit: () =>
-      readFileSync(join(dir, 'audit.jsonl'), 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as AuditLine),
-    close: () => server.close(),
+    async audit() {
+      await server.audit.flush();
+      if (!db) {
+        return readFileSync(join(dir, 'audit.jsonl'), 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as AuditLine);
+      }
+      const c = new pg.Client({ connectionString: db.url });
+      await c.connect();
+      try {
+        return (await c.query<{ line: AuditLine }>('SELECT line FROM audit_log ORDER BY id')).rows.map(
+          (r) => r.line,
+        );
+      } finally {
+        await c.end();
+      }
+    },
+    async close() {
+      await server.close();
+      await db?.drop();
+    },
   };
 }
 

@@ -13,7 +13,7 @@ const login = (token: unknown) => h.request('POST', '/api/login', { token }, nul
 
 describe('POST /api/login', () => {
   it('exchanges a one-time login token for a 12-hour session token that works as a bearer', async () => {
-    const once = h.server.issueLoginToken('bob');
+    const once = await h.server.issueLoginToken('bob');
     const r = await login(once);
     expect(r.status).toBe(200);
     expect(r.body).toEqual({
@@ -26,27 +26,29 @@ describe('POST /api/login', () => {
     expect(hours).toBeGreaterThan(11.9);
     expect(hours).toBeLessThanOrEqual(12);
     expect((await h.request('GET', '/api/devices', undefined, r.body.token)).status).toBe(200);
-    expect(h.audit()).toContainEqual(expect.objectContaining({ viewer: 'bob', action: 'login', ok: true }));
+    expect(await h.audit()).toContainEqual(
+      expect.objectContaining({ viewer: 'bob', action: 'login', ok: true }),
+    );
   });
 
   it('accepts a one-time token only once', async () => {
-    const once = h.server.issueLoginToken('carol');
+    const once = await h.server.issueLoginToken('carol');
     expect((await login(once)).status).toBe(200);
     const again = await login(once);
     expect(again.status).toBe(401);
-    expect(h.audit()).toContainEqual(
+    expect(await h.audit()).toContainEqual(
       expect.objectContaining({ viewer: null, action: 'login', ok: false, code: 'unauthorized' }),
     );
   });
 
   it('lets only one of two concurrent logins with the same one-time token succeed', async () => {
-    const once = h.server.issueLoginToken('racer');
+    const once = await h.server.issueLoginToken('racer');
     const results = await Promise.all([login(once), login(once), login(once)]);
     expect(results.map((r) => r.status).sort()).toEqual([200, 401, 401]);
   });
 
   it('refuses a login token used directly as a bearer token', async () => {
-    const once = h.server.issueLoginToken('dave');
+    const once = await h.server.issueLoginToken('dave');
     const r = await h.request('GET', '/api/devices', undefined, once);
     expect(r.status).toBe(401);
     expect(r.body.error.message).toMatch(/POST \/api\/login/);
@@ -54,7 +56,7 @@ describe('POST /api/login', () => {
   });
 
   it('refuses an expired login token', async () => {
-    const { token } = h.server.store.issueViewerToken('late', { once: true, ttlMs: -1 });
+    const { token } = await h.server.store.issueViewerToken('late', { once: true, ttlMs: -1 });
     expect((await login(token)).status).toBe(401);
   });
 
@@ -74,15 +76,16 @@ describe('POST /api/login', () => {
   });
 
   it('ends sessions when their name is revoked', async () => {
-    const once = h.server.issueLoginToken('erin');
+    const once = await h.server.issueLoginToken('erin');
     const { token } = (await login(once)).body;
-    expect(h.server.store.revokeViewerTokens('erin')).toBe(1);
+    expect(await h.server.store.revokeViewerTokens('erin')).toBe(1);
     expect((await h.request('GET', '/api/devices', undefined, token)).status).toBe(401);
   });
 
   it('keeps session tokens across a restart of the API (they are persisted as hashes)', async () => {
-    const { token } = (await login(h.server.issueLoginToken('frank'))).body;
-    const again = await startApiServer({ dataDir: h.dir, port: 0 });
+    const { token } = (await login(await h.server.issueLoginToken('frank'))).body;
+    // Another API process on the same store (the data dir, or the same database).
+    const again = await startApiServer({ ...h.storeOptions, port: 0 });
     try {
       const r = await fetch(`${again.url}/api/devices`, { headers: { authorization: `Bearer ${token}` } });
       expect(r.status).toBe(200);

@@ -64,7 +64,7 @@ describe('porthole api with a real porthole service', () => {
       intervalMs: 100,
       detail: () => `service output: ${output.slice(-2000)}`,
     });
-    expect(h.audit()).toContainEqual(
+    expect(await h.audit()).toContainEqual(
       expect.objectContaining({ action: 'agent_connected', device: h.device.id, ok: true }),
     );
   }, 30_000);
@@ -107,10 +107,7 @@ describe('porthole api with a real porthole service', () => {
     } finally {
       viewer.close();
     }
-    const actions = h
-      .audit()
-      .filter((l) => l.viewer === 'alice')
-      .map((l) => [l.action, l.ok]);
+    const actions = (await h.audit()).filter((l) => l.viewer === 'alice').map((l) => [l.action, l.ok]);
     expect(actions).toEqual(
       expect.arrayContaining([
         ['start_desktop', true],
@@ -141,7 +138,7 @@ describe('porthole api with a real porthole service', () => {
       timeoutMs: 10_000,
       intervalMs: 100,
     });
-    expect(h.audit()).toContainEqual(
+    expect(await h.audit()).toContainEqual(
       expect.objectContaining({ action: 'agent_disconnected', device: h.device.id }),
     );
   }, 20_000);

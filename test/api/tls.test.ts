@@ -40,7 +40,7 @@ describe('TLS', () => {
   });
 
   it('accepts agents over wss://', async () => {
-    const device = server.addDevice('tls box');
+    const device = await server.addDevice('tls box');
     expect(server.agentUrl).toMatch(/^wss:\/\//);
     const ws = new WebSocket(server.agentUrl, {
       ca: cert,

@@ -1,6 +1,11 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { checkIceConfig, iceServersFor, turnCredentials } from '../../src/api/turn-credentials.js';
+import {
+  checkIceConfig,
+  iceServersFor,
+  turnCredentials,
+  turnTransport,
+} from '../../src/api/turn-credentials.js';
 
 describe('TURN credentials (coturn use-auth-secret)', () => {
   it('matches HMAC-SHA1 of "<expiry>:<name>" under the secret, base64', () => {
@@ -60,5 +65,39 @@ describe('ICE server list', () => {
     expect(() => checkIceConfig({ stun: [], turn: [], relayOnly: true })).toThrow(/--relay-only/);
     expect(() => checkIceConfig({ stun: ['http://x.example'], turn: [] })).toThrow(/stun:/);
     expect(() => checkIceConfig({ stun: ['stun:has space'], turn: [] })).toThrow(/does not match/);
+  });
+});
+
+describe('TURN over TCP and TLS', () => {
+  const config = {
+    stun: [],
+    turn: ['turn:t.example:3478', 'turn:t.example:3478?transport=tcp', 'turns:t.example:443?transport=tcp'],
+    turnSecret: 'secret-123',
+  };
+
+  it('names each URL’s transport', () => {
+    expect(config.turn.map(turnTransport)).toEqual(['udp', 'tcp', 'tls']);
+    expect(turnTransport('turn:t.example?transport=udp')).toBe('udp');
+    expect(turnTransport('turns:t.example')).toBe('tls');
+  });
+
+  it('gives a viewer every TURN URL, so a browser behind a UDP block reaches the relay over TCP or TLS', () => {
+    expect(iceServersFor(config, 'alice').iceServers[0]?.urls).toEqual(config.turn);
+  });
+
+  it('gives the agent only UDP TURN, the one kind libjuice can use, with the same credentials scheme', () => {
+    const r = iceServersFor(config, 'alice', 0, 'agent');
+    expect(r.iceServers).toEqual([
+      { urls: ['turn:t.example:3478'], ...turnCredentials('secret-123', 'alice', 3600) },
+    ]);
+    const tcpOnly = iceServersFor({ ...config, turn: config.turn.slice(1) }, 'alice', 0, 'agent');
+    expect(tcpOnly.iceServers).toEqual([]);
+  });
+
+  it('accepts transport=tcp and turns:, and refuses other parameters and TURN over DTLS', () => {
+    expect(() => checkIceConfig(config)).not.toThrow();
+    expect(() => checkIceConfig({ ...config, turn: ['turn:t.example?transport=sctp'] })).toThrow(/transport/);
+    expect(() => checkIceConfig({ ...config, turn: ['turn:t.example?foo=1'] })).toThrow(/transport/);
+    expect(() => checkIceConfig({ ...config, turn: ['turns:t.example?transport=udp'] })).toThrow(/DTLS/);
   });
 });

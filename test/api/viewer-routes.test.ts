@@ -250,7 +250,7 @@ describe('audit log', () => {
       targetSessionId: 7,
     });
     await h.request('GET', '/api/devices/dev-nope/sessions');
-    const lines = h.audit();
+    const lines = await h.audit();
     expect(lines).toContainEqual({
       time: expect.any(String),
       viewer: 'alice',

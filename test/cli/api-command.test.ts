@@ -132,7 +132,7 @@ describe.concurrent('porthole api usage', SEVERAL_PROCESSES, () => {
   });
 
   it.each([
-    [['--help'], /^Usage: porthole api <serve\|device\|token\|enroll-key>/],
+    [['--help'], /^Usage: porthole api <serve\|device\|token\|enroll-key\|migrate-store>/],
     [['device', '--help'], /^Usage: porthole api device <add\|remove\|list\|rename>/],
     [['enroll-key', 'create', '--help'], /--uses/],
     [['device', 'add', '--help'], /^Usage: porthole api device add <name>/],

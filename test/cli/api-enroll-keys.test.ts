@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { ApiStore } from '../../src/api/store.js';
+import { JsonApiStore } from '../../src/api/json-store.js';
 
 const bin = fileURLToPath(new URL('../../bin/porthole.js', import.meta.url));
 const SEVERAL_PROCESSES = { timeout: 120_000 };
@@ -51,7 +51,7 @@ describe('porthole api enroll-key', SEVERAL_PROCESSES, () => {
     expect(readFileSync(join(dir, 'store.json'), 'utf8')).not.toContain(key);
   });
 
-  it('refuses bad --uses, --expires and --name with exit 2', () => {
+  it('refuses bad --uses, --expires and --name with exit 2', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'porthole-enroll-cli-'));
     for (const args of [
       ['--uses', '0'],
@@ -63,19 +63,19 @@ describe('porthole api enroll-key', SEVERAL_PROCESSES, () => {
       const r = api(dir, 'enroll-key', 'create', ...args);
       expect(r.status, args.join(' ')).toBe(2);
     }
-    expect(ApiStore.open(dir).enrollKeys()).toHaveLength(0);
+    expect(await JsonApiStore.open(dir).enrollKeys()).toHaveLength(0);
   });
 });
 
 describe('porthole api device rename', SEVERAL_PROCESSES, () => {
-  it('renames a device, refusing a taken name and an unknown id', () => {
+  it('renames a device, refusing a taken name and an unknown id', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'porthole-enroll-cli-'));
-    const store = ApiStore.open(dir);
-    const a = store.addDevice('lab-1').device;
-    store.addDevice('lab-2');
+    const store = JsonApiStore.open(dir);
+    const a = (await store.addDevice('lab-1')).device;
+    await store.addDevice('lab-2');
     const ok = api(dir, 'device', 'rename', a.id, 'front desk');
     expect(ok.status, ok.stderr).toBe(0);
-    expect(ApiStore.open(dir).device(a.id)?.name).toBe('front desk');
+    expect((await JsonApiStore.open(dir).device(a.id))?.name).toBe('front desk');
     const taken = api(dir, 'device', 'rename', a.id, 'LAB-2');
     expect([taken.status, taken.stderr]).toEqual([1, expect.stringMatching(/already named 'lab-2'/)]);
     expect(api(dir, 'device', 'rename', 'dev-nope', 'x').status).toBe(1);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiStore } from '../../src/api/store.js';
+import { JsonApiStore } from '../../src/api/json-store.js';
 import { hashToken } from '../../src/api/tokens.js';
 import { waitFor } from '../fixtures/wait-for.js';
 
@@ -46,7 +46,7 @@ let apiDir: string;
 let api: ChildProcess;
 let apiUrl: string;
 let apiOutput = '';
-let store: ApiStore;
+let store: JsonApiStore;
 let viewerToken: string;
 const children: ChildProcess[] = [];
 
@@ -65,8 +65,8 @@ beforeAll(async () => {
     intervalMs: 50,
     detail: () => apiOutput,
   });
-  store = ApiStore.open(apiDir);
-  viewerToken = store.issueViewerToken('admin').token;
+  store = JsonApiStore.open(apiDir);
+  viewerToken = (await store.issueViewerToken('admin')).token;
 }, 90_000);
 
 afterAll(() => {
@@ -78,8 +78,9 @@ async function devices(): Promise<{ id: string; name: string; online: boolean }[
   return ((await r.json()) as { devices: { id: string; name: string; online: boolean }[] }).devices;
 }
 
-const newKey = (uses = 1) => store.createEnrollKey({ maxUses: uses, ttlMs: 3_600_000 }).key;
-const usesOf = (key: string) => store.enrollKeys().find((k) => k.keyHash === hashToken(key))?.uses;
+const newKey = async (uses = 1) => (await store.createEnrollKey({ maxUses: uses, ttlMs: 3_600_000 })).key;
+const usesOf = async (key: string) =>
+  (await store.enrollKeys()).find((k) => k.keyHash === hashToken(key))?.uses;
 const agentDir = () => mkdtempSync(join(tmpdir(), 'porthole-enroll-agent-'));
 /** A loopback port nothing listens on (bound, then closed). */
 async function freePort(): Promise<number> {
@@ -100,7 +101,7 @@ describe('porthole service enroll (real processes)', SEVERAL_PROCESSES, () => {
     // A config from the package, with a field enrollment must keep: no X sessions to find here.
     mkdirSync(join(dir, 'x11'));
     writeFileSync(config, JSON.stringify({ sessions: { socketDir: join(dir, 'x11') } }));
-    const key = newKey();
+    const key = await newKey();
     writeFileSync(join(dir, 'key'), `${key}\n`, { mode: 0o600 });
 
     const run = await enroll(config, ['--key-file', join(dir, 'key')]);
@@ -145,7 +146,7 @@ describe('porthole service enroll (real processes)', SEVERAL_PROCESSES, () => {
   });
 
   it('takes the key from stdin and from PORTHOLE_ENROLL_KEY; names clashing hosts apart', async () => {
-    const key = newKey(2);
+    const key = await newKey(2);
     const a = join(agentDir(), 'porthole.json');
     const b = join(agentDir(), 'porthole.json');
     const [viaStdin, viaEnv] = await Promise.all([
@@ -170,7 +171,7 @@ describe('porthole service enroll (real processes)', SEVERAL_PROCESSES, () => {
   it('refuses to enroll an enrolled machine without --force, and enrolls it anew with it', async () => {
     const dir = agentDir();
     const config = join(dir, 'porthole.json');
-    const key = newKey(2);
+    const key = await newKey(2);
     writeFileSync(join(dir, 'key'), key);
     expect((await enroll(config, ['--key-file', join(dir, 'key')])).status).toBe(0);
     const first = readFileSync(config, 'utf8');
@@ -179,7 +180,7 @@ describe('porthole service enroll (real processes)', SEVERAL_PROCESSES, () => {
     expect(again.stderr).toMatch(/already enrolled as device dev-\S+ .*--force/);
     expect(readFileSync(config, 'utf8')).toBe(first);
     // Refused before the key was sent: its second use is still there.
-    expect(usesOf(key)).toBe(1);
+    expect(await usesOf(key)).toBe(1);
 
     const forced = await enroll(config, ['--key-file', join(dir, 'key'), '--force']);
     expect(forced.status, forced.stderr).toBe(0);
@@ -190,7 +191,7 @@ describe('porthole service enroll (real processes)', SEVERAL_PROCESSES, () => {
 
   it('refuses a key on the command line without echoing it, and a missing key', async () => {
     const config = join(agentDir(), 'porthole.json');
-    const key = newKey();
+    const key = await newKey();
     const [flag, positional, none] = await Promise.all([
       enroll(config, ['--key', key]),
       enroll(config, [key]),
@@ -203,12 +204,12 @@ describe('porthole service enroll (real processes)', SEVERAL_PROCESSES, () => {
     }
     expect(none.status).toBe(2);
     expect(none.stderr).toMatch(/no enrollment key/);
-    expect(usesOf(key)).toBe(0);
+    expect(await usesOf(key)).toBe(0);
   });
 
   it('explains a wrong server (not porthole) and an unreachable one, in one line', async () => {
     const config = join(agentDir(), 'porthole.json');
-    const env = { PORTHOLE_ENROLL_KEY: newKey() };
+    const env = { PORTHOLE_ENROLL_KEY: await newKey() };
     // The API's static side answers 503 text for /: pointing --server at a sub-path finds no /api.
     const closed = await freePort();
     const [wrong, unreachable] = await Promise.all([

@@ -89,7 +89,7 @@ beforeAll(async () => {
   browser = await launchChromium();
   page = await browser.context.newPage();
   await page.setViewportSize({ width: 1366, height: 768 });
-  await page.goto(stack.loginUrl('e2e-consent'));
+  await page.goto(await stack.loginUrl('e2e-consent'));
   await page
     .locator(`#session option[value="${stack.displays[0]!.number}"]`)
     .waitFor({ state: 'attached', timeout: 30_000 });

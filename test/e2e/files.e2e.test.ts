@@ -49,7 +49,7 @@ beforeAll(async () => {
   browser = await launchChromium();
   page = await browser.context.newPage();
   await page.setViewportSize({ width: 1366, height: 768 });
-  await page.goto(stack.loginUrl('e2e-files'));
+  await page.goto(await stack.loginUrl('e2e-files'));
   await page
     .locator(`#session option[value="${stack.displays[0]!.number}"]`)
     .waitFor({ state: 'attached', timeout: 30_000 });

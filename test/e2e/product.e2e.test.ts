@@ -137,7 +137,7 @@ beforeAll(async () => {
     };
   });
   await page.setViewportSize({ width: 1366, height: 768 });
-  await page.goto(stack.loginUrl('e2e'));
+  await page.goto(await stack.loginUrl('e2e'));
   await page
     .locator(`#session option[value="${stack.displays[1]!.number}"]`)
     .waitFor({ state: 'attached', timeout: 30_000 });

@@ -83,7 +83,7 @@ beforeAll(async () => {
       }
     };
   });
-  await page.goto(stack.loginUrl('turn'));
+  await page.goto(await stack.loginUrl('turn'));
   await page.locator('#session option').first().waitFor({ state: 'attached', timeout: 30_000 });
 }, 120_000);
 

@@ -20,6 +20,18 @@ describe('desktopAuditEvent', () => {
     expect(desktopAuditEvent(cut, '')).toEqual(cut);
   });
 
+  it('accepts "chat used" with nothing but the desktop, and a cut by the person at the machine', () => {
+    expect(desktopAuditEvent({ kind: 'chat', desktop: 'desk-1' }, '')).toEqual({
+      kind: 'chat',
+      desktop: 'desk-1',
+    });
+    expect(() => desktopAuditEvent({ kind: 'chat', desktop: 'desk-1', text: 'hello' }, 'event')).toThrow(
+      /text: is not a known field/,
+    );
+    const byUser = { kind: 'session_cut', desktop: 'desk-1', reason: 'user' };
+    expect(desktopAuditEvent(byUser, '')).toEqual(byUser);
+  });
+
   it.each([
     ['an unknown kind', { ...file, kind: 'chat_text' }, /kind/],
     ['a field beyond the metadata (contents)', { ...file, bytes: 'AAAA' }, /bytes: is not a known field/],

@@ -156,10 +156,10 @@ describe('the enrollment request', () => {
 
   it('enrolls against the real API', async () => {
     const server = await api();
-    const { key } = server.store.createEnrollKey({ maxUses: 1, ttlMs: 3_600_000 });
+    const { key } = await server.store.createEnrollKey({ maxUses: 1, ttlMs: 3_600_000 });
     const answer = await requestEnrollment({ server: parseServerUrl(server.url), key, machine });
     expect(answer.name).toBe('lab-7');
-    expect(server.store.authenticateDevice(answer.deviceId, answer.deviceToken)).toBeDefined();
+    expect(await server.store.authenticateDevice(answer.deviceId, answer.deviceToken)).toBeDefined();
     const again = await refusal(requestEnrollment({ server: parseServerUrl(server.url), key, machine }));
     expect([again.code, again.serverCode]).toEqual(['key_refused', 'enroll_key_used_up']);
     expect(again.message).toMatch(/used as many times/);
@@ -172,7 +172,7 @@ describe('the enrollment request', () => {
       timers: clock,
       enrollRateLimits: { attempts: { burst: 1, refillMs: 20_000 }, failures: { burst: 5, refillMs: 1000 } },
     });
-    const { key } = server.store.createEnrollKey({ maxUses: 2, ttlMs: 3_600_000 });
+    const { key } = await server.store.createEnrollKey({ maxUses: 2, ttlMs: 3_600_000 });
     await requestEnrollment({ server: parseServerUrl(server.url), key, machine });
     const waits: number[] = [];
     const pending = requestEnrollment({
@@ -202,7 +202,7 @@ describe('the enrollment request', () => {
       timers: clock,
       enrollRateLimits: { attempts: { burst: 1, refillMs: 600_000 }, failures: { burst: 5, refillMs: 1000 } },
     });
-    const { key } = server.store.createEnrollKey({ maxUses: 5, ttlMs: 3_600_000 });
+    const { key } = await server.store.createEnrollKey({ maxUses: 5, ttlMs: 3_600_000 });
     await requestEnrollment({ server: parseServerUrl(server.url), key, machine });
     const e = await refusal(
       requestEnrollment({ server: parseServerUrl(server.url), key, machine, timers: clock }),

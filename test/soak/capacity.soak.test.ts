@@ -74,7 +74,9 @@ describe('50 start_desktop at once through the API', () => {
         'answer, every other one 503 `too_many_viewers` (or `busy`, the agent’s in-flight limit) with a ' +
         'Retry-After; then a new viewer connects once those desktops are stopped.',
     );
-    const tokens = Array.from({ length: VIEWERS }, (_, i) => stack.issueViewerToken(`storm-${i}`));
+    const tokens = await Promise.all(
+      Array.from({ length: VIEWERS }, (_, i) => stack.issueViewerToken(`storm-${i}`)),
+    );
     const t0 = performance.now();
     const answers = await storm((i) => tokens[i]!);
     rec.set('all answered after (ms)', performance.now() - t0);

@@ -61,7 +61,7 @@ export interface SoakStack {
   readyHelper(i?: number, timeoutMs?: number): Promise<number>;
   /** The live helper processes of display `i`'s session (any service's). */
   helperPids(i?: number): number[];
-  issueViewerToken(name: string): string;
+  issueViewerToken(name: string): Promise<string>;
   startDesktop(offer: string, opts?: { token?: string; display?: number }): Promise<ApiAnswer>;
   stopDesktop(desktopId: string, token?: string): Promise<ApiAnswer>;
   sessions(): Promise<SessionInfo[]>;
@@ -109,8 +109,8 @@ export async function startSoakStack(opts: SoakStackOptions = {}): Promise<SoakS
     // reconnect check) finds the device and tokens registered here.
     const api = await startApiServer({ dataDir, port: 0 });
     cleanups.push(() => api.close()); // idempotent
-    const device = api.addDevice('soak');
-    const viewerToken = api.issueViewerToken('soak-viewer');
+    const device = await api.addDevice('soak');
+    const viewerToken = await api.issueViewerToken('soak-viewer');
     if (opts.externalApi) await api.close();
     const tokenFile = join(dir, 'device.token');
     writeFileSync(tokenFile, device.token, { mode: 0o600 });

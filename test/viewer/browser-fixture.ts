@@ -155,10 +155,16 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function launchChromium(): Promise<Browser> {
+/**
+ * `executablePath` runs another Chromium (the network bench's wrapper that starts it in the viewer's
+ * network namespace); `args` are added to the defaults.
+ */
+export async function launchChromium(
+  opts: { executablePath?: string; args?: string[] } = {},
+): Promise<Browser> {
   const profile = await mkdtemp(join(tmpdir(), 'porthole-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
+    executablePath: opts.executablePath ?? '/usr/bin/chromium',
     headless: true,
     args: [
       '--no-sandbox',
@@ -168,6 +174,7 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...(opts.args ?? []),
     ],
     viewport: { width: 1366, height: 768 },
     permissions: ['clipboard-read', 'clipboard-write'],

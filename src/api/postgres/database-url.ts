@@ -27,7 +27,10 @@ export function checkDatabaseUrl(url: string): void {
   try {
     u = new URL(url);
   } catch {
-    throw new StoreError('unreadable', 'the database must be a URL such as postgres://user@host:5432/porthole');
+    throw new StoreError(
+      'unreadable',
+      'the database must be a URL such as postgres://user@host:5432/porthole',
+    );
   }
   if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') {
     throw new StoreError(
@@ -39,7 +42,7 @@ export function checkDatabaseUrl(url: string): void {
 
 /** Removes the URL's password (and its percent-decoded form) from a text that may quote it. */
 export function scrubPassword(text: string, url: string): string {
-  let password = '';
+  let password: string;
   try {
     password = new URL(url).password;
   } catch {

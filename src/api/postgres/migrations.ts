@@ -79,13 +79,13 @@ CREATE INDEX audit_log_device_time ON audit_log (device, time) WHERE device IS N
  * lock. Refuses (StoreError `schema`) a database migrated by a newer porthole, whose schema this one
  * cannot know. Returns the versions it applied.
  */
-export async function migrate(
-  pool: Pool,
-  migrations: readonly Migration[] = MIGRATIONS,
-): Promise<number[]> {
+export async function migrate(pool: Pool, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
+    // Neither waiting for another instance's migration nor a long migration is a stuck statement:
+    // lift the pool's statement timeout for this session (reset before the client goes back).
+    await client.query('SET statement_timeout = 0');
     await client.query('SELECT pg_advisory_lock($1::bigint)', [MIGRATION_LOCK_KEY]);
     try {
       await client.query(
@@ -128,12 +128,17 @@ export async function migrate(
       }
       return applied;
     } finally {
-      await client.query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATION_LOCK_KEY]).catch((err: Error) => {
+      await client
+        .query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATION_LOCK_KEY])
+        .catch((err: Error) => {
+          broken = err;
+        });
+      await client.query('RESET statement_timeout').catch((err: Error) => {
         broken = err;
       });
     }
   } finally {
-    // A client whose unlock failed may still hold the lock: destroy it rather than pool it.
+    // A client whose unlock or reset failed may still hold the lock: destroy it rather than pool it.
     client.release(broken);
   }
 }

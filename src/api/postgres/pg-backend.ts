@@ -5,7 +5,7 @@
  * soon as the database does. While it cannot, store calls fail fast (`connectionTimeoutMillis`) with
  * StoreError `unavailable`, which the API answers 503 `store_unavailable` (design/API.md).
  */
-import pg from 'pg';
+import pg, { type Pool } from 'pg';
 import type { Logger } from '../../log/logger.js';
 import type { Timers } from '../../time/timers.js';
 import { errorMessage } from '../../errors/error-text.js';
@@ -29,6 +29,8 @@ export interface PgBackendOptions {
 
 export interface PgBackend {
   store: PgApiStore;
+  /** The pool the store and the audit writer share (migrate-store copies through it). */
+  pool: Pool;
   audit: PgAuditLog;
   /** Migration versions this start applied (empty when the schema was current). */
   migrated: number[];
@@ -48,7 +50,9 @@ export async function openPgBackend(url: string, o: PgBackendOptions): Promise<P
     application_name: 'porthole-api',
   });
   // An idle connection that breaks is reported here; without a listener it would crash the process.
-  pool.on('error', (err) => o.log.warn({ err: scrub(errorMessage(err)), database: location }, 'database connection lost'));
+  pool.on('error', (err) =>
+    o.log.warn({ err: scrub(errorMessage(err)), database: location }, 'database connection lost'),
+  );
   let migrated: number[];
   try {
     migrated = await migrate(pool);
@@ -69,6 +73,7 @@ export async function openPgBackend(url: string, o: PgBackendOptions): Promise<P
   return {
     store,
     audit,
+    pool,
     migrated,
     close() {
       closing ??= (async () => {

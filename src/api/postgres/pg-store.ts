@@ -290,59 +290,6 @@ export class PgApiStore implements ApiStore {
     if (!this.pool.ended) await this.pool.end();
   }
 
-  /** Copies records as they are (migrate-store): the caller checked the target is empty. */
-  async importRecords(
-    data: {
-      devices: readonly DeviceRecord[];
-      viewerTokens: readonly ViewerTokenRecord[];
-      enrollKeys: readonly EnrollKeyRecord[];
-    },
-    progress: (what: string, done: number, total: number) => void = () => undefined,
-  ): Promise<void> {
-    await this.transaction(async (c) => {
-      let n = 0;
-      for (const d of data.devices) {
-        await this.insertDevice(c, d);
-        if (++n % 500 === 0 || n === data.devices.length) progress('devices', n, data.devices.length);
-      }
-      n = 0;
-      for (const t of data.viewerTokens) {
-        await c.query(
-          `INSERT INTO viewer_tokens (name, token_hash, created_at, once, expires_at, view_only)
-           VALUES ($1, $2, $3, $4, $5, $6)`,
-          [t.name, t.tokenHash, t.createdAt, t.once === true, t.expiresAt ?? null, t.viewOnly === true],
-        );
-        if (++n % 500 === 0 || n === data.viewerTokens.length) {
-          progress('viewer tokens', n, data.viewerTokens.length);
-        }
-      }
-      n = 0;
-      for (const k of data.enrollKeys) {
-        await c.query(
-          `INSERT INTO enroll_keys (id, name, key_hash, created_at, expires_at, max_uses, uses, revoked_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-          [k.id, k.name ?? null, k.keyHash, k.createdAt, k.expiresAt, k.maxUses, k.uses, k.revokedAt ?? null],
-        );
-        if (++n % 500 === 0 || n === data.enrollKeys.length) progress('enrollment keys', n, data.enrollKeys.length);
-      }
-    });
-  }
-
-  /** How many devices, viewer tokens, enrollment keys and audit lines the database holds. */
-  async counts(): Promise<{ devices: number; viewerTokens: number; enrollKeys: number; auditLines: number }> {
-    const { rows } = await this.query<{ d: string; t: string; k: string; a: string }>(
-      `SELECT (SELECT count(*) FROM devices) AS d, (SELECT count(*) FROM viewer_tokens) AS t,
-              (SELECT count(*) FROM enroll_keys) AS k, (SELECT count(*) FROM audit_log) AS a`,
-    );
-    const r = rows[0];
-    return {
-      devices: Number(r?.d ?? 0),
-      viewerTokens: Number(r?.t ?? 0),
-      enrollKeys: Number(r?.k ?? 0),
-      auditLines: Number(r?.a ?? 0),
-    };
-  }
-
   private async insertDevice(c: Pool | PoolClient, d: DeviceRecord): Promise<void> {
     await c.query(
       `INSERT INTO devices (id, name, token_hash, created_at, enrolled) VALUES ($1, $2, $3, $4, $5)`,

@@ -184,7 +184,9 @@ export class WebRtcDesktopHost implements DesktopHost {
         // The person at the machine sees the warning on the indicator; an idle clock restarted clears it.
         const warning = remainingMs > 0 && remainingMs <= limits.warnMs;
         this.opts.presence?.setNotice(
-          warning ? `a connection ends in ${Math.ceil(remainingMs / 1000)} s (${limitName(reason)})` : undefined,
+          warning
+            ? `a connection ends in ${Math.ceil(remainingMs / 1000)} s (${limitName(reason)})`
+            : undefined,
         );
       },
       cut: (reason) => {

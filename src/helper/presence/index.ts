@@ -29,7 +29,8 @@ export function createPresenceWindows(opts: {
   if (x11) {
     return {
       openIndicator: (text, events) => x11.openX11Indicator(text, events, { display: opts.display }),
-      openChatWindow: (events) => openZenityChatWindow(events, { log: opts.log }),
+      openChatWindow: (events) =>
+        openZenityChatWindow(events, { log: opts.log, ...(opts.display ? { display: opts.display } : {}) }),
     };
   }
   return {};

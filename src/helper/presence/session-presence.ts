@@ -61,9 +61,7 @@ export function indicatorText(names: (string | undefined)[]): string {
   const listed = shown.slice(0, MAX_NAMES_SHOWN);
   const rest = shown.length - listed.length;
   const who =
-    rest === 0
-      ? `${listed.join(' and ')}`
-      : `${listed.join(', ')} and ${rest} other${rest === 1 ? '' : 's'}`;
+    rest === 0 ? `${listed.join(' and ')}` : `${listed.join(', ')} and ${rest} other${rest === 1 ? '' : 's'}`;
   return `${who} are viewing this screen`;
 }
 

@@ -24,7 +24,7 @@
  */
 import { createInterface } from 'node:readline';
 import koffi from 'koffi';
-import { gdi32 } from '../../native/win32/gdi32.js';
+import { gdi32, TRANSPARENT } from '../../native/win32/gdi32.js';
 import { kernel32Desktop } from '../../native/win32/kernel32-desktop.js';
 import { isNullOrInvalid, type Handle } from '../../native/win32/library.js';
 import {
@@ -34,7 +34,6 @@ import {
   HWND_TOPMOST,
   LWA_ALPHA,
   PM_REMOVE,
-  SM_CXSCREEN,
   SS_CENTERIMAGE,
   SS_LEFT,
   SWP_NOACTIVATE,
@@ -47,6 +46,7 @@ import {
   WDA_MONITOR,
   WM_CLOSE,
   WM_COMMAND,
+  WM_CTLCOLORSTATIC,
   WNDCLASSEXW,
   WNDPROC,
   WS_BORDER,
@@ -59,6 +59,7 @@ import {
   WS_VISIBLE,
 } from '../../native/win32/user32-window.js';
 import { lastError } from '../../native/win32/last-error.js';
+import { SM } from '../../native/win32/user32.js';
 
 const CLASS_NAME = 'PortholeViewingIndicator';
 export const INDICATOR_WINDOW_TITLE_PREFIX = 'porthole: ';
@@ -68,8 +69,9 @@ const WIDTH = 600;
 const HEIGHT = 40;
 const PUMP_MS = 30;
 const TOPMOST_MS = 2000;
-/** COLORREF is 0x00BBGGRR: a dark red, as the X11 indicator. */
+/** COLORREF is 0x00BBGGRR: a dark red, as the X11 indicator, with white text. */
 const BACKGROUND = 0x001a_1a8b;
+const TEXT = 0x00ff_ffff;
 
 export type Affinity = 'exclude' | 'monitor' | 'none';
 
@@ -88,6 +90,8 @@ export function runIndicatorWindow(
   const instance: Handle = k.GetModuleHandleW(null);
   const send = (msg: object): void => write(`${JSON.stringify(msg)}\n`);
 
+  const brush: Handle = gdi32().CreateSolidBrush(BACKGROUND);
+
   const wndProc = koffi.register(
     (hwnd: Handle, msg: number, wParam: bigint | number, lParam: bigint | number): bigint | number => {
       if (msg === WM_COMMAND) {
@@ -97,13 +101,19 @@ export function runIndicatorWindow(
         else if (w >>> 16 === BN_CLICKED && id === ID_CHAT) send({ event: 'chat' });
         return 0;
       }
+      // The label paints itself: white text on the bar's own brush rather than the dialog grey.
+      if (msg === WM_CTLCOLORSTATIC) {
+        const hdc = BigInt(wParam);
+        gdi32().SetTextColor(hdc, TEXT);
+        gdi32().SetBkMode(hdc, TRANSPARENT);
+        return koffi.address(brush);
+      }
       // Alt+F4 and the like do not close it: only the helper (its last viewer gone) or Disconnect do.
       if (msg === WM_CLOSE) return 0;
       return u.DefWindowProcW(hwnd, msg, wParam, lParam) as bigint | number;
     },
     koffi.pointer(WNDPROC),
   );
-  const brush: Handle = gdi32().CreateSolidBrush(BACKGROUND);
   const atom = user32Window().RegisterClassExW({
     cbSize: koffi.sizeof(WNDCLASSEXW),
     style: 0,
@@ -122,7 +132,7 @@ export function runIndicatorWindow(
     const err = lastError('RegisterClassExW', CLASS_NAME);
     if (err.win32Code !== ERROR_CLASS_ALREADY_EXISTS) throw err;
   }
-  const screenWidth = u.GetSystemMetrics(SM_CXSCREEN) as number;
+  const screenWidth = u.GetSystemMetrics(SM.CXSCREEN) as number;
   const hwnd: Handle = user32Window().CreateWindowExW(
     WS_EX_TOPMOST | WS_EX_TOOLWINDOW | WS_EX_LAYERED | WS_EX_NOACTIVATE,
     CLASS_NAME,

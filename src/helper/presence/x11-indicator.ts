@@ -26,7 +26,12 @@ import {
   XNextEvent,
   XPending,
 } from '../../native/x11/xlib.js';
-import { XRRFreeMonitors, XRRGetMonitors, XRRMonitorInfoStruct, type XRRMonitorInfoFields } from '../../native/x11/xrandr.js';
+import {
+  XRRFreeMonitors,
+  XRRGetMonitors,
+  XRRMonitorInfoStruct,
+  type XRRMonitorInfoFields,
+} from '../../native/x11/xrandr.js';
 import {
   ButtonPress,
   ButtonPressMask,
@@ -97,11 +102,16 @@ export interface X11IndicatorOptions {
   pollMs?: number;
 }
 
+/** The X11 indicator, with where its buttons are (window coordinates), for tests that press them. */
+export interface X11IndicatorWindow extends IndicatorWindow {
+  buttons(): { name: ButtonName; x: number; y: number; width: number; height: number }[];
+}
+
 export function openX11Indicator(
   text: string,
   events: IndicatorEvents,
   opts: X11IndicatorOptions = {},
-): IndicatorWindow {
+): X11IndicatorWindow {
   const conn = openDisplay(opts.display);
   let font: unknown;
   let gc: unknown;
@@ -149,7 +159,7 @@ export function openX11Indicator(
   }
 }
 
-class X11Indicator implements IndicatorWindow {
+class X11Indicator implements X11IndicatorWindow {
   private layout: Layout;
   private readonly timer: NodeJS.Timeout;
   private readonly event = Buffer.alloc(XEVENT_SIZE);
@@ -171,6 +181,17 @@ class X11Indicator implements IndicatorWindow {
     XFlush(conn.dpy);
     this.timer = setInterval(() => this.pump(), pollMs);
     this.timer.unref();
+  }
+
+  buttons(): ReturnType<X11IndicatorWindow['buttons']> {
+    const l = this.layout;
+    return l.buttons.map((b) => ({
+      name: b.name,
+      x: b.x,
+      y: PAD,
+      width: b.width,
+      height: l.height - 2 * PAD,
+    }));
   }
 
   setText(text: string): void {

@@ -29,6 +29,8 @@ export interface ZenityChatWindowOptions {
   log: Pick<Logger, 'info' | 'warn'>;
   /** The program (default `zenity` on PATH). */
   command?: string;
+  /** The X display (default: the helper's own `$DISPLAY`). */
+  display?: string;
 }
 
 export function openZenityChatWindow(events: ChatWindowEvents, opts: ZenityChatWindowOptions): ChatWindow {
@@ -91,7 +93,10 @@ class ZenityChatWindow implements ChatWindow {
     ];
     let child: ChildProcess;
     try {
-      child = spawn(this.opts.command ?? 'zenity', args, { stdio: ['ignore', 'pipe', 'ignore'] });
+      child = spawn(this.opts.command ?? 'zenity', args, {
+        stdio: ['ignore', 'pipe', 'ignore'],
+        ...(this.opts.display ? { env: { ...process.env, DISPLAY: this.opts.display } } : {}),
+      });
     } catch (err) {
       this.events.unavailable(`cannot run zenity: ${String(err)}`);
       return;

@@ -20,10 +20,10 @@ export function channelAllowed(label: ChannelLabel, permissions: ViewerPermissio
       return p.control;
     case 'files':
       return p.files;
-    case 'control':
-    case 'cursor':
     // Talking to the person at the machine is not controlling it: a view-only viewer may chat.
     case 'chat':
+    case 'control':
+    case 'cursor':
       return true;
   }
 }

@@ -156,11 +156,12 @@ export async function createDesktopPeer(
     limits: opts.controlLimits ?? DEFAULT_CONTROL_LIMITS,
     now: timers.now,
   });
+  const chatLimit = opts.chatLimit ?? DEFAULT_CHAT_LIMIT;
   const chatGate = createMessageGate({
     log,
     channel: 'chat',
     parse: parseChatMessage,
-    limits: { default: opts.chatLimit ?? DEFAULT_CHAT_LIMIT },
+    limits: { default: chatLimit },
     now: timers.now,
   });
   let chatDropNoticeAt: number | undefined;
@@ -175,7 +176,7 @@ export async function createDesktopPeer(
         sendText('chat', {
           type: 'error',
           code: 'rate_limited',
-          message: `chat messages were dropped: at most ${DEFAULT_CHAT_LIMIT.perSecond} a second`,
+          message: `chat messages were dropped: at most ${chatLimit.perSecond} a second`,
         });
       }
       return;

@@ -58,14 +58,19 @@ export function toLibdatachannelIceServers(
         log.warn({ url }, 'TURN server without username and credential; skipped');
         continue;
       }
-      const relayType =
-        parsed.scheme === 'turns' ? 'TurnTls' : parsed.transport === 'tcp' ? 'TurnTcp' : 'TurnUdp';
+      if (parsed.scheme === 'turns' || parsed.transport === 'tcp') {
+        // node-datachannel's libdatachannel is built on libjuice, whose TURN client speaks UDP only
+        // (it would drop the server with a warning of its own). The API sends agents UDP TURN only;
+        // an older API may still send these.
+        log.info({ url }, 'TURN over TCP/TLS is not supported by libjuice; skipped');
+        continue;
+      }
       out.push({
         hostname: parsed.host,
         port: parsed.port,
         username: server.username,
         password: server.credential,
-        relayType,
+        relayType: 'TurnUdp',
       });
     }
   }

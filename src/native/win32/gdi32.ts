@@ -73,4 +73,10 @@ export const gdi32 = lazyLibrary('gdi32.dll', (lib) => ({
     'int __stdcall GetDIBits(HDC hdc, HBITMAP hbm, UINT start, UINT cLines, _Out_ uint8_t *lpvBits, _Inout_ BITMAPINFOHEADER *lpbmi, UINT usage)',
   ),
   CreateSolidBrush: lib.func('HBRUSH __stdcall CreateSolidBrush(DWORD color)'),
+  // HDC as uintptr_t: these take the DC a WM_CTLCOLOR* message carries in its WPARAM, an integer there.
+  SetTextColor: lib.func('DWORD __stdcall SetTextColor(uintptr_t hdc, DWORD color)'),
+  SetBkMode: lib.func('int __stdcall SetBkMode(uintptr_t hdc, int mode)'),
 }));
+
+/** SetBkMode: text is drawn without filling its cell (wingdi.h). */
+export const TRANSPARENT = 1;

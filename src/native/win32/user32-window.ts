@@ -51,7 +51,9 @@ export const MSG = koffi.struct('MSG', {
 });
 
 /** `LRESULT CALLBACK WindowProc(HWND, UINT, WPARAM, LPARAM)`. */
-export const WNDPROC = koffi.proto('LRESULT __stdcall WNDPROC(HWND hwnd, UINT uMsg, WPARAM wParam, LPARAM lParam)');
+export const WNDPROC = koffi.proto(
+  'LRESULT __stdcall WNDPROC(HWND hwnd, UINT uMsg, WPARAM wParam, LPARAM lParam)',
+);
 
 /** The parent that makes a window message-only: ((HWND)-3). */
 export const HWND_MESSAGE = -3;
@@ -83,6 +85,8 @@ export const SS_CENTERIMAGE = 0x0000_0200;
 export const WM_DESTROY = 0x0002;
 export const WM_CLOSE = 0x0010;
 export const WM_COMMAND = 0x0111;
+/** Sent by a STATIC child before it paints: the parent may set the DC's colours and return a brush. */
+export const WM_CTLCOLORSTATIC = 0x0138;
 export const BN_CLICKED = 0;
 export const PM_REMOVE = 0x0001;
 export const SW_SHOWNOACTIVATE = 4;
@@ -92,8 +96,6 @@ export const SWP_NOACTIVATE = 0x0010;
 /** ((HWND)-1): above every window that is not topmost. */
 export const HWND_TOPMOST = -1;
 export const LWA_ALPHA = 0x0000_0002;
-export const SM_CXSCREEN = 0;
-export const COLOR_INFOBK = 24;
 /** SetWindowDisplayAffinity: shown normally, captured normally. */
 export const WDA_NONE = 0x0000_0000;
 /** Shown on the monitor only; a capture gets black in its place (Windows 7 and later). */

@@ -99,7 +99,9 @@ export const XRaiseWindow = libX11.func('int XRaiseWindow(Display *display, unsi
 export const XMoveResizeWindow = libX11.func(
   'int XMoveResizeWindow(Display *display, unsigned long w, int x, int y, unsigned int width, unsigned int height)',
 );
-export const XStoreName = libX11.func('int XStoreName(Display *display, unsigned long w, const char *window_name)');
+export const XStoreName = libX11.func(
+  'int XStoreName(Display *display, unsigned long w, const char *window_name)',
+);
 export const XChangeProperty = libX11.func(
   'int XChangeProperty(Display *display, unsigned long w, unsigned long property, unsigned long type, ' +
     'int format, int mode, const uint8_t *data, int nelements)',
@@ -108,7 +110,9 @@ export const XCreateGC = libX11.func(
   'void *XCreateGC(Display *display, unsigned long d, unsigned long valuemask, void *values)',
 );
 export const XFreeGC = libX11.func('int XFreeGC(Display *display, void *gc)');
-export const XSetForeground = libX11.func('int XSetForeground(Display *display, void *gc, unsigned long foreground)');
+export const XSetForeground = libX11.func(
+  'int XSetForeground(Display *display, void *gc, unsigned long foreground)',
+);
 export const XSetFont = libX11.func('int XSetFont(Display *display, void *gc, unsigned long font)');
 export const XFillRectangle = libX11.func(
   'int XFillRectangle(Display *display, unsigned long d, void *gc, int x, int y, unsigned int width, unsigned int height)',
@@ -122,8 +126,12 @@ export const XDrawString = libX11.func(
 );
 export const XLoadQueryFont = libX11.func('XFontStruct *XLoadQueryFont(Display *display, const char *name)');
 export const XFreeFont = libX11.func('int XFreeFont(Display *display, XFontStruct *font_struct)');
-export const XTextWidth = libX11.func('int XTextWidth(XFontStruct *font_struct, const uint8_t *string, int count)');
-export const XSelectInput = libX11.func('int XSelectInput(Display *display, unsigned long w, long event_mask)');
+export const XTextWidth = libX11.func(
+  'int XTextWidth(XFontStruct *font_struct, const uint8_t *string, int count)',
+);
+export const XSelectInput = libX11.func(
+  'int XSelectInput(Display *display, unsigned long w, long event_mask)',
+);
 
 /** Reads the fields of an `XFontStruct *` the indicator uses. */
 export function readFontStruct(font: unknown): XFontStructFields {

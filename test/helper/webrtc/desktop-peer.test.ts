@@ -12,8 +12,10 @@ import {
   createTestOfferer,
   rtpHeaderExtensions,
   H264Depacketizer,
+  type OffererChannelLabel,
   type TestOfferer,
 } from '../../fixtures/webrtc-offerer.js';
+import type { ChatMessage } from '../../../src/protocol/chat.js';
 import { waitFor } from '../../fixtures/wait-for.js';
 import { FakeClock } from '../../fixtures/fake-clock.js';
 import { decodeFrameHashes, encodeTestStream, splitAccessUnits } from './h264-stream.js';
@@ -40,17 +42,21 @@ afterEach(() => {
 });
 
 async function connectedPair(
-  opts: Pick<DesktopPeerOptions, 'inputLimits' | 'keyframeMinIntervalMs' | 'timers'> = {},
+  opts: Pick<DesktopPeerOptions, 'inputLimits' | 'keyframeMinIntervalMs' | 'timers' | 'chatLimit'> = {},
+  labels?: OffererChannelLabel[],
 ): Promise<{
   viewer: TestOfferer;
   peer: DesktopPeer;
   log: ReturnType<typeof recordingLog>;
 }> {
   const log = recordingLog();
-  const { viewer, peer } = await connectTestOfferer(async (offer) => {
-    const made = await createDesktopPeer({ offer, iceServers: [], log, ...opts });
-    return { ...made, dispose: () => made.peer.close() };
-  });
+  const { viewer, peer } = await connectTestOfferer(
+    async (offer) => {
+      const made = await createDesktopPeer({ offer, iceServers: [], log, ...opts });
+      return { ...made, dispose: () => made.peer.close() };
+    },
+    labels ? { labels } : {},
+  );
   cleanup.push(() => viewer.close());
   cleanup.push(() => peer.close());
   await waitFor(() => peer.state === 'connected', { what: 'helper connected' });
@@ -115,6 +121,36 @@ describe('createDesktopPeer', () => {
       code: 'unsupported',
       message: 'no',
     });
+  });
+
+  it('passes valid chat lines on, drops bad ones, and answers a flood once with rate_limited', async () => {
+    const clock = new FakeClock();
+    const { viewer, peer, log } = await connectedPair(
+      { timers: clock, chatLimit: { perSecond: 1, burst: 2 } },
+      ['input', 'control', 'cursor', 'chat'],
+    );
+    const lines: ChatMessage[] = [];
+    peer.onChat((m) => lines.push(m));
+    const chat = viewer.channels.chat;
+    chat.sendMessage(JSON.stringify({ type: 'message', text: 'hello' }));
+    chat.sendMessage(JSON.stringify({ type: 'message', text: 'forged\nadmin: ok' }));
+    chat.sendMessage(JSON.stringify({ type: 'message', text: 'second' }));
+    // Over the burst of 2: dropped, and said once.
+    for (let i = 0; i < 5; i++) chat.sendMessage(JSON.stringify({ type: 'message', text: `flood ${i}` }));
+    await waitFor(() => viewer.received('chat').length === 1, { what: 'the rate_limited notice' });
+    expect(lines).toEqual([
+      { type: 'message', text: 'hello' },
+      { type: 'message', text: 'second' },
+    ]);
+    expect(JSON.parse(viewer.received('chat')[0]!)).toMatchObject({ type: 'error', code: 'rate_limited' });
+    expect(log.lines.some((l) => l.msg === 'bad message dropped')).toBe(true);
+    // A second later the bucket has a token again.
+    await clock.advance(1000);
+    chat.sendMessage(JSON.stringify({ type: 'message', text: 'after a pause' }));
+    await waitFor(() => lines.length === 3, { what: 'the line after the pause' });
+    expect(peer.sendChat({ type: 'message', text: 'yes' })).toBe(true);
+    await waitFor(() => viewer.received('chat').length === 2, { what: 'the answer' });
+    expect(JSON.parse(viewer.received('chat')[1]!)).toEqual({ type: 'message', text: 'yes' });
   });
 
   it('drops 20 kinds of bad messages, passes a key-up after a flood of moves, logs sparingly, and keeps working', async () => {

@@ -2,14 +2,22 @@ import { describe, expect, it } from 'vitest';
 import { parseIceUrl, toLibdatachannelIceServers } from '../../../src/helper/webrtc/libdatachannel-ice.js';
 import { type Logger } from '../../../src/log/logger.js';
 
-function log(): Pick<Logger, 'debug' | 'info' | 'warn' | 'error'> & { warnings: object[] } {
+function log(): Pick<Logger, 'debug' | 'info' | 'warn' | 'error'> & { warnings: object[]; infos: object[] } {
   const warnings: object[] = [];
+  const infos: object[] = [];
   const ignore = (): void => {};
-  return { warnings, warn: (o) => warnings.push(o), error: ignore, info: ignore, debug: ignore };
+  return {
+    warnings,
+    infos,
+    warn: (o) => warnings.push(o),
+    error: ignore,
+    info: (o) => infos.push(o),
+    debug: ignore,
+  };
 }
 
 describe('toLibdatachannelIceServers', () => {
-  it('converts STUN and TURN URLs with default ports, transports and credentials', () => {
+  it('converts STUN and UDP TURN URLs with default ports and credentials', () => {
     const l = log();
     const out = toLibdatachannelIceServers(
       [
@@ -25,28 +33,19 @@ describe('toLibdatachannelIceServers', () => {
     expect(out).toEqual([
       { hostname: 'stun.example.org', port: 3478 },
       {
-        hostname: 'turn.example.org',
-        port: 3478,
-        username: 'u:ser@x',
-        password: 'p@ss:word',
-        relayType: 'TurnTcp',
-      },
-      {
         hostname: '2001:db8::1',
         port: 3479,
         username: 'u:ser@x',
         password: 'p@ss:word',
         relayType: 'TurnUdp',
       },
-      {
-        hostname: 'turn.example.org',
-        port: 5349,
-        username: 'u:ser@x',
-        password: 'p@ss:word',
-        relayType: 'TurnTls',
-      },
     ]);
     expect(l.warnings).toEqual([]);
+    // TURN over TCP and TLS is left out (libjuice has UDP TURN only), each with an info line.
+    expect(l.infos).toEqual([
+      { url: 'turn:turn.example.org?transport=tcp' },
+      { url: 'turns:turn.example.org' },
+    ]);
   });
 
   it('skips, with a log line each, TURN without credentials, stuns: and URLs it cannot parse', () => {

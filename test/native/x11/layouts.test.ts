@@ -12,6 +12,12 @@ import { XFixesCursorImageStruct } from '../../../src/native/x11/xfixes.js';
 import { XShmSegmentInfoStruct } from '../../../src/native/x11/xext-shm.js';
 import { XErrorEventStruct, XImageStruct, XRectangleStruct } from '../../../src/native/x11/xlib.js';
 import { XRRMonitorInfoStruct } from '../../../src/native/x11/xrandr.js';
+import {
+  XCharStructStruct,
+  XEventOffsets,
+  XFontStructStruct,
+  XSetWindowAttributesStruct,
+} from '../../../src/native/x11/xwindow.js';
 
 const structs: Record<string, { type: TypeObject; fields: string[] }> = {
   XImage: {
@@ -35,6 +41,37 @@ const structs: Record<string, { type: TypeObject; fields: string[] }> = {
   XFixesCursorImage: {
     type: XFixesCursorImageStruct,
     fields: ['x', 'y', 'width', 'height', 'xhot', 'yhot', 'cursor_serial', 'pixels', 'atom', 'name'],
+  },
+  XSetWindowAttributes: {
+    type: XSetWindowAttributesStruct,
+    fields: [
+      'background_pixel',
+      'border_pixel',
+      'bit_gravity',
+      'backing_store',
+      'backing_planes',
+      'save_under',
+      'event_mask',
+      'do_not_propagate_mask',
+      'override_redirect',
+      'colormap',
+      'cursor',
+    ],
+  },
+  XCharStruct: { type: XCharStructStruct, fields: ['lbearing', 'width', 'descent', 'attributes'] },
+  XFontStruct: {
+    type: XFontStructStruct,
+    fields: [
+      'fid',
+      'direction',
+      'all_chars_exist',
+      'properties',
+      'min_bounds',
+      'max_bounds',
+      'per_char',
+      'ascent',
+      'descent',
+    ],
   },
   XRRMonitorInfo: {
     type: XRRMonitorInfoStruct,
@@ -73,6 +110,14 @@ function measureInC(): Map<string, number> {
     'int main(void) {',
     ...lines,
     `printf("XEvent %zu\\n", sizeof(XEvent));`,
+    ...[
+      ['window', 'XAnyEvent', 'window'],
+      ['buttonX', 'XButtonEvent', 'x'],
+      ['buttonY', 'XButtonEvent', 'y'],
+      ['buttonButton', 'XButtonEvent', 'button'],
+      ['exposeCount', 'XExposeEvent', 'count'],
+      ['visibilityState', 'XVisibilityEvent', 'state'],
+    ].map(([key, type, field]) => `printf("event.${key} %zu\\n", offsetof(${type}, ${field}));`),
     'return 0; }',
   ].join('\n');
   writeFileSync(path.join(dir, 'layout.c'), src);
@@ -95,6 +140,13 @@ describe('X11 struct layouts', () => {
       for (const f of fields) expect([f, koffi.offsetof(type, f)]).toEqual([f, c.get(`${name}.${f}`)]);
     });
   }
+
+  it('the indicator reads its events at the offsets of the C structs', () => {
+    for (const [key, offset] of Object.entries(XEventOffsets)) {
+      if (key === 'type') continue;
+      expect([key, offset]).toEqual([key, c.get(`event.${key}`)]);
+    }
+  });
 
   it('XEvent buffers are as large as the C union', async () => {
     const { XEVENT_SIZE } = await import('../../../src/native/x11/xlib.js');

@@ -1,0 +1,191 @@
+/**
+ * Chat and the being-viewed indicator end to end (issue 17 §2, §3): the real API, service and a helper
+ * running as a user the test creates, and the built viewer in headless Chromium. While the viewer is
+ * connected, the session shows the override-redirect indicator naming it; a line typed in the viewer's
+ * Chat panel opens the session's chat window (zenity), where the person (XTest) answers, and the
+ * answer appears in the viewer. The audit log says chat was used, once, without the text. A view-only
+ * sign-in has View only on and locked from the start.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDemoStack, type DemoStack } from '../../src/demo/demo-stack.js';
+import { createInputInjector } from '../../src/helper/input/index.js';
+import type { InputInjector } from '../../src/helper/input/input-injector.js';
+import { silentLogger } from '../../src/log/logger.js';
+import { canCreateUsers, createTestUser, type TestUser } from '../fixtures/test-user.js';
+import { waitFor } from '../fixtures/wait-for.js';
+import { launchChromium, type Browser } from '../viewer/browser-fixture.js';
+
+const artifacts = 'test-results/e2e';
+const run = canCreateUsers() ? describe : describe.skip;
+const SCREEN = { width: 800, height: 600 };
+const VIEWER = 'e2e-chat';
+
+let stack: DemoStack;
+let browser: Browser;
+let page: Page;
+let user: TestUser;
+let person: InputInjector;
+
+const display = () => stack.displays[0]!.display;
+
+/** Top-level windows of the session named `name`, with their geometry. */
+function windowsNamed(
+  name: string,
+): { x: number; y: number; width: number; height: number; override: boolean }[] {
+  const tree = execFileSync('xwininfo', ['-root', '-children', '-display', display()], { encoding: 'utf8' });
+  const out = [];
+  for (const m of tree.matchAll(/(0x[0-9a-f]+) "([^"]*)":.*?(\d+)x(\d+)\+(-?\d+)\+(-?\d+)/g)) {
+    if (m[2] !== name) continue;
+    const attrs = execFileSync('xwininfo', ['-id', m[1]!, '-display', display()], { encoding: 'utf8' });
+    if (!/Map State: IsViewable/.test(attrs)) continue;
+    out.push({
+      width: +m[3]!,
+      height: +m[4]!,
+      x: +m[5]!,
+      y: +m[6]!,
+      override: /Override Redirect State: yes/.test(attrs),
+    });
+  }
+  return out;
+}
+
+const auditLines = (): { action: string; viewer: string | null; desktopSessionId?: string }[] =>
+  readFileSync(join(stack.api.dataDir, 'audit.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { action: string; viewer: string | null });
+
+beforeAll(async () => {
+  if (!canCreateUsers()) return;
+  mkdirSync(artifacts, { recursive: true });
+  user = createTestUser('phchat');
+  stack = await startDemoStack({
+    sessions: [{ colour: '#203040', title: 'chat', ...SCREEN, bare: true, username: user.name }],
+  });
+  await waitFor(() => /"helper ready"/.test(stack.serviceOutput()), {
+    what: 'a ready helper',
+    timeoutMs: 60_000,
+    intervalMs: 100,
+  });
+  person = createInputInjector({ backend: 'x11', display: display(), log: silentLogger });
+  browser = await launchChromium();
+  page = await browser.context.newPage();
+  await page.setViewportSize({ width: 1366, height: 768 });
+  await page.goto(await stack.loginUrl(VIEWER));
+  await page
+    .locator(`#session option[value="${stack.displays[0]!.number}"]`)
+    .waitFor({ state: 'attached', timeout: 30_000 });
+  await page.selectOption('#session', String(stack.displays[0]!.number));
+}, 180_000);
+
+afterAll(async () => {
+  if (stack) writeFileSync(`${artifacts}/chat-service.log`, stack.serviceOutput());
+  if (page) await page.screenshot({ path: `${artifacts}/chat-last.png` }).catch(() => undefined);
+  person?.close();
+  await browser?.close();
+  await stack?.stop();
+  user?.remove();
+});
+
+run('chat and the being-viewed indicator in Chromium', () => {
+  it('shows the indicator in the session while the viewer is connected', async () => {
+    const indicator = `porthole: ${VIEWER} is viewing this screen`;
+    expect(windowsNamed(indicator)).toEqual([]);
+    await page.click('#connect');
+    await page.waitForFunction(() => (document.querySelector('video')?.videoWidth ?? 0) > 0, undefined, {
+      timeout: 30_000,
+    });
+    await waitFor(() => windowsNamed(indicator).length === 1, { what: 'the indicator', timeoutMs: 15_000 });
+    expect(windowsNamed(indicator)[0]).toMatchObject({ y: 0, override: true });
+  });
+
+  it('carries a line each way, and audits only that chat was used', async () => {
+    await page.click('#chat-toggle');
+    await page.fill('#chat-input', 'hello from the viewer');
+    await page.press('#chat-input', 'Enter');
+    await expect
+      .poll(() => page.locator('#chat-log li').allTextContents())
+      .toEqual(['You: hello from the viewer']);
+    await waitFor(() => windowsNamed('porthole: chat').length === 1, {
+      what: 'the chat window in the session',
+      timeoutMs: 30_000,
+      intervalMs: 100,
+    });
+    // GTK maps its window a moment before it takes input: type until the answer arrives.
+    const answered = () =>
+      page
+        .locator('#chat-log li')
+        .allTextContents()
+        .then((t) => t.some((l) => l.startsWith('Remote:')));
+    for (let attempt = 0; attempt < 10 && !(await answered()); attempt++) {
+      const w = windowsNamed('porthole: chat')[0];
+      if (w) {
+        person.pointerMove(
+          { x: 0, y: 0, ...SCREEN },
+          (w.x + w.width / 2) / SCREEN.width,
+          (w.y + w.height / 2 + 10) / SCREEN.height,
+        );
+        person.button('left', true);
+        person.button('left', false);
+      }
+      person.text('hello back');
+      person.key('Enter', true);
+      person.key('Enter', false);
+      await expect
+        .poll(answered, { timeout: 2000 })
+        .toBe(true)
+        .catch(() => undefined);
+    }
+    const log = await page.locator('#chat-log li').allTextContents();
+    expect(log[0]).toBe('You: hello from the viewer');
+    expect(log[1]).toMatch(/^Remote: (hello back)+$/);
+    await waitFor(() => auditLines().some((l) => l.action === 'chat'), { what: 'the chat audit line' });
+    const chat = auditLines().filter((l) => l.action === 'chat');
+    expect(chat).toHaveLength(1);
+    expect(chat[0]).toMatchObject({ viewer: VIEWER, ok: true });
+    expect(JSON.stringify(chat[0])).not.toMatch(/hello/);
+  });
+
+  it('takes the indicator away when the viewer disconnects', async () => {
+    await page.click('#connect'); // Disconnect
+    await expect.poll(() => page.locator('#status').textContent(), { timeout: 15_000 }).toBe('Not connected');
+    await waitFor(() => windowsNamed(`porthole: ${VIEWER} is viewing this screen`).length === 0, {
+      what: 'the indicator gone',
+      timeoutMs: 15_000,
+    });
+    await waitFor(() => windowsNamed('porthole: chat').length === 0, {
+      what: 'the chat window gone',
+      timeoutMs: 15_000,
+    });
+  });
+
+  it('a view-only sign-in starts with View only on and locked, chat still offered', async () => {
+    const viewOnly = await browser.context.newPage();
+    try {
+      const token = await stack.api.issueLoginToken('e2e-viewonly', { viewOnly: true });
+      await viewOnly.goto(`${stack.api.url}/#login=${token}`);
+      await viewOnly.locator('#view-only').waitFor({ timeout: 30_000 });
+      expect(await viewOnly.getAttribute('#view-only', 'aria-pressed')).toBe('true');
+      expect(await viewOnly.isDisabled('#view-only')).toBe(true);
+      expect(await viewOnly.isDisabled('#ctrl-alt-del')).toBe(true);
+      await viewOnly
+        .locator(`#session option[value="${stack.displays[0]!.number}"]`)
+        .waitFor({ state: 'attached', timeout: 30_000 });
+      await viewOnly.selectOption('#session', String(stack.displays[0]!.number));
+      await viewOnly.click('#connect');
+      await expect
+        .poll(() => viewOnly.locator('#status').textContent(), { timeout: 30_000 })
+        .toBe('Connected');
+      expect(await viewOnly.isDisabled('#files-toggle')).toBe(true);
+      expect(await viewOnly.isDisabled('#paste')).toBe(true);
+      expect(await viewOnly.isDisabled('#chat-toggle')).toBe(false);
+      await viewOnly.click('#connect');
+    } finally {
+      await viewOnly.close();
+    }
+  });
+});

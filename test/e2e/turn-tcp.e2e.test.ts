@@ -1,0 +1,237 @@
+/**
+ * A viewer on a network that drops UDP reaches the desktop through TURN over TCP, and in a separate
+ * run over TLS. Chromium runs in a network namespace whose UDP is dropped (bench/net/harness.ts);
+ * coturn, the API, the service and its helper run in the agent's namespace. The API hands the viewer
+ * `turn:…?transport=tcp` or `turns:…` and the helper the UDP URL only (libjuice has no TCP TURN):
+ * coturn relays between the viewer's TCP/TLS allocation and the helper's UDP one. For TLS, coturn's
+ * certificate is signed by a CA made here with openssl, which Chromium trusts through an NSS database
+ * of its own (its HOME is a temp dir). Needs root, /dev/net/tun and certutil (libnss3-tools).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AGENT_IP, dropUdp, startImpairedNetwork, type ImpairedNetwork } from '../../bench/net/harness.js';
+import { harnessUnavailable } from '../../bench/net/linux-net.js';
+import { PROFILES } from '../../bench/net/profiles.js';
+import { forwardTcp, type TcpForward } from '../../bench/net/tcp-forward.js';
+import { startDemoStack, type DemoStack } from '../../src/demo/demo-stack.js';
+import { waitFor } from '../fixtures/wait-for.js';
+import { launchChromium, type Browser } from '../viewer/browser-fixture.js';
+
+const unavailable =
+  harnessUnavailable() ??
+  (existsSync('/usr/bin/certutil') ? undefined : 'no certutil (Debian libnss3-tools)');
+
+function sh(cmd: string, args: string[]): void {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr || r.stdout}`);
+}
+
+/** A CA, and a server certificate for AGENT_IP signed by it. */
+function makeCertificates(dir: string): { ca: string; cert: string; key: string } {
+  const p = (f: string): string => join(dir, f);
+  sh('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=porthole test CA',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
+    '-keyout',
+    p('ca.key'),
+    '-out',
+    p('ca.pem'),
+  ]);
+  sh('openssl', [
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-subj',
+    '/CN=turn.porthole.test',
+    '-keyout',
+    p('turn.key'),
+    '-out',
+    p('turn.csr'),
+  ]);
+  writeFileSync(p('ext.cnf'), `subjectAltName=IP:${AGENT_IP}\nextendedKeyUsage=serverAuth\n`);
+  sh('openssl', [
+    'x509',
+    '-req',
+    '-in',
+    p('turn.csr'),
+    '-CA',
+    p('ca.pem'),
+    '-CAkey',
+    p('ca.key'),
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    p('ext.cnf'),
+    '-out',
+    p('turn.pem'),
+  ]);
+  return { ca: p('ca.pem'), cert: p('turn.pem'), key: p('turn.key') };
+}
+
+/** Chromium in the viewer's namespace, with a HOME whose NSS database trusts the test CA. */
+function chromiumTrusting(dir: string, ns: string, caPem: string): string {
+  const home = join(dir, 'home');
+  const db = join(home, '.pki', 'nssdb');
+  mkdirSync(db, { recursive: true });
+  sh('certutil', ['-d', `sql:${db}`, '-N', '--empty-password']);
+  sh('certutil', ['-d', `sql:${db}`, '-A', '-t', 'C,,', '-n', 'porthole-test-ca', '-i', caPem]);
+  const wrapper = join(dir, 'chromium');
+  writeFileSync(wrapper, `#!/bin/sh\nHOME='${home}' exec ip netns exec ${ns} /usr/bin/chromium "$@"\n`);
+  chmodSync(wrapper, 0o755);
+  return wrapper;
+}
+
+interface SelectedPair {
+  candidateType?: string;
+  relayProtocol?: string;
+}
+
+/** The local candidate of each PeerConnection's selected pair, from getStats(). */
+async function selectedLocalCandidates(page: Page): Promise<SelectedPair[]> {
+  return page.evaluate(async () => {
+    const pcs = (window as unknown as { __portholePeers?: RTCPeerConnection[] }).__portholePeers ?? [];
+    const out: SelectedPair[] = [];
+    for (const pc of pcs) {
+      const stats = await pc.getStats();
+      stats.forEach((s: { type: string; selectedCandidatePairId?: string }) => {
+        if (s.type !== 'transport' || !s.selectedCandidatePairId) return;
+        const pair = stats.get(s.selectedCandidatePairId) as { localCandidateId?: string } | undefined;
+        const local = pair?.localCandidateId ? (stats.get(pair.localCandidateId) as SelectedPair) : undefined;
+        if (local) out.push({ candidateType: local.candidateType, relayProtocol: local.relayProtocol });
+      });
+    }
+    return out;
+  });
+}
+
+describe.skipIf(unavailable).each([
+  { transport: 'tcp', url: `turn:${AGENT_IP}:3478?transport=tcp` },
+  { transport: 'tls', url: `turns:${AGENT_IP}:5349?transport=tcp` },
+])(
+  `TURN over $transport for a viewer whose network drops UDP${unavailable ? ` (skipped: ${unavailable})` : ''}`,
+  ({ transport, url }) => {
+    let net: ImpairedNetwork;
+    let dir: string;
+    let turn: ChildProcess | undefined;
+    let turnLog = '';
+    let stack: DemoStack | undefined;
+    let api: TcpForward | undefined;
+    let browser: Browser | undefined;
+    let udpDropped: () => number;
+    let page: Page;
+
+    beforeAll(async () => {
+      dir = mkdtempSync(join(tmpdir(), 'porthole-turn-tcp-'));
+      const certs = makeCertificates(dir);
+      net = await startImpairedNetwork({ seed: 4 });
+      await net.setProfile(PROFILES.lan);
+      udpDropped = dropUdp(net.viewerNs);
+      const secret = randomBytes(24).toString('hex');
+      const leave = net.enterAgent();
+      try {
+        turn = spawn(
+          'turnserver',
+          [
+            '-n',
+            `--listening-ip=${AGENT_IP}`,
+            `--relay-ip=${AGENT_IP}`,
+            '--listening-port=3478',
+            '--tls-listening-port=5349',
+            `--cert=${certs.cert}`,
+            `--pkey=${certs.key}`,
+            '--min-port=49160',
+            '--max-port=49400',
+            '--use-auth-secret',
+            `--static-auth-secret=${secret}`,
+            '--realm=porthole.test',
+            '--no-dtls',
+            '--no-cli',
+            '--log-file=stdout',
+            '--simple-log',
+            '--verbose',
+          ],
+          { stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        turn.stdout?.on('data', (d: Buffer) => (turnLog += d.toString()));
+        turn.stderr?.on('data', (d: Buffer) => (turnLog += d.toString()));
+        await waitFor(() => /TLS\/TCP listener opened|IPv4\. TLS\/TCP listener/i.test(turnLog), {
+          what: 'coturn to listen',
+          timeoutMs: 15_000,
+          intervalMs: 100,
+        });
+        stack = await startDemoStack({
+          sessions: [{ colour: '#2050a0', title: 'turn-tcp', width: 320, height: 240, bare: true }],
+          ice: { stun: [], turn: [`turn:${AGENT_IP}:3478?transport=udp`, url], turnSecret: secret },
+        });
+        await waitFor(() => /"helper ready"/.test(stack!.serviceOutput()), {
+          what: 'a ready helper',
+          timeoutMs: 60_000,
+          intervalMs: 100,
+        });
+        api = await forwardTcp(AGENT_IP, Number(new URL(stack.api.url).port));
+      } finally {
+        leave();
+      }
+      browser = await launchChromium({ executablePath: chromiumTrusting(dir, net.viewerNs, certs.ca) });
+      page = await browser.context.newPage();
+      await page.addInitScript(() => {
+        const Original = RTCPeerConnection;
+        const peers: RTCPeerConnection[] = [];
+        (window as unknown as { __portholePeers: RTCPeerConnection[] }).__portholePeers = peers;
+        window.RTCPeerConnection = class extends Original {
+          constructor(config?: RTCConfiguration) {
+            super(config);
+            peers.push(this);
+          }
+        };
+      });
+      const login = new URL(await stack.loginUrl('turn-tcp'));
+      await page.goto(`http://${AGENT_IP}:${api.port}/${login.hash}`);
+      await page.locator('#session option').first().waitFor({ state: 'attached', timeout: 30_000 });
+    }, 120_000);
+
+    afterAll(async () => {
+      await browser?.close();
+      await api?.close();
+      await stack?.stop();
+      turn?.kill();
+      await net?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it(`shows the desktop through a ${transport} relay candidate`, async () => {
+      await page.click('#connect');
+      await page.waitForFunction(
+        () => {
+          const v = document.querySelector('video');
+          return !!v && v.videoWidth === 320 && v.currentTime > 0;
+        },
+        undefined,
+        { timeout: 60_000 },
+      );
+      expect(await selectedLocalCandidates(page)).toEqual([
+        { candidateType: 'relay', relayProtocol: transport },
+      ]);
+      // Chromium did try UDP (host candidates, the UDP TURN URL), and the namespace dropped it.
+      expect(udpDropped()).toBeGreaterThan(0);
+    });
+  },
+);
