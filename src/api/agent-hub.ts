@@ -79,7 +79,10 @@ export class AgentHub {
    * `store_unavailable` (with Retry-After, which the agent honours) while the database is unreachable.
    */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    void this.authenticateUpgrade(req, socket, head);
+    this.authenticateUpgrade(req, socket, head).catch((err: unknown) => {
+      this.opts.log.error({ err: errorMessage(err) }, 'agent upgrade failed');
+      socket.destroy();
+    });
   }
 
   private async authenticateUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {

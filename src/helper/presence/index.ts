@@ -1,10 +1,10 @@
 /**
  * The platform's indicator and chat window: X11 (an override-redirect Xlib window, and zenity for
- * chat), Windows (a topmost window excluded from capture, in a child process: win32-indicator.ts; no
- * chat window yet), none elsewhere. Nothing imports this back; the helper's wiring calls it once.
+ * chat), Windows (a topmost window excluded from capture and the chat window, both in one child
+ * process: win32-indicator.ts), none elsewhere. Nothing imports this back; the helper's wiring calls it once.
  */
 import type { Logger } from '../../log/logger.js';
-import type { OpenChatWindow } from './chat-window.js';
+import type { ChatWindowEvents, OpenChatWindow } from './chat-window.js';
 import type { OpenIndicator } from './indicator.js';
 import { openZenityChatWindow } from './zenity-chat-window.js';
 
@@ -24,7 +24,29 @@ export function createPresenceWindows(opts: {
   display?: string;
 }): PresenceWindows {
   if (win32) {
-    return { openIndicator: (text, events) => win32.openWin32Indicator(text, events, { log: opts.log }) };
+    // The chat window lives in the indicator's process: chat goes through the indicator open now.
+    let current: import('./win32-indicator.js').Win32IndicatorWindow | undefined;
+    let replies: ChatWindowEvents | undefined;
+    return {
+      openIndicator: (text, events) =>
+        (current = win32.openWin32Indicator(text, events, {
+          log: opts.log,
+          onReply: (t) => replies?.reply(t),
+        })),
+      openChatWindow: (events) => {
+        replies = events;
+        return {
+          show: (from, text) => {
+            if (!current || current.closed) events.unavailable('the indicator window is not running');
+            else current.chatLine(`${from}: ${text}`);
+          },
+          open: () => current?.openChat(),
+          close: () => {
+            if (replies === events) replies = undefined;
+          },
+        };
+      },
+    };
   }
   if (x11) {
     return {

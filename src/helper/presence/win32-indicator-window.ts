@@ -18,9 +18,12 @@
  *   Before 2004 that value fails and WDA_MONITOR is used: the capture shows a black rectangle instead.
  *   Which one held is the first line on stdout (`ready {affinity}`).
  *
- * stdin: JSON lines `{"text": "…"}`; its end closes the window and exits. stdout: JSON lines
- * `{"event": "ready", "affinity": "exclude" | "monitor" | "none"}`, `{"event": "chat"}`,
- * `{"event": "disconnect"}`.
+ * The chat window (win32-chat-pane.ts) lives in this process too, made at its first use.
+ *
+ * stdin: JSON lines `{"text": "…"}` (the bar), `{"chatLine": "NAME: …"}` (a viewer's line: shown in the
+ * chat window), `{"openChat": true}` (the person pressed Chat); its end closes everything and exits.
+ * stdout: JSON lines `{"event": "ready", "affinity": "exclude" | "monitor" | "none"}`,
+ * `{"event": "chat"}`, `{"event": "disconnect"}`, `{"event": "reply", "text": "…"}` (the person's answer).
  */
 import { createInterface } from 'node:readline';
 import koffi from 'koffi';
@@ -60,11 +63,14 @@ import {
 } from '../../native/win32/user32-window.js';
 import { lastError } from '../../native/win32/last-error.js';
 import { SM } from '../../native/win32/user32.js';
+import { createChatPane, type ChatPane } from './win32-chat-pane.js';
 
 const CLASS_NAME = 'PortholeViewingIndicator';
 export const INDICATOR_WINDOW_TITLE_PREFIX = 'porthole: ';
-const ID_CHAT = 1;
-const ID_DISCONNECT = 2;
+const ID_CHAT = 101;
+const ID_DISCONNECT = 102;
+/** The person's answer is at most this long (the protocol's MAX_CHAT_TEXT; the entry is limited too). */
+const MAX_REPLY = 1000;
 const WIDTH = 600;
 const HEIGHT = 40;
 const PUMP_MS = 30;
@@ -177,9 +183,14 @@ export function runIndicatorWindow(
   u.ShowWindow(hwnd, SW_SHOWNOACTIVATE);
   send({ event: 'ready', affinity });
 
+  let chat: ChatPane | undefined;
+  const chatPane = (): ChatPane =>
+    (chat ??= createChatPane(instance, (text) => send({ event: 'reply', text: text.slice(0, MAX_REPLY) })));
+
   const msg = {};
   const pump = setInterval(() => {
     while (u.PeekMessageW(msg, null, 0, 0, PM_REMOVE)) {
+      if (chat?.dialogMessage(msg)) continue;
       u.TranslateMessage(msg);
       u.DispatchMessageW(msg);
     }
@@ -190,12 +201,15 @@ export function runIndicatorWindow(
 
   const lines = createInterface({ input, crlfDelay: Infinity });
   lines.on('line', (line) => {
-    let text: unknown;
+    let parsed: { text?: unknown; chatLine?: unknown; openChat?: unknown };
     try {
-      text = (JSON.parse(line) as { text?: unknown }).text;
+      parsed = JSON.parse(line) as typeof parsed;
     } catch {
       return;
     }
+    if (typeof parsed.chatLine === 'string') chatPane().append(parsed.chatLine.slice(0, 1200));
+    if (parsed.openChat === true) chatPane().open();
+    const text = parsed.text;
     if (typeof text !== 'string') return;
     const shown = text.slice(0, 500);
     u.SetWindowTextW(label, shown);
@@ -205,6 +219,7 @@ export function runIndicatorWindow(
     lines.once('close', () => {
       clearInterval(pump);
       clearInterval(topmost);
+      chat?.close();
       user32Window().DestroyWindow(hwnd);
       gdi32().DeleteObject(brush);
       koffi.unregister(wndProc);

@@ -20,15 +20,26 @@ const MAX_LINE = 1000;
 
 export interface Win32IndicatorOptions {
   log: Pick<Logger, 'info' | 'warn'>;
+  /** The person answered in the chat window (which lives in the same process). */
+  onReply?: (text: string) => void;
   /** argv that starts porthole; `indicator-window` is appended (default: this process's node and script). */
   command?: string[];
+}
+
+/** The indicator's process also holds the session's chat window. */
+export interface Win32IndicatorWindow extends IndicatorWindow {
+  /** A viewer's line, shown in the chat window (opened without taking the focus). */
+  chatLine(line: string): void;
+  /** Opens the chat window with the focus in its entry. */
+  openChat(): void;
+  readonly closed: boolean;
 }
 
 export function openWin32Indicator(
   text: string,
   events: IndicatorEvents,
   opts: Win32IndicatorOptions,
-): IndicatorWindow {
+): Win32IndicatorWindow {
   const [file, ...args] = opts.command ?? [process.execPath, process.argv[1] ?? ''];
   const child: ChildProcess = spawn(file!, [...args, 'indicator-window'], {
     stdio: ['pipe', 'pipe', 'ignore'],
@@ -45,7 +56,7 @@ export function openWin32Indicator(
   const lines = createInterface({ input: child.stdout!, crlfDelay: Infinity });
   lines.on('line', (line) => {
     if (closed || line.length > MAX_LINE) return;
-    let msg: { event?: unknown; affinity?: unknown };
+    let msg: { event?: unknown; affinity?: unknown; text?: unknown };
     try {
       msg = JSON.parse(line) as typeof msg;
     } catch {
@@ -53,17 +64,24 @@ export function openWin32Indicator(
     }
     if (msg.event === 'disconnect') events.disconnect();
     else if (msg.event === 'chat') events.chat();
+    else if (msg.event === 'reply' && typeof msg.text === 'string') opts.onReply?.(msg.text);
     else if (msg.event === 'ready') {
       const affinity = String(msg.affinity).slice(0, 16);
       opts.log.info({ affinity, pid: child.pid }, 'being-viewed indicator shown');
     }
   });
-  const setText = (t: string): void => {
-    if (!closed) child.stdin?.write(`${JSON.stringify({ text: t })}\n`);
+  const tell = (msg: object): void => {
+    if (!closed) child.stdin?.write(`${JSON.stringify(msg)}\n`);
   };
+  const setText = (t: string): void => tell({ text: t });
   setText(text);
   return {
     setText,
+    chatLine: (line) => tell({ chatLine: line }),
+    openChat: () => tell({ openChat: true }),
+    get closed() {
+      return closed;
+    },
     close() {
       if (closed) return;
       closed = true;

@@ -5,8 +5,7 @@
  * to the viewers, Cancel (or closing it) just closes it. Chat on the indicator opens it again.
  *
  * zenity cannot add a line to a dialog that is open, so lines that arrive meanwhile wait for it to
- * close, and it opens again at once with them (session-presence.ts also puts the latest line in the
- * indicator, which is always visible). Why zenity and not an Xlib window: a text entry with input
+ * close, and it opens again at once with them. Why zenity and not an Xlib window: a text entry with input
  * methods, editing keys and accessibility is GTK's job, not 200 lines of core-protocol drawing.
  *
  * The label is GTK mnemonic text (not markup): `_` is doubled so a name cannot underline or hide a

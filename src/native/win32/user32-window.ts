@@ -80,6 +80,21 @@ export const WS_EX_LAYERED = 0x0008_0000;
 /** Clicking it does not take the focus from the user's window. */
 export const WS_EX_NOACTIVATE = 0x0800_0000;
 export const BS_PUSHBUTTON = 0x0000_0000;
+// The chat window: a captioned topmost tool window with a read-only log, an entry line and Send.
+export const WS_CAPTION = 0x00c0_0000;
+export const WS_SYSMENU = 0x0008_0000;
+export const WS_VSCROLL = 0x0020_0000;
+export const WS_TABSTOP = 0x0001_0000;
+export const ES_MULTILINE = 0x0004;
+export const ES_AUTOVSCROLL = 0x0040;
+export const ES_AUTOHSCROLL = 0x0080;
+export const ES_READONLY = 0x0800;
+/** Enter in the entry line presses it (IsDialogMessageW sends its id, IDOK). */
+export const BS_DEFPUSHBUTTON = 0x0000_0001;
+export const EM_SETSEL = 0x00b1;
+export const EM_REPLACESEL = 0x00c2;
+export const EM_LIMITTEXT = 0x00c5;
+export const SW_SHOW = 5;
 export const SS_LEFT = 0x0000_0000;
 export const SS_CENTERIMAGE = 0x0000_0200;
 export const WM_DESTROY = 0x0002;
@@ -120,6 +135,15 @@ export const user32Indicator = lazyLibrary('user32.dll', (lib) => ({
     'BOOL __stdcall GetWindowDisplayAffinity(HWND hWnd, _Out_ DWORD *pdwAffinity)',
   ),
   GetSystemMetrics: lib.func('int __stdcall GetSystemMetrics(int nIndex)'),
+  SendMessageW: lib.func('LRESULT __stdcall SendMessageW(HWND hWnd, UINT Msg, WPARAM wParam, LPARAM lParam)'),
+  /** SendMessageW for the messages whose LPARAM is a string (EM_REPLACESEL). */
+  SendMessageTextW: lib.func(
+    'LRESULT __stdcall SendMessageW(HWND hWnd, UINT Msg, WPARAM wParam, LPCWSTR lParam)',
+  ),
+  GetWindowTextW: lib.func('int __stdcall GetWindowTextW(HWND hWnd, _Out_ uint8_t *lpString, int nMaxCount)'),
+  SetForegroundWindow: lib.func('BOOL __stdcall SetForegroundWindow(HWND hWnd)'),
+  SetFocus: lib.func('HWND __stdcall SetFocus(HWND hWnd)'),
+  IsDialogMessageW: lib.func('BOOL __stdcall IsDialogMessageW(HWND hDlg, MSG *lpMsg)'),
   PeekMessageW: lib.func(
     'BOOL __stdcall PeekMessageW(_Out_ MSG *lpMsg, HWND hWnd, UINT wMsgFilterMin, UINT wMsgFilterMax, UINT wRemoveMsg)',
   ),
