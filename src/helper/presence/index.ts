@@ -6,6 +6,7 @@
 import type { Logger } from '../../log/logger.js';
 import type { ChatWindowEvents, OpenChatWindow } from './chat-window.js';
 import type { OpenIndicator } from './indicator.js';
+import type { Win32IndicatorWindow } from './win32-indicator.js';
 import { openZenityChatWindow } from './zenity-chat-window.js';
 
 // The X11 indicator loads libX11 when its module is evaluated: import it on Linux only, so the helper
@@ -25,7 +26,7 @@ export function createPresenceWindows(opts: {
 }): PresenceWindows {
   if (win32) {
     // The chat window lives in the indicator's process: chat goes through the indicator open now.
-    let current: import('./win32-indicator.js').Win32IndicatorWindow | undefined;
+    let current: Win32IndicatorWindow | undefined;
     let replies: ChatWindowEvents | undefined;
     return {
       openIndicator: (text, events) =>

@@ -26,6 +26,7 @@ rl.on('line', (line) => {
   const text = JSON.parse(line).text;
   if (text === 'press disconnect') process.stdout.write('{"event":"disconnect"}\\n');
   if (text === 'press chat') process.stdout.write('garbage\\n{"event":"chat"}\\n');
+  if (JSON.parse(line).openChat) process.stdout.write(JSON.stringify({ event: 'reply', text: 'yes, go ahead' }) + '\\n');
 });
 rl.on('close', () => { appendFileSync(log, 'stdin closed\\n'); process.exit(0); });
 `,
@@ -47,16 +48,22 @@ describe('openWin32Indicator (the child process protocol)', () => {
     const logFile = join(dir, 'run-1.log');
     process.env.STAND_IN_LOG = logFile;
     const pressed: string[] = [];
+    const replies: string[] = [];
     const rec = recorder();
     const ind = openWin32Indicator(
       'alice is viewing this screen',
       { disconnect: () => pressed.push('disconnect'), chat: () => pressed.push('chat') },
-      { log: rec.log, command: [process.execPath, standIn] },
+      { log: rec.log, command: [process.execPath, standIn], onReply: (t) => replies.push(t) },
     );
     ind.setText('press disconnect');
     ind.setText('press chat');
     await waitFor(() => pressed.length === 2, { what: 'both buttons' });
     expect(pressed).toEqual(['disconnect', 'chat']);
+    ind.chatLine('alice: can you see my pointer?');
+    ind.openChat();
+    await waitFor(() => replies.length === 1, { what: 'the answer typed in the chat window' });
+    expect(replies).toEqual(['yes, go ahead']);
+    expect(ind.closed).toBe(false);
     expect(rec.lines).toContain('info being-viewed indicator shown');
     ind.close();
     ind.setText('after close'); // ignored
@@ -70,6 +77,8 @@ describe('openWin32Indicator (the child process protocol)', () => {
       JSON.stringify({ text: 'alice is viewing this screen' }),
       JSON.stringify({ text: 'press disconnect' }),
       JSON.stringify({ text: 'press chat' }),
+      JSON.stringify({ chatLine: 'alice: can you see my pointer?' }),
+      JSON.stringify({ openChat: true }),
       'stdin closed',
     ]);
     expect(rec.lines.filter((l) => l.startsWith('warn'))).toEqual([]);

@@ -4,6 +4,7 @@
  * it off the server. The chat window is a real zenity, answered by typing through XTest.
  */
 import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInputInjector } from '../../../src/helper/input/index.js';
 import type { InputInjector } from '../../../src/helper/input/input-injector.js';
@@ -66,6 +67,8 @@ function click(px: number, py: number): void {
 
 describe('the X11 being-viewed indicator', () => {
   it('is a mapped override-redirect window at the top, named after the viewers, gone after close', () => {
+    const fds = () => readdirSync('/proc/self/fd').length;
+    const before = fds();
     const ind = openX11Indicator(
       'alice is viewing this screen',
       { disconnect: () => {}, chat: () => {} },
@@ -91,6 +94,8 @@ describe('the X11 being-viewed indicator', () => {
       ind.close();
     }
     expect(windowsNamed(INDICATOR_NAME_PREFIX)).toEqual([]);
+    // Its X connection is closed too: no descriptor left behind.
+    expect(fds()).toBe(before);
   });
 
   it('answers a click on Disconnect and on Chat, and nothing elsewhere on it', async () => {
