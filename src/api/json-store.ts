@@ -40,6 +40,7 @@ import {
   DEVICE_ID_PATTERN,
   deviceName,
   StoreError,
+  newViewerToken,
   tokenName,
   viewerTokenExpired,
   viewerTokenKind,
@@ -267,17 +268,8 @@ export class JsonApiStore implements ApiStore {
     name: string,
     opts: ViewerTokenOptions = {},
   ): Promise<{ token: string; record: ViewerTokenRecord }> {
-    tokenName(name, 'name');
-    const token = newToken();
     const now = Date.now();
-    const record: ViewerTokenRecord = {
-      name,
-      tokenHash: hashToken(token),
-      createdAt: new Date(now).toISOString(),
-      ...(opts.once ? { once: true } : {}),
-      ...(opts.ttlMs !== undefined ? { expiresAt: new Date(now + opts.ttlMs).toISOString() } : {}),
-      ...(opts.viewOnly ? { viewOnly: true } : {}),
-    };
+    const { token, record } = newViewerToken(name, opts, now);
     this.mutate((d) => {
       const kind = viewerTokenKind(record);
       if (kind === 'named' && d.viewerTokens.some((t) => t.name === name && viewerTokenKind(t) === kind)) {

@@ -9,6 +9,7 @@
 import { str } from '../protocol/validate.js';
 import { PortholeError } from '../errors/porthole-error.js';
 import type { EnrolledInfo, EnrollKeyRecord } from './enroll-keys.js';
+import { hashToken, newToken } from './tokens.js';
 
 export interface DeviceRecord {
   id: string;
@@ -139,6 +140,25 @@ export type StoreErrorCode = 'unreadable' | 'locked' | 'exists' | 'not_found' | 
 
 export class StoreError extends PortholeError<StoreErrorCode> {
   override name = 'StoreError';
+}
+
+/** A new viewer token and the record every backend keeps of it (only the token's hash). */
+export function newViewerToken(
+  name: string,
+  opts: ViewerTokenOptions,
+  now: number,
+): { token: string; record: ViewerTokenRecord } {
+  tokenName(name, 'name');
+  const token = newToken();
+  const record: ViewerTokenRecord = {
+    name,
+    tokenHash: hashToken(token),
+    createdAt: new Date(now).toISOString(),
+    ...(opts.once ? { once: true } : {}),
+    ...(opts.ttlMs !== undefined ? { expiresAt: new Date(now + opts.ttlMs).toISOString() } : {}),
+    ...(opts.viewOnly ? { viewOnly: true } : {}),
+  };
+  return { token, record };
 }
 
 /** Whether a token record has expired at `now`. */

@@ -7,16 +7,15 @@
  * full-control viewer first shows that the same path does inject, so the absence means something.
  * Audit: a file uploaded on `files` reaches the API as an `event` (metadata only) with the session.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SessionInfo } from '../../src/protocol/api.js';
 import { VIEW_ONLY, type ViewerPermissions } from '../../src/protocol/ipc.js';
 import { waitFor } from '../fixtures/wait-for.js';
+import { startServiceWithHelper, stopService } from '../fixtures/service-process.js';
 import { startTestApi, type TestApi } from '../fixtures/test-api.js';
 import {
   connectTestOfferer,
@@ -26,7 +25,6 @@ import {
 import { startXvfb, type XvfbHandle } from '../fixtures/xvfb.js';
 import { watchXInput, type XInputState } from '../soak/x-input-state.js';
 
-const bin = fileURLToPath(new URL('../../bin/porthole.js', import.meta.url));
 const token = 'test-token-0123456789abcdef';
 const deviceId = 'dev-view-only';
 
@@ -66,39 +64,13 @@ beforeAll(async () => {
       helper: { args: ['--files-dir', downloads] },
     }),
   );
-  svc = spawn(
-    process.execPath,
-    [
-      bin,
-      'service',
-      '--config',
-      config,
-      '--api-url',
-      api.url,
-      '--device-id',
-      deviceId,
-      '--token-file',
-      join(dir, 'token'),
-    ],
-    { stdio: 'ignore' },
-  );
-  await api.agent();
-  await waitFor(
-    async () => {
-      const r = await api.command({ id: `ls-${++seq}`, type: 'list_sessions' });
-      return r.ok && (r.result as { sessions: SessionInfo[] }).sessions.some((s) => s.helperConnected);
-    },
-    { what: 'a ready helper', timeoutMs: 30_000, intervalMs: 200 },
-  );
+  svc = await startServiceWithHelper(api, { config, deviceId, tokenFile: join(dir, 'token') });
 }, 60_000);
 
 afterAll(async () => {
   for (const close of closers.reverse()) await close();
   keys?.close();
-  if (svc && svc.exitCode === null) {
-    svc.kill('SIGTERM');
-    await new Promise((r) => svc.once('exit', r));
-  }
+  await stopService(svc);
   await api?.close();
   await x?.stop();
 }, 30_000);

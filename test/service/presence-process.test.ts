@@ -6,22 +6,20 @@
  * connection, reports `session_cut {reason: user}` to the API, and takes the window away. A viewer that
  * leaves by itself takes it away too.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInputInjector } from '../../src/helper/input/index.js';
 import type { InputInjector } from '../../src/helper/input/input-injector.js';
 import { silentLogger } from '../../src/log/logger.js';
-import type { SessionInfo } from '../../src/protocol/api.js';
 import { waitFor } from '../fixtures/wait-for.js';
+import { startServiceWithHelper, stopService } from '../fixtures/service-process.js';
 import { startTestApi, type TestApi } from '../fixtures/test-api.js';
 import { connectTestOfferer, type TestOfferer } from '../fixtures/webrtc-offerer.js';
 import { startXvfb, type XvfbHandle } from '../fixtures/xvfb.js';
 
-const bin = fileURLToPath(new URL('../../bin/porthole.js', import.meta.url));
 const token = 'test-token-0123456789abcdef';
 const deviceId = 'dev-presence';
 const SCREEN = { width: 800, height: 600 };
@@ -75,39 +73,13 @@ beforeAll(async () => {
       },
     }),
   );
-  svc = spawn(
-    process.execPath,
-    [
-      bin,
-      'service',
-      '--config',
-      config,
-      '--api-url',
-      api.url,
-      '--device-id',
-      deviceId,
-      '--token-file',
-      join(dir, 'token'),
-    ],
-    { stdio: 'ignore' },
-  );
-  await api.agent();
-  await waitFor(
-    async () => {
-      const r = await api.command({ id: `ls-${++seq}`, type: 'list_sessions' });
-      return r.ok && (r.result as { sessions: SessionInfo[] }).sessions.some((s) => s.helperConnected);
-    },
-    { what: 'a ready helper', timeoutMs: 30_000, intervalMs: 200 },
-  );
+  svc = await startServiceWithHelper(api, { config, deviceId, tokenFile: join(dir, 'token') });
 }, 60_000);
 
 afterAll(async () => {
   for (const close of closers.reverse()) await close();
   person?.close();
-  if (svc && svc.exitCode === null) {
-    svc.kill('SIGTERM');
-    await new Promise((r) => svc.once('exit', r));
-  }
+  await stopService(svc);
   await api?.close();
   await x?.stop();
 }, 30_000);

@@ -26,6 +26,7 @@ import {
 import {
   deviceName,
   StoreError,
+  newViewerToken,
   tokenName,
   viewerTokenKind,
   type ApiStore,
@@ -226,17 +227,8 @@ export class PgApiStore implements ApiStore {
     name: string,
     opts: ViewerTokenOptions = {},
   ): Promise<{ token: string; record: ViewerTokenRecord }> {
-    tokenName(name, 'name');
-    const token = newToken();
     const now = Date.now();
-    const record: ViewerTokenRecord = {
-      name,
-      tokenHash: hashToken(token),
-      createdAt: new Date(now).toISOString(),
-      ...(opts.once ? { once: true } : {}),
-      ...(opts.ttlMs !== undefined ? { expiresAt: new Date(now + opts.ttlMs).toISOString() } : {}),
-      ...(opts.viewOnly ? { viewOnly: true } : {}),
-    };
+    const { token, record } = newViewerToken(name, opts, now);
     try {
       await this.transaction(async (c) => {
         await c.query('DELETE FROM viewer_tokens WHERE expires_at <= $1', [new Date(now)]);

@@ -22,12 +22,7 @@ import koffi from 'koffi';
 import { GMEM_MOVEABLE, kernel32Desktop } from '../../native/win32/kernel32-desktop.js';
 import { isNullOrInvalid, type Handle } from '../../native/win32/library.js';
 import { CF_UNICODETEXT, user32 } from '../../native/win32/user32.js';
-import {
-  ERROR_CLASS_ALREADY_EXISTS,
-  HWND_MESSAGE,
-  user32Window,
-  WNDCLASSEXW,
-} from '../../native/win32/user32-window.js';
+import { registerWindowClass, HWND_MESSAGE, user32Window } from '../../native/win32/user32-window.js';
 import { lastError } from '../../native/win32/last-error.js';
 import { MAX_CLIPBOARD_TEXT } from '../../protocol/datachannel.js';
 import { realTimers, type Timers } from '../../time/timers.js';
@@ -59,24 +54,7 @@ function registerOwnerClass(): void {
   // DefWindowProcW's own address, so no JS callback runs inside the window's messages.
   const defWindowProc: unknown = k.GetProcAddress(k.GetModuleHandleW('user32.dll'), 'DefWindowProcW');
   if (defWindowProc == null) throw lastError('GetProcAddress(DefWindowProcW)');
-  const atom = user32Window().RegisterClassExW({
-    cbSize: koffi.sizeof(WNDCLASSEXW),
-    style: 0,
-    lpfnWndProc: defWindowProc,
-    cbClsExtra: 0,
-    cbWndExtra: 0,
-    hInstance: instance,
-    hIcon: null,
-    hCursor: null,
-    hbrBackground: null,
-    lpszMenuName: null,
-    lpszClassName: OWNER_CLASS,
-    hIconSm: null,
-  }) as number;
-  if (!atom) {
-    const err = lastError('RegisterClassExW', OWNER_CLASS);
-    if (err.win32Code !== ERROR_CLASS_ALREADY_EXISTS) throw err;
-  }
+  registerWindowClass(OWNER_CLASS, defWindowProc, instance, null);
   ownerClassRegistered = true;
 }
 

@@ -17,7 +17,7 @@ import {
   EM_LIMITTEXT,
   EM_REPLACESEL,
   EM_SETSEL,
-  ERROR_CLASS_ALREADY_EXISTS,
+  registerWindowClass,
   ES_AUTOHSCROLL,
   ES_AUTOVSCROLL,
   ES_MULTILINE,
@@ -28,7 +28,6 @@ import {
   user32Window,
   WM_CLOSE,
   WM_COMMAND,
-  WNDCLASSEXW,
   WNDPROC,
   WS_BORDER,
   WS_CAPTION,
@@ -84,24 +83,7 @@ export function createChatPane(instance: Handle, onReply: (text: string) => void
     },
     koffi.pointer(WNDPROC),
   );
-  const atom = user32Window().RegisterClassExW({
-    cbSize: koffi.sizeof(WNDCLASSEXW),
-    style: 0,
-    lpfnWndProc: wndProc,
-    cbClsExtra: 0,
-    cbWndExtra: 0,
-    hInstance: instance,
-    hIcon: null,
-    hCursor: null,
-    hbrBackground: brush,
-    lpszMenuName: null,
-    lpszClassName: CLASS_NAME,
-    hIconSm: null,
-  }) as number;
-  if (!atom) {
-    const err = lastError('RegisterClassExW', CLASS_NAME);
-    if (err.win32Code !== ERROR_CLASS_ALREADY_EXISTS) throw err;
-  }
+  registerWindowClass(CLASS_NAME, wndProc, instance, brush);
   const screenWidth = u.GetSystemMetrics(SM.CXSCREEN) as number;
   const hwnd: Handle = user32Window().CreateWindowExW(
     WS_EX_TOPMOST | WS_EX_TOOLWINDOW,

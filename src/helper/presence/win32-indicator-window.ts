@@ -33,7 +33,7 @@ import { isNullOrInvalid, type Handle } from '../../native/win32/library.js';
 import {
   BN_CLICKED,
   BS_PUSHBUTTON,
-  ERROR_CLASS_ALREADY_EXISTS,
+  registerWindowClass,
   HWND_TOPMOST,
   LWA_ALPHA,
   PM_REMOVE,
@@ -50,7 +50,6 @@ import {
   WM_CLOSE,
   WM_COMMAND,
   WM_CTLCOLORSTATIC,
-  WNDCLASSEXW,
   WNDPROC,
   WS_BORDER,
   WS_CHILD,
@@ -120,24 +119,7 @@ export function runIndicatorWindow(
     },
     koffi.pointer(WNDPROC),
   );
-  const atom = user32Window().RegisterClassExW({
-    cbSize: koffi.sizeof(WNDCLASSEXW),
-    style: 0,
-    lpfnWndProc: wndProc,
-    cbClsExtra: 0,
-    cbWndExtra: 0,
-    hInstance: instance,
-    hIcon: null,
-    hCursor: null,
-    hbrBackground: brush,
-    lpszMenuName: null,
-    lpszClassName: CLASS_NAME,
-    hIconSm: null,
-  }) as number;
-  if (!atom) {
-    const err = lastError('RegisterClassExW', CLASS_NAME);
-    if (err.win32Code !== ERROR_CLASS_ALREADY_EXISTS) throw err;
-  }
+  registerWindowClass(CLASS_NAME, wndProc, instance, brush);
   const screenWidth = u.GetSystemMetrics(SM.CXSCREEN) as number;
   const hwnd: Handle = user32Window().CreateWindowExW(
     WS_EX_TOPMOST | WS_EX_TOOLWINDOW | WS_EX_LAYERED | WS_EX_NOACTIVATE,

@@ -7,7 +7,8 @@
  * windows of test/win32 use the same WNDCLASSEXW and MSG.
  */
 import koffi from 'koffi';
-import { lazyLibrary } from './library.js';
+import { lastError } from './last-error.js';
+import { lazyLibrary, type Handle } from './library.js';
 import './user32.js'; // HWND, HINSTANCE, HICON, HCURSOR, HBRUSH, WPARAM, LPARAM, LRESULT
 import { POINT } from './capture-structs.js';
 
@@ -68,6 +69,36 @@ export const user32Window = lazyLibrary('user32.dll', (lib) => ({
   DestroyWindow: lib.func('BOOL __stdcall DestroyWindow(HWND hWnd)'),
   GetClipboardOwner: lib.func('HWND __stdcall GetClipboardOwner()'),
 }));
+
+/**
+ * Registers a window class of this process with no icon, cursor or menu; a class this process
+ * registered before is fine (ERROR_CLASS_ALREADY_EXISTS), any other failure throws.
+ */
+export function registerWindowClass(
+  className: string,
+  wndProc: unknown,
+  instance: Handle,
+  background: Handle | null,
+): void {
+  const atom = user32Window().RegisterClassExW({
+    cbSize: koffi.sizeof(WNDCLASSEXW),
+    style: 0,
+    lpfnWndProc: wndProc,
+    cbClsExtra: 0,
+    cbWndExtra: 0,
+    hInstance: instance,
+    hIcon: null,
+    hCursor: null,
+    hbrBackground: background,
+    lpszMenuName: null,
+    lpszClassName: className,
+    hIconSm: null,
+  }) as number;
+  if (!atom) {
+    const err = lastError('RegisterClassExW', className);
+    if (err.win32Code !== ERROR_CLASS_ALREADY_EXISTS) throw err;
+  }
+}
 
 // The indicator's window (winuser.h).
 export const WS_POPUP = 0x8000_0000;
