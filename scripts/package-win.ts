@@ -33,6 +33,7 @@ import {
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { licenceText } from './licence-text.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const work = join(root, 'build', 'package-win');
@@ -112,11 +113,6 @@ function bundledPackages(nodeModules: string): Bundled[] {
   };
   visit(nodeModules);
   return out;
-}
-
-function licenceText(dir: string): string | undefined {
-  const file = readdirSync(dir).find((f) => /^(licen[cs]e|copying)(\.(md|txt))?$/i.test(f));
-  return file ? readFileSync(join(dir, file), 'utf8').trim() : undefined;
 }
 
 /** The licence text of a platform package that ships none: its main package's (same project). */

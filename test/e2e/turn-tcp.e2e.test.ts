@@ -143,6 +143,7 @@ describe.skipIf(unavailable || wip).each([
     let browser: Browser | undefined;
     let udpDropped: () => number;
     let page: Page;
+    let leave: (() => void) | undefined;
 
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'porthole-turn-tcp-'));
@@ -151,8 +152,12 @@ describe.skipIf(unavailable || wip).each([
       await net.setProfile(PROFILES.lan);
       udpDropped = dropUdp(net.viewerNs);
       const secret = randomBytes(24).toString('hex');
-      const leave = net.enterAgent();
-      try {
+      // The main thread stays in the agent's namespace until afterAll: coturn, the demo stack and the
+      // API forwarder live there, and the forwarder opens its upstream connection to the API's
+      // loopback address per viewer connection, i.e. long after beforeAll. Chromium gets into the
+      // viewer's namespace through its wrapper (ip netns exec).
+      leave = net.enterAgent();
+      {
         turn = spawn(
           'turnserver',
           [
@@ -193,8 +198,6 @@ describe.skipIf(unavailable || wip).each([
           intervalMs: 100,
         });
         api = await forwardTcp(AGENT_IP, Number(new URL(stack.api.url).port));
-      } finally {
-        leave();
       }
       browser = await launchChromium({ executablePath: chromiumTrusting(dir, net.viewerNs, certs.ca) });
       page = await browser.context.newPage();
@@ -211,7 +214,18 @@ describe.skipIf(unavailable || wip).each([
       });
       const login = new URL(await stack.loginUrl('turn-tcp'));
       await page.goto(`http://${AGENT_IP}:${api.port}/${login.hash}`);
-      await page.locator('#session option').first().waitFor({ state: 'attached', timeout: 30_000 });
+      // The session list can come up before the helper has reported in: ask again until it has.
+      const display = String(stack.displays[0]!.number);
+      const option = page.locator(`#session option[value="${display}"]`);
+      await waitFor(
+        async () => {
+          if ((await option.count()) > 0) return true;
+          await page.click('#refresh').catch(() => undefined);
+          return false;
+        },
+        { what: 'the session in the viewer', timeoutMs: 60_000, intervalMs: 1000 },
+      );
+      await page.selectOption('#session', display);
     }, 120_000);
 
     afterAll(async () => {
@@ -219,20 +233,77 @@ describe.skipIf(unavailable || wip).each([
       await api?.close();
       await stack?.stop();
       turn?.kill();
+      leave?.();
       await net?.stop();
       rmSync(dir, { recursive: true, force: true });
     });
 
     it(`shows the desktop through a ${transport} relay candidate`, async () => {
+      await page.evaluate(() => {
+        const w = window as unknown as { __portholePeers: RTCPeerConnection[]; __dbg: string[] };
+        w.__dbg = [];
+        setInterval(() => {
+          void (async () => {
+            for (const pc of w.__portholePeers) {
+              const st = await pc.getStats();
+              const items: string[] = [];
+              st.forEach((x: Record<string, unknown>) => {
+                if (x.type === 'candidate-pair')
+                  items.push(
+                    `${String(x.state)} n=${String(x.nominated)} sent=${String(x.bytesSent)} recv=${String(x.bytesReceived)} req=${String(x.requestsSent)} resp=${String(x.responsesReceived)} L=${String(x.localCandidateId)} R=${String(x.remoteCandidateId)}`,
+                  );
+                if (x.type === 'local-candidate' || x.type === 'remote-candidate')
+                  items.push(
+                    `${String(x.type)} ${String(x.id)} ${String(x.candidateType)} ${String(x.address)}:${String(x.port)} ${String(x.protocol)} relay=${String(x.relayProtocol)}`,
+                  );
+              });
+              w.__dbg.push(
+                `${performance.now().toFixed(0)} ${pc.connectionState}/${pc.iceConnectionState}\n  ${items.join('\n  ')}`,
+              );
+            }
+          })();
+        }, 3000);
+      });
       await page.click('#connect');
-      await page.waitForFunction(
-        () => {
-          const v = document.querySelector('video');
-          return !!v && v.videoWidth === 320 && v.currentTime > 0;
-        },
-        undefined,
-        { timeout: 60_000 },
-      );
+      await page
+        .waitForFunction(
+          () => {
+            const v = document.querySelector('video');
+            return !!v && v.videoWidth === 320 && v.currentTime > 0;
+          },
+          undefined,
+          { timeout: 60_000 },
+        )
+        .catch(async (err: Error) => {
+          const status = await page
+            .locator('#status')
+            .textContent()
+            .catch(() => '?');
+          const pairs = JSON.stringify(await selectedLocalCandidates(page).catch(() => []));
+          const all = await page.evaluate(async () => {
+            const pcs =
+              (window as unknown as { __portholePeers?: RTCPeerConnection[] }).__portholePeers ?? [];
+            const out: string[] = [];
+            for (const pc of pcs) {
+              out.push(`pc ${pc.connectionState} ice=${pc.iceConnectionState}`);
+              (await pc.getStats()).forEach((s: Record<string, unknown>) => {
+                if (
+                  s.type === 'candidate-pair' ||
+                  s.type === 'local-candidate' ||
+                  s.type === 'remote-candidate'
+                )
+                  out.push(JSON.stringify(s));
+              });
+            }
+            return out.join('\n');
+          });
+          console.log(all);
+          console.log(await page.evaluate(() => (window as unknown as { __dbg: string[] }).__dbg.join('\n')));
+          throw new Error(
+            `${err.message}\nviewer status: ${status}\nselected: ${pairs}\n` +
+              `coturn (tail): ${turnLog.slice(-3000)}\nservice (tail): ${stack!.serviceOutput().slice(-3000)}`,
+          );
+        });
       expect(await selectedLocalCandidates(page)).toEqual([
         { candidateType: 'relay', relayProtocol: transport },
       ]);
