@@ -1,17 +1,22 @@
 /**
- * `npm run bench [name...]`: runs every `bench/<name>.bench.ts` (or the named ones). Each exports
- * `run(): Promise<{ title: string; markdown: string }>`; its markdown is printed and written to its own
- * section of design/BENCHMARKS.md (not with BENCH_DRY=1: trial runs print only).
+ * `npm run bench [name...] [-- --flag...]`: runs every `bench/<name>.bench.ts` (or the named ones). Each
+ * exports `run(flags): Promise<{ title: string; markdown: string; dry?: boolean }>`; flags are the
+ * arguments from the first one starting with `-` on. Its markdown is printed and written to its own
+ * section of design/BENCHMARKS.md (not with BENCH_DRY=1, nor when the bench says `dry`: trial runs
+ * print only).
  */
 import { readdir } from 'node:fs/promises';
 import { writeSection } from './report.js';
 
 interface BenchModule {
-  run(): Promise<{ title: string; markdown: string }>;
+  run(flags: string[]): Promise<{ title: string; markdown: string; dry?: boolean }>;
 }
 
 const dir = new URL('.', import.meta.url);
-const wanted = process.argv.slice(2);
+const args = process.argv.slice(2);
+const firstFlag = args.findIndex((a) => a.startsWith('-'));
+const wanted = firstFlag < 0 ? args : args.slice(0, firstFlag);
+const flags = firstFlag < 0 ? [] : args.slice(firstFlag);
 const names = (await readdir(dir))
   .filter((f) => f.endsWith('.bench.ts') || f.endsWith('.bench.js'))
   .map((f) => f.replace(/\.bench\.[jt]s$/, ''))
@@ -25,9 +30,9 @@ if (names.length === 0) {
 for (const name of names) {
   console.log(`\n## bench ${name}: running…`);
   const mod = (await import(new URL(`./${name}.bench.ts`, dir).href)) as BenchModule;
-  const { title, markdown } = await mod.run();
+  const { title, markdown, dry } = await mod.run(flags);
   console.log(markdown);
-  if (process.env.BENCH_DRY === '1') continue;
+  if (process.env.BENCH_DRY === '1' || dry) continue;
   await writeSection(name, `## ${title}\n\n${markdown}`);
   console.log(`bench ${name}: written to design/BENCHMARKS.md`);
 }

@@ -891,6 +891,68 @@ try {
   if (-not $indicatorProc.WaitForExit(5000)) { Stop-Process -Id $indicatorProc.Id -Force -ErrorAction SilentlyContinue }
 }
 
+# 12h. Blocking local input (access.blockLocalInput, issue 17 section 2): BlockInput through the helper's
+#      own code (win32-local-input-block.ts), from this elevated process on the input desktop. Wine's
+#      BlockInput is a stub, so only here can it be seen that (a) BlockInput(TRUE) succeeds elevated,
+#      (b) the blocking thread's own SendInput still moves the pointer, (c) the tester's mouse does not
+#      move it while blocked, and (d) after unblocking it does again. Ctrl+Alt+Del lifting the block
+#      (its Remarks) is a manual check: press it during the 10 s and Esc back; the pointer then moves.
+$blockCheck = Join-Path $work 'block-check.mjs'
+$blockCheckSource = @"
+import { createWin32LocalInputBlock } from '$distUrl/helper/input/win32-local-input-block.js';
+import { createWin32InputInjector } from '$distUrl/helper/input/win32-input-injector.js';
+import { user32 } from '$distUrl/native/win32/user32.js';
+const lines = [];
+const log = { debug: () => {}, info: (o, m) => lines.push(m), warn: (o, m) => lines.push('warn ' + m + ' ' + JSON.stringify(o)) };
+const where = () => { const p = {}; user32().GetCursorPos(p); return { x: p.x, y: p.y }; };
+const screen = { x: 0, y: 0, width: user32().GetSystemMetrics(0), height: user32().GetSystemMetrics(1) };
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const injector = createWin32InputInjector({ log });
+const block = createWin32LocalInputBlock(log);
+const release = block.hold();
+injector.pointerMove(screen, 0.75, 0.75);
+await sleep(200);
+const first = where();
+injector.pointerMove(screen, 0.25, 0.25);
+await sleep(200);
+const injected = where();
+console.error('BLOCKED: move the mouse now for 10 s; the pointer should stay put');
+await sleep(10_000);
+const afterPerson = where();
+release();
+block.close();
+console.error('UNBLOCKED: move the mouse now for 5 s; the pointer should follow');
+await sleep(5000);
+const afterUnblock = where();
+injector.close();
+console.log(JSON.stringify({ lines, first, injected, afterPerson, afterUnblock }));
+"@
+[IO.File]::WriteAllText($blockCheck, $blockCheckSource)
+Write-Host 'Step 12h: when told BLOCKED, move the mouse for 10 s (it must not move); when told UNBLOCKED, move it again.' -ForegroundColor Yellow
+try {
+  $o = & $Node $blockCheck 2>&1 | Out-String
+  $r = ($o.Trim() -split "`n")[-1] | ConvertFrom-Json
+  Check 'BlockInput(TRUE) succeeds from an elevated process (step 12h)' {
+    if (-not ($r.lines -contains 'local input blocked')) { throw ($r.lines -join '; ') }
+    'blocked'
+  }
+  Check 'while blocked, the blocking thread still injects (step 12h)' {
+    if (-not ($r.injected.x -lt $r.first.x -and $r.injected.y -lt $r.first.y)) { throw "SendInput did not move the pointer: $($r.first.x),$($r.first.y) then $($r.injected.x),$($r.injected.y)" }
+    "pointer moved by SendInput from $($r.first.x),$($r.first.y) to $($r.injected.x),$($r.injected.y)"
+  }
+  if ($r.afterPerson.x -eq $r.injected.x -and $r.afterPerson.y -eq $r.injected.y) {
+    if ($r.afterUnblock.x -ne $r.injected.x -or $r.afterUnblock.y -ne $r.injected.y) {
+      Report 'the tester''s mouse is blocked, and moves again after unblocking (step 12h)' 'PASS'
+    } else {
+      Report 'the tester''s mouse is blocked (step 12h)' 'INCONCLUSIVE' 'the pointer never moved, also after unblocking: was the mouse moved?'
+    }
+  } else {
+    Report 'the tester''s mouse is blocked (step 12h)' 'FAIL' "the pointer moved from $($r.injected.x),$($r.injected.y) to $($r.afterPerson.x),$($r.afterPerson.y) while blocked (or Ctrl+Alt+Del was pressed)"
+  }
+} catch {
+  Report 'BlockInput (step 12h)' 'FAIL' $_.Exception.Message
+}
+
 # 13. A real desktop through the API link, the service and the SYSTEM helper (issue 14): the viewer and
 #     the API are stood in for by scripts\windows-vm-desktop.ts (the tests' WebSocket API and
 #     node-datachannel offerer, run with tsx from the checkout), which the service connects to. It checks

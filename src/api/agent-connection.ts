@@ -38,6 +38,8 @@ interface PendingCommand {
   timer: TimerHandle;
   /** The agent said it waits for a consent answer (once per command: the deadline moves once). */
   waited?: boolean;
+  /** Told when the deadline moves for consent (a relayed command's requester waits longer too). */
+  onWaiting?: ((timeoutMs: number) => void) | undefined;
 }
 
 export type CommandPayload<T extends ApiCommandType> = Extract<ApiCommand, { type: T }>['payload'];
@@ -86,7 +88,11 @@ export class AgentConnection {
    * Sends one command and resolves with its validated result. Fields beyond what the agent announced
    * are left out, or the command is refused with 409 `agent_outdated` when it cannot go without one.
    */
-  command<T extends ApiCommandType>(type: T, payload: CommandPayload<T>): Promise<ResultByType[T]> {
+  command<T extends ApiCommandType>(
+    type: T,
+    payload: CommandPayload<T>,
+    hooks: { onWaiting?: (timeoutMs: number) => void } = {},
+  ): Promise<ResultByType[T]> {
     let fitted: CommandPayload<T>;
     try {
       fitted = payloadForPeer(type, payload, this.peer);
@@ -97,7 +103,13 @@ export class AgentConnection {
     const id = `${this.idPrefix}-${++this.seq}`;
     return new Promise<ResultByType[T]>((resolve, reject) => {
       const timer = this.deadline(id, type, this.opts.commandTimeoutMs);
-      this.pending.set(id, { type, resolve: resolve as (r: unknown) => void, reject, timer });
+      this.pending.set(id, {
+        type,
+        resolve: resolve as (r: unknown) => void,
+        reject,
+        timer,
+        onWaiting: hooks.onWaiting,
+      });
       this.ws.send(JSON.stringify({ id, type, payload: fitted }), (err) => {
         if (err) this.settle(id, new HttpError(502, 'agent_disconnected', 'could not send to the device'));
       });
@@ -135,6 +147,7 @@ export class AgentConnection {
     p.waited = true;
     (this.opts.timers ?? realTimers).clearTimeout(p.timer);
     p.timer = this.deadline(msg.id, p.type, msg.timeoutMs + this.opts.commandTimeoutMs);
+    p.onWaiting?.(msg.timeoutMs);
     this.opts.log.info(
       { deviceId: this.deviceId, id: msg.id, timeoutMs: msg.timeoutMs },
       'waiting for consent',

@@ -2,6 +2,10 @@
  * The agents' side of the API: authenticates `GET /api/agent` upgrades (device id + token, 401
  * before any upgrade), keeps one connection per device (a newer one replaces the older), pings them,
  * and drops connections that fall silent or whose device was removed from the store.
+ *
+ * With several instances (src/api/redis/) the fleet records which instance holds each agent: a
+ * connection claims the device (the previous instance drops its own), the heartbeat renews the claim,
+ * and a command for an agent held elsewhere is relayed to that instance (`target`).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -15,6 +19,11 @@ import { bearerToken } from './tokens.js';
 import { errorMessage } from '../errors/error-text.js';
 import { apiLinkHeaders, parseApiLinkPeer, type ApiLinkPeer } from '../protocol/api-version.js';
 import type { AgentEventMessage } from '../protocol/audit-event.js';
+import { parseApiCommand } from '../protocol/api.js';
+import { ProtocolError } from '../protocol/validate.js';
+import type { AgentTarget, Fleet, FleetHandlers, RelayedCommand } from './redis/fleet.js';
+import { LocalFleet } from './redis/local-fleet.js';
+import { routingUnavailable } from './redis/command-relay.js';
 
 /** Largest message an agent may send (replies are a few KiB; the same bound the agent applies). */
 export const MAX_AGENT_MESSAGE_BYTES = 1024 * 1024;
@@ -30,6 +39,8 @@ export interface AgentHubOptions {
   log: Logger;
   commandTimeoutMs: number;
   heartbeatMs: number;
+  /** Which instance holds which agent (default: this one holds them all). */
+  fleet?: Fleet;
 }
 
 export class AgentHub {
@@ -41,8 +52,10 @@ export class AgentHub {
   private readonly desktopViewers = new Map<string, string>();
   private readonly heartbeat: NodeJS.Timeout;
   private beating: Promise<void> | undefined;
+  readonly fleet: Fleet;
 
   constructor(private readonly opts: AgentHubOptions) {
+    this.fleet = opts.fleet ?? new LocalFleet();
     // Every 101 carries the API's announcement (api-version.ts): an agent sends a reply field only if
     // the API announced its feature. An older agent ignores the headers.
     const announcement = Object.entries(apiLinkHeaders()).map(([k, v]) => `${k}: ${v}`);
@@ -53,6 +66,92 @@ export class AgentHub {
 
   connection(deviceId: string): AgentConnection | undefined {
     return this.connections.get(deviceId);
+  }
+
+  /** Agents this instance holds. */
+  get size(): number {
+    return this.connections.size;
+  }
+
+  /**
+   * Where to send a command for the device: its connection here, or a relay to the instance that
+   * holds it; undefined when no instance does (409 `device_offline`). 503 `routing_unavailable` when
+   * Redis cannot say.
+   */
+  async target(deviceId: string): Promise<AgentTarget | undefined> {
+    const local = this.connections.get(deviceId);
+    if (local) return { where: 'local', command: (type, payload) => local.command(type, payload) };
+    let owner: string | undefined;
+    try {
+      owner = (await this.fleet.owners([deviceId])).get(deviceId);
+    } catch (err) {
+      this.opts.log.warn({ deviceId, err: errorMessage(err) }, 'cannot look up the agent’s instance');
+      throw routingUnavailable();
+    }
+    // Our own id with no connection here: a claim whose release has not landed yet.
+    if (owner === undefined || owner === this.fleet.instanceId) return undefined;
+    return this.fleet.remote(owner, deviceId);
+  }
+
+  /** Which of these devices have an agent connected to any instance (this one only, if Redis fails). */
+  async online(deviceIds: readonly string[]): Promise<Set<string>> {
+    const out = new Set(deviceIds.filter((id) => this.connections.has(id)));
+    if (this.fleet.kind === 'local') return out;
+    try {
+      for (const id of (await this.fleet.owners(deviceIds)).keys()) out.add(id);
+    } catch (err) {
+      this.opts.log.warn({ err: errorMessage(err) }, 'cannot read agent ownership; listing local agents only');
+    }
+    return out;
+  }
+
+  /** What the fleet calls back into this hub: takeovers, relayed commands, revocations. */
+  fleetHandlers(): FleetHandlers {
+    return {
+      onTakeover: (deviceId) => this.dropTakenOver(deviceId),
+      onCommand: (cmd) => this.runRelayed(cmd),
+      onRevocation: (r) => {
+        const conn = this.connections.get(r.deviceId);
+        if (!conn) return;
+        this.opts.log.info({ deviceId: r.deviceId }, 'device removed: closing its agent');
+        conn.closeReason = 'device_removed';
+        conn.ws.close(CLOSE_DEVICE_REMOVED, 'device removed');
+      },
+    };
+  }
+
+  /** Another instance holds the device now: ours is stale (no device online on two instances). */
+  private dropTakenOver(deviceId: string): void {
+    const conn = this.connections.get(deviceId);
+    if (!conn) return;
+    this.opts.log.info({ deviceId }, 'the agent connected to another instance; dropping this connection');
+    this.connections.delete(deviceId);
+    conn.closeReason = 'replaced';
+    conn.failAll(new HttpError(502, 'agent_disconnected', 'the device reconnected before replying'));
+    conn.ws.close(CLOSE_REPLACED, 'replaced');
+  }
+
+  /** A command relayed from another instance, for an agent held here. */
+  private async runRelayed(cmd: RelayedCommand): Promise<unknown> {
+    let parsed;
+    try {
+      parsed = parseApiCommand({ id: 'relayed', type: cmd.type, payload: cmd.payload });
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      throw new HttpError(400, 'bad_request', `relayed command: ${err.message}`, err.field || undefined);
+    }
+    const conn = this.connections.get(cmd.deviceId);
+    if (!conn) {
+      throw new HttpError(
+        409,
+        'device_offline',
+        `device '${cmd.deviceId}' is not connected to the API right now`,
+      );
+    }
+    if (parsed.type === 'start_desktop' && parsed.payload.viewer) {
+      this.rememberDesktop(cmd.deviceId, parsed.payload.sessionId, parsed.payload.viewer.name);
+    }
+    return conn.command(parsed.type, parsed.payload as never, { onWaiting: cmd.onWaiting });
   }
 
   /** Remembers who started a desktop (the most recent MAX_REMEMBERED_DESKTOPS), for event audit lines. */
@@ -147,6 +246,10 @@ export class AgentHub {
     });
     const previous = this.connections.get(deviceId);
     this.connections.set(deviceId, conn);
+    this.fleet.claim(deviceId).catch((err: unknown) => {
+      // The heartbeat claims it again; meanwhile other instances may not find this agent.
+      log.warn({ deviceId, err: errorMessage(err) }, 'cannot record which instance holds the agent');
+    });
     if (previous) {
       log.info({ deviceId }, 'a new connection replaces the device’s previous one');
       previous.failAll(new HttpError(502, 'agent_disconnected', 'the device reconnected before replying'));
@@ -161,7 +264,13 @@ export class AgentHub {
     ws.on('close', (code) => {
       conn.failAll(new HttpError(502, 'agent_disconnected', 'the device disconnected before replying'));
       this.lastSeenAt.set(deviceId, conn.lastSeen);
-      if (this.connections.get(deviceId) === conn) this.connections.delete(deviceId);
+      if (this.connections.get(deviceId) === conn) {
+        this.connections.delete(deviceId);
+        // Only if the key still names this instance: a newer connection elsewhere keeps its claim.
+        this.fleet.release(deviceId).catch((err: unknown) => {
+          log.warn({ deviceId, err: errorMessage(err) }, 'cannot release the agent’s ownership (it expires)');
+        });
+      }
       const reason = conn.closeReason ?? (code === CLOSE_REPLACED ? 'replaced' : undefined);
       log.info({ deviceId, code, reason }, 'agent disconnected');
       audit.record({
@@ -183,14 +292,28 @@ export class AgentHub {
   }
 
   private async beatOnce(): Promise<void> {
+    // Only the agents held here are checked (one query), not the whole fleet's device list.
+    const held = [...this.connections.keys()];
     let known: Set<string>;
     try {
-      known = new Set((await this.opts.store.devices()).map((d) => d.id));
+      known = await this.opts.store.presentDevices(held);
     } catch (err) {
       // A store broken by hand, or a database that is down, is reported on every request; keep the
       // agents (and their heartbeat) until it is back, then removed devices are dropped.
       this.opts.log.error({ err: errorMessage(err) }, 'cannot read the store');
-      known = new Set(this.connections.keys());
+      known = new Set(held);
+    }
+    try {
+      // A claim that names another instance now (it was taken over while a takeover message was
+      // lost) or that expired while Redis was unreachable: drop, or renew what is still ours.
+      for (const deviceId of await this.fleet.refresh(held)) {
+        if (!known.has(deviceId)) continue;
+        const owners = await this.fleet.owners([deviceId]);
+        if (owners.has(deviceId)) this.dropTakenOver(deviceId);
+        else await this.fleet.claim(deviceId);
+      }
+    } catch (err) {
+      this.opts.log.warn({ err: errorMessage(err) }, 'cannot renew agent ownership in Redis');
     }
     for (const [deviceId, conn] of this.connections) {
       if (!known.has(deviceId)) {

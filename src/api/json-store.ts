@@ -163,6 +163,11 @@ export class JsonApiStore implements ApiStore {
     return this.devicesNow().find((d) => d.id === id);
   }
 
+  async presentDevices(ids: readonly string[]): Promise<Set<string>> {
+    const wanted = new Set(ids);
+    return new Set(this.devicesNow().filter((d) => wanted.has(d.id)).map((d) => d.id));
+  }
+
   async authenticateDevice(id: string, token: string): Promise<DeviceRecord | undefined> {
     const device = this.devicesNow().find((d) => d.id === id);
     return device && tokenMatches(token, device.tokenHash) ? device : undefined;

@@ -8,7 +8,7 @@ import { desktopSessionId, displayIndex, h264Offer, osSessionId } from '../proto
 import { object, optional, str } from '../protocol/validate.js';
 import { VIEW_ONLY } from '../protocol/ipc.js';
 import type { AgentHub } from './agent-hub.js';
-import type { AgentConnection } from './agent-connection.js';
+import type { AgentTarget } from './redis/fleet.js';
 import type { AuditAction, AuditSink } from './audit-log.js';
 import { HttpError, readJsonBody, sendJson, validateBody } from './http-json.js';
 import { iceServersFor, type IceConfig } from './turn-credentials.js';
@@ -69,6 +69,12 @@ export async function handleApiRequest(ctx: ApiContext, r: Request, path: string
     allow(method, 'GET');
     return listDevices(ctx, r);
   }
+  if (path === '/api/me') {
+    // Who this token is and whether it is view-only: a viewer signed in with a long-lived token (no
+    // login answer) learns it here and shows a view-only UI. The helper enforces it regardless.
+    allow(method, 'GET');
+    return sendJson(r.res, 200, { name: viewer.name, viewOnly: viewer.viewOnly });
+  }
   if (path === '/api/ice-servers') {
     allow(method, 'GET');
     return sendJson(r.res, 200, iceServersFor(ctx.ice, viewer.name));
@@ -114,12 +120,15 @@ async function login(ctx: ApiContext, r: Request): Promise<void> {
 }
 
 async function listDevices(ctx: ApiContext, r: Request): Promise<void> {
-  const devices = (await ctx.store.devices()).map((d) => {
+  const records = await ctx.store.devices();
+  // Online on any instance (the fleet's ownership keys); lastSeen is what this instance saw.
+  const online = await ctx.hub.online(records.map((d) => d.id));
+  const devices = records.map((d) => {
     const lastSeen = ctx.hub.lastSeen(d.id);
     return {
       id: d.id,
       name: d.name,
-      online: ctx.hub.connection(d.id) !== undefined,
+      online: online.has(d.id),
       ...(lastSeen !== undefined ? { lastSeen: new Date(lastSeen).toISOString() } : {}),
     };
   });
@@ -219,9 +228,10 @@ async function knownDevice(ctx: ApiContext, deviceId: string): Promise<void> {
   }
 }
 
-async function onlineAgent(ctx: ApiContext, deviceId: string): Promise<AgentConnection> {
+/** The agent's connection on this instance, or a relay to the instance holding it (src/api/redis/). */
+async function onlineAgent(ctx: ApiContext, deviceId: string): Promise<AgentTarget> {
   await knownDevice(ctx, deviceId);
-  const agent = ctx.hub.connection(deviceId);
+  const agent = await ctx.hub.target(deviceId);
   if (!agent) {
     throw new HttpError(409, 'device_offline', `device '${deviceId}' is not connected to the API right now`);
   }

@@ -70,6 +70,11 @@ export interface ApiStore {
 
   devices(): Promise<readonly DeviceRecord[]>;
   device(id: string): Promise<DeviceRecord | undefined>;
+  /**
+   * Which of these ids are still registered devices: the heartbeat's check of the agents one API
+   * instance holds (one query, however many devices the fleet has).
+   */
+  presentDevices(ids: readonly string[]): Promise<Set<string>>;
   /** The device whose id and token both match, or undefined. */
   authenticateDevice(id: string, token: string): Promise<DeviceRecord | undefined>;
   /** Registers a device; the returned token is the only copy that will ever exist. */

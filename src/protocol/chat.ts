@@ -1,7 +1,7 @@
 /**
  * The `chat` DataChannel (reliable, ordered): text between the viewer and the person at the machine.
  * One JSON object per DataChannel message, like the other channels; bounded, validated, and rate-limited
- * by the helper (src/helper/presence/chat-relay.ts). The text is never logged or audited: the audit log
+ * by the helper (src/helper/webrtc/desktop-peer.ts, 1 line a second, bursts of 5). The text is never logged or audited: the audit log
  * only learns that chat was used (`{kind: "chat"}`, once per desktop connection).
  *
  * - both ways: `message {text}`: one line, 1 … MAX_CHAT_TEXT UTF-16 code units, without control or
@@ -14,8 +14,12 @@ import { fail, isRecord, object, oneOf, str, type Guard } from './validate.js';
 
 /** Longest chat message: a few sentences; the session's window shows the last lines. */
 export const MAX_CHAT_TEXT = 1000;
-/** What a line may not contain: control, format (bidi overrides, zero-width), line and paragraph separators. */
-const FORBIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+/**
+ * What a line may not contain: control, format (bidi overrides, zero-width), line and paragraph
+ * separators, and half a surrogate pair (JSON can carry one; it is no character, and each window shows
+ * it differently or not at all).
+ */
+const FORBIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u;
 
 export const CHAT_ERROR_CODES = ['rate_limited', 'unavailable'] as const;
 

@@ -69,6 +69,12 @@ export const desktopLimits: Guard<DesktopLimits> = object({
   warnMs: int(0, 3_600_000),
 });
 
+/** A flag that is present only when set: `true`, nothing else. */
+const onlyTrue: Guard<true> = (v, path) => {
+  if (v !== true) fail(path, 'must be true when present');
+  return true;
+};
+
 /** Service → helper request: answer this viewer's offer. */
 export interface DesktopStart {
   type: 'desktop_start';
@@ -82,6 +88,12 @@ export interface DesktopStart {
   permissions?: ViewerPermissions;
   /** Absent: no session length or idle limit. */
   limits?: DesktopLimits;
+  /**
+   * `access.blockLocalInput`, sent only for a viewer allowed to control: while this desktop is
+   * connected the helper keeps the session's own keyboard and mouse from reaching applications
+   * (Windows BlockInput; elsewhere the helper logs that it cannot). Absent: not blocked.
+   */
+  blockLocalInput?: true;
 }
 /** Helper → service response to desktop_start. */
 export interface DesktopStarted {
@@ -176,8 +188,15 @@ export interface ConsentPrompt {
   viewer: string;
   asks: ViewerPermissions;
   timeoutMs: number;
+  /**
+   * `consent: when-user-present`: before showing anything, the helper reads the X server's input idle
+   * time and screen saver state; idle this long or more, or the screen saver on, means nobody is there
+   * and it answers `absent` without a prompt. Absent: always ask.
+   */
+  absentAfterIdleMs?: number;
 }
-export const CONSENT_ANSWERS = ['accepted', 'denied', 'timed_out', 'unavailable'] as const;
+/** `absent`: nobody at the session (only in answer to `absentAfterIdleMs`); no prompt was shown. */
+export const CONSENT_ANSWERS = ['accepted', 'denied', 'timed_out', 'unavailable', 'absent'] as const;
 export type ConsentAnswerOutcome = (typeof CONSENT_ANSWERS)[number];
 /** Helper → service response: the button pressed, or `unavailable` (no way to ask; `reason` says why). */
 export interface ConsentAnswer {
@@ -229,6 +248,7 @@ const guards: { [K in IpcBody['type']]: Guard<Extract<IpcBody, { type: K }>> } =
     viewer: optional(viewerIdentity),
     permissions: optional(viewerPermissions),
     limits: optional(desktopLimits),
+    blockLocalInput: optional(onlyTrue),
   }),
   desktop_started: object({ type: oneOf(['desktop_started']), sessionId: desktopSessionId, answer: sdp }),
   desktop_stop: object({ type: oneOf(['desktop_stop']), sessionId: desktopSessionId }),
@@ -259,6 +279,7 @@ const guards: { [K in IpcBody['type']]: Guard<Extract<IpcBody, { type: K }>> } =
     viewer: str({ min: 1, max: 256 }),
     asks: viewerPermissions,
     timeoutMs: int(1000, 600_000),
+    absentAfterIdleMs: optional(int(1000, 86_400_000)),
   }),
   consent_answer: object({
     type: oneOf(['consent_answer']),

@@ -33,6 +33,17 @@ export interface AccessPolicy {
   idleTimeoutMs: number;
   /** The viewer is warned this long before either cut. */
   limitWarningMs: number;
+  /**
+   * `when-user-present` on X11: a session whose display has seen no input for this long, or whose
+   * screen saver is on, counts as nobody there (the helper reads XScreenSaverQueryInfo). 0: the idle
+   * time is not read. Windows does not read it (see SESSION-POLICY.md).
+   */
+  absentAfterIdleMs: number;
+  /**
+   * While a viewer allowed to control is connected, the session's own keyboard and mouse are blocked
+   * (Windows BlockInput; Ctrl+Alt+Del gives them back). X11: not possible soundly, logged.
+   */
+  blockLocalInput: boolean;
 }
 
 export const DEFAULT_ACCESS_POLICY: Readonly<AccessPolicy> = Object.freeze({
@@ -47,6 +58,10 @@ export const DEFAULT_ACCESS_POLICY: Readonly<AccessPolicy> = Object.freeze({
   maxSessionMs: 0,
   idleTimeoutMs: 0,
   limitWarningMs: 60_000,
+  // Five minutes without a key or a mouse move: the person has walked away (a screen saver's own delay
+  // is often 5–10 min).
+  absentAfterIdleMs: 300_000,
+  blockLocalInput: false,
 });
 
 /** A limit: 0 (off), or 1 s … 24 h. */
@@ -66,6 +81,12 @@ export const accessPolicyShape = object({
   maxSessionMs: optional(limitMs),
   idleTimeoutMs: optional(limitMs),
   limitWarningMs: optional(int(0, 3_600_000)),
+  absentAfterIdleMs: optional((v, path) => {
+    const n = int(0, 86_400_000)(v, path);
+    if (n !== 0 && n < 10_000) throw new ProtocolError(path, 'must be 0 (not read) or at least 10000 ms');
+    return n;
+  }),
+  blockLocalInput: optional(bool),
 });
 
 /** Defaults filled in and the fields checked against each other (a ProtocolError names the field). */
@@ -86,11 +107,11 @@ export function resolveAccessPolicy(raw: ReturnType<typeof accessPolicyShape> | 
 }
 
 /**
- * Someone is at the session: a user is logged on to it and it is the active one (not locked, not
+ * Someone may be at the session: a user is logged on to it and it is the active one (not locked, not
  * disconnected, not a login screen). On Windows that is WTSActive with a user; on X11 the display's
  * logind session is active with a user (a display logind does not know counts as active:
- * x11-session-detector.ts). Input idle time is not read: a user who walked away from an unlocked
- * session still counts as present.
+ * x11-session-detector.ts). On X11 the helper then also reads the display's input idle time before it
+ * shows the prompt (`absentAfterIdleMs`): idle that long, nobody is there and nothing is asked.
  */
 export function userPresent(session: Pick<DetectedSession, 'state' | 'username'>): boolean {
   return session.state === 'active' && session.username !== '';

@@ -77,6 +77,8 @@ export class SessionBroker {
   private readonly secureAttention: SecureAttentionRelay;
   private readonly consent: ConsentGate | undefined;
   private readonly limits: DesktopLimits | undefined;
+  /** `access.blockLocalInput`: asked of the helper for viewers allowed to control. */
+  private readonly blockLocalInput: boolean;
 
   constructor(private readonly opts: BrokerOptions) {
     this.policy = { ...DEFAULT_POLICY, ...opts.policy };
@@ -100,6 +102,7 @@ export class SessionBroker {
         warnMs: access.limitWarningMs,
       };
     }
+    this.blockLocalInput = access?.blockLocalInput === true;
     this.secureAttention = new SecureAttentionRelay({
       sender: opts.secureAttention ?? noSecureAttention,
       log: opts.log,
@@ -199,6 +202,9 @@ export class SessionBroker {
         ...(req.viewer ? { viewer: req.viewer } : {}),
         ...(req.permissions ? { permissions: req.permissions } : {}),
         ...(this.limits ? { limits: this.limits } : {}),
+        ...(this.blockLocalInput && (req.permissions ?? FULL_CONTROL).control
+          ? { blockLocalInput: true }
+          : {}),
       });
       if (reply.type !== 'desktop_started' || reply.sessionId !== req.sessionId) {
         throw new BrokerError('internal', `helper answered desktop_start with ${reply.type}`);

@@ -56,6 +56,7 @@ const loginReply = object(
   { token: str({ min: 1, max: 4096 }), name: text, expiresAt: optional(lastSeen), viewOnly: optional(bool) },
   loose,
 );
+const meReply = object({ name: text, viewOnly: bool }, loose);
 const devicesReply = object(
   {
     devices: arrayOf(
@@ -124,6 +125,11 @@ export class ApiClient {
 
   login(oneTimeToken: string): Promise<{ token: string; name: string; viewOnly?: boolean }> {
     return this.call('POST', '/api/login', loginReply, { token: oneTimeToken }, false);
+  }
+
+  /** Who the token is and whether it is view-only (`GET /api/me`). */
+  me(): Promise<{ name: string; viewOnly: boolean }> {
+    return this.call('GET', '/api/me', meReply);
   }
 
   async devices(): Promise<Device[]> {

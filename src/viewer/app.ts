@@ -64,7 +64,10 @@ export class ViewerApp {
     });
     this.wireBar();
     if (options.viewOnly) {
+      // The UI side of a view-only token: no input is ever sent (canSend above), no file is offered or
+      // dropped, and a badge says so. The helper refuses both channels whatever this page does.
       this.bar.lockViewOnly();
+      this.files.refuse('This sign-in is view-only: it cannot send files');
       this.stage.root.classList.add('view-only');
     }
   }

@@ -47,8 +47,9 @@ export function storeServer(server: string): void {
 
 /**
  * Exchanges or checks `token`; on success the client holds the token to use and it is stored. Resolves
- * with whether the login answer said the session is view-only (a token used directly says nothing:
- * false, and the helper still refuses its input if it is).
+ * with whether the token is view-only: the login answer says so for a one-time token, `GET /api/me`
+ * for a token used directly (an API without that route: false, and the helper still refuses its input
+ * if it is).
  */
 export async function signIn(api: ApiClient, token: string): Promise<{ viewOnly: boolean }> {
   api.setToken(undefined);
@@ -61,14 +62,26 @@ export async function signIn(api: ApiClient, token: string): Promise<{ viewOnly:
     if (!(err instanceof ApiError) || (err.status !== 401 && err.status !== 403)) throw err;
   }
   api.setToken(token);
+  let viewOnly = false;
   try {
-    await api.devices();
+    viewOnly = (await api.me()).viewOnly;
   } catch (err) {
-    api.setToken(undefined);
-    throw err instanceof ApiError && err.status === 401
-      ? new ApiError(401, 'unauthorized', 'This token is not valid (or has expired).')
-      : err;
+    if (!(err instanceof ApiError && err.status === 404)) {
+      api.setToken(undefined);
+      throw err instanceof ApiError && err.status === 401
+        ? new ApiError(401, 'unauthorized', 'This token is not valid (or has expired).')
+        : err;
+    }
+    // An older API: the token is checked as before.
+    try {
+      await api.devices();
+    } catch (e) {
+      api.setToken(undefined);
+      throw e instanceof ApiError && e.status === 401
+        ? new ApiError(401, 'unauthorized', 'This token is not valid (or has expired).')
+        : e;
+    }
   }
-  storeToken(token);
-  return { viewOnly: false };
+  storeToken(token, viewOnly);
+  return { viewOnly };
 }

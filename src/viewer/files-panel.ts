@@ -23,6 +23,8 @@ export class FilesPanel {
   private roots: string[] = [];
   private root0 = 0;
   private path: string[] = [];
+  /** A view-only sign-in: the machine refuses its files channel, so nothing is offered or dropped. */
+  private refusal: string | undefined;
 
   constructor(private readonly notify: (text: string, kind?: 'info' | 'error') => void) {
     const send = el('button', { text: 'Send files…', attrs: { type: 'button', id: 'files-send' } });
@@ -43,6 +45,12 @@ export class FilesPanel {
     });
   }
 
+  /** A view-only sign-in: files are neither picked nor dropped (the helper would refuse them anyway). */
+  refuse(reason: string): void {
+    this.refusal = reason;
+    this.root.hidden = true;
+  }
+
   /** Drops on the video send the dropped files. */
   acceptDrops(target: HTMLElement): void {
     target.addEventListener('dragover', (e) => {
@@ -52,6 +60,7 @@ export class FilesPanel {
       const files = e.dataTransfer?.files;
       if (!files?.length) return;
       e.preventDefault();
+      if (this.refusal !== undefined) return this.notify(this.refusal, 'error');
       this.root.hidden = false;
       for (const f of files) this.send(f);
     });
@@ -64,6 +73,7 @@ export class FilesPanel {
   }
 
   toggle(): void {
+    if (this.refusal !== undefined) return;
     this.root.hidden = !this.root.hidden;
     // Opening the panel lists the folder again: it may have changed on the remote side.
     if (!this.root.hidden) void this.browse(this.root0, this.path);
@@ -108,6 +118,7 @@ export class FilesPanel {
   }
 
   private send(file: File): void {
+    if (this.refusal !== undefined) return this.notify(this.refusal, 'error');
     if (!this.files) return this.notify('Connect to a desktop first', 'error');
     this.files.upload(file, file.name);
   }

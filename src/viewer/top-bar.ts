@@ -25,6 +25,16 @@ export class TopBar {
   readonly stats = toggleButton('Stats', false, 'stats-toggle');
   readonly files = el('button', { text: 'Files', attrs: { id: 'files-toggle', type: 'button' } });
   readonly chat = el('button', { text: 'Chat', attrs: { id: 'chat-toggle', type: 'button' } });
+  /** Shown for a view-only sign-in: the machine refuses this viewer's input and files. */
+  readonly viewOnlyBadge = el('span', {
+    text: 'View only',
+    className: 'badge view-only-badge',
+    attrs: {
+      id: 'view-only-badge',
+      hidden: '',
+      title: 'This sign-in may watch, not control: the remote machine refuses its input and files',
+    },
+  });
   readonly status = el('span', { className: 'status', attrs: { id: 'status', role: 'status' } });
   readonly signOut = el('button', { text: 'Sign out', attrs: { id: 'sign-out', type: 'button' } });
 
@@ -42,7 +52,7 @@ export class TopBar {
         this.chat,
         this.stats,
       ]),
-      el('div', { className: 'group end' }, [this.status, this.signOut]),
+      el('div', { className: 'group end' }, [this.viewOnlyBadge, this.status, this.signOut]),
     );
     this.setConnected(false);
   }
@@ -67,6 +77,7 @@ export class TopBar {
     this.viewOnly.setAttribute('aria-pressed', 'true');
     this.viewOnly.disabled = true;
     this.viewOnly.title = 'This sign-in is view-only: the remote machine refuses its input and files';
+    this.viewOnlyBadge.hidden = false;
     this.setViewOnly(true);
   }
 

@@ -157,6 +157,16 @@ describe('view-only tokens on the agent link', () => {
     await agent.close();
   });
 
+  it('GET /api/me says who a token is and whether it is view-only', async () => {
+    expect((await h.request('GET', '/api/me', undefined, viewOnlyToken)).body).toEqual({
+      name: 'watcher',
+      viewOnly: true,
+    });
+    expect((await h.request('GET', '/api/me')).body).toEqual({ name: 'alice', viewOnly: false });
+    expect((await h.request('GET', '/api/me', undefined, null)).status).toBe(401);
+    expect((await h.request('POST', '/api/me', {})).status).toBe(405);
+  });
+
   it('keeps a view-only login view-only: the session token it gives sends the same permissions', async () => {
     const login = await h.request(
       'POST',

@@ -57,6 +57,18 @@ export function describeStoreContract(backend: string, factory: StoreFactory): v
       expect(await store.device('dev-nope')).toBeUndefined();
     });
 
+    it('tells which of a list of ids are still registered devices', async () => {
+      const store = await factory.open();
+      const a = await store.addDevice('a');
+      const b = await store.addDevice('b');
+      expect(await store.presentDevices([])).toEqual(new Set());
+      expect(await store.presentDevices([a.device.id, b.device.id, 'dev-unknown'])).toEqual(
+        new Set([a.device.id, b.device.id]),
+      );
+      await (await factory.reopen(store)).removeDevice(a.device.id);
+      expect(await store.presentDevices([a.device.id, b.device.id])).toEqual(new Set([b.device.id]));
+    });
+
     it('removes a device, after which its token no longer authenticates', async () => {
       const store = await factory.open();
       const { device, token } = await store.addDevice('gone soon');

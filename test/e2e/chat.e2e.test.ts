@@ -4,7 +4,8 @@
  * connected, the session shows the override-redirect indicator naming it; a line typed in the viewer's
  * Chat panel opens the session's chat window (zenity), where the person (XTest) answers, and the
  * answer appears in the viewer. The audit log says chat was used, once, without the text. A view-only
- * sign-in has View only on and locked from the start.
+ * sign-in (one-time login or a long-lived token) gets a view-only UI: a badge, View only locked, nothing
+ * sent on `input` or `files` whatever the person does on the video.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -163,12 +164,29 @@ run('chat and the being-viewed indicator in Chromium', () => {
     });
   });
 
-  it('a view-only sign-in starts with View only on and locked, chat still offered', async () => {
+  it('a view-only sign-in gets a view-only UI: badge, View only locked, no input, no files, chat offered', async () => {
     const viewOnly = await browser.context.newPage();
+    // Counts what the page sends on each DataChannel, by label: the UI's own restraint, measured
+    // before the helper (which refuses these channels anyway) could hide it.
+    await viewOnly.addInitScript(() => {
+      const sent: Record<string, number> = {};
+      (window as unknown as { __sentByLabel: Record<string, number> }).__sentByLabel = sent;
+      const send = RTCDataChannel.prototype.send;
+      RTCDataChannel.prototype.send = function (this: RTCDataChannel, data: never) {
+        sent[this.label] = (sent[this.label] ?? 0) + 1;
+        return send.call(this, data);
+      };
+    });
+    const sentOn = (label: string) =>
+      viewOnly.evaluate(
+        (l) => (window as unknown as { __sentByLabel: Record<string, number> }).__sentByLabel[l] ?? 0,
+        label,
+      );
     try {
       const token = await stack.api.issueLoginToken('e2e-viewonly', { viewOnly: true });
       await viewOnly.goto(`${stack.api.url}/#login=${token}`);
       await viewOnly.locator('#view-only').waitFor({ timeout: 30_000 });
+      expect(await viewOnly.isVisible('#view-only-badge')).toBe(true);
       expect(await viewOnly.getAttribute('#view-only', 'aria-pressed')).toBe('true');
       expect(await viewOnly.isDisabled('#view-only')).toBe(true);
       expect(await viewOnly.isDisabled('#ctrl-alt-del')).toBe(true);
@@ -183,9 +201,41 @@ run('chat and the being-viewed indicator in Chromium', () => {
       expect(await viewOnly.isDisabled('#files-toggle')).toBe(true);
       expect(await viewOnly.isDisabled('#paste')).toBe(true);
       expect(await viewOnly.isDisabled('#chat-toggle')).toBe(false);
+      // A person at the viewer clicks, types and scrolls on the video, and drops a file on it.
+      const video = (await viewOnly.locator('#stage').boundingBox())!;
+      await viewOnly.mouse.move(video.x + video.width / 3, video.y + video.height / 3);
+      await viewOnly.mouse.click(video.x + video.width / 2, video.y + video.height / 2);
+      await viewOnly.mouse.wheel(0, 100);
+      await viewOnly.keyboard.press('KeyZ');
+      const drop = await viewOnly.evaluateHandle(() => {
+        const dt = new DataTransfer();
+        dt.items.add(new File(['not sent'], 'dropped.txt', { type: 'text/plain' }));
+        return dt;
+      });
+      await viewOnly.dispatchEvent('.stage', 'drop', { dataTransfer: drop });
+      await expect
+        .poll(() => viewOnly.locator('.toasts').textContent(), { timeout: 5000 })
+        .toMatch(/view-only: it cannot send files/);
+      expect(await viewOnly.isVisible('#files-panel')).toBe(false);
+      expect(await sentOn('input')).toBe(0);
+      expect(await sentOn('files')).toBe(0);
+      // The control channel is in use (heartbeats): the counter does see this page's sends.
+      expect(await sentOn('control')).toBeGreaterThan(0);
       await viewOnly.click('#connect');
     } finally {
       await viewOnly.close();
+    }
+  });
+
+  it('a view-only long-lived token (not a one-time login) also gets the view-only UI', async () => {
+    const direct = await browser.context.newPage();
+    try {
+      const token = await stack.api.issueViewerToken('e2e-viewonly-token', { viewOnly: true });
+      await direct.goto(`${stack.api.url}/#login=${token}`);
+      await direct.locator('#view-only-badge').waitFor({ state: 'visible', timeout: 30_000 });
+      expect(await direct.isDisabled('#view-only')).toBe(true);
+    } finally {
+      await direct.close();
     }
   });
 });

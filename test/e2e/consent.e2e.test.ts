@@ -3,8 +3,10 @@
  * the user (`access.consent: always`), a helper running as a user the test creates, and the built
  * viewer in headless Chromium. The person at the machine is played through XTest on the session's
  * display: Alt+A on the prompt lets the viewer in (video plays), Alt+D refuses it (the viewer shows
- * the 403's message), and the audit log records the answers. The device also limits a desktop's length:
- * the viewer shows the warning, then ends with the reason instead of reconnecting around the limit.
+ * the 403's message), a prompt left alone times out (consent_timeout), and the audit log records the
+ * answers. The device also limits a desktop's length: the viewer and the person at the machine (on the
+ * being-viewed indicator) see the warning, then the viewer ends with the reason instead of
+ * reconnecting around the limit.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -25,6 +27,7 @@ const SCREEN = { width: 640, height: 480 };
 const PROMPT_TITLE = 'porthole: remote access request';
 /** Long enough for the first test to connect and disconnect, short enough to wait for in the second. */
 const MAX_SESSION_MS = 20_000;
+const CONSENT_TIMEOUT_MS = 20_000;
 
 let stack: DemoStack;
 let browser: Browser;
@@ -33,6 +36,13 @@ let user: TestUser;
 let person: InputInjector;
 
 const display = () => stack.displays[0]!.display;
+/** The names of the session's "porthole: …" windows (the being-viewed indicator's carries its text). */
+const porthole = () =>
+  [
+    ...execFileSync('xwininfo', ['-root', '-children', '-display', display()], {
+      encoding: 'utf8',
+    }).matchAll(/"(porthole: [^"]*)"/g),
+  ].map((m) => m[1]!);
 const promptShown = () =>
   execFileSync('xwininfo', ['-root', '-tree', '-display', display()], { encoding: 'utf8' }).includes(
     `"${PROMPT_TITLE}"`,
@@ -74,7 +84,7 @@ beforeAll(async () => {
     sessions: [{ colour: '#402040', title: 'consent', ...SCREEN, bare: true, username: user.name }],
     access: {
       consent: 'always',
-      consentTimeoutMs: 20_000,
+      consentTimeoutMs: CONSENT_TIMEOUT_MS,
       consentHoldMs: 0,
       maxSessionMs: MAX_SESSION_MS,
       limitWarningMs: 6000,
@@ -125,6 +135,14 @@ run('consent in Chromium', () => {
     await expect
       .poll(() => page.locator('.toast').allTextContents(), { timeout: MAX_SESSION_MS })
       .toContain('This session reaches its maximum length in 6 seconds');
+    // The person at the machine is told too: the indicator counts down to the cut.
+    await expect
+      .poll(porthole, { timeout: 3000 })
+      .toContainEqual(
+        expect.stringMatching(
+          /^porthole: e2e-consent is viewing this screen - session ends in [1-6] s \(time limit\)$/,
+        ),
+      );
     await expect
       .poll(() => page.locator('#status').textContent(), { timeout: 20_000 })
       .toBe('Disconnected: the remote machine ended the session: the maximum session length was reached');
@@ -133,6 +151,17 @@ run('consent in Chromium', () => {
     expect(promptShown()).toBe(false);
     expect(await page.locator('#status').textContent()).toMatch(/^Disconnected: the remote machine ended/);
   });
+
+  it('says so when nobody answers the prompt: it closes by itself, no desktop', async () => {
+    await page.click('#connect');
+    await waitFor(promptShown, { what: 'the consent prompt', timeoutMs: 30_000, intervalMs: 100 });
+    await expect
+      .poll(() => page.locator('#status').textContent(), { timeout: CONSENT_TIMEOUT_MS + 15_000 })
+      .toBe('nobody at the machine answered the consent prompt within 20 s');
+    expect(promptShown()).toBe(false);
+    expect(await page.evaluate(() => document.querySelector('video')?.videoWidth ?? 0)).toBe(0);
+    expect(consentAudit().at(-1)).toMatchObject({ viewer: 'e2e-consent', ok: false, code: 'timed_out' });
+  }, 60_000);
 
   it('shows the refusal when the person at the machine denies it', async () => {
     await page.click('#connect');
@@ -144,6 +173,7 @@ run('consent in Chromium', () => {
     expect(consentAudit()).toMatchObject([
       { viewer: 'e2e-consent', ok: true },
       { viewer: 'e2e-consent', ok: true },
+      { viewer: 'e2e-consent', ok: false, code: 'timed_out' },
       { viewer: 'e2e-consent', ok: false, code: 'denied' },
     ]);
   });

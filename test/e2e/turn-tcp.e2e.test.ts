@@ -94,7 +94,9 @@ function chromiumTrusting(dir: string, ns: string, caPem: string): string {
   sh('certutil', ['-d', `sql:${db}`, '-N', '--empty-password']);
   sh('certutil', ['-d', `sql:${db}`, '-A', '-t', 'C,,', '-n', 'porthole-test-ca', '-i', caPem]);
   const wrapper = join(dir, 'chromium');
-  writeFileSync(wrapper, `#!/bin/sh\nHOME='${home}' exec ip netns exec ${ns} /usr/bin/chromium "$@"\n`);
+  const log = process.env.PORTHOLE_DEBUG_CHROME_LOG;
+  const extra = log ? ` --enable-logging=stderr --v=0 '--vmodule=*/webrtc/*=2' 2>>'${log}'` : '';
+  writeFileSync(wrapper, `#!/bin/sh\nHOME='${home}' exec ip netns exec ${ns} /usr/bin/chromium "$@"${extra}\n`);
   chmodSync(wrapper, 0o755);
   return wrapper;
 }

@@ -29,6 +29,8 @@ describe('chat messages (viewer → helper)', () => {
     ],
     ['a bidi override', { type: 'message', text: 'abc\u202edef' }, /control or format/],
     ['a line separator', { type: 'message', text: 'a\u2028b' }, /control or format/],
+    ['half a surrogate pair (not text)', { type: 'message', text: 'a\ud800b' }, /control or format/],
+    ['a lone low surrogate', { type: 'message', text: '\udc00' }, /control or format/],
     ['an unknown field', { type: 'message', text: 'hi', from: 'admin' }, /from: is not a known field/],
     ['a helper-only type', { type: 'error', code: 'unavailable', message: 'x' }, /type/],
     ['a number as text', { type: 'message', text: 5 }, /text: expected a string/],
@@ -57,6 +59,8 @@ describe('chatLine: typed text as a valid line', () => {
   it('turns control and format characters into spaces, trims, bounds, and never splits a pair', () => {
     expect(chatLine('  a\n\tb\u202ec  ')).toBe('a b c');
     expect(chatLine(' \u0007 ')).toBeUndefined();
+    expect(chatLine('a\ud800b')).toBe('a b');
+    expect(chatLine('ok 😀')).toBe('ok 😀');
     const cut = chatLine(`${'a'.repeat(MAX_CHAT_TEXT - 1)}😀`)!;
     expect(cut).toBe('a'.repeat(MAX_CHAT_TEXT - 1));
     expect(() => parseChatMessage({ type: 'message', text: cut })).not.toThrow();

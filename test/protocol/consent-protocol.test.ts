@@ -41,7 +41,37 @@ describe('consent on the pipe', () => {
     expect(() => parseServiceToHelper(body)).toThrow(message);
   });
 
-  it('refuses an answer that is not one of the four outcomes', () => {
+  it('carries absentAfterIdleMs (bounded) and the `absent` answer', () => {
+    expect(parseServiceToHelper({ ...prompt, absentAfterIdleMs: 300_000 })).toEqual({
+      ...prompt,
+      absentAfterIdleMs: 300_000,
+    });
+    expect(() => parseServiceToHelper({ ...prompt, absentAfterIdleMs: 10 })).toThrow(/absentAfterIdleMs/);
+    expect(() => parseServiceToHelper({ ...prompt, absentAfterIdleMs: 90_000_000 })).toThrow(
+      /absentAfterIdleMs/,
+    );
+    expect(parseHelperToService({ type: 'consent_answer', outcome: 'absent', reason: 'idle' })).toMatchObject(
+      {
+        outcome: 'absent',
+      },
+    );
+  });
+
+  it('carries desktop_start.blockLocalInput only as true', () => {
+    const start = {
+      type: 'desktop_start',
+      sessionId: 'desk-1',
+      offer: 'v=0',
+      iceServers: [],
+      displayIndex: 0,
+    };
+    expect(parseServiceToHelper({ ...start, blockLocalInput: true })).toMatchObject({
+      blockLocalInput: true,
+    });
+    expect(() => parseServiceToHelper({ ...start, blockLocalInput: false })).toThrow(/blockLocalInput/);
+  });
+
+  it('refuses an answer that is not one of the known outcomes', () => {
     expect(() => parseHelperToService({ type: 'consent_answer', outcome: 'maybe' })).toThrow(/outcome/);
   });
 

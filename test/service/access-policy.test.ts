@@ -55,6 +55,7 @@ describe('the access section of the service config', () => {
     [{ idleTimeoutMs: -1 }, /access\.idleTimeoutMs: must be between 0 and 86400000/],
     [{ idleTimeoutMs: 30_000 }, /access\.limitWarningMs: must be shorter than access\.idleTimeoutMs/],
     [{ maxSesionMs: 1 }, /access\.maxSesionMs: is not a known field/],
+    [{ absentAfterIdleMs: 5000 }, /access\.absentAfterIdleMs: must be 0 \(not read\) or at least 10000 ms/],
   ])('refuses %j, naming the field', (access, message) => {
     expect(() => load(access)).toThrow(message);
   });

@@ -634,6 +634,23 @@ describe('session broker: consent and limits (access policy)', () => {
     ]);
   });
 
+  it('asks the helper to block local input (access.blockLocalInput) for a controlling viewer only', async () => {
+    const t = await setup([alice], { access: { ...DEFAULT_ACCESS_POLICY, blockLocalInput: true } });
+    const link = await t.bringUp(1);
+    await t.broker.startDesktop(desktop('d1', { targetSessionId: 1 }));
+    await t.broker.startDesktop(
+      desktop('d2', { targetSessionId: 1, permissions: { control: false, files: false } }),
+    );
+    expect(link.sent.map((b) => (b as { blockLocalInput?: true }).blockLocalInput)).toEqual([
+      true,
+      undefined,
+    ]);
+    const off = await setup([alice], { access: DEFAULT_ACCESS_POLICY });
+    const offLink = await off.bringUp(1);
+    await off.broker.startDesktop(desktop('d1', { targetSessionId: 1 }));
+    expect(offLink.sent[0]).not.toHaveProperty('blockLocalInput');
+  });
+
   it('refuses to run an attended policy without a prompter', async () => {
     await expect(setup([alice], { access: { ...DEFAULT_ACCESS_POLICY, consent: 'always' } })).rejects.toThrow(
       /no prompter/,

@@ -115,6 +115,36 @@ describe('whether the gate asks', () => {
     ]);
   });
 
+  it('under `when-user-present` lets the helper find nobody there (idle): admitted without a prompt or audit', async () => {
+    const { gate, prompter, audit, check } = setup({
+      consent: 'when-user-present',
+      absentAfterIdleMs: 120_000,
+    });
+    const p = gate.admit(check('d1'));
+    await settle();
+    expect(prompter.asked[0]?.absentAfterIdleMs).toBe(120_000);
+    prompter.answer({ outcome: 'absent', reason: 'no input for 600 s' });
+    expect(await state(p)).toBe('admitted');
+    expect(audit).toEqual([]);
+    // Nothing is held for a reconnect: the next start asks (or finds nobody) again.
+    void gate.admit(check('d2'));
+    await settle();
+    expect(prompter.asked).toHaveLength(2);
+  });
+
+  it('does not read the idle time under `always` or with absentAfterIdleMs 0, and refuses an `absent` it did not ask for', async () => {
+    const always = setup({ consent: 'always' });
+    const p = always.gate.admit(always.check('d1'));
+    await settle();
+    expect(always.prompter.asked[0]).not.toHaveProperty('absentAfterIdleMs');
+    always.prompter.answer({ outcome: 'absent', reason: 'idle' });
+    expect(await state(p)).toBe('helper_unavailable');
+    const off = setup({ consent: 'when-user-present', absentAfterIdleMs: 0 });
+    void off.gate.admit(off.check('d1'));
+    await settle();
+    expect(off.prompter.asked[0]).not.toHaveProperty('absentAfterIdleMs');
+  });
+
   it('names an unnamed viewer as such', async () => {
     const { gate, prompter, check } = setup();
     void gate.admit(check('d1', { viewer: undefined }));

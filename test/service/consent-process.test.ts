@@ -171,6 +171,21 @@ describe('consent from the person at the machine (zenity prompt, answered throug
         .received('control')
         .map((m) => JSON.parse(m) as { type: string })
         .filter((m) => m.type === 'session_limit');
+    // The person at the machine is told at the same moment, on the being-viewed indicator.
+    const indicatorNames = () =>
+      [
+        ...execFileSync('xwininfo', ['-root', '-children', '-display', x.display], {
+          encoding: 'utf8',
+        }).matchAll(/"(porthole: [^"]*)"/g),
+      ].map((m) => m[1]!);
+    await waitFor(() => limits().length >= 1, { what: 'the warning', timeoutMs: MAX_SESSION_MS + 10_000 });
+    await waitFor(
+      () =>
+        indicatorNames().some((n) =>
+          /^porthole: alice is viewing this screen - session ends in [1-4] s \(time limit\)$/.test(n),
+        ),
+      { what: 'the warning on the indicator', timeoutMs: 3000, detail: () => indicatorNames().join('\n') },
+    );
     await waitFor(() => limits().length >= 2, {
       what: 'the warning and the cut notice',
       timeoutMs: MAX_SESSION_MS + 10_000,

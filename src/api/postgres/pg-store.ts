@@ -93,6 +93,14 @@ export class PgApiStore implements ApiStore {
     return rows[0] && deviceRecord(rows[0]);
   }
 
+  async presentDevices(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const { rows } = await this.query<{ id: string }>('SELECT id FROM devices WHERE id = ANY($1::text[])', [
+      [...ids],
+    ]);
+    return new Set(rows.map((r) => r.id));
+  }
+
   async authenticateDevice(id: string, token: string): Promise<DeviceRecord | undefined> {
     const device = await this.device(id);
     return device && tokenMatches(token, device.tokenHash) ? device : undefined;

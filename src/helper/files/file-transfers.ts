@@ -45,6 +45,12 @@ export interface FileTransfersOptions {
   log: Pick<Logger, 'info' | 'warn' | 'debug'>;
   /** Told of each finished or failed transfer (metadata only: for the audit of issue 17 §2). */
   onTransfer?: (t: { direction: 'upload' | 'download'; name: string; size: number; outcome: string }) => void;
+  /**
+   * Bytes moved: an upload chunk was taken, or the viewer acknowledged download bytes. The session's
+   * idle timeout counts this as activity (a transfer in progress is not cut as idle; a stalled one is).
+   * Called per chunk: it must only record the time.
+   */
+  onProgress?: () => void;
 }
 
 interface Upload {
@@ -119,7 +125,10 @@ export class FileTransfers {
         return this.cancel(msg.id, msg.code);
       case 'ack': {
         const d = this.downloads.get(msg.id);
-        if (d && msg.bytes > d.acked && msg.bytes <= d.sent) d.acked = msg.bytes;
+        if (d && msg.bytes > d.acked && msg.bytes <= d.sent) {
+          d.acked = msg.bytes;
+          this.opts.onProgress?.();
+        }
         this.kick();
         return;
       }
@@ -155,6 +164,7 @@ export class FileTransfers {
     if (u.pending + chunk.data.byteLength > 2 * FILE_WINDOW_BYTES)
       return this.failUpload(u, 'bad_message', 'the sender ignored the flow-control window');
     u.hash.update(chunk.data);
+    this.opts.onProgress?.();
     // node-datachannel hands over its own Buffer per message: no copy is needed to keep it.
     const data = chunk.data;
     u.pending += data.byteLength;

@@ -21,6 +21,7 @@ export function serveFiles(
     maxUploadBytes: number;
     log: Pick<Logger, 'info' | 'warn' | 'debug'>;
     onTransfer?: FileTransfersOptions['onTransfer'];
+    onProgress?: FileTransfersOptions['onProgress'];
   },
 ): FilesSession {
   const live = new Set<FileTransfers>();

@@ -4,7 +4,13 @@ import { createCapturer } from '../capture/index.js';
 import { createDesktopSession } from '../desktop/desktop-session.js';
 import type { DesktopHost } from './desktop-host.js';
 import type { EncoderChoice } from '../encode/encoder.js';
-import { createClipboard, createInputInjector, type InputBackend } from '../input/index.js';
+import {
+  createClipboard,
+  createInputInjector,
+  createLocalInputBlock,
+  type InputBackend,
+} from '../input/index.js';
+import type { LocalInputBlock } from '../input/local-input-block.js';
 import { BitrateController } from '../pipeline/bitrate-controller.js';
 import { defaultBitrate } from '../pipeline/display-pipeline.js';
 import { MediaHub } from '../pipeline/media-hub.js';
@@ -92,6 +98,8 @@ export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost 
     }
   };
 
+  // One per helper, made at the first desktop that asks (access.blockLocalInput).
+  let localInputBlock: LocalInputBlock | undefined;
   let auditListener: (event: DesktopAuditEvent) => void = () => {};
   const presence = new SessionPresence({
     log,
@@ -157,6 +165,8 @@ export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost 
         log: log.child({ desktop: req.sessionId, channel: 'files' }),
         // Metadata only: the name as stored or read, the size, the outcome; never the bytes.
         onTransfer: (t) => auditListener({ kind: 'file_transfer', desktop: req.sessionId, ...t }),
+        // A transfer moving bytes is activity: the idle timeout does not cut it (SESSION-POLICY.md).
+        onProgress: () => host.noteActivity(req.sessionId),
       });
       const targetBps = opts.bitrate || defaultBitrate(display.width, display.height, fps);
       const controller = new BitrateController({ targetBps });
@@ -172,8 +182,20 @@ export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost 
           source.limitBitrate(next < targetBps ? next : undefined);
         }
       });
+      // access.blockLocalInput (the service sends it only for a viewer allowed to control): held from
+      // the moment this viewer connects until its desktop closes.
+      let releaseBlock: (() => void) | undefined;
+      const holdBlock = (state: string): void => {
+        if (state !== 'connected' || releaseBlock) return;
+        localInputBlock ??= createLocalInputBlock({ backend: opts.input, log });
+        releaseBlock = localInputBlock.hold();
+      };
+      const offBlock = req.blockLocalInput ? peer.onState(holdBlock) : () => {};
+      if (req.blockLocalInput) holdBlock(peer.state);
       return {
         close: async () => {
+          offBlock();
+          releaseBlock?.();
           offStats();
           await files.close();
           await session.close();
@@ -188,6 +210,7 @@ export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost 
   const close = host.close.bind(host);
   host.close = async () => {
     await close();
+    localInputBlock?.close();
     presence.close();
     await (await hubStarting)?.close();
   };

@@ -47,7 +47,7 @@ export interface WebRtcDesktopHostOptions {
    * The person at the machine's side (presence/session-presence.ts): told when a desktop connects and
    * when it ends, for the "being viewed" indicator and chat.
    */
-  presence?: Pick<SessionPresence, 'connected' | 'left' | 'setNotice'>;
+  presence?: Pick<SessionPresence, 'connected' | 'left' | 'limitNotice'>;
 }
 
 /** How long the viewer has to read why its desktop ends before the peer closes (as for a policy cut). */
@@ -181,13 +181,10 @@ export class WebRtcDesktopHost implements DesktopHost {
       timers: this.timers,
       notify: (reason, remainingMs) => {
         peer.sendControl({ type: 'session_limit', reason, remainingMs });
-        // The person at the machine sees the warning on the indicator; an idle clock restarted clears it.
+        // The person at the machine sees the warning on the indicator, counting down; an idle clock
+        // restarted (remainingMs back to the whole idle time) or the cut itself clears it.
         const warning = remainingMs > 0 && remainingMs <= limits.warnMs;
-        this.opts.presence?.setNotice(
-          warning
-            ? `a connection ends in ${Math.ceil(remainingMs / 1000)} s (${limitName(reason)})`
-            : undefined,
-        );
+        this.opts.presence?.limitNotice(id, warning ? reason : undefined, remainingMs);
       },
       cut: (reason) => {
         if (this.connections.get(id) !== entry) return;
@@ -269,6 +266,14 @@ export class WebRtcDesktopHost implements DesktopHost {
     this.timers.setTimeout(cut, END_NOTICE_MS);
   }
 
+  /**
+   * Something of this desktop's viewer is under way outside the input channel (a file transfer moving
+   * bytes): its idle clock restarts, as for an action. Cheap enough to call per chunk.
+   */
+  noteActivity(desktopId: string): void {
+    this.connections.get(desktopId)?.limits?.action();
+  }
+
   get activeConnections(): number {
     return this.connections.size;
   }
@@ -286,8 +291,4 @@ export class WebRtcDesktopHost implements DesktopHost {
       entry.peer?.close();
     }
   }
-}
-
-function limitName(reason: 'max_length' | 'idle'): string {
-  return reason === 'idle' ? 'idle' : 'maximum length';
 }

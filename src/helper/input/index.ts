@@ -6,6 +6,7 @@ import type { Clipboard } from './clipboard.js';
 import { createFakeClipboard } from './fake-clipboard.js';
 import { createFakeInputInjector } from './fake-input-injector.js';
 import type { InputInjector } from './input-injector.js';
+import { unsupportedInputBlock, type LocalInputBlock } from './local-input-block.js';
 import { type Logger } from '../../log/logger.js';
 
 // The X11 backends load libX11 and friends when their modules are evaluated: import them on Linux only,
@@ -21,6 +22,7 @@ const win32 =
         ...(await import('./win32-clipboard.js')),
         ...(await import('./win32-input-injector.js')),
         ...(await import('../win32-input-desktop/dpi-awareness.js')),
+        ...(await import('./win32-local-input-block.js')),
       }
     : undefined;
 function win32Backend(): NonNullable<typeof win32> {
@@ -67,3 +69,22 @@ export function createClipboard(opts: InputOptions): Clipboard {
 
 export type { Clipboard } from './clipboard.js';
 export type { DisplayRect, InputInjector } from './input-injector.js';
+
+/**
+ * The session's local input block (`access.blockLocalInput`): BlockInput on Windows; on X11 nothing can
+ * be blocked soundly (XTest input passes through the same grabs, and disabled devices stay disabled if
+ * the helper dies: design/SESSION-POLICY.md), so a hold there only logs that.
+ */
+export function createLocalInputBlock(opts: {
+  backend?: InputBackend;
+  log: Pick<Logger, 'debug' | 'info' | 'warn'>;
+}): LocalInputBlock {
+  const backend = opts.backend ?? defaultInputBackend();
+  if (backend === 'win32') return win32Backend().createWin32LocalInputBlock(opts.log);
+  return unsupportedInputBlock(
+    backend === 'x11'
+      ? 'X11 has no sound way to block the local keyboard and mouse while XTest injects'
+      : 'no input backend on this platform',
+    opts.log,
+  );
+}

@@ -16,6 +16,8 @@ import type { Logger } from '../../log/logger.js';
 import type { DesktopAuditEvent } from '../../protocol/audit-event.js';
 import { chatLine, type ChatFromHelper, type ChatMessage } from '../../protocol/chat.js';
 import { shownViewerName } from '../../protocol/consent-text.js';
+import type { SessionLimitReason } from '../../protocol/datachannel.js';
+import { realTimers, type TimerHandle, type Timers } from '../../time/timers.js';
 import type { ChatWindow, OpenChatWindow } from './chat-window.js';
 import type { IndicatorWindow, OpenIndicator } from './indicator.js';
 
@@ -32,6 +34,15 @@ export interface SessionPresenceOptions {
   /** Disconnect pressed: end every desktop of this session. */
   disconnectAll(): void;
   audit?(event: DesktopAuditEvent): void;
+  /** The clock of the limit notices' countdown (default: the real one). */
+  timers?: Timers;
+}
+
+/** A desktop about to be cut by a session limit, as the person at the machine is told. */
+interface LimitNotice {
+  reason: SessionLimitReason;
+  /** On the timers' clock. */
+  endsAt: number;
 }
 
 interface Viewer {
@@ -44,18 +55,23 @@ interface Viewer {
 /** Names shown in the indicator: a few, each short; the rest counted. */
 const MAX_NAMES_SHOWN = 2;
 const MAX_NAME_CHARS = 40;
+/** How often a limit notice's countdown is redrawn (only when its text changed). */
+const NOTICE_TICK_MS = 1000;
+
+function shortName(name: string | undefined): string {
+  if (name === undefined) return 'Someone';
+  const s = [...shownViewerName(name)];
+  return s.length > MAX_NAME_CHARS ? `${s.slice(0, MAX_NAME_CHARS - 1).join('')}…` : s.join('');
+}
+
+/** "1 min", "2 min" from a minute on (rounded), then seconds (rounded up: never "0 s" before the cut). */
+function timeLeft(ms: number): string {
+  return ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.max(1, Math.ceil(ms / 1000))} s`;
+}
 
 /** "alice is viewing this screen", "alice and bob are …", "alice, bob and 3 others are …". */
 export function indicatorText(names: (string | undefined)[]): string {
-  const shown = [
-    ...new Set(
-      names.map((n) => {
-        if (n === undefined) return 'Someone';
-        const s = [...shownViewerName(n)];
-        return s.length > MAX_NAME_CHARS ? `${s.slice(0, MAX_NAME_CHARS - 1).join('')}…` : s.join('');
-      }),
-    ),
-  ];
+  const shown = [...new Set(names.map(shortName))];
   if (shown.length === 0) return '';
   if (shown.length === 1) return `${shown[0]} is viewing this screen`;
   const listed = shown.slice(0, MAX_NAMES_SHOWN);
@@ -69,10 +85,16 @@ export class SessionPresence {
   private readonly viewers = new Map<string, Viewer>();
   private indicator: IndicatorWindow | undefined;
   private chat: ChatWindow | undefined;
-  private notice: string | undefined;
+  /** Per desktop: a warning of its coming cut, shown on the indicator until it is cleared or the desktop left. */
+  private readonly notices = new Map<string, LimitNotice>();
+  private noticeTick: TimerHandle | undefined;
+  private shownText: string | undefined;
   private chatUnavailable: string | undefined;
+  private readonly timers: Timers;
 
-  constructor(private readonly opts: SessionPresenceOptions) {}
+  constructor(private readonly opts: SessionPresenceOptions) {
+    this.timers = opts.timers ?? realTimers;
+  }
 
   /** A desktop reached `connected`. */
   connected(desktopId: string, viewer: string | undefined, peer: PresencePeer): void {
@@ -89,12 +111,19 @@ export class SessionPresence {
     if (!entry) return;
     entry.off();
     this.viewers.delete(desktopId);
+    this.notices.delete(desktopId);
     this.refresh();
   }
 
-  /** A line the indicator adds to its text while viewers are connected (e.g. a session limit); undefined clears it. */
-  setNotice(text: string | undefined): void {
-    this.notice = text;
+  /**
+   * A connected desktop will be cut by a session limit in `remainingMs`: the indicator says so and counts
+   * down ("session ends in 1 min (idle)"). Without a reason (or with nothing left) the notice is cleared:
+   * its idle clock restarted, or it is being cut now.
+   */
+  limitNotice(desktopId: string, reason?: SessionLimitReason, remainingMs = 0): void {
+    if (reason === undefined || remainingMs <= 0) this.notices.delete(desktopId);
+    else if (this.viewers.has(desktopId))
+      this.notices.set(desktopId, { reason, endsAt: this.timers.now() + remainingMs });
     this.refresh();
   }
 
@@ -108,18 +137,23 @@ export class SessionPresence {
     this.closeWindows();
   }
 
-  private refresh(): void {
+  /** `countdown`: only a notice's time changed, so a window that could not be opened is not retried. */
+  private refresh(countdown = false): void {
     if (this.viewers.size === 0) {
       this.closeWindows();
       return;
     }
     const base = indicatorText([...this.viewers.values()].map((v) => v.name));
-    const text = this.notice ? `${base} - ${this.notice}` : base;
+    const notice = this.noticeText();
+    const text = notice ? `${base} - ${notice}` : base;
+    this.armNoticeTick();
     if (this.indicator) {
-      this.indicator.setText(text);
+      if (text !== this.shownText) this.indicator.setText(text);
+      this.shownText = text;
       return;
     }
-    if (!this.opts.openIndicator) return;
+    if (!this.opts.openIndicator || countdown) return;
+    this.shownText = text;
     try {
       this.indicator = this.opts.openIndicator(text, {
         disconnect: () => {
@@ -133,12 +167,39 @@ export class SessionPresence {
     }
   }
 
+  /** The soonest cut, named after its viewer when several are connected. */
+  private noticeText(): string | undefined {
+    let soonest: [string, LimitNotice] | undefined;
+    for (const n of this.notices) if (!soonest || n[1].endsAt < soonest[1].endsAt) soonest = n;
+    if (!soonest) return undefined;
+    const [desktopId, { reason, endsAt }] = soonest;
+    const whose =
+      this.viewers.size > 1 ? `${shortName(this.viewers.get(desktopId)?.name)}'s session` : 'session';
+    const why = reason === 'idle' ? 'idle' : 'time limit';
+    return `${whose} ends in ${timeLeft(endsAt - this.timers.now())} (${why})`;
+  }
+
+  /** While a notice is shown, its countdown is redrawn every second; none left, no timer. */
+  private armNoticeTick(): void {
+    this.timers.clearTimeout(this.noticeTick);
+    this.noticeTick = undefined;
+    if (this.notices.size === 0 || this.viewers.size === 0) return;
+    this.noticeTick = this.timers.setTimeout(() => {
+      this.noticeTick = undefined;
+      this.refresh(true);
+    }, NOTICE_TICK_MS);
+    this.noticeTick.unref();
+  }
+
   private closeWindows(): void {
     const { indicator, chat } = this;
     this.indicator = undefined;
     this.chat = undefined;
     this.chatUnavailable = undefined;
-    this.notice = undefined;
+    this.shownText = undefined;
+    this.notices.clear();
+    this.timers.clearTimeout(this.noticeTick);
+    this.noticeTick = undefined;
     for (const w of [chat, indicator]) {
       try {
         w?.close();

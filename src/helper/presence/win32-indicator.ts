@@ -46,9 +46,15 @@ export function openWin32Indicator(
     windowsHide: true,
   });
   let closed = false;
+  /** The child is gone (exited, or never started): its windows, the chat window too, with it. */
+  let gone = false;
   let killTimer: NodeJS.Timeout | undefined;
-  child.once('error', (err) => opts.log.warn({ err: err.message }, 'indicator window process failed'));
+  child.once('error', (err) => {
+    gone = true;
+    opts.log.warn({ err: err.message }, 'indicator window process failed');
+  });
   child.once('exit', (code, signal) => {
+    gone = true;
     clearTimeout(killTimer);
     if (!closed) opts.log.warn({ code, signal }, 'indicator window process ended early');
   });
@@ -71,7 +77,7 @@ export function openWin32Indicator(
     }
   });
   const tell = (msg: object): void => {
-    if (!closed) child.stdin?.write(`${JSON.stringify(msg)}\n`);
+    if (!closed && !gone) child.stdin?.write(`${JSON.stringify(msg)}\n`);
   };
   const setText = (t: string): void => tell({ text: t });
   setText(text);
@@ -79,15 +85,16 @@ export function openWin32Indicator(
     setText,
     chatLine: (line) => tell({ chatLine: line }),
     openChat: () => tell({ openChat: true }),
+    /** Closed, or its process is gone: nothing is shown any more. */
     get closed() {
-      return closed;
+      return closed || gone;
     },
     close() {
       if (closed) return;
       closed = true;
       lines.close();
       child.stdin?.end();
-      if (child.exitCode === null && child.signalCode === null) {
+      if (!gone && child.exitCode === null && child.signalCode === null) {
         killTimer = setTimeout(() => child.kill(), KILL_AFTER_MS);
         killTimer.unref();
       }

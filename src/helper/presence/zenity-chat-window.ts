@@ -8,8 +8,8 @@
  * close, and it opens again at once with them. Why zenity and not an Xlib window: a text entry with input
  * methods, editing keys and accessibility is GTK's job, not 200 lines of core-protocol drawing.
  *
- * The label is GTK mnemonic text (not markup): `_` is doubled so a name cannot underline or hide a
- * letter. Exit status: 0 OK (the answer on stdout), 1 Cancel or closed, anything else (no display, a
+ * The label is GTK mnemonic text (not markup) read through C escapes: `\` and `_` are doubled
+ * (chatDialogText). Exit status: 0 OK (the answer on stdout), 1 Cancel or closed, anything else (no display, a
  * crash) or a missing zenity makes the window `unavailable`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -36,9 +36,14 @@ export function openZenityChatWindow(events: ChatWindowEvents, opts: ZenityChatW
   return new ZenityChatWindow(events, opts);
 }
 
-/** The dialog's label: the conversation so far, as GTK mnemonic text (no underscore is special). */
+/**
+ * The dialog's label: the conversation so far. zenity's `--entry` expands C escapes in `--text`
+ * (g_strcompress: `\n` becomes a line break, `\101` an `A`), so every backslash is doubled, or a viewer
+ * typing `\n` would start a line of its own in the window, e.g. one that looks like the person's. Then
+ * the label is GTK mnemonic text: `_` is doubled so no letter is underlined or hidden.
+ */
 export function chatDialogText(lines: string[]): string {
-  const shown = lines.slice(-SHOWN_LINES);
+  const shown = lines.slice(-SHOWN_LINES).map((l) => l.replaceAll('\\', '\\\\'));
   const body = shown.length ? shown.join('\n') : 'No messages yet.';
   return `${body}\n\nYour answer:`.replaceAll('_', '__');
 }

@@ -127,6 +127,8 @@ export const user32 = lazyLibrary('user32.dll', (lib) => ({
   SetCursorPos: lib.func('BOOL __stdcall SetCursorPos(int X, int Y)'),
   MapVirtualKeyW: lib.func('UINT __stdcall MapVirtualKeyW(UINT uCode, UINT uMapType)'),
   SendInput: lib.func('UINT __stdcall SendInput(UINT cInputs, INPUT *pInputs, int cbSize)'),
+  /** Physical keyboard and mouse kept from applications; only the calling thread may still SendInput. */
+  BlockInput: lib.func('BOOL __stdcall BlockInput(BOOL fBlockIt)'),
   OpenInputDesktop: lib.func(
     'HDESK __stdcall OpenInputDesktop(DWORD dwFlags, BOOL fInherit, DWORD dwDesiredAccess)',
   ),

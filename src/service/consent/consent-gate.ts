@@ -28,6 +28,8 @@ export interface ConsentQuestion {
   /** What they ask for beyond watching. */
   asks: ViewerPermissions;
   timeoutMs: number;
+  /** `when-user-present`: the prompter may answer `absent` when the session is idle this long (X11 only). */
+  absentAfterIdleMs?: number;
 }
 
 export type PromptAnswer = Omit<ConsentAnswer, 'type'>;
@@ -109,9 +111,25 @@ export class ConsentGate {
       throw new BrokerError('consent_denied', `the user at the machine refused ${viewer} a moment ago`);
     }
 
-    const answer = await this.ask(k, { sessionId: check.sessionId, viewer, asks: check.asks }, check);
+    const readsIdle = policy.consent === 'when-user-present' && policy.absentAfterIdleMs > 0;
+    const question = {
+      sessionId: check.sessionId,
+      viewer,
+      asks: check.asks,
+      ...(readsIdle ? { absentAfterIdleMs: policy.absentAfterIdleMs } : {}),
+    };
+    const answer = await this.ask(k, question, check);
     const outcome = answer.outcome;
-    if (outcome === 'unavailable') {
+    if (outcome === 'absent' && readsIdle) {
+      // Nobody at the session: unattended access, as for a locked or logged-off session. No prompt was
+      // shown, so there is no consent to audit or to hold.
+      log.info(
+        { sessionId: check.sessionId, desktop: check.desktop, reason: answer.reason },
+        'nobody at the session: not asked',
+      );
+      return;
+    }
+    if (outcome === 'unavailable' || outcome === 'absent') {
       log.warn({ sessionId: check.sessionId, reason: answer.reason }, 'consent prompt could not be shown');
       throw new BrokerError(
         'helper_unavailable',

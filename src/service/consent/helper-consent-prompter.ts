@@ -14,7 +14,13 @@ export const helperConsentPrompter: ConsentPrompter = {
   async ask(q, helper): Promise<PromptAnswer> {
     try {
       const reply = await helper.request(
-        { type: 'consent_prompt', viewer: q.viewer, asks: q.asks, timeoutMs: q.timeoutMs },
+        {
+          type: 'consent_prompt',
+          viewer: q.viewer,
+          asks: q.asks,
+          timeoutMs: q.timeoutMs,
+          ...(q.absentAfterIdleMs !== undefined ? { absentAfterIdleMs: q.absentAfterIdleMs } : {}),
+        },
         q.timeoutMs + ANSWER_MARGIN_MS,
       );
       if (reply.type !== 'consent_answer') {

@@ -86,15 +86,17 @@ function setup(file?: Buffer) {
   const channel = fakeChannel();
   const access = memAccess(file);
   const events: { direction: string; outcome: string }[] = [];
+  const progress = { count: 0 };
   const t = new FileTransfers({
     channel,
     access,
     maxUploadBytes: 1000_000,
     log: silentLogger,
     onTransfer: (e) => events.push(e),
+    onProgress: () => progress.count++,
   });
   const viewer = (m: object) => t.receiveText(JSON.stringify(m));
-  return { channel, access, t, viewer, events };
+  return { channel, access, t, viewer, events, progress };
 }
 
 const sent = (s: ReturnType<typeof setup>, id: number, data: Buffer, step = 5) => {
@@ -119,6 +121,19 @@ describe('uploads', () => {
     expect(s.events).toEqual([
       { direction: 'upload', name: 'h.txt', size: data.length, outcome: 'complete' },
     ]);
+  });
+
+  it('reports progress per chunk taken (the idle timeout counts it), not for a chunk refused', async () => {
+    const s = setup();
+    const data = Buffer.from('0123456789');
+    s.t.receiveBinary(frameFileChunk(9, data)); // no such transfer
+    expect(s.progress.count).toBe(0);
+    s.viewer({ type: 'offer', id: 1, name: 'p.txt', size: data.length });
+    await tick();
+    sent(s, 1, data); // two chunks of 5
+    expect(s.progress.count).toBe(2);
+    s.t.receiveBinary(frameFileChunk(1, Buffer.from('x'))); // beyond the size offered
+    expect(s.progress.count).toBe(2);
   });
 
   it('removes the file when the checksum does not match', async () => {
@@ -225,7 +240,11 @@ describe('downloads', () => {
     for (let i = 0; i < 400; i++) await tick();
     const sentBytes = () => s.channel.chunks.reduce((n, c) => n + c.data.length, 0);
     expect(sentBytes()).toBe(FILE_WINDOW_BYTES);
+    expect(s.progress.count).toBe(0);
     s.viewer({ type: 'ack', id: 21, bytes: FILE_WINDOW_BYTES });
+    expect(s.progress.count).toBe(1);
+    s.viewer({ type: 'ack', id: 21, bytes: FILE_WINDOW_BYTES }); // nothing new acknowledged
+    expect(s.progress.count).toBe(1);
     for (let i = 0; i < 20; i++) await tick();
     expect(sentBytes()).toBe(file.length);
   });

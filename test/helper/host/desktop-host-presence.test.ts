@@ -33,6 +33,7 @@ function setup() {
     },
     disconnectAll: () => host.disconnectAll(),
     audit: (e) => audit.push(e),
+    timers: clock,
   });
   const host: WebRtcDesktopHost = new WebRtcDesktopHost({
     log: silentLogger,
@@ -111,14 +112,31 @@ describe('WebRtcDesktopHost and the being-viewed indicator', () => {
     ]);
   });
 
-  it('puts a limit’s warning on the indicator, and clears it when the idle clock restarts', async () => {
+  it('tells the person at the machine before a cut, counting down, and clears it when the idle clock restarts', async () => {
     const s = setup();
-    const alice = await s.start('desk-1', 'alice', { limits: { idleMs: 10_000, warnMs: 4000 } });
+    const alice = await s.start('desk-1', 'alice', { limits: { idleMs: 100_000, warnMs: 60_000 } });
     alice.setState('connected');
-    await s.clock.advance(6000);
-    expect(s.shown.text).toBe('alice is viewing this screen - a connection ends in 4 s (idle)');
+    await s.clock.advance(40_000);
+    expect(s.shown.text).toBe('alice is viewing this screen - session ends in 1 min (idle)');
+    await s.clock.advance(31_000);
+    expect(s.shown.text).toBe('alice is viewing this screen - session ends in 29 s (idle)');
     alice.input({ type: 'key', code: 'KeyA', down: true });
     expect(s.shown.text).toBe('alice is viewing this screen');
+  });
+
+  it('keeps each desktop’s warning its own: another viewer’s action or departure does not clear it', async () => {
+    const s = setup();
+    const alice = await s.start('desk-1', 'alice', { limits: { maxSessionMs: 120_000, warnMs: 60_000 } });
+    const bob = await s.start('desk-2', 'bob', { limits: { idleMs: 300_000, warnMs: 60_000 } });
+    const carol = await s.start('desk-3', 'carol');
+    for (const p of [alice, bob, carol]) p.setState('connected');
+    await s.clock.advance(60_000);
+    const aliceEnds = "alice's session ends in 1 min (time limit)";
+    expect(s.shown.text).toBe(`alice, bob and 1 other are viewing this screen - ${aliceEnds}`);
+    bob.input({ type: 'key', code: 'KeyA', down: true }); // bob's idle clock: not alice's warning
+    expect(s.shown.text).toContain(aliceEnds);
+    await s.host.stop('desk-1');
+    expect(s.shown.text).toBe('bob and carol are viewing this screen');
   });
 
   it('a chat line of a connected viewer reaches the presence, and is audited once', async () => {

@@ -210,6 +210,25 @@ describe('WebRtcDesktopHost session limits (desktop_start.limits)', () => {
     expect(audit).toEqual([{ kind: 'session_cut', desktop: 'd1', reason: 'idle' }]);
   });
 
+  it('counts a file transfer moving bytes as activity; once it stalls, the desktop is cut as idle', async () => {
+    const { host, request, answerAll, peers, clock, audit } = setup();
+    const started = host.start({ ...request('d1'), limits: { idleMs: 10_000, warnMs: 2000 } });
+    await answerAll();
+    await started;
+    const peer = peers[0]!;
+    peer.setState('connected');
+    // 60 s of chunks with no input at all: never warned, never cut.
+    for (let i = 0; i < 60; i++) {
+      await clock.advance(1000);
+      host.noteActivity('d1');
+    }
+    expect(audit).toEqual([]);
+    expect(peer.sentControl).toEqual([]);
+    host.noteActivity('another desktop'); // unknown: ignored
+    await clock.advance(10_000 + CUT_DELAY_MS);
+    expect(audit).toEqual([{ kind: 'session_cut', desktop: 'd1', reason: 'idle' }]);
+  });
+
   it('stops the limits when the desktop is stopped first', async () => {
     const { host, request, answerAll, peers, clock, audit } = setup();
     const started = host.start({ ...request('d1'), limits: { maxSessionMs: 5000, warnMs: 0 } });

@@ -3,6 +3,7 @@ import type { DesktopAuditEvent } from '../../../src/protocol/audit-event.js';
 import type { ChatWindow, ChatWindowEvents } from '../../../src/helper/presence/chat-window.js';
 import type { IndicatorEvents, IndicatorWindow } from '../../../src/helper/presence/indicator.js';
 import { indicatorText, SessionPresence } from '../../../src/helper/presence/session-presence.js';
+import { FakeClock } from '../../fixtures/fake-clock.js';
 import { createFakeDesktopPeer, type FakeDesktopPeer } from '../../fixtures/fake-desktop-peer.js';
 
 /** The indicator as the person at the machine would see it, and its buttons to press. */
@@ -58,6 +59,7 @@ function fakeChat() {
 }
 
 function setup(opts: { chat?: boolean } = {}) {
+  const clock = new FakeClock();
   const indicator = fakeIndicator();
   const chat = fakeChat();
   const audit: DesktopAuditEvent[] = [];
@@ -69,8 +71,9 @@ function setup(opts: { chat?: boolean } = {}) {
     ...(opts.chat === false ? {} : { openChatWindow: chat.open }),
     disconnectAll: () => (disconnects += 1),
     audit: (e) => audit.push(e),
+    timers: clock,
   });
-  return { presence, indicator, chat, audit, disconnects: () => disconnects, warnings };
+  return { presence, indicator, chat, audit, disconnects: () => disconnects, warnings, clock };
 }
 
 function viewerPeer(): FakeDesktopPeer {
@@ -119,26 +122,50 @@ describe('SessionPresence: the indicator', () => {
     expect(s.disconnects()).toBe(1);
   });
 
-  it('a notice is added to the text while it is set, and dropped with the last viewer', () => {
+  it('a limit’s notice is added to the text while it is set, and dropped with its desktop', () => {
     const { presence, indicator } = setup();
     presence.connected('desk-1', 'alice', viewerPeer());
-    presence.setNotice('a connection ends in 60 s (idle)');
-    expect(indicator.state.text).toBe('alice is viewing this screen - a connection ends in 60 s (idle)');
-    presence.setNotice(undefined);
+    presence.limitNotice('desk-1', 'idle', 60_000);
+    expect(indicator.state.text).toBe('alice is viewing this screen - session ends in 1 min (idle)');
+    presence.limitNotice('desk-1', undefined);
     expect(indicator.state.text).toBe('alice is viewing this screen');
-    presence.setNotice('x');
-    presence.left('desk-1');
+    presence.limitNotice('desk-1', 'max_length', 5000);
     presence.connected('desk-2', 'bob', viewerPeer());
+    expect(indicator.state.text).toBe(
+      "alice and bob are viewing this screen - alice's session ends in 5 s (time limit)",
+    );
+    presence.left('desk-1');
+    expect(indicator.state.text).toBe('bob is viewing this screen');
+    presence.limitNotice('desk-9', 'idle', 5000); // no such desktop: nothing to show
     expect(indicator.state.text).toBe('bob is viewing this screen');
   });
 
-  it('an indicator that cannot be shown is logged, and the desktop goes on', () => {
+  it('shows the soonest of several notices', () => {
+    const { presence, indicator } = setup();
+    presence.connected('desk-1', 'alice', viewerPeer());
+    presence.connected('desk-2', 'bob', viewerPeer());
+    presence.limitNotice('desk-1', 'idle', 50_000);
+    presence.limitNotice('desk-2', 'max_length', 20_000);
+    expect(indicator.state.text).toBe(
+      "alice and bob are viewing this screen - bob's session ends in 20 s (time limit)",
+    );
+  });
+
+  it('an indicator that cannot be shown is logged, and the desktop goes on', async () => {
     const s = setup();
     s.indicator.state.failNext = true;
     s.presence.connected('desk-1', 'alice', viewerPeer());
     expect(s.warnings).toContain('cannot show the being-viewed indicator');
     expect(s.presence.viewerCount).toBe(1);
-    // The next change tries again.
+    // A new notice tries again; its countdown does not retry every second (nor log each time)...
+    s.indicator.state.failNext = true;
+    s.presence.limitNotice('desk-1', 'idle', 30_000);
+    s.indicator.state.failNext = true;
+    await s.clock.advance(5000);
+    expect(s.warnings.filter((w) => w === 'cannot show the being-viewed indicator')).toHaveLength(2);
+    expect(s.indicator.state.opened).toBe(0);
+    // ...the next change of viewers tries again.
+    s.indicator.state.failNext = false;
     s.presence.connected('desk-2', 'bob', viewerPeer());
     expect(s.indicator.state.opened).toBe(1);
   });

@@ -86,7 +86,7 @@ describe('openWin32Indicator (the child process protocol)', () => {
 
   it('logs a child that ends on its own, and one that cannot start', async () => {
     const early = recorder();
-    openWin32Indicator(
+    const ended = openWin32Indicator(
       'x',
       { disconnect: () => {}, chat: () => {} },
       {
@@ -97,8 +97,10 @@ describe('openWin32Indicator (the child process protocol)', () => {
     await waitFor(() => early.lines.includes('warn indicator window process ended early'), {
       what: 'the warning',
     });
+    // Its chat window went with it: chat lines are then answered `unavailable` (presence/index.ts).
+    expect(ended.closed).toBe(true);
     const missing = recorder();
-    openWin32Indicator(
+    const failed = openWin32Indicator(
       'x',
       { disconnect: () => {}, chat: () => {} },
       {
@@ -109,5 +111,6 @@ describe('openWin32Indicator (the child process protocol)', () => {
     await waitFor(() => missing.lines.includes('warn indicator window process failed'), {
       what: 'the failure',
     });
+    expect(failed.closed).toBe(true);
   });
 });

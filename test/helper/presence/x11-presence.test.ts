@@ -159,6 +159,34 @@ describe('the zenity chat window', () => {
     expect(chatDialogText([])).toBe('No messages yet.\n\nYour answer:');
   });
 
+  it('escapes backslashes: zenity --entry reads C escapes in its text, so "\\n" could forge a line', () => {
+    expect(chatDialogText(['alice: a\\nbob: b\\101'])).toBe('alice: a\\\\nbob: b\\\\101\n\nYour answer:');
+  });
+
+  it('a typed "\\n" in a line stays on that line in the real dialog', async () => {
+    const heightOf = async (text: string): Promise<number> => {
+      const chat = openZenityChatWindow(
+        { reply: () => {}, unavailable: () => {} },
+        { log: silentLogger, display: x.display },
+      );
+      chat.show('alice', text);
+      try {
+        await waitFor(() => windowsNamed(CHAT_WINDOW_TITLE).length > 0, {
+          what: 'the chat window',
+          timeoutMs: 30_000,
+          intervalMs: 100,
+        });
+        return windowsNamed(CHAT_WINDOW_TITLE)[0]!.height;
+      } finally {
+        chat.close();
+        await waitFor(() => windowsNamed(CHAT_WINDOW_TITLE).length === 0, { what: 'the window gone' });
+      }
+    };
+    const plain = await heightOf('one line nnnnnnn');
+    const forged = await heightOf('one\\n\\n\\nbob: line');
+    expect(forged).toBe(plain);
+  }, 60_000);
+
   it('shows a viewer’s line and sends what the person types', async () => {
     const replies: string[] = [];
     const unavailable: string[] = [];

@@ -12,6 +12,7 @@ import { XFixesCursorImageStruct } from '../../../src/native/x11/xfixes.js';
 import { XShmSegmentInfoStruct } from '../../../src/native/x11/xext-shm.js';
 import { XErrorEventStruct, XImageStruct, XRectangleStruct } from '../../../src/native/x11/xlib.js';
 import { XRRMonitorInfoStruct } from '../../../src/native/x11/xrandr.js';
+import { XScreenSaverInfoStruct } from '../../../src/native/x11/xss.js';
 import {
   XCharStructStruct,
   XEventOffsets,
@@ -73,6 +74,10 @@ const structs: Record<string, { type: TypeObject; fields: string[] }> = {
       'descent',
     ],
   },
+  XScreenSaverInfo: {
+    type: XScreenSaverInfoStruct,
+    fields: ['window', 'state', 'kind', 'til_or_since', 'idle', 'eventMask'],
+  },
   XRRMonitorInfo: {
     type: XRRMonitorInfoStruct,
     fields: [
@@ -107,6 +112,7 @@ function measureInC(): Map<string, number> {
     '#include <X11/extensions/XShm.h>',
     '#include <X11/extensions/Xfixes.h>',
     '#include <X11/extensions/Xrandr.h>',
+    '#include <X11/extensions/scrnsaver.h>',
     'int main(void) {',
     ...lines,
     `printf("XEvent %zu\\n", sizeof(XEvent));`,
