@@ -13,11 +13,13 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { silentLogger } from '../src/log/logger.js';
 import { openPgBackend } from '../src/api/postgres/pg-backend.js';
 import { createTestDatabase, startPrivatePostgres } from '../test/fixtures/postgres.js';
 import { listProcesses } from '../test/fixtures/processes.js';
+import { startPrivateRedis } from '../test/fixtures/redis.js';
 import { treeCpuSeconds } from './e2e/proc-cpu.js';
 import { fleetOptions, FLEET_USAGE, type FleetOptions } from './fleet/options.js';
 import {
@@ -26,7 +28,6 @@ import {
   openFileLimit,
   rssBytes,
   startApiInstance,
-  startPrivateRedis,
   type ApiInstance,
 } from './fleet/processes.js';
 import { FleetRoster, type RouteLabel } from './fleet/roster.js';
@@ -80,7 +81,7 @@ export async function run(args: string[] = []): Promise<{ title: string; markdow
     cleanups.push(() => pg.destroy());
     const db = await createTestDatabase(pg.url);
     const redis = await startPrivateRedis();
-    cleanups.push(() => redis.stop());
+    cleanups.push(() => redis.destroy());
     const dbUrl = new URL(db.url);
     dbUrl.password = '';
 
@@ -107,6 +108,7 @@ export async function run(args: string[] = []): Promise<{ title: string; markdow
     const seedSeconds = (performance.now() - seedStart) / 1000;
     say(`${agents.length} devices added in ${seedSeconds.toFixed(1)} s`);
 
+    cleanups.push(() => Promise.all(instances.map((a) => a.stop())));
     for (let i = 0; i < INSTANCES; i++) {
       instances.push(
         await startApiInstance({
@@ -118,7 +120,6 @@ export async function run(args: string[] = []): Promise<{ title: string; markdow
         }),
       );
     }
-    cleanups.push(() => Promise.all(instances.map((a) => a.stop())));
     say(`API instances at ${instances.map((a) => a.url).join(', ')}`);
     // V8's memory reducer first runs ~8 s after start (bench/service-rss.bench.ts): settle, then take
     // the median of a few readings, before and after the agents.
@@ -202,9 +203,14 @@ export async function run(args: string[] = []): Promise<{ title: string; markdow
     const pgPids = listProcesses((argv) => argv.join(' ').includes(`-p ${pg.port}`)).map((p) => p.pid);
     const cpuBefore = cpuPids.map((p) => treeCpuSeconds([p]));
     const pgCpuBefore = treeCpuSeconds(pgPids);
+    // The viewers' own event loop: a stall here is the machine's (or the client's), not the API's.
+    const clientLoop = monitorEventLoopDelay({ resolution: 10 });
+    clientLoop.enable();
     const steadyStart = performance.now();
     const steady = await phase(o.rate, o.steadySeconds, mix);
     const steadyWall = (performance.now() - steadyStart) / 1000;
+    clientLoop.disable();
+    const clientDelay = { p99: clientLoop.percentile(99) / 1e6, max: clientLoop.max / 1e6 };
     const cpu = cpuPids.map((p, i) => (treeCpuSeconds([p]) - (cpuBefore[i] ?? 0)) / steadyWall);
     const pgCpu = (treeCpuSeconds(pgPids) - pgCpuBefore) / steadyWall;
 
@@ -269,6 +275,7 @@ export async function run(args: string[] = []): Promise<{ title: string; markdow
       rssAgents,
       perAgentBytes: held.map((h, i) => bytesPerAgent(rssIdle[i] ?? 0, rssAgents[i] ?? 0, h)),
       steady,
+      clientDelay,
       cpu: { api: cpu.slice(0, INSTANCES), workers: cpu.slice(INSTANCES), postgres: pgCpu },
       ramp,
       verdict: rampVerdict(ramp, P99_LIMIT_MS),

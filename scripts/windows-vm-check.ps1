@@ -916,19 +916,17 @@ const first = where();
 injector.pointerMove(screen, 0.25, 0.25);
 await sleep(200);
 const injected = where();
-console.error('BLOCKED: move the mouse now for 10 s; the pointer should stay put');
 await sleep(10_000);
 const afterPerson = where();
 release();
 block.close();
-console.error('UNBLOCKED: move the mouse now for 5 s; the pointer should follow');
 await sleep(5000);
 const afterUnblock = where();
 injector.close();
 console.log(JSON.stringify({ lines, first, injected, afterPerson, afterUnblock }));
 "@
 [IO.File]::WriteAllText($blockCheck, $blockCheckSource)
-Write-Host 'Step 12h: when told BLOCKED, move the mouse for 10 s (it must not move); when told UNBLOCKED, move it again.' -ForegroundColor Yellow
+Write-Host 'Step 12h: keep moving the mouse for the next 15 s. The pointer jumps to the upper left (injected), must then stay put for 10 s (blocked), and follow your mouse for the last 5 s.' -ForegroundColor Yellow
 try {
   $o = & $Node $blockCheck 2>&1 | Out-String
   $r = ($o.Trim() -split "`n")[-1] | ConvertFrom-Json

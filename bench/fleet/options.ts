@@ -10,7 +10,12 @@ export interface FleetOptions {
   /** start_desktop requests per second of the steady phase (half local, half cross-instance). */
   rate: number;
   steadySeconds: number;
-  /** Each ramp step's length; the ramp starts at `rate` and grows ×1.5 up to `rampMax`. */
+  /**
+   * Each ramp step's length; the ramp starts at `rate` and grows ×1.5 up to `rampMax`. The default is
+   * the API's heartbeat interval (15 s), so every step holds one heartbeat sweep per instance: the
+   * sweep stalls an instance's event loop (design/API.md), and steps that held one would otherwise
+   * be compared with steps that did not.
+   */
   rampStepSeconds: number;
   rampMax: number;
   /** Agent worker processes. */
@@ -26,7 +31,7 @@ export const FULL: Omit<FleetOptions, 'quick'> = {
   agents: 5000,
   rate: 100,
   steadySeconds: 30,
-  rampStepSeconds: 8,
+  rampStepSeconds: 15,
   rampMax: 2000,
   workers: 2,
   connectPerSecond: 1000,

@@ -1,11 +1,10 @@
 /**
- * The real processes of the fleet benchmark: `porthole api serve` instances (from source, as the tests
- * run them) and a private redis-server, each on a free port with its files in a temp dir, plus the
- * /proc readings the report needs (RSS, open-file limit).
+ * The `porthole api serve` instances of the fleet benchmark (from source, as the tests run them), each
+ * on a free port with its files in a temp dir, plus the /proc readings the report needs (RSS,
+ * open-file limit). PostgreSQL and Redis come from the test fixtures (test/fixtures/postgres.ts, redis.ts).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +42,7 @@ export async function startApiInstance(o: {
   database: string;
   /** Handed over in PGPASSWORD, never on the command line. */
   pgPassword: string;
+  /** Handed over in PORTHOLE_REDIS_URL (it holds a password), never on the command line. */
   redis?: string | undefined;
   workDir: string;
 }): Promise<ApiInstance> {
@@ -61,10 +61,14 @@ export async function startApiInstance(o: {
     join(o.workDir, `data-${o.index}`),
     '--log-level',
     'warn',
-    ...(o.redis ? ['--redis', o.redis] : []),
   ];
   const child = spawn(process.execPath, args, {
-    env: { ...process.env, PORTHOLE_FROM_SOURCE: '1', PGPASSWORD: o.pgPassword },
+    env: {
+      ...process.env,
+      PORTHOLE_FROM_SOURCE: '1',
+      PGPASSWORD: o.pgPassword,
+      ...(o.redis ? { PORTHOLE_REDIS_URL: o.redis } : {}),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log = createWriteStream(logFile);
@@ -72,7 +76,10 @@ export async function startApiInstance(o: {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`API ${o.index} did not start in 60 s`)), 60_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`API ${o.index} did not start in 60 s: ${tail(logFile)}`));
+    }, 60_000);
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString('utf8');
       const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
@@ -102,62 +109,6 @@ export async function startApiInstance(o: {
       clearTimeout(t);
     },
   };
-}
-
-export interface PrivateRedis {
-  url: string;
-  pid: number;
-  stop(): Promise<void>;
-}
-
-/** A redis-server of its own: loopback, a free port, no persistence, files in a temp dir. */
-export async function startPrivateRedis(): Promise<PrivateRedis> {
-  const dir = mkdtempSync(join(tmpdir(), 'porthole-fleet-redis-'));
-  const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('redis-server did not start in 20 s')), 20_000);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot run redis-server (apt-get install redis-server): ${err.message}`));
-    });
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString('utf8');
-      if (/Ready to accept connections/.test(out)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-  child.stdout?.resume();
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    pid: child.pid as number,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        await exited;
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** Resident set size of a process, in bytes (VmRSS). */

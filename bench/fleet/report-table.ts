@@ -26,6 +26,8 @@ export interface FleetReport {
   rssAgents: number[];
   perAgentBytes: number[];
   steady: Record<'local' | 'cross', LatencySummary>;
+  /** The bench process's event-loop delay during the steady phase (ms): the machine's stalls. */
+  clientDelay: { p99: number; max: number };
   /** CPU cores used during the steady phase, per process. */
   cpu: { api: number[]; workers: number[]; postgres: number };
   ramp: RampStep[];
@@ -95,7 +97,7 @@ export function fleetMarkdown(r: FleetReport): string {
       `in ${o.workers} worker process(es), 2 \`porthole api serve\` processes (from source, \`--log-level warn\`) ` +
       `on one private PostgreSQL 15 cluster, a private redis-server; everything on this machine. ` +
       (r.routing
-        ? 'The instances ran with `--redis`: a command for an agent held by the other instance is relayed.'
+        ? 'The instances ran with Redis routing (`--redis`, given in `PORTHOLE_REDIS_URL`): a command for an agent held by the other instance is relayed through Redis.'
         : 'This porthole has no `api serve --redis` yet, so the instances ran without routing: a ' +
           'cross-instance start_desktop is refused (409 `device_offline`), which the table shows as it is.'),
   );
@@ -137,7 +139,13 @@ export function fleetMarkdown(r: FleetReport): string {
   lines.push(latencyRow('cross-instance (agent on the other)', r.steady.cross));
   lines.push('');
   lines.push(
-    `Stepped ramp (${o.rampStepSeconds} s per step, ${r.routing ? 'local and cross-instance alternating' : 'local requests only'}; a step fails at p99 > ${r.p99LimitMs} ms or > 1 % failures, and is then run once more; the ramp stops when the repeat fails too):`,
+    `Meanwhile the viewers' own event loop (in the bench process) was delayed by up to ` +
+      `${r.clientDelay.max.toFixed(0)} ms (p99 ${r.clientDelay.p99.toFixed(0)} ms): a request that ` +
+      `left or was read late by as much is slow because of the machine, not the API.`,
+  );
+  lines.push('');
+  lines.push(
+    `Stepped ramp (${o.rampStepSeconds} s per step${o.rampStepSeconds % 15 === 0 ? ', a multiple of the 15 s heartbeat, so each step holds the same number of heartbeat sweeps' : ''}, ${r.routing ? 'local and cross-instance alternating' : 'local requests only'}; a step fails at p99 > ${r.p99LimitMs} ms or > 1 % failures, and is then run once more; the ramp stops when the repeat fails too):`,
   );
   lines.push('');
   lines.push('| offered (req/s) | ok | p50 (ms) | p99 (ms) | max (ms) | failures |');
@@ -155,7 +163,7 @@ export function fleetMarkdown(r: FleetReport): string {
     const s = r.storm;
     lines.push(
       `Failover: instance 1 SIGKILLed while holding ${s.moved} agents; each agent has both URLs and tries the ` +
-        `next after a close, with the service's backoff (1 s base, half jitter). ` +
+        `next after a close, as the service does with several \`urls\`, with its backoff (1 s base, half jitter). ` +
         (s.back
           ? `All ${o.agents} were held by instance 0 after **${s.seconds.toFixed(1)} s**`
           : `Only ${s.heldAfter} of ${o.agents} were back after ${s.seconds.toFixed(0)} s`) +

@@ -2,8 +2,9 @@
  * One simulated agent's WebSocket, shaped like the service's ApiLink (src/service/api-link.ts): the
  * same upgrade headers (device id, bearer token, protocol announcement), the same 15 s ping with a
  * missed-heartbeat check, the same jittered backoff (src/service/backoff.ts, 1 s base, 30 s cap, reset
- * after 10 s up). One thing the real link lacks: a list of API URLs, the next one tried after every
- * close, which is how the fleet benchmark's agents find the surviving instance.
+ * after 10 s up), and the same use of a list of API URLs: the next one is tried after every close,
+ * which is how the fleet benchmark's agents find the surviving instance. Leaner than ApiLink (no
+ * logger, no in-flight accounting, no consent), so thousands fit in one process.
  */
 import WebSocket from 'ws';
 import { apiLinkHeaders } from '../../src/protocol/api-version.js';

@@ -100,7 +100,10 @@ export class AgentHub {
     try {
       for (const id of (await this.fleet.owners(deviceIds)).keys()) out.add(id);
     } catch (err) {
-      this.opts.log.warn({ err: errorMessage(err) }, 'cannot read agent ownership; listing local agents only');
+      this.opts.log.warn(
+        { err: errorMessage(err) },
+        'cannot read agent ownership; listing local agents only',
+      );
     }
     return out;
   }
@@ -306,11 +309,12 @@ export class AgentHub {
     try {
       // A claim that names another instance now (it was taken over while a takeover message was
       // lost) or that expired while Redis was unreachable: drop, or renew what is still ours.
-      for (const deviceId of await this.fleet.refresh(held)) {
-        if (!known.has(deviceId)) continue;
-        const owners = await this.fleet.owners([deviceId]);
-        if (owners.has(deviceId)) this.dropTakenOver(deviceId);
-        else await this.fleet.claim(deviceId);
+      const lost = (await this.fleet.refresh(held)).filter((id) => known.has(id));
+      const owners = lost.length > 0 ? await this.fleet.owners(lost) : new Map<string, string>();
+      for (const deviceId of lost) {
+        const owner = owners.get(deviceId);
+        if (owner === undefined) await this.fleet.claim(deviceId);
+        else if (owner !== this.fleet.instanceId) this.dropTakenOver(deviceId);
       }
     } catch (err) {
       this.opts.log.warn({ err: errorMessage(err) }, 'cannot renew agent ownership in Redis');

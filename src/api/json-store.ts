@@ -165,7 +165,11 @@ export class JsonApiStore implements ApiStore {
 
   async presentDevices(ids: readonly string[]): Promise<Set<string>> {
     const wanted = new Set(ids);
-    return new Set(this.devicesNow().filter((d) => wanted.has(d.id)).map((d) => d.id));
+    return new Set(
+      this.devicesNow()
+        .filter((d) => wanted.has(d.id))
+        .map((d) => d.id),
+    );
   }
 
   async authenticateDevice(id: string, token: string): Promise<DeviceRecord | undefined> {

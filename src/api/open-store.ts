@@ -16,6 +16,8 @@ export interface StoreBackendOptions {
   database?: string | undefined;
   log: Logger;
   timers?: Timers;
+  /** PostgreSQL only: prune the audit table to this many days (the server; admin commands never prune). */
+  auditRetentionDays?: number;
 }
 
 export interface StoreBackend {
@@ -32,7 +34,11 @@ export async function openStoreBackend(o: StoreBackendOptions): Promise<StoreBac
     return { store, audit, close: () => audit.close() };
   }
   const { openPgBackend } = await import('./postgres/pg-backend.js');
-  return openPgBackend(o.database, { log: o.log, ...(o.timers ? { timers: o.timers } : {}) });
+  return openPgBackend(o.database, {
+    log: o.log,
+    ...(o.timers ? { timers: o.timers } : {}),
+    ...(o.auditRetentionDays !== undefined ? { auditRetentionDays: o.auditRetentionDays } : {}),
+  });
 }
 
 /** Runs `use` on a freshly opened backend and closes it afterwards (the admin commands). */

@@ -31,6 +31,9 @@ import { TrustedProxies } from './client-address.js';
 import { EnrollEndpoint, type EnrollRateLimits } from './enroll-route.js';
 import { realTimers, type Timers } from '../time/timers.js';
 import { errorMessage } from '../errors/error-text.js';
+import { openFleet } from './redis/open-fleet.js';
+import { routingUnavailable } from './redis/command-relay.js';
+import { DEFAULT_AUDIT_RETENTION_DAYS } from './postgres/audit-retention.js';
 
 export interface ApiServerOptions {
   /** Where the JSON store and audit log live (see resolveDataDir); unused with `database`. */
@@ -40,6 +43,14 @@ export interface ApiServerOptions {
    * at start) instead of the data dir. Never logged with its password.
    */
   database?: string;
+  /**
+   * `redis://…`: run as one of several instances behind a load balancer. Redis records which instance
+   * holds each agent, relays commands to it, and carries revocations (src/api/redis/). Absent: one
+   * instance, nothing shared but the store.
+   */
+  redis?: string;
+  /** PostgreSQL only: audit lines older than this many days are deleted at start and daily (default 365). */
+  auditRetentionDays?: number;
   /** Default 127.0.0.1. A non-loopback host needs `tls`. */
   host?: string;
   /** Default 8443; 0 picks a free port. */
@@ -80,6 +91,10 @@ export interface ApiServer {
   dataDir: string;
   store: ApiStore;
   audit: AuditSink;
+  /** This process's id among the instances sharing a Redis (random per start). */
+  instanceId: string;
+  /** Agents connected to this instance right now. */
+  agentCount(): number;
   /** A one-time login token for `POST /api/login` (10 min). */
   issueLoginToken(name: string, opts?: { viewOnly?: boolean }): Promise<string>;
   /** A named long-lived viewer token (fails if the name is taken). */
@@ -116,19 +131,35 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     database: options.database,
     log,
     ...(options.timers ? { timers: options.timers } : {}),
+    auditRetentionDays: options.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS,
   });
   const { store, audit } = backend;
-  const hub = new AgentHub({
+  const commandTimeoutMs = options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS;
+  const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+  const fleet = await openFleet({ redis: options.redis, log, commandTimeoutMs, heartbeatMs });
+  const hub = new AgentHub({ store, audit, log, commandTimeoutMs, heartbeatMs, fleet });
+  try {
+    await fleet.start(hub.fleetHandlers());
+  } catch (err) {
+    await hub.close();
+    await backend.close();
+    throw err;
+  }
+  // With PostgreSQL the store spends a one-time token atomically in SQL; the JSON store's lock file is
+  // not trusted across hosts, so with Redis a SET NX decides first (src/api/redis/once-guard.ts).
+  const spendOnce =
+    fleet.kind === 'redis' && store.kind === 'json'
+      ? (key: string, ttlMs: number) =>
+          fleet.spendOnce(key, ttlMs).catch((err: unknown) => {
+            log.warn({ err: errorMessage(err) }, 'cannot check a one-time token in Redis');
+            throw routingUnavailable();
+          })
+      : undefined;
+  const auth = new ViewerAuth(
     store,
-    audit,
-    log,
-    commandTimeoutMs: options.commandTimeoutMs ?? DEFAULT_COMMAND_TIMEOUT_MS,
-    heartbeatMs: options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS,
-  });
-  const auth = new ViewerAuth(store, {
-    loginMs: options.loginTokenTtlMs,
-    sessionMs: options.sessionTokenTtlMs,
-  });
+    { loginMs: options.loginTokenTtlMs, sessionMs: options.sessionTokenTtlMs },
+    spendOnce,
+  );
   const proxies = new TrustedProxies(options.trustedProxies ?? []);
   // Filled in once the port is known (port 0 picks one); only the enrollment answer reads it.
   let agentUrl = '';
@@ -170,6 +201,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     });
   } catch (err) {
     await hub.close();
+    await fleet.close();
     await backend.close();
     throw err;
   }
@@ -183,6 +215,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       https,
       store: store.kind,
       storeLocation: store.location,
+      ...(fleet.kind === 'redis' ? { redis: fleet.location, instanceId: fleet.instanceId } : {}),
       staticDir,
       trustedProxies: proxies.cidrs,
     },
@@ -197,6 +230,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     dataDir: options.dataDir,
     store,
     audit,
+    instanceId: fleet.instanceId,
+    agentCount: () => hub.size,
     issueLoginToken: (name, opts) => auth.issueLoginToken(name, opts),
     issueViewerToken: async (name, opts) => (await store.issueViewerToken(name, opts)).token,
     addDevice: async (name) => {
@@ -208,6 +243,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         await hub.close();
         server.closeIdleConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
+        await fleet.close();
         await backend.close();
       })();
       return closing;

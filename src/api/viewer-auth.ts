@@ -32,6 +32,11 @@ export class ViewerAuth {
   constructor(
     private readonly store: ApiStore,
     private readonly ttl: { loginMs?: number; sessionMs?: number } = {},
+    /**
+     * Several instances on a JSON store with Redis (src/api/redis/once-guard.ts): true for the first
+     * instance to spend this one-time token, false for every later one. Absent: the store decides alone.
+     */
+    private readonly spendOnce?: (key: string, ttlMs: number) => Promise<boolean>,
   ) {}
 
   /** The viewer behind an `Authorization` header; 401 unless it carries a named or session token. */
@@ -59,6 +64,14 @@ export class ViewerAuth {
     }
     // The store removes the record atomically (its lock, or DELETE … RETURNING), so of two
     // concurrent logins only one succeeds, on one API instance or several.
+    if (kind === 'login' && this.spendOnce) {
+      const ttlMs = record.expiresAt
+        ? Date.parse(record.expiresAt) - Date.now() + 60_000
+        : LOGIN_TOKEN_TTL_MS;
+      if (!(await this.spendOnce(record.tokenHash, ttlMs))) {
+        throw new HttpError(401, 'unauthorized', 'unknown, expired or already used login token');
+      }
+    }
     if (kind === 'login' && !(await this.store.consumeViewerToken(record))) {
       throw new HttpError(401, 'unauthorized', 'unknown, expired or already used login token');
     }

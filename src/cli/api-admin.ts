@@ -6,6 +6,8 @@ import { viewerTokenKind, type ApiStore } from '../api/store.js';
 import { LOGIN_TOKEN_TTL_MS } from '../api/viewer-auth.js';
 import { withStoreBackend, type StoreBackend } from '../api/open-store.js';
 import { silentLogger } from '../log/logger.js';
+import { resolveRedisUrl } from '../api/redis/redis-url.js';
+import { errorMessage } from '../errors/error-text.js';
 
 export const dataDirOption: OptionSpec = {
   type: 'string',
@@ -97,15 +99,35 @@ export const deviceAdd: Command = {
 export const deviceRemove: Command = {
   name: 'device remove',
   summary: 'Remove a device; its agent is disconnected and its token stops working',
-  usage: 'porthole api device remove <id> [--data-dir D | --database URL]',
-  options: storeOptions,
+  usage: 'porthole api device remove <id> [--data-dir D | --database URL] [--redis URL]',
+  options: {
+    ...storeOptions,
+    redis: {
+      type: 'string',
+      description:
+        'The API instances’ Redis (env PORTHOLE_REDIS_URL): the agent is closed at once, not at their next heartbeat',
+    },
+  },
   async run(values, positionals) {
     const [id = ''] = expectArgs(positionals, ['id']);
+    const redis = resolveRedisUrl(values.redis as string | undefined);
     if (!(await onStore(values, (s) => s.removeDevice(id)))) {
       console.error(`porthole api device remove: no device with id '${id}'`);
       return EXIT_FAILURE;
     }
     console.log(`Device ${id} removed.`);
+    if (redis !== undefined) {
+      // Loaded only when asked for: ioredis is not needed by an install without Redis.
+      const { publishRevocationTo } = await import('../api/redis/revocation-bus.js');
+      try {
+        await publishRevocationTo(redis, { kind: 'device_removed', deviceId: id });
+      } catch (err) {
+        console.error(
+          `porthole api device remove: the API instances were not told (${errorMessage(err)}); ` +
+            'they drop the agent at their next heartbeat',
+        );
+      }
+    }
     return EXIT_OK;
   },
 };

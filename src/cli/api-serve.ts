@@ -11,19 +11,31 @@ import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_PORT } from '../api/server-defaults
 import { checkAllowedOrigin } from '../api/cors.js';
 import { parseCidr } from '../api/client-address.js';
 import { createLogger } from '../log/pino-logger.js';
+import { checkRedisUrl, resolveRedisUrl } from '../api/redis/redis-url.js';
+import { DEFAULT_AUDIT_RETENTION_DAYS } from '../api/postgres/audit-retention.js';
 
 export const serve: Command = {
   name: 'serve',
   summary: 'Run the API and signaling server (HTTPS; plain HTTP on loopback only) and serve the viewer',
   usage:
-    'porthole api serve [--host 127.0.0.1] [--port 8443] [--data-dir D | --database URL] [--tls-cert F --tls-key F] ' +
+    'porthole api serve [--host 127.0.0.1] [--port 8443] [--data-dir D | --database URL] [--redis URL] [--tls-cert F --tls-key F] ' +
     '[--stun URL]... [--turn URL]... [--turn-secret-file F] [--turn-ttl S] [--relay-only] ' +
-    '[--static-dir D] [--allow-origin ORIGIN]... [--trusted-proxy CIDR]... [--command-timeout MS] [--log-level L]',
+    '[--static-dir D] [--allow-origin ORIGIN]... [--trusted-proxy CIDR]... [--command-timeout MS] [--audit-retention-days N] [--log-level L]',
   options: {
     host: { type: 'string', description: 'Address to listen on (default 127.0.0.1)' },
     port: { type: 'string', description: `Port (default ${DEFAULT_PORT}; 0 picks a free one)` },
     'data-dir': dataDirOption,
     database: databaseOption,
+    redis: {
+      type: 'string',
+      description:
+        'Redis shared by several API instances behind one load balancer, redis://[:PASSWORD@]HOST:6379 ' +
+        '(env PORTHOLE_REDIS_URL, which keeps the password off the command line); default: one instance',
+    },
+    'audit-retention-days': {
+      type: 'string',
+      description: `PostgreSQL store: delete audit lines older than N days, at start and daily (default ${DEFAULT_AUDIT_RETENTION_DAYS})`,
+    },
     'tls-cert': { type: 'string', description: 'PEM certificate (chain) file: serve HTTPS and wss://' },
     'tls-key': { type: 'string', description: 'PEM private key file for --tls-cert' },
     stun: { type: 'string', multiple: true, description: 'STUN URL (stun:host:3478); repeatable' },
@@ -91,9 +103,22 @@ export function serveOptions(values: Record<string, unknown>): ApiServerOptions 
   const ttl = str('turn-ttl');
   const timeout = str('command-timeout');
   const database = resolveDatabaseUrl(str('database'));
+  const redis = resolveRedisUrl(str('redis'));
+  if (redis !== undefined) {
+    try {
+      checkRedisUrl(redis);
+    } catch (err) {
+      throw new UsageError((err as Error).message, { cause: err });
+    }
+  }
+  const retention = str('audit-retention-days');
   return {
     dataDir: resolveDataDir(str('data-dir')),
     ...(database !== undefined ? { database } : {}),
+    ...(redis !== undefined ? { redis } : {}),
+    ...(retention !== undefined
+      ? { auditRetentionDays: integer('--audit-retention-days', retention, 1, 36_500) }
+      : {}),
     host: str('host') ?? '127.0.0.1',
     port: integer('--port', str('port') ?? String(DEFAULT_PORT), 0, 65_535),
     ...(cert && key ? { tls: { cert: readFile('--tls-cert', cert), key: readFile('--tls-key', key) } } : {}),

@@ -42,6 +42,11 @@ export const helperCommand: Command = {
     fps: { type: 'string', description: 'Frames per second to capture and encode (default 30)' },
     bitrate: { type: 'string', description: 'Target bit/s (default: from the display size)' },
     files: { type: 'string', description: 'on | off: file transfer on the files channel (default on)' },
+    audio: {
+      type: 'string',
+      description:
+        "pulse | fake | off: the session's sound (default pulse on Linux; fake plays a 1 kHz tone; env PORTHOLE_PULSE_SERVER names the server)",
+    },
     'files-dir': {
       type: 'string',
       description:
@@ -123,6 +128,10 @@ export const helperCommand: Command = {
     const fps = parse(() => int(1, 120)(Number(values.fps ?? 30), '--fps'));
     const bitrate = parse(() => int(0, 100_000_000)(Number(values.bitrate ?? 0), '--bitrate'));
     const files = parse(() => filesPolicy(values));
+    const audioFlag = parse(() =>
+      values.audio === undefined ? undefined : oneOf(['pulse', 'fake', 'off'])(values.audio, '--audio'),
+    );
+    const audio = audioFlag === 'off' ? false : audioFlag;
     const [
       { createDefaultDesktopHost },
       { runHelper },
@@ -142,7 +151,17 @@ export const helperCommand: Command = {
       if (!signalOnParentDeath('SIGTERM')) log.warn({}, 'prctl(PR_SET_PDEATHSIG) failed');
     }
     const services = new ChannelServiceRequests();
-    const host = createDefaultDesktopHost({ log, capture, encoder, codec, fps, bitrate, services, files });
+    const host = createDefaultDesktopHost({
+      log,
+      capture,
+      encoder,
+      codec,
+      fps,
+      bitrate,
+      services,
+      files,
+      ...(audio === undefined ? {} : { audio }),
+    });
     const code = await runHelper({
       sessionId,
       helperId,

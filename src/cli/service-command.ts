@@ -57,7 +57,11 @@ export const serviceCommand: Command = {
       description:
         'Config file (JSON); env PORTHOLE_CONFIG; default /etc/porthole/porthole.json (Windows: %ProgramData%\\porthole\\porthole.json) when it exists',
     },
-    'api-url': { type: 'string', description: 'API agent endpoint (ws:// or wss://); env PORTHOLE_API_URL' },
+    'api-url': {
+      type: 'string',
+      description:
+        'API agent endpoint (ws:// or wss://), or several separated by commas, tried in turn; env PORTHOLE_API_URL',
+    },
     'device-id': { type: 'string', description: 'This device id at the API; env PORTHOLE_DEVICE_ID' },
     'token-file': {
       type: 'string',
@@ -176,6 +180,7 @@ export function createServiceAgent(
     policy: config.policy,
     spawnOnLogon: config.sessions.spawnOnLogon,
     access: config.access,
+    audio: config.audio,
     // The prompt in the target session: a message box from the service on Windows, a window the
     // session's helper shows as its user on X11.
     consentPrompter: wts ? wts.createWin32ConsentPrompter() : helperConsentPrompter,

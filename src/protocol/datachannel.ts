@@ -1,8 +1,8 @@
 /**
  * Viewer ⇄ helper messages on the WebRTC DataChannels, JSON text, one message per DataChannel message.
  * - `input` (viewer → helper): pointer, buttons, wheel, keys by KeyboardEvent.code, text, clipboard.
- * - `control` (both ways): heartbeat, Ctrl+Alt+Del, display switch, keyframe, rate; the helper
- *   answers with display lists, clipboard text and errors.
+ * - `control` (both ways): heartbeat, Ctrl+Alt+Del, display switch, keyframe, rate, audio on/off; the
+ *   helper answers with display lists, clipboard text and errors.
  * - `cursor` (helper → viewer): cursor position and shape, drawn by the viewer.
  * - `files` (both ways, reliable and ordered): file transfer and browsing; its messages are in files.ts.
  * - `chat` (both ways, reliable and ordered): text with the person at the machine; chat.ts.
@@ -68,7 +68,15 @@ export type ControlMessage =
   | { type: 'ctrl_alt_del' }
   | { type: 'select_display'; index: number }
   | { type: 'keyframe' }
-  | { type: 'rate'; bitrate?: number; fps?: number };
+  | { type: 'rate'; bitrate?: number; fps?: number }
+  /**
+   * Whether this viewer wants the session's sound (default on when the answer has an audio track):
+   * `off` stops sending it to this viewer, and the capture stops when no viewer listens.
+   */
+  | { type: 'audio'; state: AudioState };
+
+export const AUDIO_STATES = ['on', 'off'] as const;
+export type AudioState = (typeof AUDIO_STATES)[number];
 
 export const HELPER_ERROR_CODES = ['unsupported', 'bad_message', 'failed', 'rate_limited'] as const;
 
@@ -130,6 +138,7 @@ const controlGuards: Guards<ControlMessage> = {
     bitrate: optional(int(100_000, 100_000_000)),
     fps: optional(int(1, 120)),
   }),
+  audio: object({ type: oneOf(['audio']), state: oneOf(AUDIO_STATES) }),
 };
 
 /** Cursor images above 128×128 would not fit a DataChannel message as base64; real cursors are ≤ 64. */

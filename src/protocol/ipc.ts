@@ -75,6 +75,12 @@ const onlyTrue: Guard<true> = (v, path) => {
   return true;
 };
 
+/** A flag that is present only to turn something off: `false`, nothing else. */
+const onlyFalse: Guard<false> = (v, path) => {
+  if (v !== false) fail(path, 'must be false when present');
+  return false;
+};
+
 /** Service → helper request: answer this viewer's offer. */
 export interface DesktopStart {
   type: 'desktop_start';
@@ -94,6 +100,11 @@ export interface DesktopStart {
    * (Windows BlockInput; elsewhere the helper logs that it cannot). Absent: not blocked.
    */
   blockLocalInput?: true;
+  /**
+   * `audio.enabled: false` in the service's config: this desktop carries no sound (its audio section is
+   * answered inactive). Absent: sound is allowed, as from a service older than audio.
+   */
+  audio?: false;
 }
 /** Helper → service response to desktop_start. */
 export interface DesktopStarted {
@@ -249,6 +260,7 @@ const guards: { [K in IpcBody['type']]: Guard<Extract<IpcBody, { type: K }>> } =
     permissions: optional(viewerPermissions),
     limits: optional(desktopLimits),
     blockLocalInput: optional(onlyTrue),
+    audio: optional(onlyFalse),
   }),
   desktop_started: object({ type: oneOf(['desktop_started']), sessionId: desktopSessionId, answer: sdp }),
   desktop_stop: object({ type: oneOf(['desktop_stop']), sessionId: desktopSessionId }),

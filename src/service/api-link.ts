@@ -21,6 +21,7 @@ import type { Logger } from '../log/logger.js';
 import { Backoff } from './backoff.js';
 import { toBrokerError } from './broker-error.js';
 import { retryAfterMs } from './retry-after.js';
+import { realTimers, type TimerHandle, type Timers } from '../time/timers.js';
 
 /**
  * Handles one command. `waitingForConsent(timeoutMs)` tells the API the command waits for the person
@@ -34,6 +35,11 @@ export type CommandHandler = (
 export interface ApiLinkOptions {
   /** ws:// or wss:// URL of the API's agent endpoint. */
   url: string;
+  /**
+   * Several endpoints of one API (instances without a load balancer, or a standby), `url` among them:
+   * each attempt after a failure or a close goes to the next one, after the same backoff delay.
+   */
+  urls?: readonly string[];
   deviceId: string;
   token: string;
   handler: CommandHandler;
@@ -50,6 +56,10 @@ export interface ApiLinkOptions {
   stableAfterMs?: number;
   /** Commands handled at once; more get a `busy` reply instead of queueing without bound. */
   maxInFlight?: number;
+  /** The reconnect and stability timers (tests pass a fake clock). */
+  timers?: Timers;
+  /** The backoff's jitter source (tests pass a fixed one). */
+  random?: () => number;
 }
 
 /** What an API told `busy` should wait before sending the command again. */
@@ -68,9 +78,12 @@ const MAX_COMMAND_BYTES = 1024 * 1024;
 export class ApiLink {
   private ws: WebSocket | undefined;
   private stopped = false;
-  private reconnectTimer: NodeJS.Timeout | undefined;
+  private reconnectTimer: TimerHandle | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
-  private stableTimer: NodeJS.Timeout | undefined;
+  private stableTimer: TimerHandle | undefined;
+  private readonly timers: Timers;
+  private readonly urls: readonly string[];
+  private urlIndex = 0;
   private inFlight = 0;
   private readonly backoff: Backoff;
   private readonly refusedBackoff: Backoff;
@@ -81,8 +94,17 @@ export class ApiLink {
 
   constructor(private readonly opts: ApiLinkOptions) {
     const baseMs = opts.backoffBaseMs ?? 1000;
-    this.backoff = new Backoff({ baseMs, maxMs: opts.backoffMaxMs ?? 30_000 });
-    this.refusedBackoff = new Backoff({ baseMs, maxMs: opts.refusedBackoffMaxMs ?? 300_000 });
+    const random = opts.random ? { random: opts.random } : {};
+    this.backoff = new Backoff({ baseMs, maxMs: opts.backoffMaxMs ?? 30_000, ...random });
+    this.refusedBackoff = new Backoff({ baseMs, maxMs: opts.refusedBackoffMaxMs ?? 300_000, ...random });
+    this.timers = opts.timers ?? realTimers;
+    this.urls = opts.urls && opts.urls.length > 0 ? opts.urls : [opts.url];
+    this.urlIndex = Math.max(0, this.urls.indexOf(opts.url));
+  }
+
+  /** The endpoint the current (or next) attempt uses. */
+  get url(): string {
+    return this.urls[this.urlIndex] ?? this.opts.url;
   }
 
   get connected(): boolean {
@@ -109,8 +131,8 @@ export class ApiLink {
   /** Closes the link cleanly (close frame 1001 "going away") and stops reconnecting. */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.reconnectTimer);
-    clearTimeout(this.stableTimer);
+    this.timers.clearTimeout(this.reconnectTimer);
+    this.timers.clearTimeout(this.stableTimer);
     clearInterval(this.heartbeat);
     const ws = this.ws;
     if (!ws || ws.readyState === WebSocket.CLOSED) return;
@@ -130,7 +152,8 @@ export class ApiLink {
 
   private connect(): void {
     const { log } = this.opts;
-    const ws = new WebSocket(this.opts.url, {
+    const url = this.url;
+    const ws = new WebSocket(url, {
       headers: {
         authorization: `Bearer ${this.opts.token}`,
         'x-porthole-device': this.opts.deviceId,
@@ -153,7 +176,7 @@ export class ApiLink {
       this.connects += 1;
       // A link that opens and drops at once (an API shedding load, two agents with one id replacing
       // each other) must not reconnect at the base rate: the backoff restarts only once it held.
-      this.stableTimer = setTimeout(() => {
+      this.stableTimer = this.timers.setTimeout(() => {
         this.backoff.reset();
         this.refusedBackoff.reset();
       }, this.opts.stableAfterMs ?? 10_000);
@@ -162,7 +185,7 @@ export class ApiLink {
       }
       log.info(
         {
-          url: redact(this.opts.url),
+          url: redact(url),
           deviceId: this.opts.deviceId,
           apiProtocol: api.version,
           apiFeatures: [...api.features],
@@ -202,7 +225,7 @@ export class ApiLink {
     });
     ws.on('close', (code) => {
       clearInterval(this.heartbeat);
-      clearTimeout(this.stableTimer);
+      this.timers.clearTimeout(this.stableTimer);
       if (this.ws === ws) {
         this.ws = undefined;
         this.apiPeer = undefined;
@@ -214,17 +237,21 @@ export class ApiLink {
         Math.max((refused ? this.refusedBackoff : this.backoff).next(), failure.retryAfterMs ?? 0),
         this.opts.refusedBackoffMaxMs ?? 300_000,
       );
+      // The next attempt goes to the next endpoint: an instance that died or refused is not retried
+      // before the others (a single URL behind a load balancer is simply retried).
+      this.urlIndex = (this.urlIndex + 1) % this.urls.length;
+      const next = this.urls.length > 1 ? { next: redact(this.url) } : {};
       if (refused) {
         log.error(
-          { ...failure, delayMs: delay },
+          { ...failure, delayMs: delay, ...next },
           'API refused the agent (check device id and token); retrying',
         );
       } else if (failure.status !== undefined || failure.err !== undefined) {
-        log.warn({ ...failure, code, delayMs: delay }, 'API link failed; reconnecting');
+        log.warn({ ...failure, code, delayMs: delay, ...next }, 'API link failed; reconnecting');
       } else {
-        log.info({ code, delayMs: delay }, 'API link closed; reconnecting');
+        log.info({ code, delayMs: delay, ...next }, 'API link closed; reconnecting');
       }
-      this.reconnectTimer = setTimeout(() => this.connect(), delay);
+      this.reconnectTimer = this.timers.setTimeout(() => this.connect(), delay);
     });
   }
 

@@ -48,6 +48,8 @@ export interface BrokerOptions {
   onAudit?: (sessionId: number, event: DesktopAuditEvent) => void;
   /** Consent and desktop limits (access-policy.ts); default: unattended, no limits. */
   access?: AccessPolicy;
+  /** `audio.enabled: false`: desktops carry no sound (desktop_start.audio). Default: allowed. */
+  audio?: { enabled: boolean };
   /** Shows consent prompts in a session; needed when `access.consent` is not `never`. */
   consentPrompter?: ConsentPrompter;
 }
@@ -202,6 +204,7 @@ export class SessionBroker {
         ...(req.viewer ? { viewer: req.viewer } : {}),
         ...(req.permissions ? { permissions: req.permissions } : {}),
         ...(this.limits ? { limits: this.limits } : {}),
+        ...(this.opts.audio?.enabled === false ? { audio: false as const } : {}),
         ...(this.blockLocalInput && (req.permissions ?? FULL_CONTROL).control
           ? { blockLocalInput: true }
           : {}),

@@ -4,9 +4,19 @@ import { arrayOf, bool, int, object, oneOf, optional, str, ProtocolError } from 
 import { errorMessage } from '../errors/error-text.js';
 import { accessPolicyShape, resolveAccessPolicy, type AccessPolicy } from './access-policy.js';
 
+export interface AudioPolicy {
+  /** Desktops may carry the session's sound (default true); each viewer may still turn it off. */
+  enabled: boolean;
+}
+
 /** porthole.json, after defaults, environment overrides and command-line flags. */
 export interface ServiceConfig {
-  api?: { url: string; deviceId: string; token: string };
+  /**
+   * `url` is the first API endpoint; `urls`, present when there are several (API instances without a
+   * load balancer in front, or a standby), lists them all, `url` first: the link tries the next one
+   * after each failed or closed attempt (api-link.ts).
+   */
+  api?: { url: string; urls?: string[]; deviceId: string; token: string };
   logLevel: LogLevel;
   /** Run desktops in-process without helpers (development; as Breeze's dev mode). */
   direct: boolean;
@@ -21,6 +31,8 @@ export interface ServiceConfig {
   helper: { keepRoot: boolean; args: string[] };
   /** Attended access: consent before a desktop starts, and limits on its length (access-policy.ts). */
   access: AccessPolicy;
+  /** The session's sound in desktops (design/MEDIA.md, Audio): `enabled: false` sends none. */
+  audio: AudioPolicy;
   policy: {
     maxFailures: number;
     failureWindowMs: number;
@@ -40,6 +52,7 @@ export const DEFAULT_CONFIG: ServiceConfig = {
   sessions: { detector: 'auto', spawnOnLogon: true, affinity: [], pollMs: 2000 },
   helper: { keepRoot: false, args: [] },
   access: resolveAccessPolicy(undefined),
+  audio: { enabled: true },
   policy: {
     maxFailures: 5,
     failureWindowMs: 300_000,
@@ -53,10 +66,15 @@ export const DEFAULT_CONFIG: ServiceConfig = {
 };
 
 const username = str({ max: 256 });
+const agentUrl = str({ max: 2048, pattern: /^wss?:\/\/\S+$/ });
+/** API endpoints a device may be given: enough for any fleet behind no load balancer. */
+export const MAX_API_URLS = 16;
 const fileShape = object({
   api: optional(
     object({
-      url: str({ max: 2048, pattern: /^wss?:\/\/\S+$/ }),
+      url: optional(agentUrl),
+      /** More endpoints of the same API (other instances), tried in turn after `url`. */
+      urls: optional(arrayOf(agentUrl, { max: MAX_API_URLS })),
       deviceId: str({ min: 1, max: 128, pattern: /^[A-Za-z0-9._:-]+$/ }),
       token: optional(str({ min: 16, max: 512 })),
       tokenFile: optional(str({ max: 4096 })),
@@ -89,6 +107,7 @@ const fileShape = object({
     object({ keepRoot: optional(bool), args: optional(arrayOf(str({ max: 4096 }), { max: 64 })) }),
   ),
   access: optional(accessPolicyShape),
+  audio: optional(object({ enabled: optional(bool) })),
   policy: optional(
     object({
       maxFailures: optional(int(1, 1000)),
@@ -114,7 +133,9 @@ export function loadServiceConfig(src: ConfigSources): ServiceConfig {
   const file = src.file ? readConfigFile(src.file) : {};
   const api = file.api;
   const env = src.env;
-  const url = src.flags.apiUrl ?? env.PORTHOLE_API_URL ?? api?.url;
+  const fileUrls = [...(api?.url ? [api.url] : []), ...(api?.urls ?? [])];
+  const urls = splitUrls(src.flags.apiUrl ?? env.PORTHOLE_API_URL) ?? unique(fileUrls);
+  const url = urls[0];
   const deviceId = src.flags.deviceId ?? env.PORTHOLE_DEVICE_ID ?? api?.deviceId;
   const tokenFile = src.flags.tokenFile ?? env.PORTHOLE_TOKEN_FILE ?? api?.tokenFile;
   const token = tokenFile ? readToken(tokenFile) : (env.PORTHOLE_TOKEN ?? api?.token);
@@ -126,6 +147,7 @@ export function loadServiceConfig(src: ConfigSources): ServiceConfig {
     sessions: { ...DEFAULT_CONFIG.sessions, ...file.sessions },
     helper: { ...DEFAULT_CONFIG.helper, ...file.helper },
     access: resolveAccessPolicy(file.access),
+    audio: { enabled: file.audio?.enabled ?? DEFAULT_CONFIG.audio.enabled },
     policy: { ...DEFAULT_CONFIG.policy, ...file.policy },
   };
   if (url || deviceId || token) {
@@ -133,10 +155,26 @@ export function loadServiceConfig(src: ConfigSources): ServiceConfig {
     if (!deviceId) throw new ProtocolError('api.deviceId', 'is required (--device-id or PORTHOLE_DEVICE_ID)');
     if (!token)
       throw new ProtocolError('api.token', 'is required (--token-file, PORTHOLE_TOKEN or api.tokenFile)');
-    str({ max: 2048, pattern: /^wss?:\/\/\S+$/ })(url, 'api.url');
-    config.api = { url, deviceId, token };
+    urls.forEach((u, i) => agentUrl(u, i === 0 ? 'api.url' : `api.urls[${i}]`));
+    if (urls.length > MAX_API_URLS) throw new ProtocolError('api.urls', `at most ${MAX_API_URLS} URLs`);
+    config.api = { url, ...(urls.length > 1 ? { urls } : {}), deviceId, token };
   }
   return config;
+}
+
+/** `--api-url` and PORTHOLE_API_URL take one URL or several separated by commas. */
+function splitUrls(text: string | undefined): string[] | undefined {
+  if (text === undefined) return undefined;
+  return unique(
+    text
+      .split(',')
+      .map((u) => u.trim())
+      .filter(Boolean),
+  );
+}
+
+function unique(urls: string[]): string[] {
+  return [...new Set(urls)];
 }
 
 /** Checks a parsed porthole.json (throws ProtocolError naming the field); for tools that edit it. */

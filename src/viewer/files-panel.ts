@@ -97,7 +97,7 @@ export class FilesPanel {
     const state = el('span', { className: 'state', text: t.state + (t.message ? `: ${t.message}` : '') });
     const children: Node[] = [el('span', { className: 'name', text: `${arrow} ${t.name}` }), bar, state];
     if (!['complete', 'failed', 'cancelled'].includes(t.state)) {
-      const cancel = el('button', { text: 'Cancel', attrs: { type: 'button', className: 'cancel' } });
+      const cancel = el('button', { text: 'Cancel', className: 'cancel', attrs: { type: 'button' } });
       cancel.addEventListener('click', () => this.files?.cancel(t.id));
       children.push(cancel);
     }

@@ -129,7 +129,8 @@ export interface FakeAgent {
 
 /** Connects a fake agent with the given credentials; rejects with the HTTP status if refused. */
 export function connectAgent(
-  server: ApiServer,
+  /** Any API instance: an in-process server, or a `porthole api serve` process's agent URL. */
+  server: Pick<ApiServer, 'agentUrl'>,
   device: { id: string; token: string },
   respond: Responder = () => undefined,
   /** `headers`: more upgrade headers, e.g. a protocol announcement (without one the agent is version 1). */

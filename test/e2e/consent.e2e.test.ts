@@ -20,6 +20,7 @@ import { silentLogger } from '../../src/log/logger.js';
 import { canCreateUsers, createTestUser, type TestUser } from '../fixtures/test-user.js';
 import { waitFor } from '../fixtures/wait-for.js';
 import { launchChromium, type Browser } from '../viewer/browser-fixture.js';
+import { DENIED_QUIET_MS } from '../../src/service/consent/consent-gate.js';
 
 const artifacts = 'test-results/e2e';
 const run = canCreateUsers() ? describe : describe.skip;
@@ -161,6 +162,9 @@ run('consent in Chromium', () => {
     expect(promptShown()).toBe(false);
     expect(await page.evaluate(() => document.querySelector('video')?.videoWidth ?? 0)).toBe(0);
     expect(consentAudit().at(-1)).toMatchObject({ viewer: 'e2e-consent', ok: false, code: 'timed_out' });
+    // A viewer just refused (a timeout with onConsentTimeout: deny is a refusal) is refused without a
+    // prompt for a while: wait that out before the next test asks again.
+    await new Promise((r) => setTimeout(r, DENIED_QUIET_MS + 500));
   }, 60_000);
 
   it('shows the refusal when the person at the machine denies it', async () => {

@@ -2,7 +2,7 @@
  * File transfer end to end (issue 17 §1): the real API, service and a root helper (`keepRoot`) for a
  * session whose user the test creates; the built viewer in headless Chromium. One file each way with
  * its SHA-256 checked on both ends and the upload owned by that user (written by a files worker
- * running as the user), and names the helper refuses.
+ * running as the user), names the helper refuses, and an upload cancelled midway leaving nothing behind.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import {
@@ -106,6 +106,38 @@ run('file transfer in Chromium', () => {
     expect(existsSync(join(user.home, 'x'))).toBe(false);
   });
 
+  it('cancels an upload midway and leaves no partial file in Downloads', async () => {
+    await page.evaluate(() => {
+      const dt = new DataTransfer();
+      // Large enough to be still on its way when Cancel is pressed.
+      dt.items.add(new File([new Uint8Array(200 * 1024 * 1024)], 'big.bin'));
+      const target = document.querySelector('video')!;
+      target.dispatchEvent(new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: dt }));
+    });
+    const progress = () =>
+      page.evaluate(() => {
+        const row = [...document.querySelectorAll('#files-transfers li')].find((r) =>
+          r.querySelector('.name')?.textContent?.endsWith('big.bin'),
+        );
+        return Number(row?.querySelector('progress')?.getAttribute('value') ?? 0);
+      });
+    // The bar moves with the helper's acks, which count bytes already written: past 1 MiB, a partial
+    // file of at least that much exists in Downloads.
+    await expect.poll(progress, { timeout: 60_000, interval: 20 }).toBeGreaterThan(1024 * 1024);
+    await page.evaluate(() => {
+      const row = [...document.querySelectorAll('#files-transfers li')].find((r) =>
+        r.querySelector('.name')?.textContent?.endsWith('big.bin'),
+      );
+      (row?.querySelector('button.cancel') as HTMLButtonElement | null)?.click();
+    });
+    await expect.poll(() => rowState('big.bin'), { timeout: 30_000 }).toMatch(/^cancelled/);
+    expect(await progress()).toBeLessThan(200 * 1024 * 1024);
+    // The helper removes the partial file (and any temporary name) once the cancel reaches it.
+    await expect
+      .poll(() => readdirSync(join(user.home, 'Downloads')), { timeout: 10_000 })
+      .toEqual(['hello.bin']);
+  });
+
   it('browses the home and downloads a file, saved by the browser with the same checksum', async () => {
     const data = randomBytes(500_000);
     const path = join(user.home, 'report.bin');
@@ -122,5 +154,31 @@ run('file transfer in Chromium', () => {
     await download.saveAs(saved);
     expect(sha(readFileSync(saved))).toBe(sha(data));
     expect(await rowState('report.bin')).toMatch(/^complete/);
+  });
+
+  it('audits each transfer with the viewer, the name, size and outcome, never the bytes', async () => {
+    const lines = () =>
+      readFileSync(join(stack.api.dataDir, 'audit.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .filter((l) => l.action === 'file_transfer');
+    await expect.poll(() => lines().length, { timeout: 10_000 }).toBeGreaterThanOrEqual(6);
+    const seen = lines().map(({ viewer, direction, file, ok, code }) => ({
+      viewer,
+      direction,
+      file,
+      ok,
+      code,
+    }));
+    expect(seen).toEqual(
+      expect.arrayContaining([
+        { viewer: 'e2e-files', direction: 'upload', file: 'hello.bin', ok: true, code: undefined },
+        { viewer: 'e2e-files', direction: 'upload', file: 'big.bin', ok: false, code: 'cancelled' },
+        { viewer: 'e2e-files', direction: 'download', file: 'report.bin', ok: true, code: undefined },
+        expect.objectContaining({ viewer: 'e2e-files', direction: 'upload', ok: false, code: 'bad_name' }),
+      ]),
+    );
+    expect(lines().find((l) => l.file === 'hello.bin')).toMatchObject({ size: 300_000 });
   });
 });

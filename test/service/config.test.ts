@@ -57,4 +57,42 @@ describe('service config', () => {
       /d\.json/,
     );
   });
+
+  it('takes several API URLs: api.url then api.urls in the file, or a comma-separated flag or env', () => {
+    const token = 'file-token-0123456789';
+    const f = file('urls.json', {
+      api: { url: 'wss://a/agent', urls: ['wss://b/agent', 'wss://a/agent'], deviceId: 'd', token },
+    });
+    expect(loadServiceConfig({ file: f, env: {}, flags: {} }).api).toEqual({
+      url: 'wss://a/agent',
+      urls: ['wss://a/agent', 'wss://b/agent'],
+      deviceId: 'd',
+      token,
+    });
+    const env = { PORTHOLE_API_URL: 'wss://e1/agent, wss://e2/agent' };
+    expect(loadServiceConfig({ file: f, env, flags: {} }).api?.urls).toEqual([
+      'wss://e1/agent',
+      'wss://e2/agent',
+    ]);
+    const flags = { apiUrl: 'wss://f1/agent,wss://f2/agent,wss://f3/agent' };
+    const c = loadServiceConfig({ file: f, env, flags });
+    expect(c.api?.url).toBe('wss://f1/agent');
+    expect(c.api?.urls).toEqual(['wss://f1/agent', 'wss://f2/agent', 'wss://f3/agent']);
+    // One URL in a list is one URL: no `urls`.
+    expect(
+      loadServiceConfig({ env: {}, flags: { apiUrl: 'wss://x/a,', deviceId: 'd' }, file: f }).api,
+    ).toEqual({
+      url: 'wss://x/a',
+      deviceId: 'd',
+      token,
+    });
+  });
+
+  it('names the bad URL of a list', () => {
+    const flags = { apiUrl: 'wss://ok/agent,https://not-ws/agent', deviceId: 'd' };
+    const env = { PORTHOLE_TOKEN: 'file-token-0123456789' };
+    expect(() => loadServiceConfig({ env, flags })).toThrow(/api\.urls\[1\]/);
+    const g = file('bad-urls.json', { api: { urls: ['ftp://x'], deviceId: 'd' } });
+    expect(() => loadServiceConfig({ file: g, env, flags: {} })).toThrow(/api\.urls\.0|api\.urls\[0\]/);
+  });
 });

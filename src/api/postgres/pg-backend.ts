@@ -14,6 +14,7 @@ import { checkDatabaseUrl, redactDatabaseUrl, scrubPassword } from './database-u
 import { migrate } from './migrations.js';
 import { isConnectionFailure, PgApiStore } from './pg-store.js';
 import { PgAuditLog, type PgAuditOptions } from './pg-audit.js';
+import { AuditRetention } from './audit-retention.js';
 
 export interface PgBackendOptions {
   log: Logger;
@@ -24,6 +25,8 @@ export interface PgBackendOptions {
   /** Server-side limit on one statement (default 15 s): a stuck query must not hold a request forever. */
   statementTimeoutMs?: number;
   audit?: PgAuditOptions;
+  /** Prune audit lines older than this many days, at start and daily (absent: never, as admin commands). */
+  auditRetentionDays?: number;
   timers?: Timers;
 }
 
@@ -69,6 +72,16 @@ export async function openPgBackend(url: string, o: PgBackendOptions): Promise<P
   if (migrated.length > 0) o.log.info({ database: location, migrated }, 'database schema migrated');
   const store = new PgApiStore(pool, location, scrub);
   const audit = new PgAuditLog(pool, o.log, { ...o.audit, scrub, ...(o.timers ? { timers: o.timers } : {}) });
+  const retention =
+    o.auditRetentionDays !== undefined
+      ? new AuditRetention(pool, {
+          days: o.auditRetentionDays,
+          log: o.log,
+          scrub,
+          ...(o.timers ? { timers: o.timers } : {}),
+        })
+      : undefined;
+  retention?.start();
   let closing: Promise<void> | undefined;
   return {
     store,
@@ -77,6 +90,7 @@ export async function openPgBackend(url: string, o: PgBackendOptions): Promise<P
     migrated,
     close() {
       closing ??= (async () => {
+        await retention?.stop();
         await audit.close();
         await store.close();
       })();

@@ -115,7 +115,11 @@ export class CommandRelay {
           this.o.onOwnerGone(deviceId, owner);
           this.settle(
             rid,
-            new HttpError(409, 'device_offline', `device '${deviceId}' is not connected to the API right now`),
+            new HttpError(
+              409,
+              'device_offline',
+              `device '${deviceId}' is not connected to the API right now`,
+            ),
           );
         },
         (err: unknown) => {
@@ -176,7 +180,10 @@ export class CommandRelay {
       this.settle(msg.rid, undefined, resultGuards[p.type](msg.result, 'result'));
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
-      this.settle(msg.rid, new HttpError(502, 'bad_agent_reply', `the device sent an invalid reply: ${err.message}`));
+      this.settle(
+        msg.rid,
+        new HttpError(502, 'bad_agent_reply', `the device sent an invalid reply: ${err.message}`),
+      );
     }
   }
 
@@ -217,7 +224,9 @@ export class CommandRelay {
       reply = { t: 'reply', rid: msg.rid, ok: true, result };
     } catch (err) {
       const e =
-        err instanceof HttpError ? err : new HttpError(500, 'internal', 'the instance holding the agent failed');
+        err instanceof HttpError
+          ? err
+          : new HttpError(500, 'internal', 'the instance holding the agent failed');
       if (!(err instanceof HttpError)) {
         this.o.log.error({ rid: msg.rid, err: errorMessage(err) }, 'relayed command failed unexpectedly');
       }

@@ -42,9 +42,14 @@ export class OwnershipRegistry {
 
   /** Claims the device for this instance; returns the instance that held it before, if another one. */
   async claim(deviceId: string): Promise<string | undefined> {
-    const previous = (await this.redis.call('SET', ownerKey(deviceId), this.instanceId, 'PX', this.ttlMs, 'GET')) as
-      | string
-      | null;
+    const previous = (await this.redis.call(
+      'SET',
+      ownerKey(deviceId),
+      this.instanceId,
+      'PX',
+      this.ttlMs,
+      'GET',
+    )) as string | null;
     return previous && previous !== this.instanceId ? previous : undefined;
   }
 

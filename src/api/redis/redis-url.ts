@@ -23,3 +23,14 @@ export function redactRedisUrl(url: string): string {
     return '(invalid URL)';
   }
 }
+
+/**
+ * `--redis`, else `$PORTHOLE_REDIS_URL`, else none (one instance). The environment keeps a Redis
+ * password off the command line, which every local user can read in /proc.
+ */
+export function resolveRedisUrl(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  return flag || env.PORTHOLE_REDIS_URL || undefined;
+}

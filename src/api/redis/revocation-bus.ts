@@ -16,7 +16,10 @@ import { checkRedisUrl } from './redis-url.js';
 
 export const REVOCATION_CHANNEL = 'porthole:revocations';
 
-const deviceRemoved = object({ kind: literal('device_removed'), deviceId: str({ max: 128, pattern: DEVICE_ID_PATTERN }) });
+const deviceRemoved = object({
+  kind: literal('device_removed'),
+  deviceId: str({ max: 128, pattern: DEVICE_ID_PATTERN }),
+});
 
 /** Throws ProtocolError on anything but a known revocation. */
 export function parseRevocation(text: string): Revocation {

@@ -13,6 +13,9 @@
  * view-only viewer's `input` channel is refused outright, channel-permissions.ts) whose `input`
  * channel is open. The request goes to the service, the only process Windows lets send it. A viewer
  * without control is not sent the session's clipboard either: it may watch the screen, nothing more.
+ *
+ * Sound: when the peer's answer carries an audio track, the session listens to the helper's audio feed
+ * while the peer is connected and the viewer has not said `audio off` (it may say `on` again).
  */
 import {
   HEARTBEAT_TIMEOUT_MS,
@@ -25,6 +28,7 @@ import type { InputInjector } from '../input/input-injector.js';
 import type { SecureAttentionAnswer } from '../service-requests.js';
 import type { DesktopPeer } from '../webrtc/desktop-peer.js';
 import type { CursorFeed, VideoSource } from './video-source.js';
+import type { AudioFeed } from '../audio/audio-hub.js';
 import { type Logger } from '../../log/logger.js';
 import { realTimers, type TimerHandle, type Timers } from '../../time/timers.js';
 
@@ -42,6 +46,8 @@ export interface DesktopSessionOptions {
   secureAttention?: () => Promise<SecureAttentionAnswer>;
   /** False for a view-only viewer: no Ctrl+Alt+Del, no clipboard sent to it (default true). */
   control?: boolean;
+  /** The session's sound (audio/audio-hub.ts); without it, or without an audio track, no sound. */
+  audio?: AudioFeed;
 }
 
 export interface DesktopSession {
@@ -62,6 +68,34 @@ export function createDesktopSession(opts: DesktopSessionOptions): DesktopSessio
   let heartbeatTimer: TimerHandle | undefined;
   /** A Ctrl+Alt+Del request is with the service: one at a time per viewer. */
   let sasPending = false;
+  /** The viewer's `audio` choice (on until it says off), and the feed subscription while listening. */
+  let audioWanted = true;
+  let audioOff: (() => void) | undefined;
+
+  const syncAudio = (): void => {
+    const listen = !closed && audioWanted && peer.hasAudio && peer.state === 'connected' && !!opts.audio;
+    if (listen && !audioOff) {
+      audioOff = opts.audio?.subscribe(
+        (p) => peer.sendAudio(p.data, p.timestampUs),
+        (reason) => reply('failed', `no sound from this session: ${reason}`, 'audio'),
+      );
+    } else if (!listen && audioOff) {
+      audioOff();
+      audioOff = undefined;
+    }
+  };
+
+  const setAudio = (on: boolean): void => {
+    if (!peer.hasAudio || !opts.audio) {
+      return reply(
+        'unsupported',
+        'this desktop carries no sound (turned off on this machine, or not offered)',
+        'audio',
+      );
+    }
+    audioWanted = on;
+    syncAudio();
+  };
 
   const onHeartbeat = (): void => {
     timers.clearTimeout(heartbeatTimer);
@@ -178,6 +212,9 @@ export function createDesktopSession(opts: DesktopSessionOptions): DesktopSessio
       case 'rate':
         source.setRate({ bitrate: msg.bitrate, fps: msg.fps });
         return;
+      case 'audio':
+        setAudio(msg.state === 'on');
+        return;
     }
   }
 
@@ -201,6 +238,7 @@ export function createDesktopSession(opts: DesktopSessionOptions): DesktopSessio
       // viewer's decoder with a fresh one rather than waiting for its PLI.
       if (state === 'connected') source.requestKeyframe();
       else injector.releaseAll();
+      syncAudio();
     }),
   );
   if (clipboard && mayControl)
@@ -208,12 +246,14 @@ export function createDesktopSession(opts: DesktopSessionOptions): DesktopSessio
   if (cursor) unhook.push(cursor.onCursor((msg) => peer.sendCursor(msg)));
   // In case the control channel opened before the session was attached (a no-op otherwise).
   sendDisplays();
+  syncAudio();
 
   return {
     async close() {
       if (closed) return;
       closed = true;
       timers.clearTimeout(heartbeatTimer);
+      syncAudio();
       for (const off of unhook.splice(0)) off();
       injector.releaseAll();
       injector.close();

@@ -30,6 +30,10 @@ import {
 import { serveFiles } from '../files/files-session.js';
 import { createPresenceWindows } from '../presence/index.js';
 import { SessionPresence } from '../presence/session-presence.js';
+import type { AudioCaptureKind } from '../audio/audio-capture.js';
+import { AudioHub } from '../audio/audio-hub.js';
+import { startAudioCapture } from '../audio/index.js';
+import { createOpusEncoder } from '../audio/opus-encoder.js';
 
 export interface DefaultHostOptions {
   log: Logger;
@@ -54,6 +58,11 @@ export interface DefaultHostOptions {
    * neither (chat lines are then answered `unavailable`).
    */
   presence?: boolean;
+  /**
+   * The session's sound (audio/): `pulse` on Linux by default, `fake` for tests, false for none. The
+   * capture runs only while a viewer listens.
+   */
+  audio?: AudioCaptureKind | false;
 }
 
 /**
@@ -98,6 +107,14 @@ export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost 
     }
   };
 
+  const audioHub =
+    opts.audio === false
+      ? undefined
+      : new AudioHub({
+          log,
+          createEncoder: () => createOpusEncoder(),
+          startCapture: () => startAudioCapture({ log, ...(opts.audio ? { kind: opts.audio } : {}) }),
+        });
   // One per helper, made at the first desktop that asks (access.blockLocalInput).
   let localInputBlock: LocalInputBlock | undefined;
   let auditListener: (event: DesktopAuditEvent) => void = () => {};
@@ -110,6 +127,7 @@ export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost 
   const host: WebRtcDesktopHost = new WebRtcDesktopHost({
     log,
     presence,
+    audio: audioHub !== undefined,
     audit: (event) => auditListener(event),
     probe: async () => {
       const h = await getHub();
@@ -150,6 +168,7 @@ export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost 
           cursor,
           log,
           control: controlAllowed(req.permissions),
+          ...(audioHub ? { audio: audioHub } : {}),
           ...(services ? { secureAttention: () => services.secureAttention() } : {}),
         });
       } catch (err) {
@@ -210,6 +229,7 @@ export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost 
   const close = host.close.bind(host);
   host.close = async () => {
     await close();
+    await audioHub?.close();
     localInputBlock?.close();
     presence.close();
     await (await hubStarting)?.close();

@@ -48,6 +48,8 @@ export interface WebRtcDesktopHostOptions {
    * when it ends, for the "being viewed" indicator and chat.
    */
   presence?: Pick<SessionPresence, 'connected' | 'left' | 'limitNotice'>;
+  /** False: no desktop of this helper carries sound, whatever the service allows. Default true. */
+  audio?: boolean;
 }
 
 /** How long the viewer has to read why its desktop ends before the peer closes (as for a policy cut). */
@@ -114,6 +116,8 @@ export class WebRtcDesktopHost implements DesktopHost {
         iceServers: req.iceServers,
         log,
         allowChannel: (label) => channelAllowed(label, req.permissions),
+        // The service's `audio.enabled: false`; a host made without sound (no audio feed) says so too.
+        audio: req.audio !== false && this.opts.audio !== false,
       });
     } catch (err) {
       if (this.connections.get(req.sessionId) === entry) this.connections.delete(req.sessionId);

@@ -18,7 +18,11 @@ import {
 } from '../../protocol/datachannel.js';
 import { chooseH264 } from './h264-offer.js';
 import { addH264Track, H264_CLOCK_RATE } from './h264-track.js';
+import { audioSections, chooseOpus } from './opus-offer.js';
+import { addInactiveAudio, addOpusTrack, type OpusTrack } from './opus-track.js';
 import { toLibdatachannelIceServers } from './libdatachannel-ice.js';
+import { startTurnFixupRelay } from './turn-fixup-relay.js';
+import { icePassword } from './zero-tiebreaker.js';
 import { Listeners } from './listeners.js';
 import { createInputGate, type InputLimits } from './input-gate.js';
 import {
@@ -59,6 +63,12 @@ export interface DesktopPeerOptions {
    * before its first message is read. Default: every channel.
    */
   allowChannel?: (label: ChannelLabel) => boolean;
+  /**
+   * Whether this desktop may carry the session's sound (the service's `audio` policy). When it may
+   * and the offer has an audio section with Opus, the answer sends an Opus track on it; otherwise
+   * that section is answered inactive. Default: true.
+   */
+  audio?: boolean;
 }
 
 /** The `files` channel as the file transfers use it: sending with back-pressure, and what arrives. */
@@ -71,6 +81,10 @@ export interface FilesChannelEnd extends FilesChannel {
 export interface DesktopPeer {
   /** Sends one Annex-B H.264 access unit; the timestamp is the capture time in µs (any epoch). */
   sendVideo(accessUnit: Buffer, timestampUs: number): boolean;
+  /** Whether the answer carries an audio track (the viewer offered one and audio is allowed). */
+  readonly hasAudio: boolean;
+  /** Sends one 20 ms Opus packet; the timestamp is the capture time of its first sample in µs. */
+  sendAudio(packet: Buffer, timestampUs: number): boolean;
   onKeyframeRequest(cb: (reason: KeyframeReason) => void): () => void;
   onReceiverStats(cb: (stats: VideoReceiverStats) => void): () => void;
   /** The latest reception statistics from the viewer, if any arrived. */
@@ -114,10 +128,27 @@ export async function createDesktopPeer(
 ): Promise<{ answer: string; peer: DesktopPeer }> {
   const { log } = opts;
   const choice = chooseH264(opts.offer);
-  const pc: PeerConnection = new nodeDataChannel.PeerConnection('porthole-helper', {
-    iceServers: toLibdatachannelIceServers(opts.iceServers, log),
-    disableAutoNegotiation: true,
-  });
+  const iceServers = toLibdatachannelIceServers(opts.iceServers, log);
+  // This connection's ICE password, for the TURN fix-up relay (turn-fixup-relay.ts); known once the
+  // answer exists, which is before the viewer can send a check signed with it.
+  let localIcePassword: string | undefined;
+  const turnFixup = iceServers.some((s) => s.username !== undefined)
+    ? await startTurnFixupRelay(iceServers, { password: () => localIcePassword, log })
+    : undefined;
+  let pc: PeerConnection;
+  try {
+    pc = new nodeDataChannel.PeerConnection('porthole-helper', {
+      iceServers: turnFixup?.servers ?? iceServers,
+      disableAutoNegotiation: true,
+    });
+  } catch (err) {
+    turnFixup?.close();
+    throw err;
+  }
+  const closePc = (): void => {
+    pc.close();
+    turnFixup?.close();
+  };
   const natives: object[] = [pc];
   const channels = new Map<ChannelLabel, DataChannel>();
   let state: PeerState = 'connecting';
@@ -250,12 +281,14 @@ export async function createDesktopPeer(
   });
 
   let video: ReturnType<typeof addH264Track>;
+  let audio: OpusTrack | undefined;
   try {
     pc.setRemoteDescription(opts.offer, 'offer');
     video = addH264Track(pc, choice, 'porthole');
     natives.push(...video.natives);
+    audio = answerAudio(pc, opts.offer, opts.audio ?? true, natives);
   } catch (err) {
-    pc.close();
+    closePc();
     throw err;
   }
 
@@ -285,12 +318,14 @@ export async function createDesktopPeer(
     });
   });
   pc.setLocalDescription();
+  localIcePassword = icePassword(pc.localDescription()?.sdp ?? '');
   if (pc.gatheringState() !== 'complete') await gathered;
   const answer = pc.localDescription()?.sdp;
   if (!answer) {
-    pc.close();
+    closePc();
     throw new Error('libdatachannel produced no answer');
   }
+  localIcePassword ??= icePassword(answer);
 
   function sendText(label: ChannelLabel, msg: HelperToViewer | ChatFromHelper): boolean {
     const dc = channels.get(label);
@@ -318,6 +353,16 @@ export async function createDesktopPeer(
         return video.send(accessUnit, timestampUs);
       } catch (err) {
         log.warn({ err: String(err) }, 'video send failed');
+        return false;
+      }
+    },
+    hasAudio: audio !== undefined,
+    sendAudio(packet, timestampUs) {
+      if (state === 'closed' || !audio) return false;
+      try {
+        return audio.send(packet, timestampUs);
+      } catch (err) {
+        log.warn({ err: String(err) }, 'audio send failed');
         return false;
       }
     },
@@ -350,7 +395,8 @@ export async function createDesktopPeer(
       inputGate.close();
       for (const dc of channels.values()) dc.close();
       video.track.close();
-      pc.close();
+      audio?.track.close();
+      closePc();
       setState('closed');
       for (const l of [keyframeListeners, statsListeners, inputListeners, controlListeners, channelListeners])
         l.clear();
@@ -362,6 +408,30 @@ export async function createDesktopPeer(
     },
   };
   return { answer, peer };
+}
+
+/**
+ * The offer's audio sections: the first receivable one with Opus gets the session's sound when audio is
+ * allowed; every other one is answered inactive (libdatachannel would otherwise answer it with a
+ * track that never sends).
+ */
+function answerAudio(
+  pc: PeerConnection,
+  offer: string,
+  allowed: boolean,
+  natives: object[],
+): OpusTrack | undefined {
+  const chosen = allowed ? chooseOpus(offer) : undefined;
+  let track: OpusTrack | undefined;
+  for (const section of audioSections(offer)) {
+    if (chosen && section.mid === chosen.mid) {
+      track = addOpusTrack(pc, chosen, 'porthole');
+      natives.push(...track.natives);
+    } else {
+      natives.push(...addInactiveAudio(pc, section.mid, section.payloadType));
+    }
+  }
+  return track;
 }
 
 /** node-datachannel's DataChannel as a FilesChannelEnd; a send that throws (channel closing) is a refusal. */

@@ -38,7 +38,7 @@ interface H264Format {
 }
 
 /** Splits SDP into its sections: the session part, then one entry per m= line. */
-function mediaSections(sdp: string): string[][] {
+export function mediaSections(sdp: string): string[][] {
   const sections: string[][] = [];
   let current: string[] | undefined;
   for (const raw of sdp.split(/\r?\n/)) {

@@ -125,6 +125,8 @@ export const DEFAULT_CONTROL_LIMITS = {
   default: { perSecond: 50, burst: 100 },
   heartbeat: { perSecond: 10, burst: 20 },
   ctrl_alt_del: { perSecond: 1, burst: 2 },
+  // Each switch may start or stop a capture process: a person clicking, not a loop.
+  audio: { perSecond: 2, burst: 5 },
 } as const satisfies Record<string, RateLimit>;
 const DEFAULT_LOG_INTERVAL_MS = 10_000;
 

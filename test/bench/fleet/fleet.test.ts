@@ -226,6 +226,7 @@ describe('bench:fleet flags and goals', () => {
       local: summarizeLatencies([5]),
       cross: summarizeLatencies(Array.from({ length: 100 }, () => 8)),
     },
+    clientDelay: { p99: 10, max: 12 },
     cpu: { api: [0, 0], workers: [0], postgres: 0 },
     ramp: [],
     verdict: { lastWithin: 100, firstOver: undefined },
