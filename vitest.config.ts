@@ -5,13 +5,15 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    // test/api/postgres: `npm run test:postgres` (vitest.postgres.config.ts), with its own cluster.
+    // test/api/postgres: `npm run test:postgres` (vitest.postgres.config.ts), with its own cluster;
+    // test/api/fleet: `npm run test:fleet` (vitest.fleet.config.ts), with PostgreSQL and Redis.
     exclude: [
       'test/e2e/**',
       'test/soak/**',
       'test/win32/**',
       'test/package/**',
       'test/api/postgres/**',
+      'test/api/fleet/**',
       'node_modules/**',
     ],
     testTimeout: 20_000,

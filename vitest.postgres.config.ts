@@ -7,7 +7,7 @@ import { findPostgresBin } from './test/fixtures/postgres.js';
 // PORTHOLE_TEST_STORE=postgres, each test on its own database. Not part of `npm test`: it needs
 // Debian's postgresql package (scripts/apt/fleet.txt) and starts database servers. Without
 // PostgreSQL only test/api/postgres/ runs, and skips itself saying why.
-const ROUTE_TESTS = [
+export const ROUTE_TESTS = [
   'test/api/agent-events.test.ts',
   'test/api/agent-protocol.test.ts',
   'test/api/agent-relay.test.ts',

@@ -54,9 +54,10 @@ export const DEPENDS = [
  * loginctl (session owners and lock state) and the unit; zenity, the consent prompt the helper shows
  * when `access.consent` asks the user (design/SESSION-POLICY.md); libxss1, the input idle time that
  * `when-user-present` reads. The agent runs without them, less well: without zenity a desktop that
- * needs consent is refused; without libxss1 an idle session is asked as if someone were there.
+ * needs consent is refused; without libxss1 an idle session is asked as if someone were there;
+ * without pulseaudio-utils (parec) desktops carry no sound.
  */
-export const RECOMMENDS = ['systemd', 'zenity', 'libxss1'];
+export const RECOMMENDS = ['systemd', 'zenity', 'libxss1', 'pulseaudio-utils'];
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CACHE = join(ROOT, 'build', 'deb-cache');

@@ -12,13 +12,13 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../log/logger.js';
 import { AgentConnection } from './agent-connection.js';
-import type { AuditEvent, AuditSink } from './audit-log.js';
+import type { AuditSink } from './audit-log.js';
+import { desktopAuditLine } from './agent-event-audit.js';
 import { HttpError, storeUnavailable } from './http-json.js';
 import { StoreError, type ApiStore } from './store.js';
 import { bearerToken } from './tokens.js';
 import { errorMessage } from '../errors/error-text.js';
 import { apiLinkHeaders, parseApiLinkPeer, type ApiLinkPeer } from '../protocol/api-version.js';
-import type { AgentEventMessage } from '../protocol/audit-event.js';
 import { parseApiCommand } from '../protocol/api.js';
 import { ProtocolError } from '../protocol/validate.js';
 import type { AgentTarget, Fleet, FleetHandlers, RelayedCommand } from './redis/fleet.js';
@@ -32,6 +32,12 @@ export const CLOSE_REPLACED = 4000;
 /** Desktops whose viewer the hub remembers for event audit lines (a map entry is ~100 bytes). */
 export const MAX_REMEMBERED_DESKTOPS = 10_000;
 export const CLOSE_DEVICE_REMOVED = 4001;
+/**
+ * The heartbeat visits one slice of the agents (by a hash of the device id) every interval / SLICES,
+ * so each agent is still checked once per interval but no tick pings thousands at once: 2,500
+ * `ws.ping()` calls in one loop held the event loop 38–220 ms (design/API.md, fleet scale).
+ */
+export const HEARTBEAT_SLICES = 10;
 
 export interface AgentHubOptions {
   store: ApiStore;
@@ -52,6 +58,7 @@ export class AgentHub {
   private readonly desktopViewers = new Map<string, string>();
   private readonly heartbeat: NodeJS.Timeout;
   private beating: Promise<void> | undefined;
+  private nextSlice = 0;
   readonly fleet: Fleet;
 
   constructor(private readonly opts: AgentHubOptions) {
@@ -60,7 +67,7 @@ export class AgentHub {
     // the API announced its feature. An older agent ignores the headers.
     const announcement = Object.entries(apiLinkHeaders()).map(([k, v]) => `${k}: ${v}`);
     this.wss.on('headers', (headers) => headers.push(...announcement));
-    this.heartbeat = setInterval(() => this.beat(), opts.heartbeatMs);
+    this.heartbeat = setInterval(() => this.beat(), Math.max(1, opts.heartbeatMs / HEARTBEAT_SLICES));
     this.heartbeat.unref();
   }
 
@@ -289,14 +296,18 @@ export class AgentHub {
   }
 
   private beat(): void {
-    // A beat waits for the store; a slow database must not stack them up.
+    // A beat waits for the store; a slow database must not stack them up (the skipped slice comes
+    // next, so every agent is still visited in turn).
     if (this.beating) return;
-    this.beating = this.beatOnce().finally(() => (this.beating = undefined));
+    const slice = this.nextSlice;
+    this.nextSlice = (slice + 1) % HEARTBEAT_SLICES;
+    this.beating = this.beatOnce(slice).finally(() => (this.beating = undefined));
   }
 
-  private async beatOnce(): Promise<void> {
-    // Only the agents held here are checked (one query), not the whole fleet's device list.
-    const held = [...this.connections.keys()];
+  private async beatOnce(slice: number): Promise<void> {
+    // Only agents held here, of this slice, are checked (one query), not the fleet's device list.
+    const held = [...this.connections.keys()].filter((id) => sliceOf(id) === slice);
+    if (held.length === 0) return;
     let known: Set<string>;
     try {
       known = await this.opts.store.presentDevices(held);
@@ -319,7 +330,10 @@ export class AgentHub {
     } catch (err) {
       this.opts.log.warn({ err: errorMessage(err) }, 'cannot renew agent ownership in Redis');
     }
-    for (const [deviceId, conn] of this.connections) {
+    // Only the connections of `held`: one accepted during the awaits above is not in `known`.
+    for (const deviceId of held) {
+      const conn = this.connections.get(deviceId);
+      if (!conn) continue;
       if (!known.has(deviceId)) {
         conn.closeReason = 'device_removed';
         conn.ws.close(CLOSE_DEVICE_REMOVED, 'device removed');
@@ -337,6 +351,13 @@ export class AgentHub {
   }
 }
 
+/** A stable slice for a device id (FNV-1a), so each agent is visited once per heartbeat interval. */
+function sliceOf(deviceId: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < deviceId.length; i++) h = Math.imul(h ^ deviceId.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % HEARTBEAT_SLICES;
+}
+
 function refuseUpgrade(socket: Duplex, err: HttpError): void {
   const body = JSON.stringify({ error: { code: err.code, message: err.message } });
   const status =
@@ -352,42 +373,4 @@ function refuseUpgrade(socket: Duplex, err: HttpError): void {
     `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n` +
       `${extra}connection: close\r\n\r\n${body}`,
   );
-}
-
-/**
- * The audit line of an agent's event: metadata only, with the viewer the API itself remembers for that
- * desktop (null when it started before this API process did), never a name the agent supplied.
- */
-export function desktopAuditLine(
-  deviceId: string,
-  remote: string,
-  msg: AgentEventMessage,
-  viewer: string | null,
-): AuditEvent {
-  const e = msg.event;
-  const base = {
-    viewer,
-    device: deviceId,
-    desktopSessionId: e.desktop,
-    targetSessionId: msg.targetSessionId,
-    remote,
-  };
-  switch (e.kind) {
-    case 'file_transfer':
-      return {
-        ...base,
-        action: 'file_transfer',
-        ok: e.outcome === 'complete',
-        ...(e.outcome !== 'complete' ? { code: e.outcome } : {}),
-        direction: e.direction,
-        file: e.name,
-        size: e.size,
-      };
-    case 'consent':
-      return { ...base, action: 'consent', ok: e.outcome === 'accepted', code: e.outcome };
-    case 'session_cut':
-      return { ...base, action: 'session_cut', ok: true, code: e.reason };
-    case 'chat':
-      return { ...base, action: 'chat', ok: true };
-  }
 }

@@ -49,11 +49,14 @@ export async function runDirectMode(config: ServiceConfig, log: Logger): Promise
           const answer = await host.start({
             type: 'desktop_start',
             sessionId: p.sessionId,
-            offer: p.offer,
+            ...(p.offer !== undefined ? { offer: p.offer } : {}),
+            ...(p.relay ? { relay: p.relay } : {}),
             iceServers: p.iceServers,
             displayIndex: p.displayIndex ?? 0,
           });
-          return { sessionId: p.sessionId, answer };
+          return answer !== undefined
+            ? { sessionId: p.sessionId, answer }
+            : { sessionId: p.sessionId, transport: 'websocket' as const };
         }
         case 'stop_desktop':
           return { sessionId: cmd.payload.sessionId, stopped: await host.stop(cmd.payload.sessionId) };

@@ -41,6 +41,8 @@ export interface DemoStackOptions {
   logLevel?: string;
   /** The service config's `access` section (consent, session limits: design/SESSION-POLICY.md). */
   access?: Record<string, unknown>;
+  /** The service config's `audio` section (`{enabled: false}` turns the session's sound off). */
+  audio?: Record<string, unknown>;
 }
 
 export interface DemoStack {
@@ -114,6 +116,7 @@ export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack>
         },
         helper: { args: opts.helperArgs ?? [], ...(opts.keepRoot ? { keepRoot: true } : {}) },
         ...(opts.access ? { access: opts.access } : {}),
+        ...(opts.audio ? { audio: opts.audio } : {}),
       }),
     );
     const service: ChildProcess = spawn(

@@ -118,7 +118,9 @@ export async function runHelper(opts: HelperOptions): Promise<number> {
         const answer = await host.start(body).catch((err: unknown) => {
           throw desktopStartError(err);
         });
-        return { type: 'desktop_started', sessionId: body.sessionId, answer };
+        return answer !== undefined
+          ? { type: 'desktop_started', sessionId: body.sessionId, answer }
+          : { type: 'desktop_started', sessionId: body.sessionId };
       }
       case 'consent_prompt': {
         const { type: _type, ...question } = body;

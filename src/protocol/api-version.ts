@@ -33,6 +33,8 @@ export const API_LINK_VERSION = 2;
  *   `error.retryAfterMs` (agent → API);
  * - `consent`: the error codes `consent_denied` and `consent_timeout`, and the `waiting` message that
  *   tells the API a command waits for the person at the machine (agent → API; api.ts, CommandWaiting).
+ * - `ws_relay`: `start_desktop.payload.relay {url, ticket}` without an offer (API → agent), answered
+ *   `{sessionId, transport: "websocket"}` (relay.ts, design/API.md "WebSocket relay").
  */
 export const API_LINK_FEATURES = [
   'viewer',
@@ -40,6 +42,7 @@ export const API_LINK_FEATURES = [
   'permissions',
   'audit_events',
   'consent',
+  'ws_relay',
 ] as const;
 export type ApiLinkFeature = (typeof API_LINK_FEATURES)[number];
 
@@ -120,6 +123,8 @@ export const COMMAND_GATES: Readonly<Record<string, Readonly<Record<string, Gate
     viewer: { feature: 'viewer', without: 'omit' },
     // A restriction: an agent that would drop it would hand a view-only viewer full control.
     permissions: { feature: 'permissions', without: 'refuse' },
+    // Without an offer an older agent could only refuse the command as malformed.
+    relay: { feature: 'ws_relay', without: 'refuse' },
   },
 };
 

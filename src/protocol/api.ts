@@ -21,6 +21,7 @@ import {
   fail,
   int,
   isRecord,
+  join,
   literal,
   object,
   oneOf,
@@ -29,6 +30,7 @@ import {
   type Guard,
 } from './validate.js';
 import { viewerIdentity, viewerPermissions, type ViewerIdentity, type ViewerPermissions } from './ipc.js';
+import { relayTarget, type RelayTarget } from './relay.js';
 
 export const SESSION_STATES = ['active', 'connected', 'disconnected', 'idle', 'locked'] as const;
 export const SESSION_TYPES = ['console', 'rdp', 'x11', 'services'] as const;
@@ -58,7 +60,8 @@ export const sessionInfo: Guard<SessionInfo> = object({
 
 export interface StartDesktop {
   sessionId: string;
-  offer: string;
+  /** The viewer's SDP offer; absent exactly when `relay` is present (the desktop goes over the relay). */
+  offer?: string;
   iceServers: IceServer[];
   displayIndex?: number;
   targetSessionId?: number;
@@ -73,16 +76,33 @@ export interface StartDesktop {
    * to send it to an agent that did not announce the feature, which would not enforce it.
    */
   permissions?: ViewerPermissions;
+  /**
+   * Feature `ws_relay` (relay.ts): no WebRTC for this desktop; the helper opens a WebSocket to
+   * `relay.url` with the one-time `relay.ticket` and streams over it. Refused (409 `agent_outdated`)
+   * for an agent without the feature, which could not serve a desktop without an offer.
+   */
+  relay?: RelayTarget;
 }
-export const startDesktop: Guard<StartDesktop> = object({
+const startDesktopFields = object({
   sessionId: desktopSessionId,
-  offer: h264Offer,
+  offer: optional(h264Offer),
   iceServers: iceServerList,
   displayIndex: optional(displayIndex),
   targetSessionId: optional(osSessionId),
   viewer: optional(viewerIdentity),
   permissions: optional(viewerPermissions),
+  relay: optional(relayTarget),
 });
+export const startDesktop: Guard<StartDesktop> = (v, path) => {
+  const out = startDesktopFields(v, path);
+  if ((out.offer === undefined) === (out.relay === undefined)) {
+    fail(
+      join(path, out.relay ? 'offer' : 'relay'),
+      out.relay ? 'must be absent with relay' : 'is required without an offer',
+    );
+  }
+  return out;
+};
 
 export interface StopDesktop {
   sessionId: string;
@@ -132,7 +152,10 @@ export interface ListSessionsResult {
 }
 export interface StartDesktopResult {
   sessionId: string;
-  answer: string;
+  /** The SDP answer; absent for a relayed desktop (`start_desktop.relay`), which has no offer. */
+  answer?: string;
+  /** `websocket` for a relayed desktop, whose helper is connecting to the relay (feature `ws_relay`). */
+  transport?: 'websocket';
 }
 export interface StopDesktopResult {
   sessionId: string;
@@ -147,10 +170,17 @@ export interface ResultByType {
 export const listSessionsResult: Guard<ListSessionsResult> = object({
   sessions: arrayOf(sessionInfo, { max: 1024 }),
 });
-export const startDesktopResult: Guard<StartDesktopResult> = object({
-  sessionId: desktopSessionId,
-  answer: sdp,
-});
+export const startDesktopResult: Guard<StartDesktopResult> = (v, path) => {
+  const out = object({
+    sessionId: desktopSessionId,
+    answer: optional(sdp),
+    transport: optional(literal('websocket')),
+  })(v, path);
+  if ((out.answer === undefined) === (out.transport === undefined)) {
+    fail(path, 'must carry either an answer or transport "websocket"');
+  }
+  return out;
+};
 export const stopDesktopResult: Guard<StopDesktopResult> = object({
   sessionId: desktopSessionId,
   stopped: bool,
@@ -198,7 +228,7 @@ export const agentReply: Guard<AgentReply> = (v, path) => {
     result: (x, p) => {
       if (!isRecord(x)) fail(p, 'must be an object');
       if ('sessions' in x) return listSessionsResult(x, p);
-      if ('answer' in x) return startDesktopResult(x, p);
+      if ('answer' in x || 'transport' in x) return startDesktopResult(x, p);
       return stopDesktopResult(x, p);
     },
   })(v, path) as AgentReply;

@@ -14,6 +14,7 @@ import {
 } from './common.js';
 import { bool, fail, int, isRecord, object, oneOf, optional, str, type Guard } from './validate.js';
 import { desktopAuditEvent, type DesktopAuditEvent } from './audit-event.js';
+import { relayTarget, type RelayTarget } from './relay.js';
 
 /** Helper → service, once after the handshake: what this helper can do in its session. */
 export interface Capabilities {
@@ -85,7 +86,13 @@ const onlyFalse: Guard<false> = (v, path) => {
 export interface DesktopStart {
   type: 'desktop_start';
   sessionId: string;
-  offer: string;
+  /** The viewer's offer; absent exactly when `relay` is present. */
+  offer?: string;
+  /**
+   * The API's `start_desktop.relay` (relay.ts): the helper streams this desktop over its own WebSocket
+   * to that URL instead of answering an offer. Media never crosses this pipe either way.
+   */
+  relay?: RelayTarget;
   iceServers: IceServer[];
   displayIndex: number;
   /** Absent when the API did not say (an older API, `--direct`): no per-viewer limit applies then. */
@@ -110,7 +117,8 @@ export interface DesktopStart {
 export interface DesktopStarted {
   type: 'desktop_started';
   sessionId: string;
-  answer: string;
+  /** Absent for a relayed desktop (no offer, no answer). */
+  answer?: string;
 }
 export interface DesktopStop {
   type: 'desktop_stop';
@@ -240,6 +248,20 @@ const logFields: Guard<Record<string, string | number | boolean | null>> = (v, p
   return v as Record<string, string | number | boolean | null>;
 };
 
+/** A desktop_start carries an offer (WebRTC) or a relay target (WebSocket), never both or neither. */
+function offerXorRelay<T extends { offer?: string; relay?: RelayTarget }>(guard: Guard<T>): Guard<T> {
+  return (v, path) => {
+    const out = guard(v, path);
+    if ((out.offer === undefined) === (out.relay === undefined)) {
+      fail(
+        out.relay ? 'offer' : 'relay',
+        out.relay ? 'must be absent with relay' : 'is required without an offer',
+      );
+    }
+    return out;
+  };
+}
+
 const guards: { [K in IpcBody['type']]: Guard<Extract<IpcBody, { type: K }>> } = {
   capabilities: object({
     type: oneOf(['capabilities']),
@@ -250,19 +272,26 @@ const guards: { [K in IpcBody['type']]: Guard<Extract<IpcBody, { type: K }>> } =
     platform: str({ max: 32 }),
     reason: optional(str({ max: 2000 })),
   }),
-  desktop_start: object({
-    type: oneOf(['desktop_start']),
+  desktop_start: offerXorRelay(
+    object({
+      type: oneOf(['desktop_start']),
+      sessionId: desktopSessionId,
+      offer: optional(sdp),
+      relay: optional(relayTarget),
+      iceServers: iceServerList,
+      displayIndex,
+      viewer: optional(viewerIdentity),
+      permissions: optional(viewerPermissions),
+      limits: optional(desktopLimits),
+      blockLocalInput: optional(onlyTrue),
+      audio: optional(onlyFalse),
+    }),
+  ),
+  desktop_started: object({
+    type: oneOf(['desktop_started']),
     sessionId: desktopSessionId,
-    offer: sdp,
-    iceServers: iceServerList,
-    displayIndex,
-    viewer: optional(viewerIdentity),
-    permissions: optional(viewerPermissions),
-    limits: optional(desktopLimits),
-    blockLocalInput: optional(onlyTrue),
-    audio: optional(onlyFalse),
+    answer: optional(sdp),
   }),
-  desktop_started: object({ type: oneOf(['desktop_started']), sessionId: desktopSessionId, answer: sdp }),
   desktop_stop: object({ type: oneOf(['desktop_stop']), sessionId: desktopSessionId }),
   desktop_stopped: object({ type: oneOf(['desktop_stopped']), sessionId: desktopSessionId, existed: bool }),
   log: object({

@@ -198,7 +198,8 @@ export class SessionBroker {
       reply = await this.request(link, {
         type: 'desktop_start',
         sessionId: req.sessionId,
-        offer: req.offer,
+        ...(req.offer !== undefined ? { offer: req.offer } : {}),
+        ...(req.relay ? { relay: req.relay } : {}),
         iceServers: req.iceServers,
         displayIndex,
         ...(req.viewer ? { viewer: req.viewer } : {}),
@@ -218,7 +219,12 @@ export class SessionBroker {
     }
     this.desktops.set(req.sessionId, target);
     this.opts.log.info({ desktop: req.sessionId, sessionId: target, displayIndex }, 'desktop started');
-    return { sessionId: req.sessionId, answer: reply.answer };
+    if ((reply.answer === undefined) !== (req.relay !== undefined)) {
+      throw new BrokerError('internal', 'helper answered desktop_start without the answer it owes');
+    }
+    return reply.answer !== undefined
+      ? { sessionId: req.sessionId, answer: reply.answer }
+      : { sessionId: req.sessionId, transport: 'websocket' };
   }
 
   async stopDesktop(req: { sessionId: string }): Promise<StopDesktopResult> {

@@ -96,10 +96,13 @@ export interface Enrollment {
 
 export function writeEnrollment(e: Enrollment): void {
   const tokenPath = resolve(e.tokenPath);
-  const { token: _inline, ...oldApi } = isRecord(e.config?.api) ? e.config.api : {};
+  const { token: _inline, urls: oldUrls, ...oldApi } = isRecord(e.config?.api) ? e.config.api : {};
+  // Other instances' URLs (`api.urls`) belong to the server they were listed for: kept when the
+  // machine enrolls with that server again, dropped when it moves to another one.
+  const urls = oldApi.url === e.agentUrl && oldUrls !== undefined ? { urls: oldUrls } : {};
   const config = {
     ...e.config,
-    api: { ...oldApi, url: e.agentUrl, deviceId: e.deviceId, tokenFile: tokenPath },
+    api: { ...oldApi, url: e.agentUrl, ...urls, deviceId: e.deviceId, tokenFile: tokenPath },
   };
   // What the service will read must be valid before anything is written.
   validateConfigFile(config);

@@ -14,6 +14,7 @@ import { isPressed, setOptions, setPressed } from './dom.js';
 import { InputCapture } from './input-capture.js';
 import { controlMessage, inputMessage } from './input-messages.js';
 import { defaultSession, deviceLabel, displayLabel, sessionLabel, sessionLimitNotice } from './labels.js';
+import { AudioOutput } from './audio-output.js';
 import { StatsOverlay } from './stats-overlay.js';
 import { Toasts } from './toasts.js';
 import { TopBar } from './top-bar.js';
@@ -30,6 +31,7 @@ export class ViewerApp {
   private readonly files: FilesPanel;
   private readonly chat: ChatPanel;
   private readonly input: InputCapture;
+  private readonly audio = new AudioOutput((on) => this.connection?.setAudioWanted?.(on));
   private devices: Device[] = [];
   private sessions: RemoteSession[] = [];
   private displays: DisplayInfo[] = [];
@@ -49,7 +51,9 @@ export class ViewerApp {
     this.files = new FilesPanel((text, kind) => this.toasts.show(text, kind));
     this.files.acceptDrops(this.stage.root);
     this.chat = new ChatPanel((text) => this.connection?.sendChat(text) ?? false);
+    this.bar.addSoundControls(this.audio.toggle, this.audio.volume);
     this.stage.root.append(
+      this.audio.element,
       this.files.root,
       this.chat.root,
       this.stats.root,
@@ -197,6 +201,9 @@ export class ViewerApp {
       onStream: (stream) => {
         if (this.connection === connection) this.stage.show(stream);
       },
+      onAudio: (stream) => {
+        if (this.connection === connection) this.audio.attach(stream);
+      },
       onFilesChannel: (channel) => {
         if (this.connection !== connection) return;
         const files = new ViewerFileTransfers(channel, {
@@ -217,6 +224,7 @@ export class ViewerApp {
       },
     });
     this.connection = connection;
+    if (!this.audio.on) connection.setAudioWanted?.(false);
     this.bar.setConnected(true);
     this.bar.connect.disabled = true;
     try {
@@ -250,6 +258,7 @@ export class ViewerApp {
     this.stage.setDisplaySize(undefined);
     this.stage.setRemoteCursorShown(false);
     this.stage.clear(placeholder);
+    this.audio.clear();
   }
 
   private onState(state: ConnectionState, detail?: string): void {
@@ -300,6 +309,10 @@ export class ViewerApp {
         this.toasts.show('The person at the machine disconnected you', 'error');
         break;
       case 'error':
+        if (msg.about === 'audio' && msg.code === 'unsupported') {
+          this.audio.clear(`No sound: ${msg.message}`);
+          break;
+        }
         this.toasts.show(`Remote: ${msg.message}${msg.about ? ` (${msg.about})` : ''}`, 'error');
         break;
       case 'cursor':

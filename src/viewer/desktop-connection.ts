@@ -19,6 +19,8 @@ export interface ConnectionEvents {
   /** `detail` is a human-readable reason for 'reconnecting' and 'failed'. */
   onState(state: ConnectionState, detail?: string): void;
   onStream(stream: MediaStream): void;
+  /** The desktop's sound, when the machine sends it (an audio track in the answer). */
+  onAudio?(stream: MediaStream): void;
   /** Already validated against the protocol. */
   onHelperMessage(msg: HelperToViewer): void;
   /** The `files` channel opened (reliable, ordered); file-transfers.ts speaks on it. */
@@ -34,6 +36,11 @@ export interface DesktopConnection {
   stop(): Promise<void>;
   sendInput(msg: InputMessage): void;
   sendControl(msg: ControlMessage): void;
+  /**
+   * Whether this viewer wants the machine's sound; kept across reconnects (a new peer starts with
+   * sound on at the machine, so `off` is said again once its control channel opens).
+   */
+  setAudioWanted?(on: boolean): void;
   /** Sends a chat line (already a valid line); false when the chat channel is not open. */
   sendChat(text: string): boolean;
   /** Current getStats() entries, or undefined while there is no peer connection. */

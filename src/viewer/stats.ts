@@ -16,6 +16,16 @@ export interface StatsSample {
   width: number | undefined;
   height: number | undefined;
   rttSeconds: number | undefined;
+  /** The audio inbound-rtp entry, when the desktop carries sound. */
+  audio?: AudioSample;
+}
+
+export interface AudioSample {
+  at: number;
+  bytesReceived: number;
+  /** Seconds, summed over every sample the jitter buffer emitted (the W3C stats' definition). */
+  jitterBufferDelay: number;
+  jitterBufferEmittedCount: number;
 }
 
 export interface StatsView {
@@ -25,6 +35,8 @@ export interface StatsView {
   framesDropped: number;
   packetsLost: number;
   resolution: string | undefined;
+  /** Absent: no audio track. */
+  audio?: { bitrateKbps: number | undefined; jitterBufferMs: number | undefined };
 }
 
 const numberOf = (v: unknown): number | undefined =>
@@ -42,7 +54,18 @@ export function sampleFromStats(entries: Iterable<StatsEntry>): StatsSample | un
     (transport && byId.get(transport.selectedCandidatePairId)) ??
     all.find((e) => e.type === 'candidate-pair' && e.nominated === true && e.state === 'succeeded');
 
+  const audio = all.find((e) => e.type === 'inbound-rtp' && (e.kind ?? e.mediaType) === 'audio');
   return {
+    ...(audio
+      ? {
+          audio: {
+            at: numberOf(audio.timestamp) ?? 0,
+            bytesReceived: numberOf(audio.bytesReceived) ?? 0,
+            jitterBufferDelay: numberOf(audio.jitterBufferDelay) ?? 0,
+            jitterBufferEmittedCount: numberOf(audio.jitterBufferEmittedCount) ?? 0,
+          },
+        }
+      : {}),
     at: numberOf(video.timestamp) ?? 0,
     framesDecoded: numberOf(video.framesDecoded) ?? 0,
     framesPerSecond: numberOf(video.framesPerSecond),
@@ -74,6 +97,29 @@ export function statsView(prev: StatsSample | undefined, cur: StatsSample): Stat
     framesDropped: cur.framesDropped,
     packetsLost: cur.packetsLost,
     resolution: cur.width && cur.height ? `${cur.width}×${cur.height}` : undefined,
+    ...(cur.audio ? { audio: audioView(prev?.audio, cur.audio) } : {}),
+  };
+}
+
+/**
+ * Audio bitrate over the interval, and the jitter buffer's delay: the average wait of the samples it
+ * emitted during the interval (over the whole call for the first sample). Nothing emitted (silence
+ * that was not sent) leaves the delay unknown rather than zero.
+ */
+function audioView(prev: AudioSample | undefined, cur: AudioSample): NonNullable<StatsView['audio']> {
+  const seconds = prev ? (cur.at - prev.at) / 1000 : 0;
+  const usable =
+    prev !== undefined &&
+    seconds > 0 &&
+    cur.bytesReceived >= prev.bytesReceived &&
+    cur.jitterBufferEmittedCount >= prev.jitterBufferEmittedCount;
+  const emitted = usable
+    ? cur.jitterBufferEmittedCount - prev.jitterBufferEmittedCount
+    : cur.jitterBufferEmittedCount;
+  const delay = usable ? cur.jitterBufferDelay - prev.jitterBufferDelay : cur.jitterBufferDelay;
+  return {
+    bitrateKbps: usable ? ((cur.bytesReceived - prev.bytesReceived) * 8) / seconds / 1000 : undefined,
+    jitterBufferMs: emitted > 0 ? (delay / emitted) * 1000 : undefined,
   };
 }
 
@@ -93,5 +139,11 @@ export function formatStats(v: StatsView): string[] {
     `dropped ${v.framesDropped}`,
     `lost ${v.packetsLost}`,
     `size ${v.resolution ?? dash}`,
+    ...(v.audio
+      ? [
+          `audio ${v.audio.bitrateKbps === undefined ? dash : `${Math.round(v.audio.bitrateKbps)} kbit/s`}`,
+          `audio buffer ${v.audio.jitterBufferMs === undefined ? dash : `${Math.round(v.audio.jitterBufferMs)} ms`}`,
+        ]
+      : []),
   ];
 }

@@ -97,6 +97,11 @@ export class TopBar {
     if (this.#viewOnlyLogin) for (const c of [this.paste, this.files]) c.disabled = true;
   }
 
+  /** The Sound toggle and volume slider (audio-output.ts), in the group with Stats. */
+  addSoundControls(toggle: HTMLButtonElement, volume: HTMLInputElement): void {
+    this.stats.before(toggle, volume);
+  }
+
   setStatus(text: string, kind: 'info' | 'busy' | 'error' | 'ok' = 'info'): void {
     this.status.textContent = text;
     this.status.dataset.kind = kind;

@@ -72,6 +72,8 @@ export class WebRtcConnection implements DesktopConnection {
    * drop that follows ends the connection instead of reconnecting around the limit.
    */
   private cutByPolicy: string | undefined;
+  /** The person's Sound choice, said again to each new peer (which starts with sound on). */
+  private audioWanted = true;
 
   constructor(
     private readonly api: ApiClient,
@@ -119,6 +121,11 @@ export class WebRtcConnection implements DesktopConnection {
     if (channel?.readyState === 'open') channel.send(JSON.stringify(msg));
   }
 
+  setAudioWanted(on: boolean): void {
+    this.audioWanted = on;
+    this.sendControl({ type: 'audio', state: on ? 'on' : 'off' });
+  }
+
   sendChat(text: string): boolean {
     const channel = this.peer?.channels.chat;
     if (channel?.readyState !== 'open') return false;
@@ -144,6 +151,9 @@ export class WebRtcConnection implements DesktopConnection {
       iceTransportPolicy: ice.iceTransportPolicy ?? 'all',
     });
     const transceiver = pc.addTransceiver('video', { direction: 'recvonly' });
+    // The session's sound (Opus), on the same transport; the helper answers it inactive when the
+    // machine's policy turns audio off.
+    pc.addTransceiver('audio', { direction: 'recvonly' });
     const codecs = RTCRtpReceiver.getCapabilities?.('video')?.codecs;
     if (codecs && typeof transceiver.setCodecPreferences === 'function') {
       try {
@@ -169,6 +179,11 @@ export class WebRtcConnection implements DesktopConnection {
       // A remote desktop wants the newest frame, not smooth playback: ask for the smallest jitter
       // buffer the browser allows (Chromium's jitterBufferTarget; ignored where unsupported).
       const receiver = ev.receiver as RTCRtpReceiver & { jitterBufferTarget?: number | null };
+      if (ev.track.kind === 'audio') {
+        // Audio keeps the browser's adaptive jitter buffer: a gap is heard, a late frame is not seen.
+        if (this.peer === peer) this.events.onAudio?.(new MediaStream([ev.track]));
+        return;
+      }
       if ('jitterBufferTarget' in receiver) receiver.jitterBufferTarget = 0;
       if (this.peer === peer) this.events.onStream(ev.streams[0] ?? new MediaStream([ev.track]));
     });
@@ -189,6 +204,8 @@ export class WebRtcConnection implements DesktopConnection {
         if (channels.control.readyState === 'open') channels.control.send(beat);
       };
       send();
+      if (!this.audioWanted)
+        channels.control.send(JSON.stringify({ type: 'audio', state: 'off' } satisfies ControlMessage));
       clearInterval(peer.heartbeat);
       peer.heartbeat = setInterval(send, HEARTBEAT_INTERVAL_MS);
     });

@@ -5,7 +5,8 @@
  *
  * The store is the JSON file, or with PORTHOLE_TEST_STORE=postgres (`npm run test:postgres`) a fresh
  * database in the private PostgreSQL cluster that suite's global setup started: the same route tests
- * then run against the PostgreSQL store and its audit table.
+ * then run against the PostgreSQL store and its audit table. With PORTHOLE_TEST_REDIS=1 as well
+ * (`npm run test:fleet`) the server also joins that suite's private Redis.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,8 +25,8 @@ export const TEST_STORE: 'json' | 'postgres' =
 export interface Harness {
   server: ApiServer;
   dir: string;
-  /** What another API instance on the same store is started with. */
-  storeOptions: { dataDir: string; database?: string };
+  /** What another API instance on the same store is started with (and the same Redis, if any). */
+  storeOptions: { dataDir: string; database?: string; redis?: string };
   viewerToken: string;
   device: { id: string; token: string };
   /** A JSON request; `token` defaults to the viewer token (pass null for none). */
@@ -50,7 +51,9 @@ export async function startHarness(options: Partial<ApiServerOptions> = {}): Pro
       throw new Error('PORTHOLE_TEST_STORE=postgres needs the private cluster of vitest.postgres.config.ts');
     db = await createTestDatabase(admin);
   }
-  const storeOptions = { dataDir: dir, ...(db ? { database: db.url } : {}) };
+  // `npm run test:fleet` runs the route tests once more with Redis (vitest.fleet.config.ts).
+  const redis = process.env.PORTHOLE_TEST_REDIS === '1' ? inject('redisUrl') : undefined;
+  const storeOptions = { dataDir: dir, ...(db ? { database: db.url } : {}), ...(redis ? { redis } : {}) };
   const server = await startApiServer({
     ...storeOptions,
     port: 0,

@@ -69,6 +69,7 @@ async function setup(
       | 'secureAttention'
       | 'onAudit'
       | 'access'
+      | 'audio'
       | 'consentPrompter'
     >
   > = {},
@@ -649,6 +650,17 @@ describe('session broker: consent and limits (access policy)', () => {
     const offLink = await off.bringUp(1);
     await off.broker.startDesktop(desktop('d1', { targetSessionId: 1 }));
     expect(offLink.sent[0]).not.toHaveProperty('blockLocalInput');
+  });
+
+  it('tells the helper a desktop carries no sound when the audio policy is off, and nothing otherwise', async () => {
+    const off = await setup([alice], { audio: { enabled: false } });
+    const offLink = await off.bringUp(1);
+    await off.broker.startDesktop(desktop('d1', { targetSessionId: 1 }));
+    expect(offLink.sent[0]).toMatchObject({ type: 'desktop_start', audio: false });
+    const on = await setup([alice], { audio: { enabled: true } });
+    const onLink = await on.bringUp(1);
+    await on.broker.startDesktop(desktop('d1', { targetSessionId: 1 }));
+    expect(onLink.sent[0]).not.toHaveProperty('audio');
   });
 
   it('refuses to run an attended policy without a prompter', async () => {

@@ -119,6 +119,31 @@ describe('enrollment files', () => {
     expect(enrolledDeviceId(readConfigForEnrollment(configPath))).toBe('dev-abcdefghij');
   });
 
+  it('keeps the other instances’ URLs when enrolling with the same server again, drops them for another', () => {
+    const dir = tmp();
+    const configPath = join(dir, 'porthole.json');
+    const first = 'wss://api1.example/api/agent';
+    const others = ['wss://api2.example/api/agent'];
+    writeFileSync(configPath, JSON.stringify({ api: { url: first, urls: others, deviceId: 'dev-old' } }));
+    const enroll = (agentUrl: string) =>
+      writeEnrollment({
+        configPath,
+        tokenPath: join(dir, 'tok'),
+        config: readConfigForEnrollment(configPath),
+        agentUrl,
+        deviceId: 'dev-new',
+        token: 'z'.repeat(43),
+      });
+    enroll(first);
+    const again = JSON.parse(readFileSync(configPath, 'utf8')) as { api: Record<string, unknown> };
+    expect(again.api).toMatchObject({ url: first, urls: others, deviceId: 'dev-new' });
+    expect(loadServiceConfig({ file: configPath, env: {}, flags: {} }).api?.urls).toEqual([first, ...others]);
+    enroll('wss://elsewhere.example/api/agent');
+    const moved = JSON.parse(readFileSync(configPath, 'utf8')) as { api: Record<string, unknown> };
+    expect(moved.api.url).toBe('wss://elsewhere.example/api/agent');
+    expect(moved.api).not.toHaveProperty('urls');
+  });
+
   it('creates a missing config 0600, and refuses an existing one that is not valid', () => {
     const dir = tmp();
     writeEnrollment({

@@ -160,7 +160,7 @@ export interface Browser {
  * network namespace); `args` are added to the defaults.
  */
 export async function launchChromium(
-  opts: { executablePath?: string; args?: string[] } = {},
+  opts: { executablePath?: string; args?: string[]; env?: Record<string, string> } = {},
 ): Promise<Browser> {
   const profile = await mkdtemp(join(tmpdir(), 'porthole-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -177,6 +177,7 @@ export async function launchChromium(
       ...(opts.args ?? []),
     ],
     viewport: { width: 1366, height: 768 },
+    ...(opts.env ? { env: opts.env } : {}),
     permissions: ['clipboard-read', 'clipboard-write'],
   });
   const problems: string[] = [];

@@ -99,7 +99,13 @@ export function startPulseCapture(opts: PulseCaptureOptions): Promise<AudioCaptu
   };
 
   return new Promise((resolve, reject) => {
-    let startTimer: NodeJS.Timeout | undefined;
+    const startTimer = setTimeout(() => {
+      reject(
+        new AudioError('unavailable', `parec (${target.server}) delivered nothing in ${START_TIMEOUT_MS} ms`),
+      );
+      void capture.close();
+    }, START_TIMEOUT_MS);
+    startTimer.unref();
     const failed = (err: AudioError): void => {
       if (started) {
         if (!closing) {
@@ -119,13 +125,6 @@ export function startPulseCapture(opts: PulseCaptureOptions): Promise<AudioCaptu
       const why = stderr.trim().split('\n').pop() || `exit ${code ?? signal}`;
       failed(new AudioError(started ? 'failed' : 'unavailable', `parec (${target.server}): ${why}`));
     });
-    startTimer = setTimeout(() => {
-      reject(
-        new AudioError('unavailable', `parec (${target.server}) delivered nothing in ${START_TIMEOUT_MS} ms`),
-      );
-      void capture.close();
-    }, START_TIMEOUT_MS);
-    startTimer.unref();
     // parec writes nothing on success until samples flow; the first bytes (or a refusal) settle it.
     child.stdout?.once('data', () => {
       clearTimeout(startTimer);

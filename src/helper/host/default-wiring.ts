@@ -15,6 +15,7 @@ import { BitrateController } from '../pipeline/bitrate-controller.js';
 import { defaultBitrate } from '../pipeline/display-pipeline.js';
 import { MediaHub } from '../pipeline/media-hub.js';
 import { chooseH264 } from '../webrtc/h264-offer.js';
+import { DEFAULT_PROFILE_LEVEL_ID } from '../encode/h264-profile.js';
 import { WebRtcDesktopHost } from './webrtc-desktop-host.js';
 import { controlAllowed } from '../webrtc/channel-permissions.js';
 import type { DesktopAuditEvent } from '../../protocol/audit-event.js';
@@ -145,7 +146,9 @@ export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost 
           'displayIndex',
           `no display ${req.displayIndex} (this session has ${h.displays().length})`,
         );
-      const profile = chooseH264(req.offer).profileLevelId;
+      // A relayed viewer (no offer) decodes with WebCodecs, which takes constrained baseline everywhere.
+      const profile =
+        req.offer !== undefined ? chooseH264(req.offer).profileLevelId : DEFAULT_PROFILE_LEVEL_ID;
       const input = { backend: opts.input, display: opts.display, log };
       // What this viewer opens (a pipeline subscription, X connections for input, clipboard and
       // cursor): if one step fails, the ones before it are closed here; after that, by the session.

@@ -6,8 +6,11 @@ import type { DesktopAuditEvent } from '../../protocol/audit-event.js';
 export interface DesktopHost {
   /** Reported to the service once, right after the handshake. */
   capabilities(): Promise<{ canCapture: boolean; displays: DisplayInfo[]; reason?: string }>;
-  /** Answers a viewer's offer; resolves with the SDP answer. */
-  start(req: DesktopStart): Promise<string>;
+  /**
+   * Answers a viewer's offer and resolves with the SDP answer, or (`req.relay`) connects the desktop to
+   * the WebSocket relay and resolves with undefined.
+   */
+  start(req: DesktopStart): Promise<string | undefined>;
   /** Ends one desktop connection; false when there was none with that id. */
   stop(desktopId: string): Promise<boolean>;
   /** A connection ended on its own (viewer left, ICE failed). */

@@ -18,6 +18,7 @@ import { SessionLimits } from '../desktop/session-limits.js';
 import { realTimers, type TimerHandle, type Timers } from '../../time/timers.js';
 import type { DesktopHost } from './desktop-host.js';
 import { createDesktopPeer, type DesktopPeer } from '../webrtc/desktop-peer.js';
+import { createRelayDesktopPeer, type RelayDesktopPeerOptions } from '../relay/relay-desktop-peer.js';
 import { channelAllowed } from '../webrtc/channel-permissions.js';
 import type { SessionPresence } from '../presence/session-presence.js';
 
@@ -40,6 +41,8 @@ export interface WebRtcDesktopHostOptions {
   maxPendingPerViewer?: number;
   /** Answers an offer (tests pass a fake). */
   createPeer?: (opts: Parameters<typeof createDesktopPeer>[0]) => ReturnType<typeof createDesktopPeer>;
+  /** Connects a relayed desktop (`desktop_start.relay`) to the API's WebSocket relay (tests pass a fake). */
+  createRelayPeer?: (opts: RelayDesktopPeerOptions) => Promise<DesktopPeer>;
   timers?: Timers;
   /** A desktop cut by the service's limits (`desktop_start.limits`) is reported here: `session_cut`. */
   audit?: (event: DesktopAuditEvent) => void;
@@ -101,7 +104,7 @@ export class WebRtcDesktopHost implements DesktopHost {
     return this.opts.probe();
   }
 
-  async start(req: DesktopStart): Promise<string> {
+  async start(req: DesktopStart): Promise<string | undefined> {
     if (this.connections.has(req.sessionId)) await this.stop(req.sessionId);
     const viewer = req.viewer?.name;
     this.admit(viewer);
@@ -109,20 +112,44 @@ export class WebRtcDesktopHost implements DesktopHost {
     const entry: Connection = { viewer, connected: false };
     this.connections.set(req.sessionId, entry);
     const log = this.opts.log.child({ desktop: req.sessionId });
-    let made: { answer: string; peer: DesktopPeer };
+    let made: { answer: string | undefined; peer: DesktopPeer };
     try {
-      made = await (this.opts.createPeer ?? createDesktopPeer)({
-        offer: req.offer,
-        iceServers: req.iceServers,
-        log,
-        allowChannel: (label) => channelAllowed(label, req.permissions),
-        // The service's `audio.enabled: false`; a host made without sound (no audio feed) says so too.
-        audio: req.audio !== false && this.opts.audio !== false,
-      });
+      made = req.relay
+        ? {
+            answer: undefined,
+            peer: await (this.opts.createRelayPeer ?? createRelayDesktopPeer)({
+              relay: req.relay,
+              log,
+              allowChannel: (label) => channelAllowed(label, req.permissions),
+            }),
+          }
+        : await this.answerOffer(req, log);
     } catch (err) {
       if (this.connections.get(req.sessionId) === entry) this.connections.delete(req.sessionId);
       throw err;
     }
+    return this.serve(req, entry, made, log);
+  }
+
+  private answerOffer(req: DesktopStart, log: Logger): ReturnType<typeof createDesktopPeer> {
+    if (req.offer === undefined) throw new PortholeError('bad_request', 'desktop_start has no offer');
+    return (this.opts.createPeer ?? createDesktopPeer)({
+      offer: req.offer,
+      iceServers: req.iceServers,
+      log,
+      allowChannel: (label) => channelAllowed(label, req.permissions),
+      // The service's `audio.enabled: false`; a host made without sound (no audio feed) says so too.
+      audio: req.audio !== false && this.opts.audio !== false,
+    });
+  }
+
+  private async serve(
+    req: DesktopStart,
+    entry: Connection,
+    made: { answer: string | undefined; peer: DesktopPeer },
+    log: Logger,
+  ): Promise<string | undefined> {
+    const viewer = entry.viewer;
     const { answer, peer } = made;
     if (this.connections.get(req.sessionId) !== entry) {
       // Stopped (or the host closed) while the answer was being made.

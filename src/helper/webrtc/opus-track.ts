@@ -29,7 +29,7 @@ export function addOpusTrack(pc: PeerConnection, choice: OpusOfferChoice, cname:
   const media = new Audio(choice.mid, 'SendOnly');
   media.addOpusCodec(choice.payloadType, OPUS_ANSWER_FMTP);
   // Same cname and stream id as the video: the viewer treats them as one source for lip sync.
-  media.addSSRC(ssrc, cname, 'porthole', 'audio');
+  media.addSSRC(ssrc, cname, 'porthole-audio', 'audio');
   const track = pc.addTrack(media);
   const rtpConfig: RtpPacketizationConfig = new RtpConfig(ssrc, cname, choice.payloadType, OPUS_CLOCK_RATE);
   const packetizer = new RtpPacketizer(rtpConfig);

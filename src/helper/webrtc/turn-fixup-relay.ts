@@ -5,8 +5,8 @@
  * libjuice is handed `127.0.0.1:<port>` instead of the TURN server; the relay forwards its datagrams
  * to the real server from a socket of its own and passes the server's answers back, rewriting only
  * a Binding request with a zero ICE tiebreaker and a valid signature (see zero-tiebreaker.ts for
- * why). Datagrams from anyone but the server, or into the loopback side from anyone but loopback,
- * are dropped. What this costs:
+ * why). Datagrams from anyone but the server, or into the loopback side from anything but the
+ * first loopback sender (libjuice's socket), are dropped. What this costs:
  *   - a relayed session's media crosses this process (one extra datagram copy each way);
  *   - the server-reflexive address libjuice learns from the TURN server is this relay's socket, not
  *     libjuice's own, so that candidate never works. When no STUN server is configured the real
@@ -83,9 +83,10 @@ export async function startTurnFixupRelay(
     await bind(front, LOOPBACK);
     await bind(upstream);
     let client: { address: string; port: number } | undefined;
+    // libjuice sends from one socket: the first loopback sender is it, and only it is served.
     front.on('message', (msg, from) => {
-      if (from.address !== LOOPBACK) return;
-      client = { address: from.address, port: from.port };
+      if (from.address !== LOOPBACK || (client && client.port !== from.port)) return;
+      client ??= { address: from.address, port: from.port };
       upstream.send(msg, port, address);
     });
     upstream.on('message', (msg, from) => {

@@ -24,7 +24,7 @@ import {
 import { FleetRoster } from '../../../bench/fleet/roster.js';
 import { fleetOptions, FULL, QUICK } from '../../../bench/fleet/options.js';
 import { errorCode } from '../../../bench/fleet/viewer-load.js';
-import { goalRows, type FleetReport } from '../../../bench/fleet/report-table.js';
+import { fleetMarkdown, goalRows, type FleetReport } from '../../../bench/fleet/report-table.js';
 import { FakeClock } from '../../fixtures/fake-clock.js';
 
 /** A socket between the API's AgentConnection and the simulated agent: every command is answered. */
@@ -76,7 +76,7 @@ describe('the simulated agent', () => {
 
   it('refuses a malformed command with bad_request, as the service does, naming the field', () => {
     const reply = answerCommand(
-      JSON.stringify({ id: 'c-1', type: 'start_desktop', payload: { sessionId: 'd' } }),
+      JSON.stringify({ id: 'c-1', type: 'start_desktop', payload: { sessionId: 'd', iceServers: [] } }),
     );
     expect(agentReply(reply, '')).toEqual(reply);
     expect(reply).toMatchObject({ id: 'c-1', ok: false, error: { code: 'bad_request' } });
@@ -242,6 +242,18 @@ describe('bench:fleet flags and goals', () => {
     ...over,
   });
 
+  it('writes the refused cross-instance requests and the unmet goal into the table', () => {
+    const refused = summarizeLatencies([], { device_offline: 100 });
+    const md = fleetMarkdown(
+      report({ routing: false, steady: { local: summarizeLatencies([5]), cross: refused } }),
+    );
+    expect(md).toMatch(
+      /\| cross-instance \(agent on the other\) \| 0 \| – \| – \| – \| 100 device_offline \|/,
+    );
+    expect(md).toMatch(/\*\*no\*\*: this porthole has no `api serve --redis`/);
+    expect(md).not.toMatch(/NaN/);
+  });
+
   it('meets the goals only with the figures to show it', () => {
     expect(goalRows(report({})).map((g) => g.met)).toEqual([true, true, true]);
     const refused = summarizeLatencies([], { device_offline: 100 });
@@ -251,7 +263,11 @@ describe('bench:fleet flags and goals', () => {
     expect(noRouting[1]).toMatchObject({ met: false });
     expect(noRouting[1]?.why).toMatch(/--redis/);
     const slow = summarizeLatencies(Array.from({ length: 100 }, (_, i) => (i < 95 ? 5 : 40)));
-    expect(goalRows(report({ steady: { local: slow, cross: slow } }))[1]?.met).toBe(false);
+    const slowRow = goalRows(
+      report({ steady: { local: slow, cross: slow }, clientDelay: { p99: 30, max: 300 } }),
+    )[1];
+    expect(slowRow?.met).toBe(false);
+    expect(slowRow?.why).toMatch(/heartbeat sweep.*up to 300 ms/);
     expect(goalRows(report({ held: [5000, 0] }))[0]?.met).toBe(false);
     const late = {
       moved: 2500,

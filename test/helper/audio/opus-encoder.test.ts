@@ -13,7 +13,7 @@ describe('Opus encoder (opusscript)', () => {
     const enc = createOpusEncoder(96_000);
     const dec = new OpusScript(48_000, 2);
     const sizes: number[] = [];
-    let decoded = Buffer.alloc(0);
+    let decoded: Buffer = Buffer.alloc(0);
     for (let k = 0; k < 50; k++) {
       const packet = enc.encode(toneFrame(1000, 8000, k * SAMPLES_PER_FRAME));
       sizes.push(packet.length);

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { FRAME_BYTES, PcmFramer } from '../../../src/helper/audio/pcm-frames.js';
 
 /** n bytes whose value is their index in the stream (mod 256), to check nothing is lost or reordered. */
-const stream = (from: number, n: number) => Buffer.from(Array.from({ length: n }, (_, i) => (from + i) % 256));
+const stream = (from: number, n: number) =>
+  Buffer.from(Array.from({ length: n }, (_, i) => (from + i) % 256));
 
 describe('PcmFramer', () => {
   it('cuts pieces of any size into whole 20 ms frames, keeping the remainder for the next piece', () => {

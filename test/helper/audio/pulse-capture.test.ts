@@ -30,7 +30,8 @@ afterAll(async () => {
   user?.remove();
 });
 
-const parecs = () => listProcesses((argv) => argv[0]?.endsWith('parec') === true && argv.includes(`--server=${pulse.server}`));
+const parecs = () =>
+  listProcesses((argv) => argv[0]?.endsWith('parec') === true && argv.includes(`--server=${pulse.server}`));
 
 run('PulseAudio capture (a private server, a session user)', () => {
   it('a root helper (keepRoot) records the sink monitor as the session user, and close() ends parec', async () => {

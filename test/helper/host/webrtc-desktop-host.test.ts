@@ -49,7 +49,7 @@ function setup(opts: { maxConnections?: number } = {}) {
     ...(viewer ? { viewer: { name: viewer } } : {}),
   });
   /** Starts one desktop and answers it. */
-  const start = async (id: string, viewer?: string): Promise<string> => {
+  const start = async (id: string, viewer?: string): Promise<string | undefined> => {
     const started = host.start(request(id, viewer));
     await answerAll();
     return started;

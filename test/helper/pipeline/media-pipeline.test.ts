@@ -47,6 +47,7 @@ describe('helper media pipeline over WebRTC', () => {
           iceServers: [],
           displayIndex: 0,
         });
+        if (answer === undefined) throw new Error('the host answered an offer without an SDP answer');
         return { answer, dispose: () => host.stop('d1') };
       },
       { readyTimeoutMs: 15_000 },

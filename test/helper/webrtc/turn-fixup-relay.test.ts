@@ -108,6 +108,17 @@ describe('startTurnFixupRelay', () => {
     expect((await receive(client))[0].toString()).toBe('from the server');
   });
 
+  it('serves only the first loopback sender (libjuice) on its loopback side', async () => {
+    const { relay, server, client } = await setUp();
+    client.send(Buffer.from('from libjuice'), relay.servers[1]!.port, '127.0.0.1');
+    expect((await receive(server))[0].toString()).toBe('from libjuice');
+    const other = await udp();
+    open.push(other);
+    other.send(Buffer.from('from another local process'), relay.servers[1]!.port, '127.0.0.1');
+    client.send(Buffer.from('libjuice again'), relay.servers[1]!.port, '127.0.0.1');
+    expect((await receive(server))[0].toString()).toBe('libjuice again');
+  });
+
   it('adds the TURN server as a STUN server when none is configured', async () => {
     const server = await udp();
     open.push(server);

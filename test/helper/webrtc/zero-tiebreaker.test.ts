@@ -120,7 +120,8 @@ describe('repairBindingRequest', () => {
     const forged = bindingRequest({ tiebreaker: 0n, password: 'someone else' });
     expect(repairBindingRequest(forged, PASSWORD)).toBeUndefined();
     const flipped = bindingRequest({ tiebreaker: 0n });
-    flipped[flipped.length - 30] ^= 1; // a bit of the integrity value
+    const at = flipped.length - 30; // a byte of the integrity value
+    flipped.writeUInt8(flipped.readUInt8(at) ^ 1, at);
     expect(repairBindingRequest(flipped, PASSWORD)).toBeUndefined();
   });
 
