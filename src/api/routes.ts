@@ -5,7 +5,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log/logger.js';
 import { desktopSessionId, displayIndex, h264Offer, osSessionId } from '../protocol/common.js';
-import { object, optional, str } from '../protocol/validate.js';
+import { fail, object, oneOf, optional, str } from '../protocol/validate.js';
+import { TRANSPORTS } from '../protocol/relay.js';
+import type { RelayHub } from './relay/relay-hub.js';
 import { VIEW_ONLY } from '../protocol/ipc.js';
 import type { AgentHub } from './agent-hub.js';
 import type { AgentTarget } from './redis/fleet.js';
@@ -29,14 +31,32 @@ export interface ApiContext {
   allowedOrigins: ReadonlySet<string>;
   /** `POST /api/enroll` (src/api/enroll-route.ts). */
   enroll: EnrollEndpoint;
+  /** The WebSocket relay of this instance (relay/relay-hub.ts). */
+  relay: RelayHub;
+  /** `ws[s]://…/api/relay/agent` of this instance, for `start_desktop.relay.url`. */
+  relayAgentUrl(): string;
+  /**
+   * Where the viewer opens its socket: `/api/relay/viewer`, which it resolves against the API's address
+   * as it knows it (through a reverse proxy, too), or this instance's configured relay origin.
+   */
+  relayViewerUrl(): string;
 }
 
 const loginBody = object({ token: str({ min: 1, max: 512 }) });
-const desktopBody = object({
-  offer: h264Offer,
+const desktopFields = object({
+  offer: optional(h264Offer),
+  /** `websocket`: no WebRTC, the desktop goes over this API's relay (no offer then). */
+  transport: optional(oneOf(TRANSPORTS)),
   targetSessionId: optional(osSessionId),
   displayIndex: optional(displayIndex),
 });
+const desktopBody = (v: unknown, path: string): ReturnType<typeof desktopFields> => {
+  const body = desktopFields(v, path);
+  const relayed = body.transport === 'websocket';
+  if (relayed && body.offer !== undefined) fail('offer', 'must be absent with transport "websocket"');
+  if (!relayed && body.offer === undefined) fail('offer', 'is required');
+  return body;
+};
 
 interface Request {
   req: IncomingMessage;
@@ -144,7 +164,7 @@ async function listSessions(ctx: ApiContext, r: Request, viewer: Viewer, deviceI
 
 async function startDesktop(ctx: ApiContext, r: Request, viewer: Viewer, deviceId: string): Promise<void> {
   await knownDevice(ctx, deviceId);
-  const body = validateBody(desktopBody, await readJsonBody(r.req));
+  const { transport, ...body } = validateBody(desktopBody, await readJsonBody(r.req));
   const sessionId = randomId('desk');
   const audit = {
     device: deviceId,
@@ -166,17 +186,46 @@ async function startDesktop(ctx: ApiContext, r: Request, viewer: Viewer, deviceI
     // does not get it (AgentConnection leaves it out). `permissions` goes only with a restricted
     // viewer (absent means full control), and an agent that would not enforce it is refused
     // (409 agent_outdated) rather than sent a command it would read as full control.
-    const result = await agent.command('start_desktop', {
-      sessionId,
-      iceServers,
-      ...body,
-      viewer: { name: viewer.name },
-      ...(viewer.viewOnly ? { permissions: VIEW_ONLY } : {}),
-    });
+    // A relayed desktop: the helper gets one ticket for its socket, the viewer the other (design/API.md
+    // "WebSocket relay"); both name this instance, where the two sockets meet.
+    const tickets = transport === 'websocket' ? ctx.relay.open(sessionId, viewer.name) : undefined;
+    let result;
+    try {
+      result = await agent.command('start_desktop', {
+        sessionId,
+        iceServers,
+        ...body,
+        viewer: { name: viewer.name },
+        ...(viewer.viewOnly ? { permissions: VIEW_ONLY } : {}),
+        ...(tickets ? { relay: { url: ctx.relayAgentUrl(), ticket: tickets.agent } } : {}),
+      });
+    } catch (err) {
+      if (tickets) ctx.relay.end(sessionId);
+      throw err;
+    }
     if (result.sessionId !== sessionId) {
       throw new HttpError(502, 'bad_agent_reply', 'the device answered for a different desktop session');
     }
-    ctx.log.info({ viewer: viewer.name, deviceId, sessionId }, 'desktop started');
+    ctx.log.info(
+      { viewer: viewer.name, deviceId, sessionId, transport: transport ?? 'webrtc' },
+      'desktop started',
+    );
+    if (tickets) {
+      if (result.transport !== 'websocket') {
+        ctx.relay.end(sessionId);
+        throw new HttpError(
+          502,
+          'bad_agent_reply',
+          'the device answered a relayed desktop with an SDP answer',
+        );
+      }
+      const url = ctx.relayViewerUrl();
+      sendJson(r.res, 200, { sessionId, transport: 'websocket', relay: { url, ticket: tickets.viewer } });
+      return;
+    }
+    if (result.answer === undefined) {
+      throw new HttpError(502, 'bad_agent_reply', 'the device answered an offer without an SDP answer');
+    }
     sendJson(r.res, 200, { sessionId, answer: result.answer });
   });
 }
@@ -194,6 +243,7 @@ async function stopDesktop(
   await audited(ctx, r, viewer, audit, async () => {
     const agent = await onlineAgent(ctx, deviceId);
     const result = await agent.command('stop_desktop', { sessionId });
+    ctx.relay.end(sessionId);
     sendJson(r.res, 200, { sessionId: result.sessionId, stopped: result.stopped });
   });
 }

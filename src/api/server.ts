@@ -28,6 +28,7 @@ import { ViewerAuth } from './viewer-auth.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_PORT } from './server-defaults.js';
 import { checkAllowedOrigin } from './cors.js';
 import { TrustedProxies } from './client-address.js';
+import { RelayHub } from './relay/relay-hub.js';
 import { EnrollEndpoint, type EnrollRateLimits } from './enroll-route.js';
 import { realTimers, type Timers } from '../time/timers.js';
 import { errorMessage } from '../errors/error-text.js';
@@ -75,6 +76,14 @@ export interface ApiServerOptions {
   trustedProxies?: string[];
   /** `POST /api/enroll`'s per-address limits (src/api/enroll-route.ts has the defaults). */
   enrollRateLimits?: EnrollRateLimits;
+  /**
+   * Where helpers reach this instance's WebSocket relay (`ws[s]://host:port`, no path): what goes in
+   * `start_desktop.relay.url`. Default: the address this server listens on, which is right for one
+   * instance; each instance of a fleet behind a load balancer needs its own, directly reachable one.
+   */
+  relayOrigin?: string;
+  /** Relayed desktops this instance carries at once (default 64; beyond: 503 `relay_full`). */
+  maxRelays?: number;
   /** The clock of the rate limits (tests pass a fake one). */
   timers?: Timers;
   /** Wall-clock milliseconds for enrollment key expiry (tests pass a fake one). */
@@ -175,7 +184,26 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     monotonicNow: () => (options.timers ?? realTimers).now(),
     wallNow: options.now ?? Date.now,
   });
-  const ctx: ApiContext = { store, hub, auth, audit, ice, log, allowedOrigins, enroll };
+  const relay = new RelayHub({
+    instanceId: fleet.instanceId,
+    log,
+    ...(options.timers ? { timers: options.timers } : {}),
+    ...(options.maxRelays !== undefined ? { maxRelays: options.maxRelays } : {}),
+  });
+  let relayOrigin = options.relayOrigin ?? '';
+  const ctx: ApiContext = {
+    store,
+    hub,
+    auth,
+    audit,
+    ice,
+    log,
+    allowedOrigins,
+    enroll,
+    relay,
+    relayAgentUrl: () => `${relayOrigin}/api/relay/agent`,
+    relayViewerUrl: () => `${options.relayOrigin ?? ''}/api/relay/viewer`,
+  };
   const staticDir = options.staticDir ?? defaultStaticDir();
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -187,7 +215,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     : createHttpServer(onRequest);
   server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    if (pathOf(req) === '/api/agent') hub.handleUpgrade(req, socket, head);
+    const path = pathOf(req);
+    if (path === '/api/agent') hub.handleUpgrade(req, socket, head);
+    else if (path === '/api/relay/agent') relay.handleUpgrade(req, socket, head, 'agent');
+    else if (path === '/api/relay/viewer') relay.handleUpgrade(req, socket, head, 'viewer');
     else socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
   });
 
@@ -208,6 +239,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const port = (server.address() as AddressInfo).port;
   const origin = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   agentUrl = `${https ? 'wss' : 'ws'}://${origin}/api/agent`;
+  if (!options.relayOrigin) relayOrigin = `${https ? 'wss' : 'ws'}://${origin}`;
   log.info(
     {
       host,
@@ -240,6 +272,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     },
     close() {
       closing ??= (async () => {
+        await relay.close();
         await hub.close();
         server.closeIdleConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));

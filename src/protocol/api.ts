@@ -96,10 +96,7 @@ const startDesktopFields = object({
 export const startDesktop: Guard<StartDesktop> = (v, path) => {
   const out = startDesktopFields(v, path);
   if ((out.offer === undefined) === (out.relay === undefined)) {
-    fail(
-      join(path, out.relay ? 'offer' : 'relay'),
-      out.relay ? 'must be absent with relay' : 'is required without an offer',
-    );
+    fail(join(path, 'offer'), out.relay ? 'must be absent with relay' : 'is required');
   }
   return out;
 };

@@ -253,10 +253,7 @@ function offerXorRelay<T extends { offer?: string; relay?: RelayTarget }>(guard:
   return (v, path) => {
     const out = guard(v, path);
     if ((out.offer === undefined) === (out.relay === undefined)) {
-      fail(
-        out.relay ? 'offer' : 'relay',
-        out.relay ? 'must be absent with relay' : 'is required without an offer',
-      );
+      fail('offer', out.relay ? 'must be absent with relay' : 'is required');
     }
     return out;
   };

@@ -99,6 +99,14 @@ const desktopReply = object(
   { sessionId: str({ min: 1, max: 128 }), answer: str({ min: 3, max: 65_536 }) },
   loose,
 );
+const relayedDesktopReply = object(
+  {
+    sessionId: str({ min: 1, max: 128 }),
+    transport: oneOf(['websocket']),
+    relay: object({ url: str({ min: 1, max: 2048 }), ticket: str({ min: 1, max: 80 }) }, loose),
+  },
+  loose,
+);
 const stopReply = object({ sessionId: str({ min: 1, max: 128 }), stopped: bool }, loose);
 const errorReply = object({ error: object({ code: text, message: text }, loose) }, loose);
 
@@ -114,6 +122,11 @@ export class ApiClient {
     private token: string | undefined,
     private readonly fetchFn: FetchLike = (url, init) => fetch(url, init),
   ) {}
+
+  /** What relative URLs of the API's answers resolve against: its origin, or this page's. */
+  get baseUrl(): string {
+    return this.base || location.href;
+  }
 
   get hasToken(): boolean {
     return this.token !== undefined;
@@ -150,6 +163,20 @@ export class ApiClient {
     body: { offer: string; targetSessionId?: number; displayIndex?: number },
   ): Promise<{ sessionId: string; answer: string }> {
     return this.call('POST', `/api/devices/${encodeURIComponent(deviceId)}/desktop`, desktopReply, body);
+  }
+
+  /**
+   * Starts a desktop over the API's WebSocket relay (no WebRTC): the answer names the relay socket to
+   * open and its one-time ticket (design/API.md, "WebSocket relay").
+   */
+  startRelayedDesktop(
+    deviceId: string,
+    body: { targetSessionId?: number; displayIndex?: number },
+  ): Promise<{ sessionId: string; relay: { url: string; ticket: string } }> {
+    return this.call('POST', `/api/devices/${encodeURIComponent(deviceId)}/desktop`, relayedDesktopReply, {
+      ...body,
+      transport: 'websocket',
+    });
   }
 
   stopDesktop(deviceId: string, sessionId: string): Promise<{ sessionId: string; stopped: boolean }> {

@@ -201,6 +201,10 @@ export class ViewerApp {
       onStream: (stream) => {
         if (this.connection === connection) this.stage.show(stream);
       },
+      onVideoFrame: (frame) => {
+        if (this.connection === connection) this.stage.drawFrame(frame);
+        else frame.close();
+      },
       onAudio: (stream) => {
         if (this.connection === connection) this.audio.attach(stream);
       },
@@ -264,11 +268,12 @@ export class ViewerApp {
   private onState(state: ConnectionState, detail?: string): void {
     switch (state) {
       case 'connecting':
-        this.bar.setStatus('Connecting…', 'busy');
+        this.bar.setStatus(detail ? `Connecting… (${detail})` : 'Connecting…', 'busy');
         this.stage.clear('Connecting…');
         break;
       case 'connected':
-        this.bar.setStatus('Connected', 'ok');
+        // `detail` names an unusual path, e.g. "relayed over WebSocket" (relay-connection.ts).
+        this.bar.setStatus(detail ? `Connected (${detail})` : 'Connected', 'ok');
         break;
       case 'reconnecting':
         this.bar.setStatus(`Reconnecting… (${detail ?? 'connection lost'})`, 'busy');

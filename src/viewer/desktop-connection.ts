@@ -19,6 +19,11 @@ export interface ConnectionEvents {
   /** `detail` is a human-readable reason for 'reconnecting' and 'failed'. */
   onState(state: ConnectionState, detail?: string): void;
   onStream(stream: MediaStream): void;
+  /**
+   * One decoded frame of a relayed desktop (relay-connection.ts), to draw and then close; a handler
+   * that does not draw it must still close it.
+   */
+  onVideoFrame?(frame: VideoFrame): void;
   /** The desktop's sound, when the machine sends it (an audio track in the answer). */
   onAudio?(stream: MediaStream): void;
   /** Already validated against the protocol. */

@@ -66,6 +66,7 @@ export class InputCapture {
     return (
       t === this.stage.root ||
       t === this.stage.video ||
+      t === this.stage.canvas ||
       t === this.stage.cursor.canvas ||
       t === this.stage.keySink
     );

@@ -17,6 +17,8 @@ import type { ConnectionFactory } from './desktop-connection.js';
 import { LoginPanel } from './login-panel.js';
 import { testConnectionFactory, testVideoSize } from './test-connection.js';
 import { WebRtcConnection } from './webrtc-connection.js';
+import { FallbackConnection } from './fallback-connection.js';
+import { RelayConnection } from './relay-connection.js';
 
 function main(): void {
   let api = new ApiClient(storedServer(), storedToken());
@@ -24,7 +26,15 @@ function main(): void {
   const testSize = testVideoSize(location.search);
   const factory: ConnectionFactory = testSize
     ? testConnectionFactory(testSize)
-    : (target, events) => new WebRtcConnection(api, target, events);
+    : (target, events) =>
+        new FallbackConnection(
+          {
+            hasWebRtc: typeof RTCPeerConnection === 'function',
+            webrtc: (e) => new WebRtcConnection(api, target, e),
+            relay: (e) => new RelayConnection(api, target, e),
+          },
+          events,
+        );
 
   const login = new LoginPanel(async (serverInput, token) => {
     const server = normaliseServer(serverInput);

@@ -27,6 +27,7 @@ describe('reading a peer’s announcement', () => {
       'consent',
       'permissions',
       'viewer',
+      'ws_relay',
     ]);
     expect(current.malformed).toBeUndefined();
   });

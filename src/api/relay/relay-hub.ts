@@ -81,7 +81,11 @@ export class RelayHub {
 
   constructor(private readonly opts: RelayHubOptions) {
     this.timers = opts.timers ?? realTimers;
-    this.tickets = new RelayTicketStore(opts.instanceId, this.timers, opts.ticketTtlMs ?? RELAY_TICKET_TTL_MS);
+    this.tickets = new RelayTicketStore(
+      opts.instanceId,
+      this.timers,
+      opts.ticketTtlMs ?? RELAY_TICKET_TTL_MS,
+    );
     this.maxRelays = opts.maxRelays ?? DEFAULT_MAX_RELAYS;
   }
 

@@ -1,0 +1,170 @@
+/**
+ * The relay routes against the real API server: a fake agent that announces `ws_relay` answers
+ * start_desktop and dials the relay like a helper would, a `ws` client plays the viewer.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { apiLinkHeaders } from '../../../src/protocol/api-version.js';
+import { decodeRelayFrame, encodeRelayFrame, encodeRelayText } from '../../../src/protocol/relay.js';
+import { connectAgent, failed, ok, startHarness, type FakeAgent, type Harness } from '../harness.js';
+
+let h: Harness;
+let agent: FakeAgent | undefined;
+const sockets: WebSocket[] = [];
+
+beforeAll(async () => {
+  h = await startHarness({ commandTimeoutMs: 3000 });
+});
+afterAll(() => h.close());
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.terminate();
+  await agent?.close();
+  agent = undefined;
+});
+
+const desktopPath = () => `/api/devices/${h.device.id}/desktop`;
+
+/** A socket to the relay, resolved open or rejected with the HTTP status and body of the refusal. */
+function dial(url: string, ticket: string): Promise<WebSocket> {
+  // The viewer's URL is relative to the API's address; the helper's is absolute.
+  const u = new URL(url, h.server.url.replace(/^http/, 'ws'));
+  u.searchParams.set('ticket', ticket);
+  const ws = new WebSocket(u);
+  sockets.push(ws);
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => reject(new Error(`HTTP ${res.statusCode} ${body}`)));
+    });
+    ws.once('error', reject);
+  });
+}
+
+const nextMessage = (ws: WebSocket): Promise<{ data: Buffer; binary: boolean }> =>
+  new Promise((resolve) => ws.once('message', (data: Buffer, binary: boolean) => resolve({ data, binary })));
+const closed = (ws: WebSocket): Promise<number> =>
+  new Promise((resolve) => (ws.readyState === WebSocket.CLOSED ? resolve(-1) : ws.once('close', resolve)));
+
+/** An agent that announces ws_relay and dials the relay with the ticket it gets, like a helper. */
+async function relayAgent(): Promise<{
+  helper: Promise<WebSocket>;
+  payload: Promise<Record<string, unknown>>;
+}> {
+  let gotHelper!: (ws: WebSocket) => void;
+  let gotPayload!: (p: Record<string, unknown>) => void;
+  const helper = new Promise<WebSocket>((r) => (gotHelper = r));
+  const payload = new Promise<Record<string, unknown>>((r) => (gotPayload = r));
+  agent = await connectAgent(
+    h.server,
+    h.device,
+    async (cmd) => {
+      if (cmd.type !== 'start_desktop') return failed(cmd, 'bad_request', 'unexpected');
+      gotPayload(cmd.payload);
+      const relay = cmd.payload.relay as { url: string; ticket: string };
+      gotHelper(await dial(relay.url, relay.ticket));
+      return ok(cmd, { sessionId: cmd.payload.sessionId, transport: 'websocket' });
+    },
+    { headers: apiLinkHeaders() },
+  );
+  return { helper, payload };
+}
+
+describe('WebSocket relay', () => {
+  it('sends the agent a relay target instead of an offer and gives the viewer its own ticket', async () => {
+    const { payload } = await relayAgent();
+    const res = await h.request('POST', desktopPath(), { transport: 'websocket' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      transport: 'websocket',
+      relay: { url: '/api/relay/viewer' },
+    });
+    const p = await payload;
+    expect(p.offer).toBeUndefined();
+    expect(p.relay).toMatchObject({ url: `${h.server.url.replace(/^http/, 'ws')}/api/relay/agent` });
+    expect((p.relay as { ticket: string }).ticket).not.toBe(res.body.relay.ticket);
+  });
+
+  it('pairs the two sockets and forwards frames both ways, byte for byte', async () => {
+    const { helper } = await relayAgent();
+    const res = await h.request('POST', desktopPath(), { transport: 'websocket' });
+    const helperWs = await helper;
+    const paired = nextMessage(helperWs);
+    const viewer = await dial(res.body.relay.url, res.body.relay.ticket);
+    expect(await paired).toEqual({ data: Buffer.from('paired'), binary: false });
+
+    const key = encodeRelayFrame(
+      { type: 'video', keyframe: true, timestampUs: 1234 },
+      new Uint8Array([0, 0, 0, 1, 0x65, 7]),
+    );
+    const atViewer = nextMessage(viewer);
+    helperWs.send(key);
+    const got = await atViewer;
+    expect(got.binary).toBe(true);
+    expect(Buffer.compare(got.data, Buffer.from(key))).toBe(0);
+    expect(decodeRelayFrame(got.data)).toMatchObject({ type: 'video', keyframe: true, timestampUs: 1234 });
+
+    const input = encodeRelayText('input', JSON.stringify({ type: 'key', code: 'KeyA', down: true }));
+    const atHelper = nextMessage(helperWs);
+    viewer.send(input);
+    expect(Buffer.compare((await atHelper).data, Buffer.from(input))).toBe(0);
+  });
+
+  it('holds back video until the first keyframe', async () => {
+    const { helper } = await relayAgent();
+    const res = await h.request('POST', desktopPath(), { transport: 'websocket' });
+    const helperWs = await helper;
+    const paired = nextMessage(helperWs);
+    const viewer = await dial(res.body.relay.url, res.body.relay.ticket);
+    await paired;
+    const atViewer = nextMessage(viewer);
+    helperWs.send(encodeRelayFrame({ type: 'video', keyframe: false, timestampUs: 1 }, new Uint8Array([1])));
+    helperWs.send(encodeRelayFrame({ type: 'video', keyframe: true, timestampUs: 2 }, new Uint8Array([2])));
+    expect(decodeRelayFrame((await atViewer).data)).toMatchObject({ keyframe: true, timestampUs: 2 });
+  });
+
+  it('closes both sides when one leaves, and cuts a viewer that sends video', async () => {
+    const { helper } = await relayAgent();
+    const res = await h.request('POST', desktopPath(), { transport: 'websocket' });
+    const helperWs = await helper;
+    const viewer = await dial(res.body.relay.url, res.body.relay.ticket);
+    const helperClosed = closed(helperWs);
+    viewer.send(encodeRelayFrame({ type: 'video', keyframe: true, timestampUs: 0 }, new Uint8Array(4)));
+    expect(await closed(viewer)).toBe(1008);
+    expect(await helperClosed).toBe(1008);
+  });
+
+  it('refuses a spent, a malformed, a wrong-side and another instance’s ticket with documented codes', async () => {
+    const { helper } = await relayAgent();
+    const res = await h.request('POST', desktopPath(), { transport: 'websocket' });
+    await helper;
+    const { url, ticket } = res.body.relay as { url: string; ticket: string };
+    const agentUrl = url.replace(/viewer$/, 'agent');
+    await expect(dial(agentUrl, ticket)).rejects.toThrow(/HTTP 403 .*relay_ticket_wrong_side/);
+    await expect(dial(url, ticket)).rejects.toThrow(/HTTP 401 .*relay_ticket_invalid/);
+    await expect(dial(url, 'nonsense')).rejects.toThrow(/HTTP 400 .*bad_request/);
+    await expect(dial(url, `ffffffffffff0.${'A'.repeat(43)}`)).rejects.toThrow(
+      /HTTP 421 .*relay_wrong_instance/,
+    );
+  });
+
+  it('refuses an offer together with transport "websocket", and a body with neither', async () => {
+    await relayAgent();
+    expect((await h.request('POST', desktopPath(), { transport: 'websocket', offer: 'v=0' })).status).toBe(
+      400,
+    );
+    expect((await h.request('POST', desktopPath(), {})).body.error).toMatchObject({
+      code: 'bad_request',
+      field: 'offer',
+    });
+  });
+
+  it('answers 409 agent_outdated for an agent that did not announce ws_relay', async () => {
+    agent = await connectAgent(h.server, h.device, (cmd) => failed(cmd, 'internal', 'must not be reached'));
+    const res = await h.request('POST', desktopPath(), { transport: 'websocket' });
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('agent_outdated');
+    expect(agent.commands.filter((c) => c.type === 'start_desktop')).toHaveLength(0);
+  });
+});
