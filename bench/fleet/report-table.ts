@@ -172,7 +172,7 @@ export function fleetMarkdown(r: FleetReport): string {
   const v = r.verdict;
   lines.push(
     v.firstOver !== undefined
-      ? `p99 passes ${r.p99LimitMs} ms at **${v.firstOver} req/s** (${v.reason}); the last step within was ${v.lastWithin ?? 'none'} req/s.`
+      ? `p99 passes ${r.p99LimitMs} ms at **${v.firstOver} req/s** (${v.reason}); ${v.lastWithin !== undefined ? `the last step within was ${v.lastWithin} req/s` : 'no step stayed within'}.`
       : `p99 stayed within ${r.p99LimitMs} ms up to the ramp's end, **${v.lastWithin} req/s**.`,
   );
   lines.push('');

@@ -7,18 +7,33 @@ export interface XDisplay {
   stop(): Promise<void>;
 }
 
-/** Starts Xvfb on a free display number (Xvfb picks it: -displayfd) and resolves once it accepts clients. */
-export async function startXvfb(width = 1280, height = 720): Promise<XDisplay> {
+/**
+ * Starts Xvfb and resolves once it accepts clients: on `number` when given, else on a free display
+ * number Xvfb picks (-displayfd). Xvfb on the test machine leaves no /tmp/.X<n>-lock, so two Xvfbs
+ * started at once with -displayfd can both take :0 (the later one's socket file replaces the earlier one's):
+ * a test that runs beside others' can ask for a number of its own.
+ */
+export async function startXvfb(width = 1280, height = 720, number?: number): Promise<XDisplay> {
   const child = spawn(
     'Xvfb',
-    ['-displayfd', '3', '-nolisten', 'tcp', '-noreset', '-screen', '0', `${width}x${height}x24`],
+    [
+      ...(number === undefined ? [] : [`:${number}`]),
+      '-displayfd',
+      '3',
+      '-nolisten',
+      'tcp',
+      '-noreset',
+      '-screen',
+      '0',
+      `${width}x${height}x24`,
+    ],
     {
       stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
     },
   );
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const number = await new Promise<number>((resolve, reject) => {
+  const shown = await new Promise<number>((resolve, reject) => {
     let text = '';
     const timer = setTimeout(() => reject(new Error(`Xvfb did not start: ${stderr.trim()}`)), 15_000);
     child.once('exit', (code) => {
@@ -33,7 +48,7 @@ export async function startXvfb(width = 1280, height = 720): Promise<XDisplay> {
       resolve(Number.parseInt(text, 10));
     });
   });
-  return { display: `:${number}`, number, stop: () => stopChild(child) };
+  return { display: `:${shown}`, number: shown, stop: () => stopChild(child) };
 }
 
 /** SIGTERM, then SIGKILL after a grace period; resolves when the process is gone. */

@@ -12,7 +12,7 @@
  * connect, so this test is its end-to-end proof.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,7 @@ import { harnessUnavailable } from '../../bench/net/linux-net.js';
 import { PROFILES } from '../../bench/net/profiles.js';
 import { forwardTcp, type TcpForward } from '../../bench/net/tcp-forward.js';
 import { startDemoStack, type DemoStack } from '../../src/demo/demo-stack.js';
+import { startXvfb, type XDisplay } from '../../src/demo/x-display.js';
 import { waitFor } from '../fixtures/wait-for.js';
 import { launchChromium, type Browser } from '../viewer/browser-fixture.js';
 
@@ -163,6 +164,7 @@ describe.skipIf(unavailable).each([
     let turn: ChildProcess | undefined;
     let turnLog = '';
     let stack: DemoStack | undefined;
+    let xvfb: XDisplay | undefined;
     let api: TcpForward | undefined;
     let browser: Browser | undefined;
     let udpDropped: () => number;
@@ -212,8 +214,13 @@ describe.skipIf(unavailable).each([
           timeoutMs: 15_000,
           intervalMs: 100,
         });
+        // A display number of its own: with -displayfd, another job's Xvfb can take :0 from under it.
+        let number: number;
+        do number = 300 + randomInt(600);
+        while (existsSync(`/tmp/.X11-unix/X${number}`));
+        xvfb = await startXvfb(320, 240, number);
         stack = await startDemoStack({
-          sessions: [{ colour: '#2050a0', title: 'turn-tcp', width: 320, height: 240, bare: true }],
+          sessions: [{ colour: '#2050a0', title: 'turn-tcp', display: xvfb.display, bare: true }],
           ice: { stun: [], turn: [`turn:${AGENT_IP}:3478?transport=udp`, url], turnSecret: secret },
         });
         await waitFor(() => /"helper ready"/.test(stack!.serviceOutput()), {
@@ -256,6 +263,7 @@ describe.skipIf(unavailable).each([
       await browser?.close();
       await api?.close();
       await stack?.stop();
+      await xvfb?.stop();
       turn?.kill();
       leave?.();
       await net?.stop();
