@@ -188,6 +188,8 @@ export async function run(flags: string[]): Promise<{ title: string; markdown: s
     `| digital silence | ${f2(quiet.cpuMsPerAudioSecond)} | ${Math.round(quiet.bytesPerSecond)} |`,
   ];
   if (flags.includes('--latency')) {
+    const { buildViewer } = await import('../scripts/build-viewer.js');
+    await buildViewer();
     const { measureAudioLatency } = await import('../test/fixtures/audio-probe.js');
     const r = await measureAudioLatency({ bursts: 20 });
     lines.push(

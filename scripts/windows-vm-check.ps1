@@ -951,6 +951,55 @@ try {
   Report 'BlockInput (step 12h)' 'FAIL' $_.Exception.Message
 }
 
+# 12i. The session's sound (issue 20): WASAPI loopback of the default render endpoint through the
+#      helper's own code (win32-wasapi-capture.ts), from this process in the tester's session, while
+#      a 1 kHz tone plays through the default output (System.Media.SoundPlayer). Checks that the
+#      loopback client opens (Initialize with AUTOCONVERTPCM to s16le 48 kHz stereo), that the tone's
+#      samples arrive and come out at 1 kHz (zero crossings), and that close()
+#      gives every COM reference back. Wine's mmdevapi could not show any of this (design/WINDOWS.md).
+$toneWav = Join-Path $work 'tone-1khz.wav'
+$audioCheck = Join-Path $work 'audio-check.mjs'
+$audioCheckSource = @"
+import { writeFileSync } from 'node:fs';
+import { startWasapiCapture } from '$distUrl/helper/audio/win32-wasapi-capture.js';
+import { liveComRefs } from '$distUrl/native/win32/com.js';
+const n = 48000 * 3, data = Buffer.alloc(n * 4);
+for (let i = 0; i < n; i++) { const v = Math.round(12000 * Math.sin(2 * Math.PI * 1000 * i / 48000)); data.writeInt16LE(v, i * 4); data.writeInt16LE(v, i * 4 + 2); }
+const h = Buffer.alloc(44); h.write('RIFF', 0); h.writeUInt32LE(36 + data.length, 4); h.write('WAVEfmt ', 8); h.writeUInt32LE(16, 16);
+h.writeUInt16LE(1, 20); h.writeUInt16LE(2, 22); h.writeUInt32LE(48000, 24); h.writeUInt32LE(192000, 28); h.writeUInt16LE(4, 32); h.writeUInt16LE(16, 34); h.write('data', 36); h.writeUInt32LE(data.length, 40);
+writeFileSync(process.argv[2], Buffer.concat([h, data]));
+const log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+const before = liveComRefs();
+const capture = startWasapiCapture({ log });
+const frames = [];
+capture.onPcm((c) => frames.push(c.data));
+console.log('READY');
+await new Promise((r) => setTimeout(r, 6000));
+await capture.close();
+const pcm = Buffer.concat(frames);
+let loud = 0, crossings = 0, prev = 0;
+for (let i = 0; i < pcm.length / 4; i++) { const v = pcm.readInt16LE(i * 4); if (Math.abs(v) > 2000) loud++; if ((prev < 0) !== (v < 0)) crossings++; prev = v; }
+console.log(JSON.stringify({ bytes: pcm.length, loudSeconds: loud / 48000, hz: loud ? crossings / 2 / (pcm.length / 4 / 48000) : 0, leaked: liveComRefs() - before }));
+"@
+[IO.File]::WriteAllText($audioCheck, $audioCheckSource)
+try {
+  $p = Start-Process -FilePath $Node -ArgumentList @($audioCheck, $toneWav) -RedirectStandardOutput (Join-Path $work 'audio-check.out') -PassThru -NoNewWindow
+  Start-Sleep -Seconds 2
+  (New-Object System.Media.SoundPlayer $toneWav).PlaySync()
+  $p.WaitForExit(20000) | Out-Null
+  $r = (Get-Content (Join-Path $work 'audio-check.out'))[-1] | ConvertFrom-Json
+  Check 'WASAPI loopback captures the default output (step 12i)' {
+    if ($r.loudSeconds -lt 2) { throw "only $($r.loudSeconds) s of sound captured ($($r.bytes) bytes)" }
+    "$($r.loudSeconds) s of sound, $($r.bytes) bytes"
+  }
+  Check 'the captured tone is 1 kHz, and close() leaks no COM reference (step 12i)' {
+    if ([math]::Abs($r.hz - 1000) -gt 50 -or $r.leaked -ne 0) { throw "$($r.hz) Hz, $($r.leaked) references left" }
+    "$([math]::Round($r.hz)) Hz"
+  }
+} catch {
+  Report 'WASAPI loopback (step 12i)' 'FAIL' $_.Exception.Message
+}
+
 # 13. A real desktop through the API link, the service and the SYSTEM helper (issue 14): the viewer and
 #     the API are stood in for by scripts\windows-vm-desktop.ts (the tests' WebSocket API and
 #     node-datachannel offerer, run with tsx from the checkout), which the service connects to. It checks

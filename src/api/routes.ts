@@ -220,6 +220,7 @@ async function startDesktop(ctx: ApiContext, r: Request, viewer: Viewer, deviceI
         );
       }
       const url = ctx.relayViewerUrl();
+      ctx.relay.answered(sessionId);
       sendJson(r.res, 200, { sessionId, transport: 'websocket', relay: { url, ticket: tickets.viewer } });
       return;
     }

@@ -104,6 +104,8 @@ export interface ApiServer {
   instanceId: string;
   /** Agents connected to this instance right now. */
   agentCount(): number;
+  /** Relayed desktops with a socket open on this instance (the WebSocket relay). */
+  relayCount(): number;
   /** A one-time login token for `POST /api/login` (10 min). */
   issueLoginToken(name: string, opts?: { viewOnly?: boolean }): Promise<string>;
   /** A named long-lived viewer token (fails if the name is taken). */
@@ -264,6 +266,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     audit,
     instanceId: fleet.instanceId,
     agentCount: () => hub.size,
+    relayCount: () => relay.size,
     issueLoginToken: (name, opts) => auth.issueLoginToken(name, opts),
     issueViewerToken: async (name, opts) => (await store.issueViewerToken(name, opts)).token,
     addDevice: async (name) => {

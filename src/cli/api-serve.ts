@@ -20,7 +20,7 @@ export const serve: Command = {
   usage:
     'porthole api serve [--host 127.0.0.1] [--port 8443] [--data-dir D | --database URL] [--redis URL] [--tls-cert F --tls-key F] ' +
     '[--stun URL]... [--turn URL]... [--turn-secret-file F] [--turn-ttl S] [--relay-only] ' +
-    '[--static-dir D] [--allow-origin ORIGIN]... [--trusted-proxy CIDR]... [--command-timeout MS] [--audit-retention-days N] [--log-level L]',
+    '[--static-dir D] [--allow-origin ORIGIN]... [--trusted-proxy CIDR]... [--ws-relay-origin URL] [--command-timeout MS] [--audit-retention-days N] [--log-level L]',
   options: {
     host: { type: 'string', description: 'Address to listen on (default 127.0.0.1)' },
     port: { type: 'string', description: `Port (default ${DEFAULT_PORT}; 0 picks a free one)` },
@@ -67,6 +67,11 @@ export const serve: Command = {
       multiple: true,
       description:
         'Reverse proxy address or CIDR (10.0.0.0/8) whose X-Forwarded-For names the client (rate limits, audit); repeatable',
+    },
+    'ws-relay-origin': {
+      type: 'string',
+      description:
+        'ws[s]://host[:port] where helpers and viewers reach this instance for the WebSocket relay (default: the listen address)',
     },
     'command-timeout': {
       type: 'string',
@@ -137,8 +142,30 @@ export function serveOptions(values: Record<string, unknown>): ApiServerOptions 
     ...(timeout !== undefined
       ? { commandTimeoutMs: integer('--command-timeout', timeout, 100, 600_000) }
       : {}),
+    ...(str('ws-relay-origin') !== undefined
+      ? { relayOrigin: relayOrigin(str('ws-relay-origin') ?? '') }
+      : {}),
     log: createLogger('porthole-api', logLevel as LogLevel),
   };
+}
+
+/** A ws: or wss: origin (no path, no credentials), as `start_desktop.relay.url` is built on it. */
+function relayOrigin(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`--ws-relay-origin '${value}' is not a URL`);
+  }
+  if (
+    (url.protocol !== 'ws:' && url.protocol !== 'wss:') ||
+    url.username ||
+    url.password ||
+    url.pathname !== '/' ||
+    url.search
+  )
+    throw new UsageError(`--ws-relay-origin must be ws://host[:port] or wss://host[:port], got '${value}'`);
+  return url.origin;
 }
 
 function allowOrigins(values: unknown): string[] {

@@ -45,7 +45,7 @@ export const helperCommand: Command = {
     audio: {
       type: 'string',
       description:
-        "pulse | fake | off: the session's sound (default pulse on Linux; fake plays a 1 kHz tone; env PORTHOLE_PULSE_SERVER names the server)",
+        "pulse | wasapi | fake | off: the session's sound (default pulse on Linux, wasapi on Windows; fake plays a 1 kHz tone; env PORTHOLE_PULSE_SERVER names the PulseAudio server)",
     },
     'files-dir': {
       type: 'string',
@@ -129,7 +129,9 @@ export const helperCommand: Command = {
     const bitrate = parse(() => int(0, 100_000_000)(Number(values.bitrate ?? 0), '--bitrate'));
     const files = parse(() => filesPolicy(values));
     const audioFlag = parse(() =>
-      values.audio === undefined ? undefined : oneOf(['pulse', 'fake', 'off'])(values.audio, '--audio'),
+      values.audio === undefined
+        ? undefined
+        : oneOf(['pulse', 'wasapi', 'fake', 'off'])(values.audio, '--audio'),
     );
     const audio = audioFlag === 'off' ? false : audioFlag;
     const [

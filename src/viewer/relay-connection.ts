@@ -91,12 +91,18 @@ export class RelayConnection implements DesktopConnection {
     const socket = new WebSocket(relaySocketUrl(reply.relay, this.base));
     socket.binaryType = 'arraybuffer';
     this.socket = socket;
-    await new Promise<void>((resolve, reject) => {
-      socket.addEventListener('open', () => resolve(), { once: true });
-      socket.addEventListener('error', () => reject(new Error('the relay refused the connection')), {
-        once: true,
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.addEventListener('open', () => resolve(), { once: true });
+        socket.addEventListener('error', () => reject(new Error('the relay refused the connection')), {
+          once: true,
+        });
       });
-    });
+    } catch (err) {
+      this.socket = undefined;
+      await this.stopOnDevice();
+      throw err;
+    }
     if (this.stopped) return;
     socket.addEventListener('message', (ev: MessageEvent) => this.onMessage(ev.data));
     socket.addEventListener('close', (ev: CloseEvent) => this.onClose(ev.reason || `code ${ev.code}`));

@@ -15,7 +15,7 @@ import { FakeClock, settle } from '../fixtures/fake-clock.js';
 import { DEFAULT_ACCESS_POLICY } from '../../src/service/access-policy.js';
 import { helperConsentPrompter } from '../../src/service/consent/helper-consent-prompter.js';
 import type { DesktopAuditEvent } from '../../src/protocol/audit-event.js';
-import { capabilities, FakeLinks, type FakeHelperLink } from './fake-helper-link.js';
+import { capabilities, defaultAnswer, FakeLinks, type FakeHelperLink } from './fake-helper-link.js';
 
 const user = (
   sessionId: number,
@@ -210,6 +210,39 @@ describe('session broker: desktop requests', () => {
     expect(link.sent).toEqual([
       { type: 'desktop_start', sessionId: 'd1', offer: 'v=0', iceServers: [], displayIndex: 0, permissions },
     ]);
+  });
+
+  it('passes a relay target (no offer) on to the helper and answers transport "websocket"', async () => {
+    const t = await setup([alice]);
+    const link = await t.bringUp(1);
+    link.answer = (body) =>
+      body.type === 'desktop_start'
+        ? { type: 'desktop_started', sessionId: body.sessionId }
+        : defaultAnswer(body);
+    const relay = { url: 'ws://127.0.0.1:1/api/relay/agent', ticket: `0a.${'x'.repeat(43)}` };
+    const { offer: _offer, ...noOffer } = desktop('d1', { targetSessionId: 1 });
+    await expect(t.broker.startDesktop({ ...noOffer, relay })).resolves.toEqual({
+      sessionId: 'd1',
+      transport: 'websocket',
+    });
+    expect(link.sent).toEqual([
+      { type: 'desktop_start', sessionId: 'd1', relay, iceServers: [], displayIndex: 0 },
+    ]);
+  });
+
+  it('refuses a helper that answers a relayed desktop with an SDP answer, or an offer without one', async () => {
+    const t = await setup([alice]);
+    const link = await t.bringUp(1);
+    const relay = { url: 'ws://127.0.0.1:1/api/relay/agent', ticket: `0a.${'x'.repeat(43)}` };
+    const { offer: _offer, ...noOffer } = desktop('d1', { targetSessionId: 1 });
+    await expect(t.broker.startDesktop({ ...noOffer, relay })).rejects.toMatchObject({ code: 'internal' });
+    link.answer = (body) =>
+      body.type === 'desktop_start'
+        ? { type: 'desktop_started', sessionId: body.sessionId }
+        : defaultAnswer(body);
+    await expect(t.broker.startDesktop(desktop('d2', { targetSessionId: 1 }))).rejects.toMatchObject({
+      code: 'internal',
+    });
   });
 
   it('has requests that arrive during a spawn share that one helper', async () => {

@@ -26,6 +26,7 @@ import * as mfInterfaces from '../../src/native/win32/mf-interfaces.js';
 import * as mfStructs from '../../src/native/win32/mf-structs.js';
 import * as mfTypes from '../../src/native/win32/mf-types.js';
 import * as mfplat from '../../src/native/win32/mfplat.js';
+import * as mmdevapi from '../../src/native/win32/mmdevapi.js';
 import * as ntdll from '../../src/native/win32/ntdll.js';
 import * as overlapped from '../../src/native/win32/overlapped.js';
 import * as pipeClient from '../../src/native/win32/pipe-client.js';
@@ -61,6 +62,7 @@ export const WIN32_MODULES: Readonly<Record<string, Readonly<Record<string, unkn
   'mf-structs.ts': mfStructs,
   'mf-types.ts': mfTypes,
   'mfplat.ts': mfplat,
+  'mmdevapi.ts': mmdevapi,
   'ntdll.ts': ntdll,
   'overlapped.ts': overlapped,
   'pipe-client.ts': pipeClient,

@@ -14,6 +14,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../../log/logger.js';
 import { decodeRelayHeader, encodeRelayText, MAX_RELAY_FRAME_BYTES } from '../../protocol/relay.js';
+import { MAX_CONSENT_TIMEOUT_MS } from '../../protocol/api.js';
 import { realTimers, type TimerHandle, type Timers } from '../../time/timers.js';
 import { HttpError } from '../http-json.js';
 import {
@@ -31,6 +32,11 @@ export const RELAY_PAIRED = 'paired';
 export const VIEWER_IN_FLIGHT_BYTES = 256 * 1024;
 /** Viewer → helper bytes that may wait in the helper's socket; beyond it the viewer's input is dropped. */
 const AGENT_BACKLOG_BYTES = 1024 * 1024;
+/**
+ * The helper dials only once `start_desktop` reached it, after the person at the machine consented
+ * when the device asks (at most MAX_CONSENT_TIMEOUT_MS), so its ticket outlives the viewer's.
+ */
+export const RELAY_AGENT_TICKET_TTL_MS = MAX_CONSENT_TIMEOUT_MS + 60_000;
 /** How often the relay asks the helper for a keyframe on a slow viewer's behalf, at most. */
 const KEYFRAME_ASK_INTERVAL_MS = 250;
 
@@ -108,7 +114,12 @@ export class RelayHub {
         { 'retry-after': '30' },
       );
     }
-    return this.tickets.mint(desktopId, viewer);
+    return this.tickets.mint(desktopId, viewer, RELAY_AGENT_TICKET_TTL_MS);
+  }
+
+  /** The start succeeded and its answer goes to the viewer now: its ticket's lifetime starts here. */
+  answered(desktopId: string): void {
+    this.tickets.renewViewer(desktopId);
   }
 
   /** The desktop ended (or its start failed): unused tickets die, open sockets close. */
@@ -193,7 +204,7 @@ export class RelayHub {
       return this.closeRelay(r, 1007, 'malformed frame');
     }
     if (header.type === 'input') return this.closeRelay(r, 1008, 'a helper sends no input');
-    if (!r.viewer) return;
+    if (!r.viewer || r.closed) return;
     try {
       r.queue.push(data, header);
     } catch (err) {

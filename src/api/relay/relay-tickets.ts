@@ -53,16 +53,27 @@ export class RelayTicketStore {
     return this.tickets.size;
   }
 
-  mint(desktopId: string, viewer: string): RelayTicketPair {
+  /**
+   * Two tickets for a desktop. The helper's lives `agentTtlMs` (default the store's TTL): it dials only
+   * once the start reached it, which may wait for the person at the machine to consent.
+   */
+  mint(desktopId: string, viewer: string, agentTtlMs = this.ttlMs): RelayTicketPair {
     this.sweep();
-    const expiresAt = this.timers.now() + this.ttlMs;
-    const make = (side: RelaySide): string => {
+    const now = this.timers.now();
+    const make = (side: RelaySide, ttl: number): string => {
       const secret = randomBytes(32);
       const key = secret.toString('base64url');
-      this.tickets.set(key, { desktopId, side, viewer, expiresAt, secret });
+      this.tickets.set(key, { desktopId, side, viewer, expiresAt: now + ttl, secret });
       return `${this.instanceId}.${key}`;
     };
-    return { agent: make('agent'), viewer: make('viewer') };
+    return { agent: make('agent', agentTtlMs), viewer: make('viewer', this.ttlMs) };
+  }
+
+  /** Restarts the lifetime of the desktop's unspent viewer ticket: the viewer gets it only now. */
+  renewViewer(desktopId: string): void {
+    const expiresAt = this.timers.now() + this.ttlMs;
+    for (const e of this.tickets.values())
+      if (e.desktopId === desktopId && e.side === 'viewer') e.expiresAt = expiresAt;
   }
 
   /** Spends a ticket for `side`: its desktop, or why not. A ticket is gone after its first try. */

@@ -1,9 +1,10 @@
 /**
  * The session's sound as it is played: PCM from the monitor of the default output (Linux PulseAudio or
- * PipeWire's PulseAudio server; Windows WASAPI loopback, not built), in one fixed format so the encoder
+ * PipeWire's PulseAudio server; Windows WASAPI loopback), in one fixed format so the encoder
  * never resamples: signed 16-bit little-endian, 48 kHz, two interleaved channels.
  *
- * One interface, one implementation per platform (`pulse`), and `fake` (a generated tone) for tests.
+ * One interface, one implementation per platform (`pulse`; `wasapi`, written and ABI-checked but not run
+ * on Windows yet), and `fake` (a generated tone) for tests.
  */
 import { PortholeError } from '../../errors/porthole-error.js';
 
@@ -12,7 +13,7 @@ export const AUDIO_CHANNELS = 2;
 /** Bytes per sample frame (both channels). */
 export const AUDIO_FRAME_BYTES = AUDIO_CHANNELS * 2;
 
-export type AudioCaptureKind = 'pulse' | 'fake';
+export type AudioCaptureKind = 'pulse' | 'wasapi' | 'fake';
 
 /** `unavailable`: no sound server or no capture program; `failed`: it stopped; `closed`: used after close. */
 export class AudioError extends PortholeError<'unavailable' | 'failed' | 'closed'> {

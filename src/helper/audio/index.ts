@@ -1,6 +1,6 @@
 /**
- * Picks the session's audio capture: PulseAudio (or PipeWire's pulse server) on Linux, `fake` for
- * tests. Windows (WASAPI loopback) is not built: there the factory says so and the viewer gets no sound.
+ * Picks the session's audio capture: PulseAudio (or PipeWire's pulse server) on Linux, WASAPI loopback
+ * on Windows (loaded only there: it binds COM through koffi), `fake` for tests.
  */
 import type { Logger } from '../../log/logger.js';
 import { realTimers, type Timers } from '../../time/timers.js';
@@ -19,15 +19,17 @@ export interface AudioCaptureOptions {
 }
 
 export async function startAudioCapture(opts: AudioCaptureOptions): Promise<AudioCapture> {
-  const kind = opts.kind ?? (process.platform === 'win32' ? undefined : 'pulse');
+  const kind = opts.kind ?? (process.platform === 'win32' ? 'wasapi' : 'pulse');
   if (kind === 'fake') {
     return createFakeAudioCapture({
       timers: opts.fake?.timers ?? realTimers,
       frequency: opts.fake?.frequency ?? 0,
     });
   }
-  if (kind !== 'pulse') {
-    throw new AudioError('unavailable', 'audio capture is not built for this platform yet (WASAPI loopback)');
+  if (kind === 'wasapi') {
+    if (process.platform !== 'win32') throw new AudioError('unavailable', 'WASAPI exists only on Windows');
+    const { startWasapiCapture } = await import('./win32-wasapi-capture.js');
+    return startWasapiCapture({ log: opts.log });
   }
   let target;
   try {

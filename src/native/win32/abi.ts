@@ -57,6 +57,13 @@ import {
   STARTUPINFOW,
 } from './kernel32.js';
 import { LUID } from './library.js';
+import {
+  IAudioCaptureClient,
+  IAudioClient,
+  IMMDevice,
+  IMMDeviceEnumerator,
+  WAVEFORMATEX,
+} from './mmdevapi.js';
 import { PUBLIC_OBJECT_BASIC_INFORMATION } from './ntdll.js';
 import {
   SC_ACTION,
@@ -120,6 +127,8 @@ export const WIN32_STRUCTS: Record<string, TypeObject> = {
   MFT_OUTPUT_STREAM_INFO,
   MFT_OUTPUT_DATA_BUFFER,
   VARIANT,
+  // Issue 20: WASAPI loopback capture.
+  WAVEFORMATEX,
 };
 
 /** `{ Method: slot }` of an interface table (`{ Method: [slot, prototype] }`). */
@@ -150,4 +159,8 @@ export const WIN32_VTABLES: Record<string, Record<string, number>> = {
   IMFMediaEventGenerator: slots(IMFMediaEventGenerator),
   IMFTransform: slots(IMFTransform),
   ICodecAPI: slots(ICodecAPI),
+  IMMDeviceEnumerator: slots(IMMDeviceEnumerator),
+  IMMDevice: slots(IMMDevice),
+  IAudioClient: slots(IAudioClient),
+  IAudioCaptureClient: slots(IAudioCaptureClient),
 };

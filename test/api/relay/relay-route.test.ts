@@ -3,7 +3,9 @@
  * start_desktop and dials the relay like a helper would, a `ws` client plays the viewer.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { once } from 'node:events';
 import { WebSocket } from 'ws';
+import { FakeClock } from '../../fixtures/fake-clock.js';
 import { apiLinkHeaders } from '../../../src/protocol/api-version.js';
 import { decodeRelayFrame, encodeRelayFrame, encodeRelayText } from '../../../src/protocol/relay.js';
 import { connectAgent, failed, ok, startHarness, type FakeAgent, type Harness } from '../harness.js';
@@ -47,6 +49,12 @@ const nextMessage = (ws: WebSocket): Promise<{ data: Buffer; binary: boolean }> 
 const closed = (ws: WebSocket): Promise<number> =>
   new Promise((resolve) => (ws.readyState === WebSocket.CLOSED ? resolve(-1) : ws.once('close', resolve)));
 
+const helpers: WebSocket[] = [];
+const lastHelper = async (): Promise<WebSocket> => {
+  await expect.poll(() => helpers.length).toBeGreaterThan(0);
+  return helpers.splice(0).at(-1)!;
+};
+
 /** An agent that announces ws_relay and dials the relay with the ticket it gets, like a helper. */
 async function relayAgent(): Promise<{
   helper: Promise<WebSocket>;
@@ -60,10 +68,13 @@ async function relayAgent(): Promise<{
     h.server,
     h.device,
     async (cmd) => {
+      if (cmd.type === 'stop_desktop') return ok(cmd, { sessionId: cmd.payload.sessionId, stopped: true });
       if (cmd.type !== 'start_desktop') return failed(cmd, 'bad_request', 'unexpected');
       gotPayload(cmd.payload);
       const relay = cmd.payload.relay as { url: string; ticket: string };
-      gotHelper(await dial(relay.url, relay.ticket));
+      const ws = await dial(relay.url, relay.ticket);
+      helpers.push(ws);
+      gotHelper(ws);
       return ok(cmd, { sessionId: cmd.payload.sessionId, transport: 'websocket' });
     },
     { headers: apiLinkHeaders() },
@@ -135,6 +146,32 @@ describe('WebSocket relay', () => {
     expect(await helperClosed).toBe(1008);
   });
 
+  it('leaves no relay behind after many desktops that came and went', async () => {
+    const { helper } = await relayAgent();
+    for (let i = 0; i < 20; i++) {
+      const res = await h.request('POST', desktopPath(), { transport: 'websocket' });
+      const helperWs = i === 0 ? await helper : await lastHelper();
+      const viewer = await dial(res.body.relay.url, res.body.relay.ticket);
+      expect(h.server.relayCount()).toBe(1);
+      const gone = closed(helperWs);
+      // Alternate which side leaves first.
+      (i % 2 === 0 ? viewer : helperWs).close();
+      await gone;
+      await closed(viewer);
+    }
+    await expect.poll(() => h.server.relayCount()).toBe(0);
+  });
+
+  it('closes both sockets when the viewer stops the desktop', async () => {
+    const { helper } = await relayAgent();
+    const res = await h.request('POST', desktopPath(), { transport: 'websocket' });
+    const helperWs = await helper;
+    const viewer = await dial(res.body.relay.url, res.body.relay.ticket);
+    const bothClosed = Promise.all([closed(helperWs), closed(viewer)]);
+    expect((await h.request('DELETE', `${desktopPath()}/${res.body.sessionId}`)).status).toBe(200);
+    expect(await bothClosed).toEqual([1000, 1000]);
+  });
+
   it('refuses a spent, a malformed, a wrong-side and another instance’s ticket with documented codes', async () => {
     const { helper } = await relayAgent();
     const res = await h.request('POST', desktopPath(), { transport: 'websocket' });
@@ -166,5 +203,40 @@ describe('WebSocket relay', () => {
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('agent_outdated');
     expect(agent.commands.filter((c) => c.type === 'start_desktop')).toHaveLength(0);
+  });
+});
+
+describe('WebSocket relay on a fake clock', () => {
+  it('closes a helper’s socket whose viewer never comes, once the viewer’s ticket has expired', async () => {
+    const clock = new FakeClock();
+    const h2 = await startHarness({ commandTimeoutMs: 3000, timers: clock });
+    try {
+      let helperWs!: WebSocket;
+      const a = await connectAgent(
+        h2.server,
+        h2.device,
+        async (cmd) => {
+          const relay = cmd.payload.relay as { url: string; ticket: string };
+          const u = new URL(relay.url);
+          u.searchParams.set('ticket', relay.ticket);
+          helperWs = new WebSocket(u);
+          await once(helperWs, 'open');
+          return ok(cmd, { sessionId: cmd.payload.sessionId, transport: 'websocket' });
+        },
+        { headers: apiLinkHeaders() },
+      );
+      const res = await h2.request('POST', `/api/devices/${h2.device.id}/desktop`, {
+        transport: 'websocket',
+      });
+      expect(res.status).toBe(200);
+      const gone = closed(helperWs);
+      await clock.advance(29_999);
+      expect(helperWs.readyState).toBe(WebSocket.OPEN);
+      await clock.advance(1);
+      expect(await gone).toBe(1001);
+      await a.close();
+    } finally {
+      await h2.close();
+    }
   });
 });

@@ -83,3 +83,21 @@ describe('relay tickets', () => {
     expect(store.pending).toBe(1);
   });
 });
+
+describe('relay ticket lifetimes around a consent prompt', () => {
+  it('keeps the helper’s ticket for its own, longer lifetime', async () => {
+    const { clock, store } = make(new FakeClock(), 30_000);
+    const pair = store.mint('desk-1', 'alice', 360_000);
+    await clock.advance(300_000);
+    expect(store.spend(pair.agent, 'agent')).toMatchObject({ desktopId: 'desk-1' });
+  });
+
+  it('starts the viewer’s 30 s when the start is answered, not when it was minted', async () => {
+    const { clock, store } = make(new FakeClock(), 30_000);
+    const pair = store.mint('desk-1', 'alice', 360_000);
+    await clock.advance(25_000);
+    store.renewViewer('desk-1');
+    await clock.advance(29_999);
+    expect(store.spend(pair.viewer, 'viewer')).toMatchObject({ desktopId: 'desk-1' });
+  });
+});

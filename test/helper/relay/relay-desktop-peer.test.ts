@@ -158,6 +158,22 @@ describe('relay desktop peer', () => {
     ).rejects.toThrow(/HTTP 401/);
   });
 
+  it('leaves no socket open on either side after many desktops that came and went', async () => {
+    const { url } = await relayServer();
+    const relay = server!;
+    for (let i = 0; i < 20; i++) {
+      const p = await createRelayDesktopPeer({ relay: { url, ticket: TICKET }, log: recordingLogger() });
+      await until(() => relay.clients.size === 1);
+      const [ws] = [...relay.clients];
+      ws?.send('paired');
+      await until(() => p.state === 'connected');
+      // Alternate who ends it: the desktop (helper side) or the relay.
+      if (i % 2 === 0) p.close();
+      else ws?.close(1000, 'viewer left');
+      await until(() => relay.clients.size === 0 && p.state === 'closed');
+    }
+  });
+
   it('closes its socket when the desktop is closed', async () => {
     const { url, helper } = await relayServer();
     peer = await createRelayDesktopPeer({ relay: { url, ticket: TICKET }, log: recordingLogger() });

@@ -160,6 +160,9 @@ static int print_constants(void) {
   C(WS_CAPTION) C(WS_SYSMENU) C(WS_VSCROLL) C(WS_TABSTOP) C(ES_MULTILINE) C(ES_AUTOVSCROLL) C(ES_AUTOHSCROLL)
   C(ES_READONLY) C(BS_DEFPUSHBUTTON) C(EM_SETSEL) C(EM_REPLACESEL) C(EM_LIMITTEXT) C(SW_SHOW)
   C(WDA_EXCLUDEFROMCAPTURE)
+  /* WASAPI loopback (mmdevapi.ts, issue 20) */
+  C(WAVE_FORMAT_PCM) C(eRender) C(eConsole) C(CLSCTX_ALL) C(AUDCLNT_SHAREMODE_SHARED) C(AUDCLNT_STREAMFLAGS_LOOPBACK)
+  C(AUDCLNT_STREAMFLAGS_AUTOCONVERTPCM) C(AUDCLNT_STREAMFLAGS_SRC_DEFAULT_QUALITY) C(AUDCLNT_BUFFERFLAGS_SILENT)
   printf("},\"guids\":{");
   first_constant = 1;
   /* IIDs */
@@ -175,6 +178,8 @@ static int print_constants(void) {
   GS(CODECAPI_AVEncCommonRateControlMode) GS(CODECAPI_AVEncCommonMeanBitRate) GS(CODECAPI_AVEncCommonMaxBitRate)
   GS(CODECAPI_AVLowLatencyMode) GS(CODECAPI_AVEncVideoForceKeyFrame) GS(CODECAPI_AVEncMPVGOPSize)
   GS(CODECAPI_AVEncMPVDefaultBPictureCount)
+  /* WASAPI loopback (mmdevapi.ts, issue 20) */
+  G(CLSID_MMDeviceEnumerator) G(IID_IMMDeviceEnumerator) G(IID_IAudioClient) G(IID_IAudioCaptureClient)
 
   printf("}}\n");
   return 0;

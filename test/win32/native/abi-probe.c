@@ -16,6 +16,9 @@
 #include <mftransform.h>
 #include <mferror.h>
 #include <codecapi.h> /* ICodecAPI itself comes with strmif.h, through mfobjects.h */
+#include <mmdeviceapi.h> /* WASAPI loopback (issue 20) */
+#include <audioclient.h>
+#include <mmreg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include "abi-constants.h" /* print_constants(): `abi-probe.exe constants` */
@@ -169,6 +172,10 @@ int main(int argc, char **argv) {
   FIELD(MFT_OUTPUT_DATA_BUFFER, dwStatus) FIELD(MFT_OUTPUT_DATA_BUFFER, pEvents) END()
   BEGIN(VARIANT) FIELD(VARIANT, vt) FIELD(VARIANT, wReserved1) FIELD(VARIANT, wReserved2) FIELD(VARIANT, wReserved3)
   FIELD(VARIANT, ullVal) FIELD(VARIANT, pRecInfo) END()
+  /* Issue 20: WASAPI loopback. WAVEFORMATEX is byte-packed (18 bytes). */
+  BEGIN(WAVEFORMATEX) FIELD(WAVEFORMATEX, wFormatTag) FIELD(WAVEFORMATEX, nChannels)
+  FIELD(WAVEFORMATEX, nSamplesPerSec) FIELD(WAVEFORMATEX, nAvgBytesPerSec) FIELD(WAVEFORMATEX, nBlockAlign)
+  FIELD(WAVEFORMATEX, wBitsPerSample) FIELD(WAVEFORMATEX, cbSize) END()
   printf("}\n");
   return 0;
 }

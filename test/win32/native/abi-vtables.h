@@ -47,6 +47,13 @@ static int print_vtables(void) {
   SLOT(IMFTransform, GetOutputCurrentType) SLOT(IMFTransform, ProcessMessage) SLOT(IMFTransform, ProcessInput)
   SLOT(IMFTransform, ProcessOutput) IEND()
   IFACE(ICodecAPI) SLOT(ICodecAPI, IsSupported) SLOT(ICodecAPI, GetValue) SLOT(ICodecAPI, SetValue) IEND()
+  /* WASAPI loopback (issue 20): mmdeviceapi.h, audioclient.h. */
+  IFACE(IMMDeviceEnumerator) SLOT(IMMDeviceEnumerator, GetDefaultAudioEndpoint) IEND()
+  IFACE(IMMDevice) SLOT(IMMDevice, Activate) IEND()
+  IFACE(IAudioClient) SLOT(IAudioClient, Initialize) SLOT(IAudioClient, GetMixFormat) SLOT(IAudioClient, Start)
+  SLOT(IAudioClient, Stop) SLOT(IAudioClient, GetService) IEND()
+  IFACE(IAudioCaptureClient) SLOT(IAudioCaptureClient, GetBuffer) SLOT(IAudioCaptureClient, ReleaseBuffer)
+  SLOT(IAudioCaptureClient, GetNextPacketSize) IEND()
   printf("}\n");
   return 0;
 }
