@@ -10,7 +10,8 @@
  *    CPU per second of audio and bytes per second sent.
  * 3. Capture → played latency: `--latency` (root, Debian's pulseaudio and chromium) runs the audio
  *    e2e stack (test/fixtures/audio-probe.ts) and reports tone bursts from the session's sink to their
- *    onset in the page.
+ *    onset in the page; the A/V skew of a tone and a red screen made together in the session; then the
+ *    CPU of the helper's parec with the sink silent and playing.
  */
 import { spawn } from 'node:child_process';
 import { AudioHub } from '../src/helper/audio/audio-hub.js';
@@ -197,6 +198,18 @@ export async function run(flags: string[]): Promise<{ title: string; markdown: s
       `Capture → played latency (tone bursts from the session's sink to their onset in the page, ${r.latencies.length} of ${r.bursts}):`,
       `median ${f1(r.median)} ms, min ${f1(r.min)} ms, max ${f1(r.max)} ms (target < 150 ms median); Chromium's jitter buffer ${f1(r.jitterBufferMs)} ms, playout ${f1(r.playoutMs)} ms on average.`,
     );
+    if (r.skew)
+      lines.push(
+        '',
+        `A/V skew (a tone and a red screen made together in the session, ${r.skew.skews.length} of ${r.skew.events} seen both in the page): ` +
+          `sound minus picture median ${f1(r.skew.median)} ms (positive: sound later), min ${f1(Math.min(...r.skew.skews))}, max ${f1(Math.max(...r.skew.skews))}; ` +
+          `the picture's own latency (xsetroot → frame shown) median ${f1(r.skew.videoMedian)} ms.`,
+      );
+    if (r.parecCpuMsPerSecond)
+      lines.push(
+        '',
+        `The helper's parec (capture process), CPU per second: ${f1(r.parecCpuMsPerSecond.idle)} ms with the sink silent, ${f1(r.parecCpuMsPerSecond.playing)} ms while a tone plays (10 s each; /proc ticks of 10 ms).`,
+      );
   }
   return {
     title: 'Audio: Opus encoding and the audio pipeline',

@@ -6,7 +6,9 @@
  * falls behind), the helper and the viewer:
  *
  *   byte 0     type: 1 video (helper → viewer, one Annex-B H.264 access unit), 2 input, 3 control,
- *              4 cursor, 5 chat (UTF-8 JSON, the same text the DataChannel of that name carries)
+ *              4 cursor, 5 chat (UTF-8 JSON, the same text the DataChannel of that name carries),
+ *              6 ack (viewer → API only, no payload: the viewer received the video frame of this
+ *              timestamp; the API paces what it hands the viewer's socket by it)
  *   byte 1     flags: bit 0 keyframe (video only); the other bits are zero
  *   bytes 2–9  timestamp in µs, float64 big-endian (capture time for video, 0 otherwise)
  *
@@ -14,7 +16,7 @@
  */
 import { fail, join, object, str, type Guard } from './validate.js';
 
-export const RELAY_FRAME_TYPES = { video: 1, input: 2, control: 3, cursor: 4, chat: 5 } as const;
+export const RELAY_FRAME_TYPES = { video: 1, input: 2, control: 3, cursor: 4, chat: 5, ack: 6 } as const;
 export type RelayFrameType = keyof typeof RELAY_FRAME_TYPES;
 const TYPE_BY_CODE = new Map<number, RelayFrameType>(
   Object.entries(RELAY_FRAME_TYPES).map(([k, v]) => [v, k as RelayFrameType]),
@@ -64,8 +66,13 @@ export function encodeRelayFrame(header: RelayFrameHeader, payload: Uint8Array):
   return out;
 }
 
+/** The viewer's receipt for the video frame of `timestampUs` (it reads the socket: the API may send on). */
+export function encodeRelayAck(timestampUs: number): Uint8Array {
+  return encodeRelayFrame({ type: 'ack', keyframe: false, timestampUs }, new Uint8Array(0));
+}
+
 /** A JSON message as a text frame of `type`. */
-export function encodeRelayText(type: Exclude<RelayFrameType, 'video'>, text: string): Uint8Array {
+export function encodeRelayText(type: Exclude<RelayFrameType, 'video' | 'ack'>, text: string): Uint8Array {
   return encodeRelayFrame({ type, keyframe: false, timestampUs: 0 }, new TextEncoder().encode(text));
 }
 

@@ -314,7 +314,9 @@ export class ViewerApp {
         this.toasts.show('The person at the machine disconnected you', 'error');
         break;
       case 'error':
-        if (msg.about === 'audio' && msg.code === 'unsupported') {
+        // No sound on this desktop (turned off there, or the session has no sound server): the Sound
+        // control says why in its title; a machine without sound is not an error worth a toast.
+        if (msg.about === 'audio') {
           this.audio.clear(`No sound: ${msg.message}`);
           break;
         }

@@ -16,7 +16,7 @@ import {
   type HelperToViewer,
   type InputMessage,
 } from '../protocol/datachannel.js';
-import { decodeRelayFrame, encodeRelayText } from '../protocol/relay.js';
+import { decodeRelayFrame, encodeRelayAck, encodeRelayText } from '../protocol/relay.js';
 import type { ApiClient } from './api-client.js';
 import type {
   ConnectionEvents,
@@ -159,7 +159,11 @@ export class RelayConnection implements DesktopConnection {
       this.logOnce(`frame: ${(err as Error).message}`);
       return;
     }
-    if (frame.type === 'video') return this.decode(frame.payload, frame.keyframe, frame.timestampUs);
+    if (frame.type === 'video') {
+      // The API hands this socket more only as fast as these receipts come back (API.md).
+      this.socket?.send(encodeRelayAck(frame.timestampUs));
+      return this.decode(frame.payload, frame.keyframe, frame.timestampUs);
+    }
     if (frame.type !== 'control' && frame.type !== 'cursor') return;
     let msg: HelperToViewer;
     try {

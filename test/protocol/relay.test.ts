@@ -29,7 +29,7 @@ function refusal(frame: Uint8Array): string {
 
 describe('relay frame header', () => {
   it('reads back type, keyframe flag, timestamp and payload of any frame it wrote', () => {
-    const types: RelayFrameType[] = ['video', 'input', 'control', 'cursor', 'chat'];
+    const types: RelayFrameType[] = ['video', 'input', 'control', 'cursor', 'chat', 'ack'];
     fc.assert(
       fc.property(
         fc.constantFrom(...types),
@@ -64,7 +64,7 @@ describe('relay frame header', () => {
   it('refuses an unknown type, unknown flag bits and a keyframe that is not video', () => {
     const base = encodeRelayText('control', '{}');
     expect(refusal(Uint8Array.from(base, (b, i) => (i === 0 ? 0 : b)))).toBe('type');
-    expect(refusal(Uint8Array.from(base, (b, i) => (i === 0 ? 6 : b)))).toBe('type');
+    expect(refusal(Uint8Array.from(base, (b, i) => (i === 0 ? 7 : b)))).toBe('type');
     expect(refusal(Uint8Array.from(base, (b, i) => (i === 1 ? 2 : b)))).toBe('flags');
     expect(refusal(Uint8Array.from(base, (b, i) => (i === 1 ? 1 : b)))).toBe('flags');
   });

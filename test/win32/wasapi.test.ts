@@ -16,7 +16,7 @@ describe('WASAPI loopback under Wine', () => {
     const before = liveComRefs();
     let err: unknown;
     try {
-      startWasapiCapture({ log: silentLogger }).close();
+      void startWasapiCapture({ log: silentLogger }).close();
     } catch (e) {
       err = e;
     }

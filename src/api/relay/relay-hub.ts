@@ -13,7 +13,12 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../../log/logger.js';
-import { decodeRelayHeader, encodeRelayText, MAX_RELAY_FRAME_BYTES } from '../../protocol/relay.js';
+import {
+  decodeRelayHeader,
+  encodeRelayText,
+  MAX_RELAY_FRAME_BYTES,
+  RELAY_FRAME_TYPES,
+} from '../../protocol/relay.js';
 import { MAX_CONSENT_TIMEOUT_MS } from '../../protocol/api.js';
 import { realTimers, type TimerHandle, type Timers } from '../../time/timers.js';
 import { HttpError } from '../http-json.js';
@@ -37,6 +42,14 @@ const AGENT_BACKLOG_BYTES = 1024 * 1024;
  * when the device asks (at most MAX_CONSENT_TIMEOUT_MS), so its ticket outlives the viewer's.
  */
 export const RELAY_AGENT_TICKET_TTL_MS = MAX_CONSENT_TIMEOUT_MS + 60_000;
+/**
+ * Pacing by the viewer's acks: the kernel's socket buffers (megabytes, autotuned) hide a slow viewer
+ * from `ws`'s send callback, so frames are handed to its socket only while the oldest video frame it
+ * has not acknowledged is younger than this and less than MAX_UNACKED_BYTES are unacknowledged;
+ * otherwise they wait in its ViewerQueue, which drops to the next keyframe. Above a satellite RTT.
+ */
+export const MAX_UNACKED_MS = 1000;
+export const MAX_UNACKED_BYTES = 2 * 1024 * 1024;
 /** How often the relay asks the helper for a keyframe on a slow viewer's behalf, at most. */
 const KEYFRAME_ASK_INTERVAL_MS = 250;
 
@@ -56,6 +69,11 @@ interface Relay {
   viewer?: WebSocket;
   queue: ViewerQueue;
   inFlight: number;
+  /** Video frames handed to the viewer's socket and not acknowledged yet, oldest first. */
+  unacked: { timestampUs: number; bytes: number; at: number }[];
+  unackedBytes: number;
+  /** The viewer acknowledged a frame once: from then on it is paced by its acks. */
+  acking: boolean;
   keyframeAskedAt?: number;
   /** Closes a side left alone for longer than its partner's ticket could still arrive. */
   alone?: TimerHandle;
@@ -154,6 +172,9 @@ export class RelayHub {
         desktopId,
         viewerName,
         inFlight: 0,
+        unacked: [],
+        unackedBytes: 0,
+        acking: false,
         closed: false,
         queue: new ViewerQueue({
           ...this.opts.queue,
@@ -222,6 +243,7 @@ export class RelayHub {
     } catch {
       return this.closeRelay(r, 1007, 'malformed frame');
     }
+    if (header.type === 'ack') return this.onAck(r, header.timestampUs);
     if (header.type !== 'input' && header.type !== 'control') {
       return this.closeRelay(r, 1008, `a viewer sends no ${header.type}`);
     }
@@ -234,15 +256,34 @@ export class RelayHub {
   private pump(r: Relay): void {
     const viewer = r.viewer;
     if (!viewer || r.closed) return;
-    while (r.inFlight < VIEWER_IN_FLIGHT_BYTES) {
+    while (r.inFlight < VIEWER_IN_FLIGHT_BYTES && !this.viewerBehind(r)) {
       const frame = r.queue.shift();
       if (!frame) return;
+      if (r.acking && frame[0] === RELAY_FRAME_TYPES.video) {
+        const { timestampUs } = decodeRelayHeader(frame);
+        r.unacked.push({ timestampUs, bytes: frame.byteLength, at: this.timers.now() });
+        r.unackedBytes += frame.byteLength;
+      }
       r.inFlight += frame.byteLength;
       viewer.send(frame, { binary: true }, () => {
         r.inFlight -= frame.byteLength;
         this.pump(r);
       });
     }
+  }
+
+  private viewerBehind(r: Relay): boolean {
+    const oldest = r.unacked[0];
+    if (!oldest) return false;
+    return r.unackedBytes >= MAX_UNACKED_BYTES || this.timers.now() - oldest.at >= MAX_UNACKED_MS;
+  }
+
+  private onAck(r: Relay, timestampUs: number): void {
+    r.acking = true;
+    while (r.unacked[0] && r.unacked[0].timestampUs <= timestampUs) {
+      r.unackedBytes -= r.unacked.shift()?.bytes ?? 0;
+    }
+    this.pump(r);
   }
 
   private askKeyframe(r: Relay): void {
@@ -270,6 +311,7 @@ export class RelayHub {
     while (r.queue.shift()) {
       /* frees what waited for the viewer */
     }
+    r.unacked.length = 0;
   }
 }
 

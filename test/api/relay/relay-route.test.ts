@@ -7,7 +7,12 @@ import { once } from 'node:events';
 import { WebSocket } from 'ws';
 import { FakeClock } from '../../fixtures/fake-clock.js';
 import { apiLinkHeaders } from '../../../src/protocol/api-version.js';
-import { decodeRelayFrame, encodeRelayFrame, encodeRelayText } from '../../../src/protocol/relay.js';
+import {
+  decodeRelayFrame,
+  encodeRelayAck,
+  encodeRelayFrame,
+  encodeRelayText,
+} from '../../../src/protocol/relay.js';
 import { connectAgent, failed, ok, startHarness, type FakeAgent, type Harness } from '../harness.js';
 
 let h: Harness;
@@ -234,6 +239,58 @@ describe('WebSocket relay on a fake clock', () => {
       expect(helperWs.readyState).toBe(WebSocket.OPEN);
       await clock.advance(1);
       expect(await gone).toBe(1001);
+      await a.close();
+    } finally {
+      await h2.close();
+    }
+  });
+});
+
+describe('WebSocket relay pacing by the viewer’s acks', () => {
+  it('holds frames back while the oldest unacknowledged one is a second old, and sends them on the ack', async () => {
+    const clock = new FakeClock();
+    const h2 = await startHarness({ commandTimeoutMs: 3000, timers: clock });
+    try {
+      let helperWs!: WebSocket;
+      const a = await connectAgent(
+        h2.server,
+        h2.device,
+        async (cmd) => {
+          const relay = cmd.payload.relay as { url: string; ticket: string };
+          const u = new URL(relay.url);
+          u.searchParams.set('ticket', relay.ticket);
+          helperWs = new WebSocket(u);
+          await once(helperWs, 'open');
+          return ok(cmd, { sessionId: cmd.payload.sessionId, transport: 'websocket' });
+        },
+        { headers: apiLinkHeaders() },
+      );
+      const res = await h2.request('POST', `/api/devices/${h2.device.id}/desktop`, {
+        transport: 'websocket',
+      });
+      const u = new URL(res.body.relay.url, h2.server.url.replace(/^http/, 'ws'));
+      u.searchParams.set('ticket', res.body.relay.ticket);
+      const paired = once(helperWs, 'message');
+      const viewer = new WebSocket(u);
+      await once(viewer, 'open');
+      await paired;
+      const got: number[] = [];
+      viewer.on('message', (d: Buffer) => got.push(decodeRelayFrame(d).timestampUs));
+      const video = (ts: number, keyframe = false) =>
+        helperWs.send(encodeRelayFrame({ type: 'video', keyframe, timestampUs: ts }, new Uint8Array(8)));
+
+      video(1, true);
+      await expect.poll(() => got).toEqual([1]);
+      viewer.send(encodeRelayAck(1)); // from now on this viewer is paced by its acks
+      video(2);
+      await expect.poll(() => got).toEqual([1, 2]);
+      await clock.advance(1000); // frame 2 unacknowledged for a second: the viewer is behind
+      video(3);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(got).toEqual([1, 2]);
+      viewer.send(encodeRelayAck(2));
+      await expect.poll(() => got).toEqual([1, 2, 3]);
+      viewer.close();
       await a.close();
     } finally {
       await h2.close();
