@@ -54,6 +54,14 @@ function windowsNamed(
   return out;
 }
 
+/** The session's pointer position, as the X server has it. */
+function pointerAt(): string {
+  return execFileSync('xdotool', ['getmouselocation'], {
+    encoding: 'utf8',
+    env: { ...process.env, DISPLAY: display() },
+  }).replace(/ window:.*$/s, '');
+}
+
 const auditLines = (): { action: string; viewer: string | null; desktopSessionId?: string }[] =>
   readFileSync(join(stack.api.dataDir, 'audit.jsonl'), 'utf8')
     .trim()
@@ -164,11 +172,34 @@ run('chat and the being-viewed indicator in Chromium', () => {
     });
   });
 
-  it('a view-only sign-in gets a view-only UI: badge, View only locked, no input, no files, chat offered', async () => {
+  it('a view-only sign-in gets a view-only UI (badge, View only locked, chat offered), and the helper refuses its input and files channels, also when reopened by hand', async () => {
     const viewOnly = await browser.context.newPage();
     // Counts what the page sends on each DataChannel, by label: the UI's own restraint, measured
     // before the helper (which refuses these channels anyway) could hide it.
     await viewOnly.addInitScript(() => {
+      // The page's PeerConnections, for the hand-written client below.
+      const peers: RTCPeerConnection[] = [];
+      (window as unknown as { __peers: RTCPeerConnection[] }).__peers = peers;
+      const Original = RTCPeerConnection;
+      window.RTCPeerConnection = class extends Original {
+        constructor(config?: RTCConfiguration) {
+          super(config);
+          peers.push(this);
+        }
+      };
+      // The channels the viewer itself opened, by label (the helper refuses input and files).
+      const own: Record<string, RTCDataChannel> = {};
+      (window as unknown as { __own: Record<string, RTCDataChannel> }).__own = own;
+      const create = RTCPeerConnection.prototype.createDataChannel;
+      RTCPeerConnection.prototype.createDataChannel = function (
+        this: RTCPeerConnection,
+        label: string,
+        init?: RTCDataChannelInit,
+      ) {
+        const dc = create.call(this, label, init);
+        own[label] ??= dc;
+        return dc;
+      };
       const sent: Record<string, number> = {};
       (window as unknown as { __sentByLabel: Record<string, number> }).__sentByLabel = sent;
       const send = RTCDataChannel.prototype.send;
@@ -221,6 +252,52 @@ run('chat and the being-viewed indicator in Chromium', () => {
       expect(await sentOn('files')).toBe(0);
       // The control channel is in use (heartbeats): the counter does see this page's sends.
       expect(await sentOn('control')).toBeGreaterThan(0);
+
+      // The helper refused the viewer's own input and files channels; control stays open.
+      const ownStates = await viewOnly.evaluate(() => {
+        const own = (window as unknown as { __own: Record<string, RTCDataChannel> }).__own;
+        return {
+          input: own.input?.readyState,
+          files: own.files?.readyState,
+          control: own.control?.readyState,
+        };
+      });
+      expect(ownStates).toEqual({ input: 'closed', files: 'closed', control: 'open' });
+      // A hand-written client on the same connection opens the input and files channels itself and
+      // sends on them at once: the helper closes both and nothing reaches the session.
+      const pointerBefore = pointerAt();
+      const outcome = await viewOnly.evaluate(
+        async (target) => {
+          const pc = (window as unknown as { __peers: RTCPeerConnection[] }).__peers.find(
+            (p) => p.connectionState === 'connected',
+          )!;
+          const attempt = (label: string, message: string) =>
+            new Promise<string>((resolve) => {
+              const dc = pc.createDataChannel(label);
+              let sent = 0;
+              dc.onopen = () => {
+                for (let i = 0; i < 20; i++) {
+                  try {
+                    dc.send(message);
+                    sent++;
+                  } catch {
+                    break;
+                  }
+                }
+              };
+              dc.onclose = () => resolve(`${label} closed after ${sent} sends`);
+              setTimeout(() => resolve(`${label} still ${dc.readyState}`), 10_000);
+            });
+          return Promise.all([
+            attempt('input', JSON.stringify({ type: 'pointer_move', x: target.x, y: target.y })),
+            attempt('files', JSON.stringify({ type: 'offer', id: 'f1', name: 'x.txt', size: 4 })),
+          ]);
+        },
+        { x: 0.1, y: 0.9 },
+      );
+      expect(outcome[0]).toMatch(/^input closed/);
+      expect(outcome[1]).toMatch(/^files closed/);
+      expect(pointerAt()).toEqual(pointerBefore);
       await viewOnly.click('#connect');
     } finally {
       await viewOnly.close();
