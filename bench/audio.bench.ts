@@ -201,8 +201,8 @@ export async function run(flags: string[]): Promise<{ title: string; markdown: s
     if (r.skew)
       lines.push(
         '',
-        `A/V skew (a tone and a red screen made together in the session, ${r.skew.skews.length} of ${r.skew.events} seen both in the page): ` +
-          `sound minus picture median ${f1(r.skew.median)} ms (positive: sound later), min ${f1(Math.min(...r.skew.skews))}, max ${f1(Math.max(...r.skew.skews))}; ` +
+        `A/V skew (a tone in the session's sink and a red screen, ${r.skew.skews.length} of ${r.skew.events} events seen both in the page): ` +
+          `the sound's latency minus the picture's, median ${f1(r.skew.median)} ms (positive: sound later), min ${f1(Math.min(...r.skew.skews))}, max ${f1(Math.max(...r.skew.skews))}; ` +
           `the picture's own latency (xsetroot → frame shown) median ${f1(r.skew.videoMedian)} ms.`,
       );
     if (r.parecCpuMsPerSecond)
