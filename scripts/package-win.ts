@@ -30,10 +30,10 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { licenceText } from './licence-text.js';
+import { bundledLicenceFiles, packageLicenceText } from './licence-text.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const work = join(root, 'build', 'package-win');
@@ -115,12 +115,6 @@ function bundledPackages(nodeModules: string): Bundled[] {
   return out;
 }
 
-/** The licence text of a platform package that ships none: its main package's (same project). */
-const LICENCE_FROM: Record<string, string> = {
-  '@koromix/koffi-win32-x64': 'koffi',
-  '@node-datachannel/win32-x64-msvc': 'node-datachannel',
-};
-
 const MIT_PORTHOLE = `porthole
 ========
 MIT License
@@ -173,10 +167,12 @@ function notices(packages: Bundled[], nodeVersion: string): string {
     '',
   ];
   for (const p of packages) {
-    const from = LICENCE_FROM[p.name];
-    const text = licenceText(p.dir) ?? (from ? licenceText(join(dirname(p.dir), '..', from)) : undefined);
+    const text = packageLicenceText(p.name, p.dir);
     if (!text) throw new Error(`${p.name}: no licence file to bundle`);
     parts.push(`${p.name} ${p.version}`, '-'.repeat(`${p.name} ${p.version}`.length), text, '');
+    for (const file of bundledLicenceFiles(p.name, p.dir)) {
+      parts.push(`(bundled in ${p.name}: ${basename(file)})`, readFileSync(file, 'utf8').trim(), '');
+    }
   }
   parts.push(
     `Node.js ${nodeVersion}`,

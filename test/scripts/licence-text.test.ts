@@ -1,8 +1,13 @@
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { licenceText, readmeLicenceSection } from '../../scripts/licence-text.js';
+import {
+  bundledLicenceFiles,
+  licenceText,
+  packageLicenceText,
+  readmeLicenceSection,
+} from '../../scripts/licence-text.js';
 
 const MIT_BODY =
   'Copyright (c) 2014 Someone\n\nPermission is hereby granted, free of charge, to any person obtaining a copy of this software.';
@@ -40,5 +45,26 @@ describe('licence text of a bundled package', () => {
       const text = licenceText(join(process.cwd(), 'node_modules', name));
       expect(text, name).toMatch(/Permission is hereby granted/);
     }
+  });
+
+  it('lists the licence of libopus inside opusscript, and stops when a listed file is missing', () => {
+    const [file] = bundledLicenceFiles('opusscript', join(process.cwd(), 'node_modules', 'opusscript'));
+    expect(readFileSync(file!, 'utf8')).toMatch(/Redistribution and use in source and binary forms/);
+    expect(() => bundledLicenceFiles('opusscript', pkg({ 'index.js': '' }))).toThrow(
+      /COPYING\.libopus is missing/,
+    );
+    expect(bundledLicenceFiles('pg', pkg({}))).toEqual([]);
+  });
+
+  it("gives a platform package that ships no licence its main package's (koffi, node-datachannel)", () => {
+    const modules = join(process.cwd(), 'node_modules');
+    for (const [name, main] of [
+      ['@koromix/koffi-linux-x64', 'koffi'],
+      ['@node-datachannel/linux-x64-gnu', 'node-datachannel'],
+    ] as const) {
+      expect(licenceText(join(modules, name)), name).toBeUndefined();
+      expect(packageLicenceText(name, join(modules, name)), name).toBe(licenceText(join(modules, main)));
+    }
+    expect(packageLicenceText('@other/thing', pkg({}))).toBeUndefined();
   });
 });
