@@ -4,14 +4,15 @@
 Usage: /usr/bin/python3 webkitgtk-driver.py WIDTH HEIGHT   (on the X display in $DISPLAY; the caller starts the Xvfb)
 
 Reads one JSON command per line on stdin and answers each with one JSON line on stdout:
-  {"id": 1, "op": "load", "url": "http://..."}      -> {"id": 1, "ok": true} once the load finished
+  {"id": 1, "op": "load", "url": "http://..."}      -> {"id": 1, "ok": true} once WebKit says the load
+     finished (it shows an error page for some failures, e.g. a refused connection, and calls that finished)
   {"id": 2, "op": "eval", "js": "return 1 + 1"}      -> {"id": 2, "ok": true, "value": 2}
      (the body of an async function: it may `await`; the value must be JSON-serialisable)
   {"id": 3, "op": "window"}                          -> {"id": 3, "ok": true, "value": {"x":..,"y":..}}
      (where the web view's top left sits on the X screen, for xdotool)
   {"id": 4, "op": "quit"}
 Failures answer {"id": n, "ok": false, "error": "..."}. Every command has a time limit; the process
-exits when stdin closes. It prints {"ready": true, ...} first, with what the engine offers.
+exits when stdin closes. It prints {"ready": true, "webkit": "<version>"} first.
 """
 import json
 import sys
