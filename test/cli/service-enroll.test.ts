@@ -8,11 +8,11 @@ import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JsonApiStore } from '../../src/api/json-store.js';
 import { hashToken } from '../../src/api/tokens.js';
 import { waitFor } from '../fixtures/wait-for.js';
+import { freePort } from '../fixtures/free-port.js';
 
 const bin = fileURLToPath(new URL('../../bin/porthole.js', import.meta.url));
 
@@ -83,13 +83,6 @@ const usesOf = async (key: string) =>
   (await store.enrollKeys()).find((k) => k.keyHash === hashToken(key))?.uses;
 const agentDir = () => mkdtempSync(join(tmpdir(), 'porthole-enroll-agent-'));
 /** A loopback port nothing listens on (bound, then closed). */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
 
 const enroll = (config: string, extra: string[], opts?: Parameters<typeof porthole>[1]) =>
   porthole(['service', 'enroll', '--server', apiUrl, '--config', config, ...extra], opts);

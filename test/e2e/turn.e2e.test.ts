@@ -4,29 +4,18 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoStack, type DemoStack } from '../../src/demo/demo-stack.js';
 import { waitFor } from '../fixtures/wait-for.js';
 import { launchChromium, type Browser } from '../viewer/browser-fixture.js';
+import { freePort } from '../fixtures/free-port.js';
 
 let turn: ChildProcess;
 let turnLog = '';
 let stack: DemoStack;
 let browser: Browser;
 let page: Page;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   const port = await freePort();

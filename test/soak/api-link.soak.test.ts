@@ -10,13 +10,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../fixtures/wait-for.js';
 import { checkRecorder, medianMax, nowIf } from './results.js';
 import { killChild, PORTHOLE_BIN, startSoakStack, type SoakStack } from './stack.js';
+import { freePort } from '../fixtures/free-port.js';
 
 /** The API link's backoff (src/service/api-link.ts): its first step waits 0.5–1 s. */
 const BACKOFF_BASE_MS = 1000;
@@ -204,13 +205,4 @@ function backoffSteps(output: string): BackoffStep[] {
     }
   }
   return steps;
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const p = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
 }

@@ -10,7 +10,7 @@
  * attached to it. The `files` and `chat` channels and sound are not carried over the relay.
  */
 import WebSocket from 'ws';
-import { parseControlMessage, type ControlMessage, type InputMessage } from '../../protocol/datachannel.js';
+import type { ControlMessage, InputMessage } from '../../protocol/datachannel.js';
 import {
   decodeRelayFrame,
   encodeRelayFrame,
@@ -22,11 +22,12 @@ import {
 import type { Logger } from '../../log/logger.js';
 import { realTimers, type TimerHandle, type Timers } from '../../time/timers.js';
 import type { ChannelLabel, DesktopPeer, PeerState } from '../webrtc/desktop-peer.js';
-import { createInputGate, type InputLimits } from '../webrtc/input-gate.js';
-import { createMessageGate, DEFAULT_CONTROL_LIMITS, type RateLimit } from '../webrtc/message-gate.js';
+import type { InputLimits } from '../webrtc/input-gate.js';
+import type { RateLimit } from '../webrtc/message-gate.js';
 import { Listeners } from '../webrtc/listeners.js';
 import type { KeyframeReason, VideoReceiverStats } from '../webrtc/video-feedback.js';
 import { isIdrAccessUnit } from '../encode/annexb.js';
+import { createViewerGates } from '../webrtc/viewer-gates.js';
 
 /** What the API sends the helper as text (everything else is binary relay frames). */
 export const RELAY_PAIRED_MESSAGE = 'paired';
@@ -103,20 +104,14 @@ export async function createRelayDesktopPeer(opts: RelayDesktopPeerOptions): Pro
     stateListeners.emit(next);
   };
 
-  // The same doors as the DataChannels': a relayed viewer gets no weaker parser and no looser limits.
-  const inputGate = createInputGate({
+  // The same doors as the DataChannels' (viewer-gates.ts).
+  const { input: inputGate, control: controlGate } = createViewerGates({
     log,
-    limits: opts.inputLimits,
     timers,
-    deliver: (msg) => inputListeners.emit(msg),
-    releaseAll: () => releaseListeners.emit(),
-  });
-  const controlGate = createMessageGate({
-    log,
-    channel: 'control',
-    parse: parseControlMessage,
-    limits: opts.controlLimits ?? DEFAULT_CONTROL_LIMITS,
-    now: timers.now,
+    inputLimits: opts.inputLimits,
+    ...(opts.controlLimits ? { controlLimits: opts.controlLimits } : {}),
+    onInput: (msg) => inputListeners.emit(msg),
+    onReleaseAll: () => releaseListeners.emit(),
   });
   let badFrames = 0;
   const decoder = new TextDecoder('utf-8', { fatal: true });

@@ -11,7 +11,6 @@ import type { DataChannel, PeerConnection } from 'node-datachannel';
 import type { IceServer } from '../../protocol/common.js';
 import {
   DATA_CHANNELS,
-  parseControlMessage,
   type ControlMessage,
   type HelperToViewer,
   type InputMessage,
@@ -24,19 +23,15 @@ import { toLibdatachannelIceServers } from './libdatachannel-ice.js';
 import { startTurnFixupRelay } from './turn-fixup-relay.js';
 import { icePassword } from './zero-tiebreaker.js';
 import { Listeners } from './listeners.js';
-import { createInputGate, type InputLimits } from './input-gate.js';
-import {
-  createMessageGate,
-  DEFAULT_CONTROL_LIMITS,
-  type GateCounters,
-  type RateLimit,
-} from './message-gate.js';
+import { type InputLimits } from './input-gate.js';
+import { createMessageGate, type GateCounters, type RateLimit } from './message-gate.js';
 import { createVideoFeedback, type KeyframeReason, type VideoReceiverStats } from './video-feedback.js';
 import { FILE_BUFFER_LOW } from '../../protocol/files.js';
 import { parseChatMessage, type ChatFromHelper, type ChatMessage } from '../../protocol/chat.js';
 import type { FilesChannel } from '../files/file-transfers.js';
 import { type Logger } from '../../log/logger.js';
 import { realTimers, type Timers } from '../../time/timers.js';
+import { createViewerGates } from './viewer-gates.js';
 
 export type PeerState = 'connecting' | 'connected' | 'disconnected' | 'failed' | 'closed';
 export type ChannelLabel = (typeof DATA_CHANNELS)[keyof typeof DATA_CHANNELS];
@@ -173,19 +168,13 @@ export async function createDesktopPeer(
   };
 
   const timers = opts.timers ?? realTimers;
-  const inputGate = createInputGate({
+  const { input: inputGate, control: controlGate } = createViewerGates({
     log,
-    limits: opts.inputLimits,
     timers,
-    deliver: (msg) => inputListeners.emit(msg),
-    releaseAll: () => releaseListeners.emit(),
-  });
-  const controlGate = createMessageGate({
-    log,
-    channel: 'control',
-    parse: parseControlMessage,
-    limits: opts.controlLimits ?? DEFAULT_CONTROL_LIMITS,
-    now: timers.now,
+    inputLimits: opts.inputLimits,
+    ...(opts.controlLimits ? { controlLimits: opts.controlLimits } : {}),
+    onInput: (msg) => inputListeners.emit(msg),
+    onReleaseAll: () => releaseListeners.emit(),
   });
   const chatLimit = opts.chatLimit ?? DEFAULT_CHAT_LIMIT;
   const chatGate = createMessageGate({
