@@ -1,8 +1,11 @@
 /**
  * WebRTC first, the WebSocket relay when WebRTC cannot make it (design/VIEWER.md, "WebSocket relay"):
  * - at once when the browser has no RTCPeerConnection (WebKitGTK, the Tauri shell on Linux);
- * - when the first peer connection is not connected ICE_FALLBACK_MS after the attempt began, or its
- *   ICE fails before that (the WebRTC connection then reports `reconnecting` or `failed`).
+ * - when the first peer connection is not connected ICE_FALLBACK_MS after its answer was applied, or
+ *   its ICE fails before that (the WebRTC connection then reports `reconnecting` or `failed`).
+ * The clock starts at the answer, not at the request: a start that waits for the consent of the person
+ * at the machine (up to minutes) is not an ICE failure, and a refusal (403) or any other error of the
+ * request is the viewer's answer, never a reason to ask again over the relay.
  * A desktop that connected over WebRTC once stays on WebRTC: its later drops are reconnected as before.
  */
 import type { ConnectionEvents, ConnectionState, DesktopConnection } from './desktop-connection.js';
@@ -29,6 +32,8 @@ export class FallbackConnection implements DesktopConnection {
   private inner: DesktopConnection | undefined;
   private relayed = false;
   private everConnected = false;
+  /** The first WebRTC attempt has its answer: ICE runs, and its failures may send us to the relay. */
+  private answered = false;
   private timer: unknown;
   private stopped = false;
   private audioWanted: boolean | undefined;
@@ -52,18 +57,13 @@ export class FallbackConnection implements DesktopConnection {
     const conn = this.opts.webrtc(this.eventsFor(() => conn));
     this.inner = conn;
     if (this.audioWanted === false) conn.setAudioWanted?.(false);
+    await conn.start();
+    if (this.stopped || this.everConnected || this.relayed || this.inner !== conn) return;
+    this.answered = true;
     this.timer = (this.opts.setTimer ?? setTimeout)(
       () => this.fallBack(`not connected within ${Math.round(this.timeoutMs / 1000)} s`),
       this.timeoutMs,
     );
-    try {
-      await conn.start();
-    } catch (err) {
-      // Already on the relay: what the abandoned WebRTC attempt still had to say does not matter.
-      if (this.relayed) return;
-      this.clearTimer();
-      throw err;
-    }
   }
 
   async stop(): Promise<void> {
@@ -114,7 +114,7 @@ export class FallbackConnection implements DesktopConnection {
           if (state === 'connected') {
             this.everConnected = true;
             this.clearTimer();
-          } else if (state === 'reconnecting' || state === 'failed') {
+          } else if (this.answered && (state === 'reconnecting' || state === 'failed')) {
             this.fallBack(detail ?? 'WebRTC could not connect');
             return;
           }

@@ -14,10 +14,11 @@ class ScriptedConnection implements DesktopConnection {
   constructor(
     readonly kind: string,
     readonly events: ConnectionEvents,
+    private readonly starting: (self: ScriptedConnection) => Promise<void> = () => Promise.resolve(),
   ) {}
   start(): Promise<void> {
     this.started++;
-    return Promise.resolve();
+    return this.starting(this);
   }
   stop(): Promise<void> {
     this.stopped++;
@@ -38,7 +39,7 @@ class ScriptedConnection implements DesktopConnection {
   }
 }
 
-function setup(hasWebRtc = true) {
+function setup(hasWebRtc = true, webrtcStart?: (self: ScriptedConnection) => Promise<void>) {
   const made: ScriptedConnection[] = [];
   const states: string[] = [];
   const timers: { fn: () => void; ms: number; cleared: boolean }[] = [];
@@ -46,7 +47,7 @@ function setup(hasWebRtc = true) {
     {
       hasWebRtc,
       webrtc: (e) => {
-        const c = new ScriptedConnection('webrtc', e);
+        const c = new ScriptedConnection('webrtc', e, webrtcStart);
         made.push(c);
         return c;
       },
@@ -120,5 +121,37 @@ describe('choosing between WebRTC and the WebSocket relay', () => {
     await conn.stop();
     timers[0]?.fn();
     expect(made.map((c) => c.kind)).toEqual(['webrtc']);
+  });
+
+  it('starts the ICE clock at the answer: a start waiting longer for consent does not switch', async () => {
+    let answer!: () => void;
+    const { conn, made, timers } = setup(true, () => new Promise<void>((resolve) => (answer = resolve)));
+    const started = conn.start();
+    // The request waits for the person at the machine (the API holds it up to minutes): no clock yet.
+    await Promise.resolve();
+    expect(timers).toHaveLength(0);
+    answer();
+    await started;
+    expect(timers.map((t) => t.ms)).toEqual([ICE_FALLBACK_MS]);
+    expect(made.map((c) => c.kind)).toEqual(['webrtc']);
+  });
+
+  it('a refused start (consent denied or timed out) goes to the caller, never to the relay', async () => {
+    const { conn, made, timers } = setup(true, () =>
+      Promise.reject(new Error('the user at the machine refused the connection')),
+    );
+    await expect(conn.start()).rejects.toThrow('the user at the machine refused the connection');
+    expect(made.map((c) => c.kind)).toEqual(['webrtc']);
+    expect(timers).toHaveLength(0);
+  });
+
+  it("a busy agent's wait-and-retry before any answer is not an ICE failure", async () => {
+    const { conn, made, states } = setup(true, (self) => {
+      self.say('reconnecting', 'the machine is busy; retrying in 5 s');
+      return Promise.resolve();
+    });
+    await conn.start();
+    expect(made.map((c) => c.kind)).toEqual(['webrtc']);
+    expect(states).toEqual(['reconnecting: the machine is busy; retrying in 5 s']);
   });
 });
