@@ -293,7 +293,9 @@ function main(): void {
   cpSync(join(ROOT, 'bin', 'porthole.js'), at(`${app}/bin/porthole.js`));
   cpSync(join(ROOT, 'dist', 'src'), at(`${app}/dist/src`), { recursive: true });
   cpSync(join(ROOT, 'dist', 'viewer'), at(`${app}/dist/viewer`), { recursive: true });
-  cpSync(modules, at(`${app}/node_modules`), { recursive: true });
+  // verbatimSymlinks: a relative link (node_modules/.bin/*) stays relative instead of naming the
+  // build directory; .bin is pruned anyway, nothing runs from it.
+  cpSync(modules, at(`${app}/node_modules`), { recursive: true, verbatimSymlinks: true });
   pruneModules(join(stage, app, 'node_modules'));
 
   const mods = moduleLicences(join(stage, app, 'node_modules'));
@@ -412,6 +414,7 @@ function pruneModules(modules: string): void {
     'examples',
     'benchmarks',
     '.github',
+    '.bin',
   ]);
   const junk =
     /^(\.eslintrc.*|\.git.*|\.npmignore|\.editorconfig|\.prettierrc.*|\.travis\.yml|\.package-lock\.json|.*\.html|.*\.md|.*\.sh)$/;

@@ -80,6 +80,9 @@ describe.runIf(process.platform === 'linux' && process.getuid?.() === 0)('portho
     expect(natives.length).toBeGreaterThan(0);
     for (const line of natives) expect(line).not.toMatch(/win32|darwin|musl|arm64/);
     expect(files).not.toMatch(/node_modules\/@\S*-(win32|darwin)-/);
+    // No link into the machine that built it (a copy that resolved node_modules/.bin's relative links).
+    const links = files.split('\n').filter((l) => l.includes(' -> '));
+    expect(links.filter((l) => / -> \//.test(l) && !/ -> \/(usr|etc|lib)\//.test(l))).toEqual([]);
   });
 
   it('lintian reports no error, and no warning or override beyond the accepted ones (design/DEPLOY.md)', () => {
