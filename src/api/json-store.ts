@@ -24,7 +24,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { arrayOf, bool, int, object, optional, str, ProtocolError } from '../protocol/validate.js';
-import { hashMatches, hashToken, newToken, randomId, tokenMatches } from './tokens.js';
+import { hashMatches, hashToken, tokenMatches } from './tokens.js';
 import {
   ENROLL_KEY_ID_PATTERN,
   MAX_ENROLL_KEY_USES,
@@ -40,6 +40,7 @@ import {
   DEVICE_ID_PATTERN,
   deviceName,
   StoreError,
+  newDevice,
   newViewerToken,
   tokenName,
   viewerTokenExpired,
@@ -179,13 +180,7 @@ export class JsonApiStore implements ApiStore {
 
   async addDevice(name: string): Promise<{ device: DeviceRecord; token: string }> {
     deviceName(name, 'name');
-    const token = newToken();
-    const device: DeviceRecord = {
-      id: randomId('dev'),
-      name,
-      tokenHash: hashToken(token),
-      createdAt: new Date().toISOString(),
-    };
+    const { device, token } = newDevice(name, Date.now());
     this.mutate((d) => d.devices.push(device));
     return { device, token };
   }
@@ -247,26 +242,20 @@ export class JsonApiStore implements ApiStore {
     machine: EnrollingMachine,
     now = Date.now(),
   ): Promise<{ device: DeviceRecord; token: string; keyId: string }> {
-    const token = newToken();
-    let device: DeviceRecord | undefined;
+    let made: { device: DeviceRecord; token: string } | undefined;
     let keyId = '';
     this.mutate((d) => {
       const k = spendEnrollKey(d.enrollKeys ?? [], key, now);
       keyId = k.id;
-      const at = new Date(now).toISOString();
-      device = {
-        id: randomId('dev'),
-        name: uniqueDeviceName(
-          machine.hostname,
-          d.devices.map((x) => x.name),
-        ),
-        tokenHash: hashToken(token),
-        createdAt: at,
-        enrolled: { ...machine, keyId: k.id, at },
-      };
-      d.devices.push(device);
+      const name = uniqueDeviceName(
+        machine.hostname,
+        d.devices.map((x) => x.name),
+      );
+      made = newDevice(name, now, { ...machine, keyId: k.id, at: new Date(now).toISOString() });
+      d.devices.push(made.device);
     }, now);
-    return { device: device as DeviceRecord, token, keyId };
+    const { device, token } = made!;
+    return { device, token, keyId };
   }
 
   async viewerTokens(now = Date.now()): Promise<readonly ViewerTokenRecord[]> {

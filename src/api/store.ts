@@ -9,7 +9,7 @@
 import { str } from '../protocol/validate.js';
 import { PortholeError } from '../errors/porthole-error.js';
 import type { EnrolledInfo, EnrollKeyRecord } from './enroll-keys.js';
-import { hashToken, newToken } from './tokens.js';
+import { hashToken, newToken, randomId } from './tokens.js';
 
 export interface DeviceRecord {
   id: string;
@@ -145,6 +145,26 @@ export type StoreErrorCode = 'unreadable' | 'locked' | 'exists' | 'not_found' | 
 
 export class StoreError extends PortholeError<StoreErrorCode> {
   override name = 'StoreError';
+}
+
+/**
+ * A new device and its token, as every backend records it (only the token's hash). `name` is
+ * validated by the caller (an administrator's name, or a unique name made from an enrolled hostname).
+ */
+export function newDevice(
+  name: string,
+  now: number,
+  enrolled?: EnrolledInfo,
+): { token: string; device: DeviceRecord } {
+  const token = newToken();
+  const device: DeviceRecord = {
+    id: randomId('dev'),
+    name,
+    tokenHash: hashToken(token),
+    createdAt: new Date(now).toISOString(),
+    ...(enrolled ? { enrolled } : {}),
+  };
+  return { token, device };
 }
 
 /** A new viewer token and the record every backend keeps of it (only the token's hash). */

@@ -13,7 +13,7 @@
  * constant time after the row is found by id.
  */
 import type { Pool, PoolClient, QueryResultRow } from 'pg';
-import { hashToken, newToken, randomId, tokenMatches } from '../tokens.js';
+import { hashToken, tokenMatches } from '../tokens.js';
 import {
   ENROLL_KEY_KEEP_MS,
   EnrollKeyError,
@@ -26,6 +26,7 @@ import {
 import {
   deviceName,
   StoreError,
+  newDevice,
   newViewerToken,
   tokenName,
   viewerTokenKind,
@@ -108,13 +109,7 @@ export class PgApiStore implements ApiStore {
 
   async addDevice(name: string): Promise<{ device: DeviceRecord; token: string }> {
     deviceName(name, 'name');
-    const token = newToken();
-    const device: DeviceRecord = {
-      id: randomId('dev'),
-      name,
-      tokenHash: hashToken(token),
-      createdAt: new Date().toISOString(),
-    };
+    const { device, token } = newDevice(name, Date.now());
     await this.insertDevice(this.pool, device);
     return { device, token };
   }
@@ -185,7 +180,6 @@ export class PgApiStore implements ApiStore {
   ): Promise<{ device: DeviceRecord; token: string; keyId: string }> {
     const keyHash = hashToken(key);
     const at = new Date(now);
-    const token = newToken();
     return this.transaction(async (c) => {
       // The row lock taken here holds until COMMIT: a concurrent enrollment with this key waits, then
       // re-checks `uses < max_uses` against the committed count.
@@ -206,17 +200,11 @@ export class PgApiStore implements ApiStore {
       }
       await c.query('SELECT pg_advisory_xact_lock($1::bigint)', [DEVICE_NAMES_LOCK_KEY]);
       const names = await c.query<{ name: string }>('SELECT name FROM devices');
-      const iso = at.toISOString();
-      const device: DeviceRecord = {
-        id: randomId('dev'),
-        name: uniqueDeviceName(
-          machine.hostname,
-          names.rows.map((r) => r.name),
-        ),
-        tokenHash: hashToken(token),
-        createdAt: iso,
-        enrolled: { ...machine, keyId, at: iso },
-      };
+      const name = uniqueDeviceName(
+        machine.hostname,
+        names.rows.map((r) => r.name),
+      );
+      const { device, token } = newDevice(name, at.getTime(), { ...machine, keyId, at: at.toISOString() });
       await this.insertDevice(c, device);
       await pruneKeys(c, now);
       return { device, token, keyId };
