@@ -10,12 +10,12 @@
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VIEW_ONLY, type ViewerPermissions } from '../../src/protocol/ipc.js';
 import { waitFor } from '../fixtures/wait-for.js';
-import { startServiceWithHelper, stopService } from '../fixtures/service-process.js';
+import { startServiceWithHelper, stopService, sessionOn } from '../fixtures/service-process.js';
 import { startTestApi, type TestApi } from '../fixtures/test-api.js';
 import {
   connectTestOfferer,
@@ -55,11 +55,7 @@ beforeAll(async () => {
       // user must exist); otherwise as the user running the test.
       sessions: {
         pollMs: 300,
-        configured: [
-          process.getuid?.() === 0
-            ? { display: x.display, username: 'nobody', uid: 65534, gid: 65534 }
-            : { display: x.display, username: userInfo().username },
-        ],
+        configured: [sessionOn(x.display)],
       },
       helper: { args: ['--files-dir', downloads] },
     }),

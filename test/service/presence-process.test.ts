@@ -8,14 +8,14 @@
  */
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createInputInjector } from '../../src/helper/input/index.js';
 import type { InputInjector } from '../../src/helper/input/input-injector.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { waitFor } from '../fixtures/wait-for.js';
-import { startServiceWithHelper, stopService } from '../fixtures/service-process.js';
+import { startServiceWithHelper, stopService, sessionOn } from '../fixtures/service-process.js';
 import { startTestApi, type TestApi } from '../fixtures/test-api.js';
 import { connectTestOfferer, type TestOfferer } from '../fixtures/webrtc-offerer.js';
 import { startXvfb, type XvfbHandle } from '../fixtures/xvfb.js';
@@ -65,11 +65,7 @@ beforeAll(async () => {
     JSON.stringify({
       sessions: {
         pollMs: 300,
-        configured: [
-          process.getuid?.() === 0
-            ? { display: x.display, username: 'nobody', uid: 65534, gid: 65534 }
-            : { display: x.display, username: userInfo().username },
-        ],
+        configured: [sessionOn(x.display)],
       },
     }),
   );
