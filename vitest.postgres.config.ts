@@ -16,6 +16,7 @@ export const ROUTE_TESTS = [
   'test/api/login.test.ts',
   'test/api/service-process.test.ts',
   'test/api/viewer-routes.test.ts',
+  'test/api/relay/relay-route.test.ts',
 ];
 
 export default defineConfig({

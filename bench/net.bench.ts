@@ -4,24 +4,35 @@
  * helper, Xvfb, x11vnc, websockify) in the agent's, joined by the impairing router. Per profile and
  * viewer: scrolling text for PHASE_S seconds (latency, displayed fps, longest freeze, bytes), then a
  * 2 s total outage and the time to a fresh picture after it.
- * Run: `npm run bench:net` (root: namespaces, TUN, tc). NET_PROFILES=lan,thin and NET_VIEWERS=porthole
- * narrow a trial run; NET_PHASE_S sets the measuring time.
+ * Viewers: porthole (WebRTC), `porthole (relay)` (the same viewer with no RTCPeerConnection, so it takes
+ * the API's WebSocket relay at once; also counts the frames the API's queue for it dropped) and noVNC.
+ * The API is served over HTTPS with a test CA (WebCodecs, which the relay viewer decodes with, needs a
+ * secure context): Chromium trusts it through its own NSS database, the service and helper through
+ * NODE_EXTRA_CA_CERTS.
+ * Run: `npm run bench:net` (root: namespaces, TUN, tc, certutil). `-- --profiles lan,thin`,
+ * `--viewers porthole,relay,noVNC`, `--phase-s N` (or NET_PROFILES, NET_VIEWERS, NET_PHASE_S) narrow a
+ * trial run, which only prints its table (bench/net/options.ts).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { buildViewer } from '../scripts/build-viewer.js';
 import { startDemoStack } from '../src/demo/demo-stack.js';
+import { privateDisplayNumber } from '../src/demo/x-display.js';
 import { DEFAULT_ENCODER_KIND } from '../src/helper/encode/encoder.js';
 import { launchChromium, type Browser } from '../test/viewer/browser-fixture.js';
+import { CERTUTIL_MISSING, chromiumTrusting, makeCertificates } from '../test/fixtures/test-ca.js';
 import { HELPER_ARGS, helperPids, Painter, resetProbe, sleep, snapshot, waitUntil } from './e2e.bench.js';
 import { latencyChartSvg, type ChartSeries } from './e2e/chart.js';
 import { probeScript } from './e2e/probe-bundle.js';
 import { ensureBenchTools, startVncStack } from './e2e/vnc-stack.js';
 import { AGENT_IP, startImpairedNetwork, type ImpairedNetwork } from './net/harness.js';
 import { harnessUnavailable } from './net/linux-net.js';
-import { isProfileName, PROFILE_NAMES, PROFILES, type ProfileName } from './net/profiles.js';
+import { PROFILES, type ProfileName } from './net/profiles.js';
+import { parseNetOptions } from './net/options.js';
 import {
   netResult,
   netTable,
@@ -35,11 +46,6 @@ import {
 import { forwardTcp } from './net/tcp-forward.js';
 import { machineLine } from './report.js';
 
-const PROFILE_LIST: ProfileName[] = (process.env.NET_PROFILES ?? PROFILE_NAMES.join(','))
-  .split(',')
-  .filter(isProfileName);
-const VIEWERS = (process.env.NET_VIEWERS ?? 'porthole,noVNC').split(',') as NetViewer[];
-const PHASE_S = Number(process.env.NET_PHASE_S ?? 10);
 const SETTLE_MS = 3000;
 const OUTAGE_MS = 2000;
 const RECOVERY_WAIT_MS = 15_000;
@@ -55,12 +61,17 @@ interface Driver {
   disconnect(): Promise<void>;
 }
 
+/** The API relay's counters of video frames forwarded to viewers and dropped by their queues. */
+type RelayCounters = () => { forwardedVideo: number; droppedFrames: number };
+
 async function measure(
   viewer: NetViewer,
   profile: ProfileName,
   open: () => Promise<Driver>,
   net: ImpairedNetwork,
+  PHASE_S: number,
   afterConnect?: () => Promise<void>,
+  relayCounters?: RelayCounters,
 ): Promise<{ result: NetResult; latencies: number[] }> {
   const d = await open();
   const connectStart = Date.now();
@@ -82,9 +93,11 @@ async function measure(
     await resetProbe(d.page);
     const routerBefore = await net.routerStats();
     const tbfBefore = net.tbfStats().down;
+    const relayBefore = relayCounters?.();
     const before = await snapshot(d.page);
     await sleep(PHASE_S * 1000);
     const after = await snapshot(d.page);
+    const relayAfter = relayCounters?.();
     if (process.env.NET_DEBUG) {
       const rtp = await d.page.evaluate(async () => {
         const out: unknown[] = [];
@@ -124,6 +137,16 @@ async function measure(
         offeredBps: ((routerAfter.down.bytes - routerBefore.down.bytes) * 8) / seconds,
         deliveredBytesPerS: (tbfAfter.sentBytes - tbfBefore.sentBytes) / seconds,
         tbfDropsPerS: (tbfAfter.dropped - tbfBefore.dropped) / seconds,
+        ...(relayBefore && relayAfter
+          ? {
+              relayDroppedFrames: relayAfter.droppedFrames - relayBefore.droppedFrames,
+              relayFrames:
+                relayAfter.droppedFrames -
+                relayBefore.droppedFrames +
+                relayAfter.forwardedVideo -
+                relayBefore.forwardedVideo,
+            }
+          : {}),
       },
       after.latencies,
       after.shownAt,
@@ -174,13 +197,25 @@ async function renderChart(browser: Browser, series: ChartSeries[]): Promise<voi
   await page.close();
 }
 
-export async function run(): Promise<{ title: string; markdown: string }> {
-  const unavailable = harnessUnavailable();
+export async function run(flags: string[] = []): Promise<{ title: string; markdown: string; dry: boolean }> {
+  // A narrowed run (bench/net/options.ts) is a trial: printed, never written.
+  const {
+    profiles: PROFILE_LIST,
+    viewers: VIEWERS,
+    phaseS: PHASE_S,
+    trial: TRIAL,
+  } = parseNetOptions(flags, process.env);
+  const unavailable = harnessUnavailable() ?? CERTUTIL_MISSING;
   if (unavailable) throw new Error(`bench:net cannot run here: ${unavailable}`);
   ensureBenchTools();
   await buildViewer();
   const started = Date.now();
   const net = await startImpairedNetwork({ seed: SEED });
+  // The API's certificate: AGENT_IP for the viewer, 127.0.0.1 for the service and helper beside it.
+  const certDir = mkdtempSync(join(tmpdir(), 'porthole-net-ca-'));
+  const certs = makeCertificates(certDir, [AGENT_IP, '127.0.0.1'], 'api');
+  const caBefore = process.env.NODE_EXTRA_CA_CERTS;
+  process.env.NODE_EXTRA_CA_CERTS = certs.ca; // inherited by the service, passed on to its helpers
   // From here the main thread lives in the agent's namespace: the API, the service and its helper,
   // Xvfb, the painter, x11vnc and websockify all start there.
   const leave = net.enterAgent();
@@ -190,35 +225,52 @@ export async function run(): Promise<{ title: string; markdown: string }> {
   let debugOutput = (): string => '';
   try {
     const stack = await startDemoStack({
-      sessions: [{ colour: '#000000', title: 'bench', width: WIDTH, height: HEIGHT, bare: true }],
+      // The agent's namespace: a number of its own, or another job's Xvfb :0 takes the socket file.
+      sessions: [
+        {
+          colour: '#000000',
+          title: 'bench',
+          width: WIDTH,
+          height: HEIGHT,
+          bare: true,
+          displayNumber: privateDisplayNumber(),
+        },
+      ],
       helperArgs: HELPER_ARGS,
       logLevel: process.env.NET_DEBUG ? 'info' : 'warn',
+      tls: { cert: readFileSync(certs.cert), key: readFileSync(certs.key) },
     });
     cleanups.push(() => stack.stop());
-    debugOutput = () => stack.serviceOutput().slice(-6000);
+    debugOutput = () => stack.serviceOutput();
     const display = stack.displays[0]!;
     const painter = await Painter.start(display.display);
     cleanups.push(() => painter.stop());
     await waitUntil(() => (helperPids(stack).length > 0 ? true : undefined), 60_000, 'the helper');
     const api = await forwardTcp(AGENT_IP, Number(new URL(stack.api.url).port));
     cleanups.push(() => api.close());
-    const apiOrigin = `http://${AGENT_IP}:${api.port}`;
+    const apiOrigin = `https://${AGENT_IP}:${api.port}`;
     const vnc = await startVncStack(display.display, AGENT_IP);
     cleanups.push(() => vnc.stop());
+    // Chromium in the viewer's namespace, trusting the test CA: the viewer is https, the relay wss.
     const browser = await launchChromium({
-      executablePath: net.chromiumPath,
-      // The viewer is served over plain HTTP from a non-loopback address here; nothing it uses needs
-      // a secure context today, but the flag keeps a future one from failing the bench for that.
-      args: [`--unsafely-treat-insecure-origin-as-secure=${apiOrigin}`],
+      executablePath: chromiumTrusting(certDir, net.viewerNs, certs.ca),
     });
     cleanups.push(() => browser.close());
     await browser.context.addInitScript({ content: await probeScript() });
     await painter.set('scroll');
 
-    const portholeDriver = async (): Promise<Driver> => {
+    /** The porthole viewer; `relay`: without RTCPeerConnection, so over the API's WebSocket relay. */
+    const portholeDriver = async (relay: boolean): Promise<Driver> => {
       const page = await browser.context.newPage();
+      if (relay) {
+        await page.addInitScript(() => {
+          delete (window as { RTCPeerConnection?: unknown }).RTCPeerConnection;
+          delete (window as { webkitRTCPeerConnection?: unknown }).webkitRTCPeerConnection;
+        });
+      }
       const login = new URL(await stack.loginUrl('bench'));
-      await page.goto(`${apiOrigin}/${login.hash}`);
+      // The relayed desktop is drawn on a canvas (WebCodecs), which the probe polls instead of a video.
+      await page.goto(`${apiOrigin}/${relay ? '?e2eProbe=canvas' : ''}${login.hash}`);
       // The session list can come up before the helper has reported in: ask again until it has.
       const option = page.locator(`#session option[value="${display.number}"]`);
       await waitUntil(
@@ -266,18 +318,22 @@ export async function run(): Promise<{ title: string; markdown: string }> {
 
     const colours: Record<NetViewer, string[]> = {
       porthole: ['#0b3d91', '#1f5fbf', '#4f8be0', '#7fa8e6', '#b0c8f0'],
+      'porthole (relay)': ['#1b5e20', '#2e7d32', '#43a047', '#81c784', '#c8e6c9'],
       noVNC: ['#8a3a00', '#d9661f', '#e88a4a', '#f0b080', '#f6d2b0'],
     };
     for (const [i, profile] of PROFILE_LIST.entries()) {
       await net.setProfile(PROFILES[profile]);
       for (const viewer of VIEWERS) {
         console.log(`net: ${profile} ${viewer}…`);
+        const porthole = viewer !== 'noVNC';
         const { result, latencies } = await measure(
           viewer,
           profile,
-          viewer === 'porthole' ? portholeDriver : novncDriver,
+          porthole ? () => portholeDriver(viewer === 'porthole (relay)') : novncDriver,
           net,
-          viewer === 'porthole' ? () => moveIndicatorAside(display.display) : undefined,
+          PHASE_S,
+          porthole ? () => moveIndicatorAside(display.display) : undefined,
+          viewer === 'porthole (relay)' ? () => stack.api.relayTotals() : undefined,
         );
         rows.push(result);
         console.log(netTable([result]).split('\n').at(-1));
@@ -290,12 +346,17 @@ export async function run(): Promise<{ title: string; markdown: string }> {
         await sleep(1000);
       }
     }
-    if (process.env.BENCH_DRY !== '1') await renderChart(browser, series);
+    if (process.env.BENCH_DRY !== '1' && !TRIAL) await renderChart(browser, series);
   } finally {
-    if (process.env.NET_DEBUG) console.log(debugOutput());
+    // NET_DEBUG=<file>: the service's and helper's whole log goes there (else its tail is printed).
+    if (process.env.NET_DEBUG?.startsWith('/')) writeFileSync(process.env.NET_DEBUG, debugOutput());
+    else if (process.env.NET_DEBUG) console.log(debugOutput().slice(-6000));
     for (const c of cleanups.reverse()) await c().catch((err: unknown) => console.error('net cleanup:', err));
     leave();
     await net.stop();
+    if (caBefore === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
+    else process.env.NODE_EXTRA_CA_CERTS = caBefore;
+    rmSync(certDir, { recursive: true, force: true });
   }
   const minutes = ((Date.now() - started) / 60_000).toFixed(1);
   const connect = rows
@@ -324,6 +385,12 @@ export async function run(): Promise<{ title: string; markdown: string }> {
       'to the display of the first frame painted after it. "Within the link rate": offered ≤ the profile\'s ' +
       'rate.',
     '',
+    "`porthole (relay)` is the same viewer with no RTCPeerConnection: the desktop goes over the API's " +
+      'WebSocket relay (TCP, wss: the API is served over TLS with a test CA for every viewer here), ' +
+      'decoded with WebCodecs onto a canvas, which the probe polls once per animation frame as for noVNC. ' +
+      '"Relay queue drops": video frames the API\'s queue for that viewer dropped while measuring (it fell ' +
+      'behind, so the queue skipped to the next keyframe), of the video frames it was given.',
+    '',
     netTable(rows),
     '',
     `Connect → first picture: ${connect}.`,
@@ -332,5 +399,5 @@ export async function run(): Promise<{ title: string; markdown: string }> {
     '',
     '![latency per profile](bench-net-latency.png)',
   ].join('\n');
-  return { title: 'Impaired networks: porthole vs noVNC (net)', markdown };
+  return { title: 'Impaired networks: porthole vs noVNC (net)', markdown, dry: TRIAL };
 }

@@ -88,6 +88,13 @@ export function answerCommand(text: string): AgentReply {
         ok: true,
         result: { sessionId: cmd.payload.sessionId, stopped: true },
       };
+    case 'add_peer':
+      return {
+        id: cmd.id,
+        type: 'result',
+        ok: true,
+        result: { sessionId: cmd.payload.sessionId, answer: CANNED_ANSWER_SDP },
+      };
   }
 }
 

@@ -2,7 +2,16 @@
 import { summarize, type Summary } from '../e2e/measure.js';
 import { describeProfile, PROFILES, type ProfileName } from './profiles.js';
 
-export type NetViewer = 'porthole' | 'noVNC';
+/** `porthole (relay)`: the porthole viewer without RTCPeerConnection, over the API's WebSocket relay. */
+export const NET_VIEWERS = ['porthole', 'porthole (relay)', 'noVNC'] as const;
+export type NetViewer = (typeof NET_VIEWERS)[number];
+
+/** A viewer as `--viewers` names it: its own name, or `relay` for `porthole (relay)` (case ignored). */
+export function parseNetViewer(name: string): NetViewer | undefined {
+  const n = name.trim().toLowerCase();
+  if (n === 'relay') return 'porthole (relay)';
+  return NET_VIEWERS.find((v) => v.toLowerCase() === n);
+}
 
 export interface NetResult {
   profile: ProfileName;
@@ -20,6 +29,12 @@ export interface NetResult {
   deliveredBytesPerS: number;
   /** Packets the rate limiter (tbf) dropped towards the viewer per second. */
   tbfDropsPerS: number;
+  /**
+   * The relay only: video frames the API's queue for this viewer dropped while measuring (it fell
+   * behind, or waited for a keyframe), of `relayFrames` it forwarded plus dropped.
+   */
+  relayDroppedFrames?: number;
+  relayFrames?: number;
 }
 
 /** The longest gap between displayed frames over [fromMs, toMs], its ends counted as frames. */
@@ -66,13 +81,15 @@ export function profilesText(names: readonly ProfileName[]): string {
 
 export function netTable(rows: readonly NetResult[]): string {
   const lines = [
-    '| profile | viewer | latency median / p95 (ms) | displayed fps | longest freeze (ms) | recovery after 2 s outage (ms) | offered (kb/s) | delivered (kB/s) | tbf drops/s | within the link rate |',
-    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    '| profile | viewer | latency median / p95 (ms) | displayed fps | longest freeze (ms) | recovery after 2 s outage (ms) | offered (kb/s) | delivered (kB/s) | tbf drops/s | within the link rate | relay queue drops |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |',
   ];
   for (const r of rows) {
     const w = withinRate(r);
+    const drops =
+      r.relayDroppedFrames === undefined ? '' : `${r.relayDroppedFrames} of ${r.relayFrames ?? 0} frames`;
     lines.push(
-      `| ${r.profile} | ${r.viewer} | ${f1(r.latency.median)} / ${f1(r.latency.p95)} | ${f1(r.fps)} | ${f0(r.freezeMs)} | ${Number.isFinite(r.recoveryMs) ? f0(r.recoveryMs) : 'none in 15 s'} | ${f0(r.offeredBps / 1000)} | ${f0(r.deliveredBytesPerS / 1000)} | ${f1(r.tbfDropsPerS)} | ${w === undefined ? '(no limit)' : w ? 'yes' : '**no**'} |`,
+      `| ${r.profile} | ${r.viewer} | ${f1(r.latency.median)} / ${f1(r.latency.p95)} | ${f1(r.fps)} | ${f0(r.freezeMs)} | ${Number.isFinite(r.recoveryMs) ? f0(r.recoveryMs) : 'none in 15 s'} | ${f0(r.offeredBps / 1000)} | ${f0(r.deliveredBytesPerS / 1000)} | ${f1(r.tbfDropsPerS)} | ${w === undefined ? '(no limit)' : w ? 'yes' : '**no**'} | ${drops} |`,
     );
   }
   return lines.join('\n');

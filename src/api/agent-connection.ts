@@ -10,6 +10,7 @@ import type { Logger } from '../log/logger.js';
 import {
   agentReply,
   commandWaiting,
+  addPeerResult,
   listSessionsResult,
   salvageCommandId,
   startDesktopResult,
@@ -20,7 +21,12 @@ import {
   type ResultByType,
 } from '../protocol/api.js';
 import { ProtocolError, type Guard } from '../protocol/validate.js';
-import { MissingFeatureError, payloadForPeer, type ApiLinkPeer } from '../protocol/api-version.js';
+import {
+  assertCommandSupported,
+  MissingFeatureError,
+  payloadForPeer,
+  type ApiLinkPeer,
+} from '../protocol/api-version.js';
 import { agentEventMessage, AuditEventBudget, type AgentEventMessage } from '../protocol/audit-event.js';
 import { agentErrorStatus, HttpError } from './http-json.js';
 import { realTimers, type TimerHandle, type Timers } from '../time/timers.js';
@@ -29,6 +35,7 @@ const resultGuards: { [T in ApiCommandType]: Guard<ResultByType[T]> } = {
   list_sessions: listSessionsResult,
   start_desktop: startDesktopResult,
   stop_desktop: stopDesktopResult,
+  add_peer: addPeerResult,
 };
 
 interface PendingCommand {
@@ -86,7 +93,8 @@ export class AgentConnection {
 
   /**
    * Sends one command and resolves with its validated result. Fields beyond what the agent announced
-   * are left out, or the command is refused with 409 `agent_outdated` when it cannot go without one.
+   * are left out, or the command is refused with 409 `agent_outdated` when it cannot go without one;
+   * so is a command the agent did not announce (COMMAND_FEATURES).
    */
   command<T extends ApiCommandType>(
     type: T,
@@ -95,6 +103,7 @@ export class AgentConnection {
   ): Promise<ResultByType[T]> {
     let fitted: CommandPayload<T>;
     try {
+      assertCommandSupported(type, this.peer);
       fitted = payloadForPeer(type, payload, this.peer);
     } catch (err) {
       if (!(err instanceof MissingFeatureError)) throw err;

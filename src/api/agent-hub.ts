@@ -175,6 +175,11 @@ export class AgentHub {
     }
   }
 
+  /** Who started this desktop, if this instance remembers it (it may have been another instance). */
+  desktopViewer(deviceId: string, desktopId: string): string | undefined {
+    return this.desktopViewers.get(`${deviceId}/${desktopId}`);
+  }
+
   private viewerOf(deviceId: string, desktopId: string): string | null {
     return this.desktopViewers.get(`${deviceId}/${desktopId}`) ?? null;
   }

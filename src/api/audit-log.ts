@@ -17,6 +17,7 @@ export type AuditAction =
   | 'list_sessions'
   | 'start_desktop'
   | 'stop_desktop'
+  | 'add_peer'
   | 'agent_connected'
   | 'agent_disconnected'
   | 'enroll'

@@ -50,6 +50,7 @@ export function agentErrorStatus(code: string): number {
     case 'bad_request':
       return 400;
     case 'no_such_session':
+    case 'no_such_desktop':
       return 404;
     case 'rate_limited':
       return 429;

@@ -1,6 +1,6 @@
 /**
- * The viewer API under /api: login, devices, ICE servers, and the three commands relayed to agents
- * (list_sessions, start_desktop, stop_desktop), each audited with the viewer's token name.
+ * The viewer API under /api: login, devices, ICE servers, and the commands relayed to agents
+ * (list_sessions, start_desktop, stop_desktop, add_peer), each audited with the viewer's token name.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../log/logger.js';
@@ -50,6 +50,8 @@ const desktopFields = object({
   targetSessionId: optional(osSessionId),
   displayIndex: optional(displayIndex),
 });
+/** `POST …/desktop/:desktopId/peer`: a new peer connection for a running desktop (network change). */
+const peerBody = object({ offer: h264Offer });
 const desktopBody = (v: unknown, path: string): ReturnType<typeof desktopFields> => {
   const body = desktopFields(v, path);
   const relayed = body.transport === 'websocket';
@@ -114,6 +116,11 @@ export async function handleApiRequest(ctx: ApiContext, r: Request, path: string
       allow(method, 'DELETE');
       return stopDesktop(ctx, r, viewer, deviceId, decodePart(m[3]));
     }
+  }
+  const peer = /^\/api\/devices\/([^/]+)\/desktop\/([^/]+)\/peer$/.exec(path);
+  if (peer?.[1] && peer[2]) {
+    allow(method, 'POST');
+    return addPeer(ctx, r, viewer, decodePart(peer[1]), decodePart(peer[2]));
   }
   throw new HttpError(404, 'not_found', `no such route: ${method} ${path}`);
 }
@@ -227,6 +234,44 @@ async function startDesktop(ctx: ApiContext, r: Request, viewer: Viewer, deviceI
     if (result.answer === undefined) {
       throw new HttpError(502, 'bad_agent_reply', 'the device answered an offer without an SDP answer');
     }
+    sendJson(r.res, 200, { sessionId, answer: result.answer });
+  });
+}
+
+/**
+ * A second peer connection for desktop `sessionId`, which must be this viewer's (design/API.md,
+ * "Network change"). A desktop this instance remembers as another viewer's is refused here; the
+ * helper, which knows every desktop's viewer whichever API instance started it, checks again. Both
+ * answer 404 `no_such_desktop`, the same as for an id that never existed.
+ */
+async function addPeer(
+  ctx: ApiContext,
+  r: Request,
+  viewer: Viewer,
+  deviceId: string,
+  sessionId: string,
+): Promise<void> {
+  await knownDevice(ctx, deviceId);
+  validateBody((v) => desktopSessionId(v, 'sessionId'), sessionId);
+  const { offer } = validateBody(peerBody, await readJsonBody(r.req));
+  const audit = { device: deviceId, action: 'add_peer' as const, desktopSessionId: sessionId };
+  await audited(ctx, r, viewer, audit, async () => {
+    const owner = ctx.hub.desktopViewer(deviceId, sessionId);
+    if (owner !== undefined && owner !== viewer.name) {
+      throw new HttpError(404, 'no_such_desktop', `no desktop '${sessionId}' of yours on this device`);
+    }
+    const agent = await onlineAgent(ctx, deviceId);
+    const { iceServers } = iceServersFor(ctx.ice, viewer.name, Date.now(), 'agent');
+    const result = await agent.command('add_peer', {
+      sessionId,
+      offer,
+      iceServers,
+      viewer: { name: viewer.name },
+    });
+    if (result.sessionId !== sessionId) {
+      throw new HttpError(502, 'bad_agent_reply', 'the device answered for a different desktop session');
+    }
+    ctx.log.info({ viewer: viewer.name, deviceId, sessionId }, 'desktop peer added');
     sendJson(r.res, 200, { sessionId, answer: result.answer });
   });
 }

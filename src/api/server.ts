@@ -28,7 +28,8 @@ import { ViewerAuth } from './viewer-auth.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_PORT } from './server-defaults.js';
 import { checkAllowedOrigin } from './cors.js';
 import { TrustedProxies } from './client-address.js';
-import { RelayHub } from './relay/relay-hub.js';
+import { RelayHub, type RelayTotals } from './relay/relay-hub.js';
+import { relaySideOf } from './relay/relay-prefix.js';
 import { EnrollEndpoint, type EnrollRateLimits } from './enroll-route.js';
 import { realTimers, type Timers } from '../time/timers.js';
 import { errorMessage } from '../errors/error-text.js';
@@ -77,9 +78,11 @@ export interface ApiServerOptions {
   /** `POST /api/enroll`'s per-address limits (src/api/enroll-route.ts has the defaults). */
   enrollRateLimits?: EnrollRateLimits;
   /**
-   * Where helpers reach this instance's WebSocket relay (`ws[s]://host:port`, no path): what goes in
-   * `start_desktop.relay.url`. Default: the address this server listens on, which is right for one
-   * instance; each instance of a fleet behind a load balancer needs its own, directly reachable one.
+   * Where helpers and viewers reach this instance's WebSocket relay (`ws[s]://host[:port][/prefix]`):
+   * what `start_desktop.relay.url` and the viewer's relay URL are built on. Default: the address this
+   * server listens on (the viewer then gets a relative URL), right for one instance; each instance of a
+   * fleet needs its own, which the load balancer routes to it (design/DEPLOY.md). A path prefix is
+   * served here too. Advertised to the fleet, so that a misrouted socket's 421 names it.
    */
   relayOrigin?: string;
   /** Relayed desktops this instance carries at once (default 64; beyond: 503 `relay_full`). */
@@ -106,6 +109,8 @@ export interface ApiServer {
   agentCount(): number;
   /** Relayed desktops with a socket open on this instance (the WebSocket relay). */
   relayCount(): number;
+  /** The relay's per-viewer queue counters since the start (frames forwarded and dropped). */
+  relayTotals(): RelayTotals;
   /** A one-time login token for `POST /api/login` (10 min). */
   issueLoginToken(name: string, opts?: { viewOnly?: boolean }): Promise<string>;
   /** A named long-lived viewer token (fails if the name is taken). */
@@ -191,6 +196,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     log,
     ...(options.timers ? { timers: options.timers } : {}),
     ...(options.maxRelays !== undefined ? { maxRelays: options.maxRelays } : {}),
+    relayOriginOf: (id) => fleet.relayOriginOf(id),
   });
   let relayOrigin = options.relayOrigin ?? '';
   const ctx: ApiContext = {
@@ -218,9 +224,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const path = pathOf(req);
+    const relaySide = relaySideOf(path, options.relayOrigin);
     if (path === '/api/agent') hub.handleUpgrade(req, socket, head);
-    else if (path === '/api/relay/agent') relay.handleUpgrade(req, socket, head, 'agent');
-    else if (path === '/api/relay/viewer') relay.handleUpgrade(req, socket, head, 'viewer');
+    else if (relaySide) relay.handleUpgrade(req, socket, head, relaySide);
     else socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
   });
 
@@ -242,6 +248,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const origin = `${host.includes(':') ? `[${host}]` : host}:${port}`;
   agentUrl = `${https ? 'wss' : 'ws'}://${origin}/api/agent`;
   if (!options.relayOrigin) relayOrigin = `${https ? 'wss' : 'ws'}://${origin}`;
+  else {
+    // Only a configured (public) origin is advertised: the listen address may be loopback.
+    await fleet.advertiseRelayOrigin(options.relayOrigin).catch((err: unknown) => {
+      log.warn({ err: errorMessage(err) }, 'cannot advertise the relay origin in Redis');
+    });
+  }
   log.info(
     {
       host,
@@ -267,6 +279,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     instanceId: fleet.instanceId,
     agentCount: () => hub.size,
     relayCount: () => relay.size,
+    relayTotals: () => relay.totals(),
     issueLoginToken: (name, opts) => auth.issueLoginToken(name, opts),
     issueViewerToken: async (name, opts) => (await store.issueViewerToken(name, opts)).token,
     addDevice: async (name) => {

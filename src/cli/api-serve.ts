@@ -8,6 +8,7 @@ import { resolveDatabaseUrl, resolveDataDir } from '../api/data-dir.js';
 import { DEFAULT_TURN_TTL_SECONDS } from '../api/turn-credentials.js';
 import type { ApiServerOptions } from '../api/server.js';
 import { DEFAULT_COMMAND_TIMEOUT_MS, DEFAULT_PORT } from '../api/server-defaults.js';
+import { RELAY_PREFIX } from '../api/relay/relay-prefix.js';
 import { checkAllowedOrigin } from '../api/cors.js';
 import { parseCidr } from '../api/client-address.js';
 import { createLogger } from '../log/pino-logger.js';
@@ -149,7 +150,11 @@ export function serveOptions(values: Record<string, unknown>): ApiServerOptions 
   };
 }
 
-/** A ws: or wss: origin (no path, no credentials), as `start_desktop.relay.url` is built on it. */
+/**
+ * A ws: or wss: origin, optionally with a path prefix (`wss://lb.example/i/a1`: a load balancer routes
+ * that prefix to this instance; the API serves its relay under it too), no credentials, query or
+ * fragment, as `start_desktop.relay.url` is built on it.
+ */
 function relayOrigin(value: string): string {
   let url: URL;
   try {
@@ -157,15 +162,19 @@ function relayOrigin(value: string): string {
   } catch {
     throw new UsageError(`--ws-relay-origin '${value}' is not a URL`);
   }
+  const prefix = url.pathname.replace(/\/$/, '');
   if (
     (url.protocol !== 'ws:' && url.protocol !== 'wss:') ||
     url.username ||
     url.password ||
-    url.pathname !== '/' ||
-    url.search
+    url.search ||
+    url.hash ||
+    !RELAY_PREFIX.test(prefix)
   )
-    throw new UsageError(`--ws-relay-origin must be ws://host[:port] or wss://host[:port], got '${value}'`);
-  return url.origin;
+    throw new UsageError(
+      `--ws-relay-origin must be ws[s]://host[:port] or ws[s]://host[:port]/path, got '${value}'`,
+    );
+  return `${url.origin}${prefix}`;
 }
 
 function allowOrigins(values: unknown): string[] {

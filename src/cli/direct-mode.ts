@@ -53,6 +53,8 @@ export async function runDirectMode(config: ServiceConfig, log: Logger): Promise
             ...(p.relay ? { relay: p.relay } : {}),
             iceServers: p.iceServers,
             displayIndex: p.displayIndex ?? 0,
+            // Who owns the desktop: `add_peer` is answered only for the same viewer.
+            ...(p.viewer ? { viewer: p.viewer } : {}),
           });
           return answer !== undefined
             ? { sessionId: p.sessionId, answer }
@@ -60,6 +62,11 @@ export async function runDirectMode(config: ServiceConfig, log: Logger): Promise
         }
         case 'stop_desktop':
           return { sessionId: cmd.payload.sessionId, stopped: await host.stop(cmd.payload.sessionId) };
+        case 'add_peer': {
+          if (!host.addPeer) throw new BrokerError('bad_request', 'this host cannot add a peer to a desktop');
+          const answer = await host.addPeer({ type: 'desktop_add_peer', ...cmd.payload });
+          return { sessionId: cmd.payload.sessionId, answer };
+        }
       }
     },
   });

@@ -214,6 +214,8 @@ export function createServiceAgent(
               });
             case 'stop_desktop':
               return broker.stopDesktop(cmd.payload);
+            case 'add_peer':
+              return broker.addPeer(cmd.payload);
           }
         },
       })

@@ -21,6 +21,8 @@ export interface DemoSessionSpec {
   title: string;
   /** Start an existing display instead of a new Xvfb (e.g. the user's own $DISPLAY). */
   display?: string;
+  /** The new Xvfb's display number (default: a free one Xvfb picks); see `privateDisplayNumber`. */
+  displayNumber?: number;
   width?: number;
   height?: number;
   /** Skip the xterm clock and shell. */
@@ -43,6 +45,11 @@ export interface DemoStackOptions {
   access?: Record<string, unknown>;
   /** The service config's `audio` section (`{enabled: false}` turns the session's sound off). */
   audio?: Record<string, unknown>;
+  /**
+   * Serve the API over HTTPS/wss with this certificate. The service (and its helpers) must trust it:
+   * a private CA goes in NODE_EXTRA_CA_CERTS of this process, which they inherit.
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
 export interface DemoStack {
@@ -86,7 +93,7 @@ export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack>
       if (s.display) {
         x = { display: s.display, number: Number(/^:(\d+)/.exec(s.display)?.[1] ?? 0) };
       } else {
-        const started = await startXvfb(s.width ?? 1280, s.height ?? 720);
+        const started = await startXvfb(s.width ?? 1280, s.height ?? 720, s.displayNumber);
         cleanups.push(() => started.stop());
         x = started;
       }
@@ -97,7 +104,13 @@ export async function startDemoStack(opts: DemoStackOptions): Promise<DemoStack>
       displays.push({ display: x.display, number: x.number });
     }
 
-    const api = await startApiServer({ dataDir: join(dir, 'api'), port: opts.port ?? 0, ice: opts.ice, log });
+    const api = await startApiServer({
+      dataDir: join(dir, 'api'),
+      port: opts.port ?? 0,
+      ice: opts.ice,
+      log,
+      ...(opts.tls ? { tls: opts.tls } : {}),
+    });
     cleanups.push(() => api.close());
     const device = await api.addDevice('demo');
     const tokenFile = join(dir, 'device.token');

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomInt } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 
 export interface XDisplay {
@@ -49,6 +51,19 @@ export async function startXvfb(width = 1280, height = 720, number?: number): Pr
     });
   });
   return { display: `:${shown}`, number: shown, stop: () => stopChild(child) };
+}
+
+/**
+ * A display number for an Xvfb started inside a network namespace of its own. Xvfb finds a free number
+ * by binding the abstract socket `@/tmp/.X11-unix/X<n>`, and abstract sockets belong to a namespace, so
+ * there it always gets :0 and its socket file replaces the one of whatever :0 runs outside (the file
+ * system is shared). A random number in 300–899 whose socket file is absent keeps the two apart.
+ */
+export function privateDisplayNumber(): number {
+  let number: number;
+  do number = 300 + randomInt(600);
+  while (existsSync(`/tmp/.X11-unix/X${number}`));
+  return number;
 }
 
 /** SIGTERM, then SIGKILL after a grace period; resolves when the process is gone. */

@@ -21,6 +21,11 @@ export const REPLY_ERROR_CODES = [
   'consent_denied',
   /** Nobody answered the consent prompt in time, and the policy's answer on timeout is "deny". */
   'consent_timeout',
+  /**
+   * `add_peer` named a desktop connection this machine does not serve, or one of another viewer (the
+   * same answer for both: a desktop id is never confirmed to a viewer it does not belong to).
+   */
+  'no_such_desktop',
 ] as const;
 export type ReplyErrorCode = (typeof REPLY_ERROR_CODES)[number];
 

@@ -122,6 +122,14 @@ export async function runHelper(opts: HelperOptions): Promise<number> {
           ? { type: 'desktop_started', sessionId: body.sessionId, answer }
           : { type: 'desktop_started', sessionId: body.sessionId };
       }
+      case 'desktop_add_peer': {
+        if (!host.addPeer)
+          throw new RequestError('bad_request', 'this helper cannot add a peer to a desktop');
+        const answer = await host.addPeer(body).catch((err: unknown) => {
+          throw desktopStartError(err);
+        });
+        return { type: 'desktop_started', sessionId: body.sessionId, answer };
+      }
       case 'consent_prompt': {
         const { type: _type, ...question } = body;
         const answer = opts.consent

@@ -35,6 +35,8 @@ export const API_LINK_VERSION = 2;
  *   tells the API a command waits for the person at the machine (agent → API; api.ts, CommandWaiting).
  * - `ws_relay`: `start_desktop.payload.relay {url, ticket}` without an offer (API → agent), answered
  *   `{sessionId, transport: "websocket"}` (relay.ts, design/API.md "WebSocket relay").
+ * - `add_peer`: the command `add_peer` (API → agent), a second peer connection for a desktop that runs
+ *   (the viewer's network changed), and the error code `no_such_desktop` (agent → API).
  */
 export const API_LINK_FEATURES = [
   'viewer',
@@ -43,6 +45,7 @@ export const API_LINK_FEATURES = [
   'audit_events',
   'consent',
   'ws_relay',
+  'add_peer',
 ] as const;
 export type ApiLinkFeature = (typeof API_LINK_FEATURES)[number];
 
@@ -128,6 +131,25 @@ export const COMMAND_GATES: Readonly<Record<string, Readonly<Record<string, Gate
   },
 };
 
+/**
+ * Commands beyond version 1 and the feature each needs: an agent without it would refuse the command
+ * as unknown, so the API refuses it first (409 `agent_outdated`).
+ */
+export const COMMAND_FEATURES: Readonly<Record<string, ApiLinkFeature>> = {
+  add_peer: 'add_peer',
+};
+
+/** Throws MissingFeatureError when command `type` needs a feature this peer did not announce. */
+export function assertCommandSupported(
+  type: string,
+  peer: ApiLinkPeer,
+  features: Readonly<Record<string, ApiLinkFeature>> = COMMAND_FEATURES,
+): void {
+  const feature = Object.hasOwn(features, type) ? features[type] : undefined;
+  if (feature !== undefined && !peer.features.has(feature))
+    throw new MissingFeatureError(feature, type, peer);
+}
+
 /** A request needs a feature the agent did not announce (the API answers 409 `agent_outdated`). */
 export class MissingFeatureError extends PortholeError<'agent_outdated'> {
   override name = 'MissingFeatureError';
@@ -168,6 +190,7 @@ export function payloadForPeer<P extends object>(
 
 const CAPACITY_CODES: readonly string[] = ['too_many_viewers', 'busy', 'rate_limited'];
 const CONSENT_CODES: readonly string[] = ['consent_denied', 'consent_timeout'];
+const ADD_PEER_CODES: readonly string[] = ['no_such_desktop'];
 
 /**
  * An error body as this peer can read it. An API without `capacity_errors` knows neither the capacity
@@ -177,7 +200,8 @@ const CONSENT_CODES: readonly string[] = ['consent_denied', 'consent_timeout'];
 export function errorBodyForPeer(body: ErrorBody, peer: ApiLinkPeer): ErrorBody {
   const unknownCode =
     (CAPACITY_CODES.includes(body.code) && !peer.features.has('capacity_errors')) ||
-    (CONSENT_CODES.includes(body.code) && !peer.features.has('consent'));
+    (CONSENT_CODES.includes(body.code) && !peer.features.has('consent')) ||
+    (ADD_PEER_CODES.includes(body.code) && !peer.features.has('add_peer'));
   if (unknownCode) {
     return { code: 'helper_unavailable', message: `${body.code}: ${body.message}`.slice(0, 2000) };
   }

@@ -101,6 +101,26 @@ export const startDesktop: Guard<StartDesktop> = (v, path) => {
   return out;
 };
 
+/**
+ * Feature `add_peer`: a second peer connection for desktop connection `sessionId`, which runs and
+ * belongs to `viewer` (the viewer's network changed: design/VIEWER.md, "Network change"). The helper
+ * answers `offer` with a new peer fed by the same display pipeline, swaps it in for the old one once it
+ * connects, and asks nobody's consent again: it is the same desktop moving. `no_such_desktop` when the
+ * machine serves no such desktop, or serves it to another viewer.
+ */
+export interface AddPeer {
+  sessionId: string;
+  offer: string;
+  iceServers: IceServer[];
+  viewer: ViewerIdentity;
+}
+export const addPeer: Guard<AddPeer> = object({
+  sessionId: desktopSessionId,
+  offer: h264Offer,
+  iceServers: iceServerList,
+  viewer: viewerIdentity,
+});
+
 export interface StopDesktop {
   sessionId: string;
 }
@@ -112,14 +132,16 @@ export const commandId = str({ min: 1, max: 128, pattern: /^[A-Za-z0-9._:-]+$/ }
 export type ApiCommand =
   | { id: string; type: 'list_sessions'; payload: Record<string, never> }
   | { id: string; type: 'start_desktop'; payload: StartDesktop }
-  | { id: string; type: 'stop_desktop'; payload: StopDesktop };
+  | { id: string; type: 'stop_desktop'; payload: StopDesktop }
+  | { id: string; type: 'add_peer'; payload: AddPeer };
 export type ApiCommandType = ApiCommand['type'];
-export const API_COMMAND_TYPES = ['list_sessions', 'start_desktop', 'stop_desktop'] as const;
+export const API_COMMAND_TYPES = ['list_sessions', 'start_desktop', 'stop_desktop', 'add_peer'] as const;
 
 const payloadGuards = {
   list_sessions: object({}),
   start_desktop: startDesktop,
   stop_desktop: stopDesktop,
+  add_peer: addPeer,
 } satisfies Record<ApiCommandType, Guard<unknown>>;
 
 /** Validates one command from the API. Throws ProtocolError naming the first bad field. */
@@ -158,10 +180,16 @@ export interface StopDesktopResult {
   sessionId: string;
   stopped: boolean;
 }
+/** The new peer's SDP answer, for the desktop connection the command named. */
+export interface AddPeerResult {
+  sessionId: string;
+  answer: string;
+}
 export interface ResultByType {
   list_sessions: ListSessionsResult;
   start_desktop: StartDesktopResult;
   stop_desktop: StopDesktopResult;
+  add_peer: AddPeerResult;
 }
 
 export const listSessionsResult: Guard<ListSessionsResult> = object({
@@ -178,6 +206,7 @@ export const startDesktopResult: Guard<StartDesktopResult> = (v, path) => {
   }
   return out;
 };
+export const addPeerResult: Guard<AddPeerResult> = object({ sessionId: desktopSessionId, answer: sdp });
 export const stopDesktopResult: Guard<StopDesktopResult> = object({
   sessionId: desktopSessionId,
   stopped: bool,

@@ -113,7 +113,19 @@ export interface DesktopStart {
    */
   audio?: false;
 }
-/** Helper → service response to desktop_start. */
+/**
+ * Service → helper request (the API's `add_peer`): answer this offer with a second peer for desktop
+ * `sessionId`, which must be `viewer`'s; answered `desktop_started` with the new peer's SDP answer, or
+ * `no_such_desktop`. The desktop keeps its permissions, limits and sound choice.
+ */
+export interface DesktopAddPeer {
+  type: 'desktop_add_peer';
+  sessionId: string;
+  offer: string;
+  iceServers: IceServer[];
+  viewer: ViewerIdentity;
+}
+/** Helper → service response to desktop_start (and to desktop_add_peer). */
 export interface DesktopStarted {
   type: 'desktop_started';
   sessionId: string;
@@ -224,7 +236,8 @@ export interface ConsentAnswer {
   reason?: string;
 }
 
-export type ServiceToHelper = DesktopStart | DesktopStop | Shutdown | SecureAttentionResult | ConsentPrompt;
+export type ServiceToHelper =
+  DesktopStart | DesktopAddPeer | DesktopStop | Shutdown | SecureAttentionResult | ConsentPrompt;
 export type HelperToService =
   | Capabilities
   | DesktopStarted
@@ -284,6 +297,13 @@ const guards: { [K in IpcBody['type']]: Guard<Extract<IpcBody, { type: K }>> } =
       audio: optional(onlyFalse),
     }),
   ),
+  desktop_add_peer: object({
+    type: oneOf(['desktop_add_peer']),
+    sessionId: desktopSessionId,
+    offer: sdp,
+    iceServers: iceServerList,
+    viewer: viewerIdentity,
+  }),
   desktop_started: object({
     type: oneOf(['desktop_started']),
     sessionId: desktopSessionId,
@@ -328,6 +348,7 @@ const guards: { [K in IpcBody['type']]: Guard<Extract<IpcBody, { type: K }>> } =
 
 const SERVICE_TO_HELPER = [
   'desktop_start',
+  'desktop_add_peer',
   'desktop_stop',
   'shutdown',
   'secure_attention_result',

@@ -1,4 +1,11 @@
-import type { SessionInfo, StartDesktop, StartDesktopResult, StopDesktopResult } from '../protocol/api.js';
+import type {
+  AddPeer,
+  AddPeerResult,
+  SessionInfo,
+  StartDesktop,
+  StartDesktopResult,
+  StopDesktopResult,
+} from '../protocol/api.js';
 import { AuditEventBudget, type DesktopAuditEvent } from '../protocol/audit-event.js';
 import type { HelperToService, ServiceToHelper } from '../protocol/ipc.js';
 import { RequestError } from '../ipc/errors.js';
@@ -225,6 +232,33 @@ export class SessionBroker {
     return reply.answer !== undefined
       ? { sessionId: req.sessionId, answer: reply.answer }
       : { sessionId: req.sessionId, transport: 'websocket' };
+  }
+
+  /**
+   * A second peer for a desktop this service started (the API's `add_peer`): relayed to the helper
+   * serving it, which checks that the desktop is this viewer's. No consent is asked and nothing is
+   * counted: the desktop was admitted when it started, and it is the same desktop moving.
+   */
+  async addPeer(req: AddPeer): Promise<AddPeerResult> {
+    if (this.stopping) throw new BrokerError('helper_unavailable', 'service is stopping');
+    const target = this.desktops.get(req.sessionId);
+    const sup = target === undefined ? undefined : this.supervisors.get(target);
+    if (!sup || sup.state !== 'ready') {
+      throw new BrokerError('no_such_desktop', `no desktop '${req.sessionId}' runs on this machine`);
+    }
+    const link = await sup.ready(this.policy.readyTimeoutMs);
+    const reply = await this.request(link, {
+      type: 'desktop_add_peer',
+      sessionId: req.sessionId,
+      offer: req.offer,
+      iceServers: req.iceServers,
+      viewer: req.viewer,
+    });
+    if (reply.type !== 'desktop_started' || reply.sessionId !== req.sessionId || reply.answer === undefined) {
+      throw new BrokerError('internal', `helper answered desktop_add_peer with ${reply.type}`);
+    }
+    this.opts.log.info({ desktop: req.sessionId, sessionId: target }, 'desktop peer added');
+    return { sessionId: req.sessionId, answer: reply.answer };
   }
 
   async stopDesktop(req: { sessionId: string }): Promise<StopDesktopResult> {

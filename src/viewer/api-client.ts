@@ -179,6 +179,19 @@ export class ApiClient {
     });
   }
 
+  /**
+   * A second peer connection for a running desktop of this viewer, after a network change
+   * (design/API.md, "Network change"): the same desktop, no new consent.
+   */
+  addPeer(
+    deviceId: string,
+    sessionId: string,
+    offer: string,
+  ): Promise<{ sessionId: string; answer: string }> {
+    const path = `/api/devices/${encodeURIComponent(deviceId)}/desktop/${encodeURIComponent(sessionId)}/peer`;
+    return this.call('POST', path, desktopReply, { offer });
+  }
+
   stopDesktop(deviceId: string, sessionId: string): Promise<{ sessionId: string; stopped: boolean }> {
     const path = `/api/devices/${encodeURIComponent(deviceId)}/desktop/${encodeURIComponent(sessionId)}`;
     return this.call('DELETE', path, stopReply);

@@ -6,6 +6,13 @@
  * than restarting ICE on the old one: the API has no renegotiation route, and the helper answers
  * every desktop request with a new peer (new DTLS certificate, new SCTP association), which an
  * existing browser peer connection cannot adopt.
+ *
+ * A network change (Wi-Fi → 4G: ICE `disconnected` for HANDOVER_AFTER_DISCONNECTED_MS, or `failed`)
+ * of a connected desktop first tries make-before-break (design/VIEWER.md, "Network change"): a second
+ * peer connection for the SAME desktop (`POST …/desktop/:id/peer`, no consent, not a new viewer), whose
+ * video and channels replace the old ones only once it connects; the old one is then closed without
+ * stopping the desktop. One move per connection: a move that fails (refused, or not connected within
+ * HANDOVER_TIMEOUT_MS) ends in the reconnect path below, as a drop did before.
  */
 import {
   DATA_CHANNELS,
@@ -24,7 +31,14 @@ import type {
   ConnectionTarget,
   DesktopConnection,
 } from './desktop-connection.js';
-import { IceDropWatch, isRetryableStatus, ReconnectBudget, retryDelayMs } from './reconnect-policy.js';
+import {
+  browserTimers,
+  DISCONNECTED_GRACE_MS,
+  IceDropWatch,
+  isRetryableStatus,
+  ReconnectBudget,
+  retryDelayMs,
+} from './reconnect-policy.js';
 import type { StatsEntry } from './stats.js';
 import { sessionLimitLabel } from './labels.js';
 import { parseChatFromHelper, type ChatMessage } from '../protocol/chat.js';
@@ -33,11 +47,24 @@ import { parseChatFromHelper, type ChatMessage } from '../protocol/chat.js';
 const ICE_GATHERING_TIMEOUT_MS = 2000;
 /** Pointer moves are dropped, never queued, when the input channel backs up: only the latest matters. */
 const MAX_BUFFERED_FOR_MOVES = 256 * 1024;
+/** `disconnected` this long before a move is tried: ICE often heals a blip by itself within a second. */
+export const HANDOVER_AFTER_DISCONNECTED_MS = 1500;
+/** From the start of a move (offer, answer, ICE, DTLS) to the new peer connection's `connected`. */
+export const HANDOVER_TIMEOUT_MS = 15_000;
 
 interface Peer {
   pc: RTCPeerConnection;
   channels: Record<'input' | 'control' | 'cursor' | 'files' | 'chat', RTCDataChannel>;
+  /** The desktop it serves; closing a peer that owns it stops the desktop (a moving peer does not). */
   desktopId?: string;
+  ownsDesktop: boolean;
+  /** ICE reached `connected` once: only such a peer may move. */
+  connected: boolean;
+  /** A move from this peer was tried: never twice from one peer (no loop of attempts). */
+  moveTried: boolean;
+  /** What its tracks brought, given to the page when it becomes the current peer. */
+  video?: MediaStream;
+  audio?: MediaStream;
   watch: IceDropWatch;
   /** Tells the helper this viewer is alive; without it, it releases our keys after a few seconds. */
   heartbeat?: ReturnType<typeof setInterval>;
@@ -74,6 +101,10 @@ export class WebRtcConnection implements DesktopConnection {
   private cutByPolicy: string | undefined;
   /** The person's Sound choice, said again to each new peer (which starts with sound on). */
   private audioWanted = true;
+  /** A move under way: the new peer (once made) and its deadline. */
+  private move: { from: Peer; to?: Peer; timer: ReturnType<typeof setTimeout> } | undefined;
+  /** The device refused a move as unsupported (409 `agent_outdated`): drops reconnect at once. */
+  private canMove = true;
 
   constructor(
     private readonly api: ApiClient,
@@ -106,6 +137,7 @@ export class WebRtcConnection implements DesktopConnection {
     const peer = this.peer;
     this.peer = undefined;
     this.setState('closed');
+    this.endMove();
     if (peer) await this.closePeer(peer);
   }
 
@@ -145,6 +177,45 @@ export class WebRtcConnection implements DesktopConnection {
 
   /** Builds a peer, posts its offer and applies the answer; a failure here throws to the caller. */
   private async openPeer(iceRestart: boolean): Promise<void> {
+    const peer = await this.makePeer();
+    this.peer = peer;
+    try {
+      const reply = await this.negotiate(peer, iceRestart, (offer) => {
+        const body: { offer: string; targetSessionId?: number; displayIndex?: number } = { offer };
+        if (this.target.targetSessionId !== undefined) body.targetSessionId = this.target.targetSessionId;
+        if (this.displayIndex !== undefined) body.displayIndex = this.displayIndex;
+        return this.api.startDesktop(this.target.deviceId, body);
+      });
+      peer.desktopId = reply.sessionId;
+      peer.ownsDesktop = true;
+      if (this.stopped || this.peer !== peer) {
+        await this.closePeer(peer);
+        return;
+      }
+      await peer.pc.setRemoteDescription({ type: 'answer', sdp: reply.answer });
+    } catch (err) {
+      if (this.peer === peer) this.peer = undefined;
+      await this.closePeer(peer);
+      throw err;
+    }
+  }
+
+  /** Offers with the gathered candidates and returns what `post` got for it. */
+  private async negotiate(
+    peer: Peer,
+    iceRestart: boolean,
+    post: (offer: string) => Promise<{ sessionId: string; answer: string }>,
+  ): Promise<{ sessionId: string; answer: string }> {
+    const { pc } = peer;
+    await pc.setLocalDescription(await pc.createOffer({ iceRestart }));
+    await waitForIceGathering(pc, ICE_GATHERING_TIMEOUT_MS);
+    const offer = pc.localDescription?.sdp;
+    if (!offer) throw new Error('the browser produced no offer');
+    return post(offer);
+  }
+
+  /** A peer connection with its transceivers, channels and listeners; not yet offered. */
+  private async makePeer(): Promise<Peer> {
     const ice = await this.api.iceConfig();
     const pc = new RTCPeerConnection({
       iceServers: ice.iceServers,
@@ -172,8 +243,14 @@ export class WebRtcConnection implements DesktopConnection {
       // Chat with the person at the machine: reliable and ordered (protocol/chat.ts).
       chat: pc.createDataChannel(DATA_CHANNELS.chat, { ordered: true }),
     };
-    const peer: Peer = { pc, channels, watch: new IceDropWatch((why) => this.onDrop(peer, why)) };
-    this.peer = peer;
+    const peer: Peer = {
+      pc,
+      channels,
+      ownsDesktop: false,
+      connected: false,
+      moveTried: false,
+      watch: this.dropWatch(() => peer),
+    };
 
     pc.addEventListener('track', (ev) => {
       // A remote desktop wants the newest frame, not smooth playback: ask for the smallest jitter
@@ -181,23 +258,41 @@ export class WebRtcConnection implements DesktopConnection {
       const receiver = ev.receiver as RTCRtpReceiver & { jitterBufferTarget?: number | null };
       if (ev.track.kind === 'audio') {
         // Audio keeps the browser's adaptive jitter buffer: a gap is heard, a late frame is not seen.
-        if (this.peer === peer) this.events.onAudio?.(new MediaStream([ev.track]));
+        peer.audio = new MediaStream([ev.track]);
+        if (this.peer === peer) this.events.onAudio?.(peer.audio);
         return;
       }
       if ('jitterBufferTarget' in receiver) receiver.jitterBufferTarget = 0;
-      if (this.peer === peer) this.events.onStream(ev.streams[0] ?? new MediaStream([ev.track]));
+      peer.video = ev.streams[0] ?? new MediaStream([ev.track]);
+      if (this.peer === peer) this.events.onStream(peer.video);
     });
     pc.addEventListener('iceconnectionstatechange', () => {
+      const ice = pc.iceConnectionState;
+      const up = ice === 'connected' || ice === 'completed';
+      if (this.move?.to === peer) {
+        if (up) this.finishMove(peer);
+        else if (ice === 'failed') this.failMove('the new connection failed');
+        return;
+      }
       if (this.peer !== peer) return;
-      peer.watch.update(pc.iceConnectionState);
-      if (pc.iceConnectionState === 'connected' || pc.iceConnectionState === 'completed') {
+      if (up && this.move?.from === peer) {
+        // The old path healed by itself before the new one connected: keep it, drop the new one.
+        this.endMove();
+        peer.watch = this.dropWatch(() => peer);
+      }
+      peer.watch.update(ice);
+      if (up) {
+        peer.connected = true;
         this.budget.reset();
         if (this.state !== 'connected') this.setState('connected');
       }
     });
     // The helper closing its peer (desktop stopped, helper restarting) closes the channels at once,
     // long before ICE notices the silence: treat it as a drop straight away.
-    channels.control.addEventListener('close', () => this.onDrop(peer, 'the helper closed the connection'));
+    channels.control.addEventListener('close', () => {
+      if (this.move?.to === peer) this.failMove('the helper closed the new connection');
+      else this.onDrop(peer, 'the helper closed the connection', false);
+    });
     channels.control.addEventListener('open', () => {
       const beat = JSON.stringify({ type: 'heartbeat' } satisfies ControlMessage);
       const send = (): void => {
@@ -216,27 +311,85 @@ export class WebRtcConnection implements DesktopConnection {
     for (const channel of [channels.control, channels.cursor]) {
       channel.addEventListener('message', (ev: MessageEvent) => this.onHelperText(peer, ev.data));
     }
+    return peer;
+  }
 
-    try {
-      await pc.setLocalDescription(await pc.createOffer({ iceRestart }));
-      await waitForIceGathering(pc, ICE_GATHERING_TIMEOUT_MS);
-      const offer = pc.localDescription?.sdp;
-      if (!offer) throw new Error('the browser produced no offer');
-      const body: { offer: string; targetSessionId?: number; displayIndex?: number } = { offer };
-      if (this.target.targetSessionId !== undefined) body.targetSessionId = this.target.targetSessionId;
-      if (this.displayIndex !== undefined) body.displayIndex = this.displayIndex;
-      const reply = await this.api.startDesktop(this.target.deviceId, body);
-      peer.desktopId = reply.sessionId;
-      if (this.stopped || this.peer !== peer) {
-        await this.closePeer(peer);
-        return;
-      }
-      await pc.setRemoteDescription({ type: 'answer', sdp: reply.answer });
-    } catch (err) {
-      if (this.peer === peer) this.peer = undefined;
-      await this.closePeer(peer);
-      throw err;
-    }
+  /**
+   * `failed` at once, `disconnected` after HANDOVER_AFTER_DISCONNECTED_MS (a move is cheap to try and
+   * the old peer keeps running meanwhile), or DISCONNECTED_GRACE_MS where no move can follow.
+   */
+  private dropWatch(peer: () => Peer): IceDropWatch {
+    const graceMs = this.canMove ? HANDOVER_AFTER_DISCONNECTED_MS : DISCONNECTED_GRACE_MS;
+    return new IceDropWatch((why) => this.onDrop(peer(), why, true), browserTimers, graceMs);
+  }
+
+  /**
+   * Make-before-break after a network change: a second peer connection for the same desktop, which
+   * replaces `from` only once it connects (finishMove); `from` keeps the picture until then.
+   */
+  private startMove(from: Peer, reason: string): void {
+    from.moveTried = true;
+    const desktopId = from.desktopId!;
+    const timer = setTimeout(
+      () => this.failMove(`the new connection did not connect within ${HANDOVER_TIMEOUT_MS / 1000} s`),
+      HANDOVER_TIMEOUT_MS,
+    );
+    const move: NonNullable<typeof this.move> = { from, timer };
+    this.move = move;
+    this.setState('reconnecting', `${reason}: the network changed, moving to a new connection`);
+    void (async () => {
+      const to = await this.makePeer();
+      if (this.move !== move) return to.pc.close();
+      move.to = to;
+      to.desktopId = desktopId;
+      const reply = await this.negotiate(to, false, (offer) =>
+        this.api.addPeer(this.target.deviceId, desktopId, offer),
+      );
+      if (this.move !== move) return;
+      await to.pc.setRemoteDescription({ type: 'answer', sdp: reply.answer });
+    })().catch((err: unknown) => {
+      if (this.move !== move) return;
+      // A device without the feature will not have it at the next drop either.
+      if (err instanceof ApiError && err.status === 409) this.canMove = false;
+      this.failMove(err instanceof Error ? err.message : String(err));
+    });
+  }
+
+  /** The new peer connected: it becomes the desktop's peer, and the old one closes (desktop kept). */
+  private finishMove(to: Peer): void {
+    const move = this.move;
+    if (!move || move.to !== to || this.stopped) return;
+    this.move = undefined;
+    clearTimeout(move.timer);
+    const from = move.from;
+    to.ownsDesktop = from.ownsDesktop;
+    from.ownsDesktop = false;
+    to.connected = true;
+    this.peer = to;
+    void this.closePeer(from);
+    if (to.video) this.events.onStream(to.video);
+    if (to.audio) this.events.onAudio?.(to.audio);
+    if (to.channels.files.readyState === 'open') this.events.onFilesChannel?.(to.channels.files);
+    this.budget.reset();
+    this.setState('connected');
+  }
+
+  /** The move did not make it: the old connection's drop takes the reconnect path. */
+  private failMove(why: string): void {
+    const move = this.move;
+    if (!move) return;
+    this.endMove();
+    console.info('porthole: moving to a new connection failed, reconnecting:', why);
+    this.onDrop(move.from, `could not move to a new connection (${why})`, false);
+  }
+
+  /** Forgets a move under way and closes its new peer (which never owns the desktop). */
+  private endMove(): void {
+    const move = this.move;
+    if (!move) return;
+    this.move = undefined;
+    clearTimeout(move.timer);
+    if (move.to) void this.closePeer(move.to);
   }
 
   private onHelperText(peer: Peer, data: unknown): void {
@@ -273,8 +426,11 @@ export class WebRtcConnection implements DesktopConnection {
     }
   }
 
-  private onDrop(peer: Peer, reason: string): void {
-    if (this.peer !== peer || this.stopped) return;
+  /** `viaIce`: ICE said it (a network change may be why); otherwise the helper or a move ended it. */
+  private onDrop(peer: Peer, reason: string, viaIce: boolean): void {
+    if (this.peer !== peer || this.stopped || this.move?.from === peer) return;
+    const movable = viaIce && peer.connected && !peer.moveTried && peer.desktopId !== undefined;
+    if (movable && this.canMove && this.cutByPolicy === undefined) return this.startMove(peer, reason);
     this.peer = undefined;
     void this.closePeer(peer);
     if (this.cutByPolicy !== undefined) {
@@ -310,12 +466,12 @@ export class WebRtcConnection implements DesktopConnection {
     }, delayMs);
   }
 
-  /** Closes the browser side and tells the API to stop the desktop; never throws. */
+  /** Closes the browser side and, if it owns the desktop, tells the API to stop it; never throws. */
   private async closePeer(peer: Peer): Promise<void> {
     peer.watch.dispose();
     clearInterval(peer.heartbeat);
     peer.pc.close();
-    if (peer.desktopId === undefined) return;
+    if (peer.desktopId === undefined || !peer.ownsDesktop) return;
     try {
       await this.api.stopDesktop(this.target.deviceId, peer.desktopId);
     } catch {

@@ -11,9 +11,9 @@
  * 400; the helper's TURN fix-up relay (src/helper/webrtc/turn-fixup-relay.ts) is what lets these
  * connect, so this test is its end-to-end proof.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomInt } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -23,86 +23,12 @@ import { harnessUnavailable } from '../../bench/net/linux-net.js';
 import { PROFILES } from '../../bench/net/profiles.js';
 import { forwardTcp, type TcpForward } from '../../bench/net/tcp-forward.js';
 import { startDemoStack, type DemoStack } from '../../src/demo/demo-stack.js';
-import { startXvfb, type XDisplay } from '../../src/demo/x-display.js';
+import { privateDisplayNumber, startXvfb, type XDisplay } from '../../src/demo/x-display.js';
+import { CERTUTIL_MISSING, chromiumTrusting, makeCertificates } from '../fixtures/test-ca.js';
 import { waitFor } from '../fixtures/wait-for.js';
 import { launchChromium, type Browser } from '../viewer/browser-fixture.js';
 
-const unavailable =
-  harnessUnavailable() ??
-  (existsSync('/usr/bin/certutil') ? undefined : 'no certutil (Debian libnss3-tools)');
-
-function sh(cmd: string, args: string[]): void {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr || r.stdout}`);
-}
-
-/** A CA, and a server certificate for AGENT_IP signed by it. */
-function makeCertificates(dir: string): { ca: string; cert: string; key: string } {
-  const p = (f: string): string => join(dir, f);
-  sh('openssl', [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=porthole test CA',
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-    '-keyout',
-    p('ca.key'),
-    '-out',
-    p('ca.pem'),
-  ]);
-  sh('openssl', [
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-subj',
-    '/CN=turn.porthole.test',
-    '-keyout',
-    p('turn.key'),
-    '-out',
-    p('turn.csr'),
-  ]);
-  writeFileSync(p('ext.cnf'), `subjectAltName=IP:${AGENT_IP}\nextendedKeyUsage=serverAuth\n`);
-  sh('openssl', [
-    'x509',
-    '-req',
-    '-in',
-    p('turn.csr'),
-    '-CA',
-    p('ca.pem'),
-    '-CAkey',
-    p('ca.key'),
-    '-CAcreateserial',
-    '-days',
-    '2',
-    '-extfile',
-    p('ext.cnf'),
-    '-out',
-    p('turn.pem'),
-  ]);
-  return { ca: p('ca.pem'), cert: p('turn.pem'), key: p('turn.key') };
-}
-
-/** Chromium in the viewer's namespace, with a HOME whose NSS database trusts the test CA. */
-function chromiumTrusting(dir: string, ns: string, caPem: string): string {
-  const home = join(dir, 'home');
-  const db = join(home, '.pki', 'nssdb');
-  mkdirSync(db, { recursive: true });
-  sh('certutil', ['-d', `sql:${db}`, '-N', '--empty-password']);
-  sh('certutil', ['-d', `sql:${db}`, '-A', '-t', 'C,,', '-n', 'porthole-test-ca', '-i', caPem]);
-  const wrapper = join(dir, 'chromium');
-  writeFileSync(wrapper, `#!/bin/sh\nHOME='${home}' exec ip netns exec ${ns} /usr/bin/chromium "$@"\n`);
-  chmodSync(wrapper, 0o755);
-  return wrapper;
-}
+const unavailable = harnessUnavailable() ?? CERTUTIL_MISSING;
 
 interface SelectedPair {
   candidateType?: string;
@@ -173,7 +99,7 @@ describe.skipIf(unavailable).each([
 
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'porthole-turn-tcp-'));
-      const certs = makeCertificates(dir);
+      const certs = makeCertificates(dir, [AGENT_IP], 'turn');
       net = await startImpairedNetwork({ seed: 4 });
       await net.setProfile(PROFILES.lan);
       udpDropped = dropUdp(net.viewerNs);
@@ -214,11 +140,7 @@ describe.skipIf(unavailable).each([
           timeoutMs: 15_000,
           intervalMs: 100,
         });
-        // A display number of its own: with -displayfd, another job's Xvfb can take :0 from under it.
-        let number: number;
-        do number = 300 + randomInt(600);
-        while (existsSync(`/tmp/.X11-unix/X${number}`));
-        xvfb = await startXvfb(320, 240, number);
+        xvfb = await startXvfb(320, 240, privateDisplayNumber());
         stack = await startDemoStack({
           sessions: [{ colour: '#2050a0', title: 'turn-tcp', display: xvfb.display, bare: true }],
           ice: { stun: [], turn: [`turn:${AGENT_IP}:3478?transport=udp`, url], turnSecret: secret },

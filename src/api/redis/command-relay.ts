@@ -14,6 +14,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../log/logger.js';
 import {
+  addPeerResult,
   listSessionsResult,
   startDesktopResult,
   stopDesktopResult,
@@ -38,6 +39,7 @@ const resultGuards: { [T in ApiCommandType]: Guard<ResultByType[T]> } = {
   list_sessions: listSessionsResult,
   start_desktop: startDesktopResult,
   stop_desktop: stopDesktopResult,
+  add_peer: addPeerResult,
 };
 
 interface PendingRequest {

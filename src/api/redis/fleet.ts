@@ -62,5 +62,12 @@ export interface Fleet {
    * one-time login token's single use with a store that cannot guarantee it across hosts.
    */
   spendOnce(key: string, ttlMs: number): Promise<boolean>;
+  /**
+   * Makes this instance's public WebSocket-relay origin (`--ws-relay-origin`) known to the others, so
+   * that a relay socket sent to the wrong instance is told where to go (design/API.md, 421).
+   */
+  advertiseRelayOrigin(origin: string): Promise<void>;
+  /** The relay origin instance `instanceId` advertised, if it did and is alive. */
+  relayOriginOf(instanceId: string): Promise<string | undefined>;
   close(): Promise<void>;
 }

@@ -11,6 +11,7 @@ export class LocalFleet implements Fleet {
   readonly location = '';
   readonly instanceId = randomBytes(6).toString('hex');
   private handlers: FleetHandlers | undefined;
+  private relayOrigin: string | undefined;
 
   async start(handlers: FleetHandlers): Promise<void> {
     this.handlers = handlers;
@@ -46,6 +47,15 @@ export class LocalFleet implements Fleet {
   /** The store already spends a one-time token atomically within one process. */
   async spendOnce(): Promise<boolean> {
     return true;
+  }
+
+  async advertiseRelayOrigin(origin: string): Promise<void> {
+    this.relayOrigin = origin;
+  }
+
+  /** There are no other instances: only this one's own origin is known. */
+  async relayOriginOf(instanceId: string): Promise<string | undefined> {
+    return instanceId === this.instanceId ? this.relayOrigin : undefined;
   }
 
   async close(): Promise<void> {

@@ -19,6 +19,11 @@ import { OnceGuard } from './once-guard.js';
 import { instanceChannel, parseRelayMessage, type RelayMessage } from './relay-messages.js';
 import { checkRedisUrl, redactRedisUrl } from './redis-url.js';
 
+/** `porthole:relay-origin:<instance id>` → the instance's `--ws-relay-origin`, renewed while it lives. */
+export function relayOriginKey(instanceId: string): string {
+  return `porthole:relay-origin:${instanceId}`;
+}
+
 export interface RedisFleetOptions {
   url: string;
   log: Logger;
@@ -38,6 +43,7 @@ export class RedisFleet implements Fleet {
   private readonly relay: CommandRelay;
   private readonly once: OnceGuard;
   private handlers: FleetHandlers | undefined;
+  private relayOriginTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(private readonly o: RedisFleetOptions) {
     checkRedisUrl(o.url);
@@ -161,7 +167,25 @@ export class RedisFleet implements Fleet {
     return this.once.spend(key, ttlMs);
   }
 
+  async advertiseRelayOrigin(origin: string): Promise<void> {
+    // Renewed every heartbeat and lives for two: a dead instance's entry goes with it.
+    const ttlMs = 2 * this.o.heartbeatMs + 5000;
+    const put = () => this.redis.set(relayOriginKey(this.instanceId), origin, 'PX', ttlMs);
+    clearInterval(this.relayOriginTimer);
+    this.relayOriginTimer = setInterval(() => {
+      put().catch(() => undefined); // Redis down: ioredis reconnects, the next tick puts it back
+    }, this.o.heartbeatMs);
+    this.relayOriginTimer.unref();
+    await put();
+  }
+
+  async relayOriginOf(instanceId: string): Promise<string | undefined> {
+    return (await this.redis.get(relayOriginKey(instanceId))) ?? undefined;
+  }
+
   async close(): Promise<void> {
+    clearInterval(this.relayOriginTimer);
+    if (this.relayOriginTimer) await this.redis.del(relayOriginKey(this.instanceId)).catch(() => undefined);
     this.relay.close();
     this.handlers = undefined;
     await Promise.all([

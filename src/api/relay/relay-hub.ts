@@ -60,6 +60,26 @@ export interface RelayHubOptions {
   maxRelays?: number;
   ticketTtlMs?: number;
   queue?: Omit<ViewerQueueOptions, 'now' | 'onKeyframeNeeded'>;
+  /**
+   * The public relay origin (`ws[s]://host[:port]`) another instance of the fleet advertised, if any
+   * (src/api/redis/): named in the 421 a socket meant for that instance gets here.
+   */
+  relayOriginOf?: (instanceId: string) => Promise<string | undefined>;
+}
+
+/** What a relay shows for its desktop and the viewer's queue: logged, and read by bench:net. */
+export interface RelayTotals {
+  /** Relayed desktops since the start. */
+  relays: number;
+  /** Frames handed to viewers' sockets, over all relays that ended and those still open. */
+  forwarded: number;
+  /** Of those, video frames. */
+  forwardedVideo: number;
+  /** Video frames the viewers' queues dropped (waiting for a keyframe, or a viewer fallen behind). */
+  droppedFrames: number;
+  droppedBytes: number;
+  /** Times a queue gave up on its backlog and waited for the next keyframe. */
+  skips: number;
 }
 
 interface Relay {
@@ -80,17 +100,32 @@ interface Relay {
   closed: boolean;
 }
 
-const REFUSALS: Record<TicketRefusal, HttpError> = {
+const REFUSALS: Record<Exclude<TicketRefusal, 'other_instance'>, HttpError> = {
   malformed: new HttpError(400, 'bad_request', 'ticket is missing or malformed', 'ticket'),
   unknown: new HttpError(401, 'relay_ticket_invalid', 'unknown or already used relay ticket'),
   expired: new HttpError(401, 'relay_ticket_invalid', 'the relay ticket expired'),
   wrong_side: new HttpError(403, 'relay_ticket_wrong_side', 'this ticket opens the other end of the relay'),
-  other_instance: new HttpError(
-    421,
-    'relay_wrong_instance',
-    'this ticket was issued by another API instance: connect to the URL it came with',
-  ),
 };
+
+/**
+ * 421 `relay_wrong_instance`: the ticket names another instance. The body names it (`instance`) and,
+ * when that instance advertised a public relay origin, where this socket should have gone (`relayUrl`).
+ */
+function wrongInstance(
+  instance: string,
+  side: RelaySide,
+  origin: string | undefined,
+): { err: HttpError; extra: Record<string, string> } {
+  const relayUrl = origin ? `${origin}/api/relay/${side}` : undefined;
+  return {
+    err: new HttpError(
+      421,
+      'relay_wrong_instance',
+      `this ticket was issued by API instance ${instance}: connect to ${relayUrl ?? 'the URL it came with'}`,
+    ),
+    extra: { instance, ...(relayUrl ? { relayUrl } : {}) },
+  };
+}
 
 export class RelayHub {
   private readonly wss = new WebSocketServer({
@@ -102,6 +137,15 @@ export class RelayHub {
   readonly tickets: RelayTicketStore;
   private readonly timers: Timers;
   private readonly maxRelays: number;
+  /** The queue counters of relays that ended (open ones are added by `totals`). */
+  private readonly ended: RelayTotals = {
+    relays: 0,
+    forwarded: 0,
+    forwardedVideo: 0,
+    droppedFrames: 0,
+    droppedBytes: 0,
+    skips: 0,
+  };
 
   constructor(private readonly opts: RelayHubOptions) {
     this.timers = opts.timers ?? realTimers;
@@ -116,6 +160,13 @@ export class RelayHub {
   /** Relays with at least one socket open. */
   get size(): number {
     return this.relays.size;
+  }
+
+  /** The viewers' queue counters over every relay this instance carried since it started. */
+  totals(): RelayTotals {
+    const t = { ...this.ended };
+    for (const r of this.relays.values()) addQueueStats(t, r);
+    return t;
   }
 
   /**
@@ -154,7 +205,15 @@ export class RelayHub {
     if ('refused' in spent) {
       // Never the ticket itself in the log: a one-time secret, however dead.
       this.opts.log.warn({ side, refused: spent.refused }, 'relay socket refused');
-      return refuseUpgrade(socket, REFUSALS[spent.refused]);
+      if (spent.refused !== 'other_instance') return refuseUpgrade(socket, REFUSALS[spent.refused]);
+      const instance = spent.instance;
+      void (this.opts.relayOriginOf?.(instance) ?? Promise.resolve(undefined))
+        .catch(() => undefined) // Redis unreachable: the id alone still says where it belongs
+        .then((origin) => {
+          const { err, extra } = wrongInstance(instance, side, origin);
+          if (!socket.destroyed) refuseUpgrade(socket, err, extra);
+        });
+      return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, side, spent.desktopId, spent.viewer));
   }
@@ -298,7 +357,10 @@ export class RelayHub {
     if (r.closed) return;
     r.closed = true;
     this.timers.clearTimeout(r.alone);
-    if (this.relays.get(r.desktopId) === r) this.relays.delete(r.desktopId);
+    if (this.relays.get(r.desktopId) === r) {
+      this.relays.delete(r.desktopId);
+      addQueueStats(this.ended, r);
+    }
     this.tickets.revoke(r.desktopId);
     for (const ws of [r.agent, r.viewer]) {
       if (!ws) continue;
@@ -315,8 +377,18 @@ export class RelayHub {
   }
 }
 
-function refuseUpgrade(socket: Duplex, err: HttpError): void {
-  const body = JSON.stringify({ error: { code: err.code, message: err.message } });
+function addQueueStats(t: RelayTotals, r: Relay): void {
+  const q = r.queue.stats;
+  t.relays++;
+  t.forwarded += q.forwarded;
+  t.forwardedVideo += q.forwardedVideo;
+  t.droppedFrames += q.droppedFrames;
+  t.droppedBytes += q.droppedBytes;
+  t.skips += q.skips;
+}
+
+function refuseUpgrade(socket: Duplex, err: HttpError, extra: Record<string, string> = {}): void {
+  const body = JSON.stringify({ error: { code: err.code, message: err.message, ...extra } });
   const reason: Record<number, string> = {
     400: 'Bad Request',
     401: 'Unauthorized',

@@ -38,6 +38,12 @@ interface Entry extends SpentTicket {
   secret: Buffer;
 }
 
+/** A ticket minted by another instance: which one (the id its ticket starts with). */
+export interface OtherInstance {
+  refused: 'other_instance';
+  instance: string;
+}
+
 export class RelayTicketStore {
   private readonly tickets = new Map<string, Entry>();
 
@@ -77,12 +83,15 @@ export class RelayTicketStore {
   }
 
   /** Spends a ticket for `side`: its desktop, or why not. A ticket is gone after its first try. */
-  spend(ticket: string, side: RelaySide): SpentTicket | { refused: TicketRefusal } {
+  spend(
+    ticket: string,
+    side: RelaySide,
+  ): SpentTicket | OtherInstance | { refused: Exclude<TicketRefusal, 'other_instance'> } {
     if (!RELAY_TICKET_PATTERN.test(ticket)) return { refused: 'malformed' };
     const dot = ticket.indexOf('.');
     const instance = ticket.slice(0, dot);
     const key = ticket.slice(dot + 1);
-    if (instance !== this.instanceId) return { refused: 'other_instance' };
+    if (instance !== this.instanceId) return { refused: 'other_instance', instance };
     const entry = this.tickets.get(key);
     // The map lookup is by the secret itself; compare again in constant time so a timing difference
     // between "absent" and "present" tells nothing about near misses.

@@ -32,7 +32,9 @@ interface Queued {
 }
 
 export interface ViewerQueueStats {
+  /** Frames handed on to the viewer's socket, of which `forwardedVideo` were video. */
   forwarded: number;
+  forwardedVideo: number;
   droppedFrames: number;
   droppedBytes: number;
   /** Times the queue started waiting for a keyframe. */
@@ -50,7 +52,13 @@ export class ViewerQueue {
   private textCount = 0;
   /** Video is dropped until a keyframe arrives. Starts true: a decoder can begin only at a keyframe. */
   private awaitingKeyframe = true;
-  readonly stats: ViewerQueueStats = { forwarded: 0, droppedFrames: 0, droppedBytes: 0, skips: 0 };
+  readonly stats: ViewerQueueStats = {
+    forwarded: 0,
+    forwardedVideo: 0,
+    droppedFrames: 0,
+    droppedBytes: 0,
+    skips: 0,
+  };
   private readonly maxBytes: number;
   private readonly maxDelayMs: number;
   private readonly maxText: number;
@@ -98,8 +106,10 @@ export class ViewerQueue {
   shift(): Uint8Array | undefined {
     const next = this.queue.shift();
     if (!next) return undefined;
-    if (next.video) this.videoBytes -= next.frame.byteLength;
-    else this.textCount--;
+    if (next.video) {
+      this.videoBytes -= next.frame.byteLength;
+      this.stats.forwardedVideo++;
+    } else this.textCount--;
     this.stats.forwarded++;
     return next.frame;
   }

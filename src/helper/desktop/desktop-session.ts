@@ -220,7 +220,7 @@ export function createDesktopSession(opts: DesktopSessionOptions): DesktopSessio
 
   unhook.push(
     source.onAccessUnit((unit) => {
-      peer.sendVideo(unit.data, unit.timestampUs);
+      peer.sendVideo(unit.data, unit.timestampUs, unit.bitrate);
     }),
     peer.onKeyframeRequest((reason) => {
       log.debug({ reason }, 'keyframe requested by the viewer');

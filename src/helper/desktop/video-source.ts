@@ -11,6 +11,8 @@ export interface EncodedAccessUnit {
   /** Capture time of the frame in µs (the capture clock; any epoch, monotonic). */
   timestampUs: number;
   keyframe: boolean;
+  /** The bitrate its encoder ran at (b/s), when known: the RTP sender paces by it. */
+  bitrate?: number;
 }
 
 export interface VideoSource {

@@ -26,6 +26,21 @@ interface Pending {
 
 const PIX_FMT: Record<PixelFormat, string> = { BGRA: 'bgra', BGRX: 'bgr0' };
 
+/**
+ * The rate control's buffer (VBV) in seconds of the bitrate: the most one frame — a keyframe — can
+ * take. The frame leaves at once and drains through the path's bottleneck queue at the link rate, so
+ * it must fit that queue: a home router's is ~250 ms of its link, and at `bitrate / 2` a keyframe
+ * sent at the link rate overflowed it (a loss burst exactly when the viewer needs the picture).
+ * 0.2 s keeps it inside with room for the frames that follow; low-latency game streamers likewise
+ * size the VBV from bitrate / fps, a frame or a few. The price: a keyframe at 1 Mb/s is at most
+ * ~25 kB, so it comes out softer and the next frames sharpen it.
+ */
+export const VBV_SECONDS = 0.2;
+
+export function vbvBufferBits(bitrate: number): number {
+  return Math.round(bitrate * VBV_SECONDS);
+}
+
 export function ffmpegArgs(config: EncoderConfig, codec: string, format: PixelFormat): string[] {
   const { width, height, fps, bitrate } = config;
   const profile = parseProfileLevelId(config.profileLevelId ?? DEFAULT_PROFILE_LEVEL_ID);
@@ -47,7 +62,7 @@ export function ffmpegArgs(config: EncoderConfig, codec: string, format: PixelFo
     ...['-framerate', String(fps), '-i', 'pipe:0'],
     ...['-an', '-c:v', codec, ...x264, '-profile:v', profileName(profile.profileIdc), '-level', level],
     ...['-pix_fmt', 'yuv420p', '-bf', '0', '-g', String(Math.round(fps * 3600))],
-    ...['-b:v', String(bitrate), '-maxrate', String(bitrate), '-bufsize', String(Math.round(bitrate / 2))],
+    ...['-b:v', String(bitrate), '-maxrate', String(bitrate), '-bufsize', String(vbvBufferBits(bitrate))],
     ...['-fps_mode', 'passthrough', '-muxdelay', '0', '-muxpreload', '0'],
     ...['-flush_packets', '1', '-f', 'flv', 'pipe:1'],
   ];

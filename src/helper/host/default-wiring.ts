@@ -192,17 +192,35 @@ export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost 
       });
       const targetBps = opts.bitrate || defaultBitrate(display.width, display.height, fps);
       const controller = new BitrateController({ targetBps });
+      // This viewer's path limits the stream it shares with others only while the controller
+      // holds it below the target; back at the target, what the viewers asked for applies.
+      const limit = (bps: number): void => source.limitBitrate(bps < targetBps ? bps : undefined);
+      limit(controller.bitrate);
+      // What this viewer was sent: the access units handed to its peer while connected (the
+      // session's listener sends each one). Not the packets on the wire: units the RTP path drops or
+      // queues still count, so the delivered rate is an upper bound.
+      const offSent = source.onAccessUnit((unit) => {
+        if (peer.state === 'connected') controller.onSent(unit.data.length, performance.now());
+      });
       const offStats = peer.onReceiverStats((stats) => {
-        const next = controller.onReport(stats, performance.now());
-        if (next !== undefined) {
-          log.info(
-            { desktop: req.sessionId, bitrate: next, fractionLost: stats.fractionLost },
-            'bitrate adapted',
-          );
-          // This viewer's path limits the stream it shares with others only while the controller
-          // holds it below the target; back at the target, what the viewers asked for applies.
-          source.limitBitrate(next < targetBps ? next : undefined);
-        }
+        if (process.env.PORTHOLE_TRACE_RR) log.info({ rr: stats }, 'TRACE rr');
+        const d = controller.onReport(stats, performance.now());
+        if (d === undefined) return;
+        const kbps = (bps: number | undefined) => (bps === undefined ? undefined : Math.round(bps / 1000));
+        log.info(
+          {
+            desktop: req.sessionId,
+            bitrate: d.bps,
+            reason: d.reason,
+            lossPct: d.loss === undefined ? undefined : Math.round(d.loss * 1000) / 10,
+            rttRiseMs: d.rttRiseMs === undefined ? undefined : Math.round(d.rttRiseMs),
+            rembKbps: kbps(d.rembBps),
+            deliveredKbps: kbps(d.deliveredBps),
+            sentKbps: kbps(d.sentBps),
+          },
+          'bitrate adapted',
+        );
+        limit(d.bps);
       });
       // access.blockLocalInput (the service sends it only for a viewer allowed to control): held from
       // the moment this viewer connects until its desktop closes.
@@ -215,10 +233,12 @@ export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost 
       const offBlock = req.blockLocalInput ? peer.onState(holdBlock) : () => {};
       if (req.blockLocalInput) holdBlock(peer.state);
       return {
+        displayIndex: () => source.currentDisplay,
         close: async () => {
           offBlock();
           releaseBlock?.();
           offStats();
+          offSent();
           await files.close();
           await session.close();
         },

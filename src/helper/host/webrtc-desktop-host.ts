@@ -8,11 +8,21 @@
  * - one viewer (`desktop_start.viewer`) may hold `maxPendingPerViewer` (2) desktops not yet connected;
  *   beyond it, `rate_limited`. A connected desktop is never closed to make room.
  * Both refusals carry `retryAfterMs`: when the earliest slot that can free itself will.
+ *
+ * A desktop may move to a new peer (`addPeer`, the viewer's network changed): the new peer is
+ * answered and fed by the same display pipeline while the old one still runs, and swapped in once it
+ * connects; the old peer and its media (its held keys released) are closed then. The move takes no
+ * slot and no pending share, and the limits and the being-viewed indicator carry on: it is the same
+ * desktop. One candidate at a time; a candidate not connected `pendingDeadlineMs` after its answer is
+ * dropped, and if the old peer has failed meanwhile, so is the desktop. The helper often sees the old
+ * path fail before the viewer asks for a new one (an ICMP error from the old address is enough), so
+ * the peer of a connected desktop that fails is closed at once (held keys released) but the desktop
+ * waits `moveGraceMs` (15 s) for its viewer's new peer before it ends.
  */
 import { PortholeError } from '../../errors/porthole-error.js';
 import type { Logger } from '../../log/logger.js';
 import type { DisplayInfo } from '../../protocol/common.js';
-import type { DesktopLimits, DesktopStart } from '../../protocol/ipc.js';
+import type { DesktopAddPeer, DesktopLimits, DesktopStart } from '../../protocol/ipc.js';
 import type { DesktopAuditEvent } from '../../protocol/audit-event.js';
 import { SessionLimits } from '../desktop/session-limits.js';
 import { realTimers, type TimerHandle, type Timers } from '../../time/timers.js';
@@ -25,6 +35,8 @@ import type { SessionPresence } from '../presence/session-presence.js';
 /** Media and input attached to one answered peer (capture → encode → track, input → injector). */
 export interface AttachedMedia {
   close(): void | Promise<void>;
+  /** The display the viewer watches now (it may have switched): a new peer of the desktop starts there. */
+  displayIndex?(): number;
 }
 
 export interface WebRtcDesktopHostOptions {
@@ -50,10 +62,19 @@ export interface WebRtcDesktopHostOptions {
    * The person at the machine's side (presence/session-presence.ts): told when a desktop connects and
    * when it ends, for the "being viewed" indicator and chat.
    */
-  presence?: Pick<SessionPresence, 'connected' | 'left' | 'limitNotice'>;
+  presence?: Pick<SessionPresence, 'connected' | 'left' | 'limitNotice'> &
+    Partial<Pick<SessionPresence, 'moved'>>;
   /** False: no desktop of this helper carries sound, whatever the service allows. Default true. */
   audio?: boolean;
+  /** How long a connected desktop whose peer failed waits for its viewer's new peer (default 15 s). */
+  moveGraceMs?: number;
 }
+
+/**
+ * A viewer notices a dead path a few seconds after the helper may (Chromium's `disconnected`, then
+ * HANDOVER_AFTER_DISCONNECTED_MS, gathering and the request): 8 s in the network-change e2e test.
+ */
+export const DEFAULT_MOVE_GRACE_MS = 15_000;
 
 /** How long the viewer has to read why its desktop ends before the peer closes (as for a policy cut). */
 export const END_NOTICE_MS = 250;
@@ -74,8 +95,21 @@ export const DEFAULT_MAX_PENDING_PER_VIEWER = 2;
  */
 export const FULL_RETRY_AFTER_MS = 30_000;
 
+/** A second peer of a desktop, answered and fed, waiting to connect before it replaces the first. */
+interface Candidate {
+  peer: DesktopPeer;
+  media?: AttachedMedia;
+  deadline?: TimerHandle;
+}
+
 interface Connection {
   viewer: string | undefined;
+  /** The request that started it: what a new peer of this desktop is given (permissions, sound…). */
+  req: DesktopStart;
+  /** A new peer being brought up to replace `peer` (addPeer). */
+  candidate?: Candidate;
+  /** Its peer failed: the desktop ends when this fires, unless a new peer came (moveGraceMs). */
+  orphaned?: TimerHandle;
   /** Undefined while the answer is being made. */
   peer?: DesktopPeer;
   media?: AttachedMedia;
@@ -109,7 +143,7 @@ export class WebRtcDesktopHost implements DesktopHost {
     const viewer = req.viewer?.name;
     this.admit(viewer);
     // The slot is taken before the first await: concurrent starts see it.
-    const entry: Connection = { viewer, connected: false };
+    const entry: Connection = { viewer, req, connected: false };
     this.connections.set(req.sessionId, entry);
     const log = this.opts.log.child({ desktop: req.sessionId });
     let made: { answer: string | undefined; peer: DesktopPeer };
@@ -167,11 +201,7 @@ export class WebRtcDesktopHost implements DesktopHost {
         this.timers.clearTimeout(entry.deadline);
         entry.deadline = undefined;
       }
-      if ((state === 'failed' || state === 'closed') && this.connections.get(req.sessionId) === entry) {
-        void this.teardown(req.sessionId, entry).then(() =>
-          this.closedListener(req.sessionId, `peer ${state}`),
-        );
-      }
+      if (state === 'failed' || state === 'closed') this.onPeerGone(req.sessionId, entry, peer, state, log);
     });
     let media: AttachedMedia;
     try {
@@ -211,7 +241,8 @@ export class WebRtcDesktopHost implements DesktopHost {
       limits,
       timers: this.timers,
       notify: (reason, remainingMs) => {
-        peer.sendControl({ type: 'session_limit', reason, remainingMs });
+        // The desktop's current peer: it may have moved to a new one since the limits started.
+        (entry.peer ?? peer).sendControl({ type: 'session_limit', reason, remainingMs });
         // The person at the machine sees the warning on the indicator, counting down; an idle clock
         // restarted (remainingMs back to the whole idle time) or the cut itself clears it.
         const warning = remainingMs > 0 && remainingMs <= limits.warnMs;
@@ -224,11 +255,166 @@ export class WebRtcDesktopHost implements DesktopHost {
         void this.teardown(id, entry).then(() => this.closedListener(id, `cut by policy: ${reason}`));
       },
     });
-    peer.onInput(() => sessionLimits.action());
-    peer.onControl((msg) => {
-      if (msg.type === 'select_display' || msg.type === 'ctrl_alt_del') sessionLimits.action();
-    });
+    watchActivity(peer, sessionLimits);
     return sessionLimits;
+  }
+
+  /**
+   * A second peer for desktop `req.sessionId` of the same viewer (the viewer's network changed);
+   * resolves with its answer. The old peer keeps serving until this one connects (onCandidateState).
+   */
+  async addPeer(req: DesktopAddPeer): Promise<string> {
+    const id = req.sessionId;
+    const entry = this.connections.get(id);
+    // Another viewer's desktop is answered as a missing one: its id is not confirmed to them. A desktop
+    // whose viewer is unknown (started without `viewer`) cannot be proven theirs either.
+    if (!entry || entry.viewer === undefined || entry.viewer !== req.viewer.name) {
+      throw new PortholeError('no_such_desktop', `no desktop '${id}' of this viewer in this session`);
+    }
+    if (entry.req.relay) {
+      throw new PortholeError(
+        'bad_request',
+        'this desktop goes over the WebSocket relay: it has no peer to move',
+      );
+    }
+    if (!entry.connected) {
+      throw new PortholeError('bad_request', 'this desktop has not connected yet: nothing to move');
+    }
+    const log = this.opts.log.child({ desktop: id, candidate: true });
+    if (entry.candidate) this.dropCandidate(entry, 'replaced by a newer one');
+    const start: DesktopStart = {
+      ...entry.req,
+      offer: req.offer,
+      iceServers: req.iceServers,
+      displayIndex: entry.media?.displayIndex?.() ?? entry.req.displayIndex,
+    };
+    const made = await this.answerOffer(start, log);
+    if (this.connections.get(id) !== entry || entry.candidate) {
+      // The desktop ended, or another candidate came, while this one was answered.
+      made.peer.close();
+      throw new PortholeError('no_such_desktop', `desktop '${id}' ended before its new peer was answered`);
+    }
+    const candidate: Candidate = { peer: made.peer };
+    entry.candidate = candidate;
+    made.peer.onState((state) => this.onCandidateState(id, entry, candidate, state, log));
+    if (entry.limits) watchActivity(made.peer, entry.limits);
+    let media: AttachedMedia;
+    try {
+      media = await this.opts.attach(made.peer, start);
+    } catch (err) {
+      if (entry.candidate === candidate) this.dropCandidate(entry, 'attach failed');
+      else made.peer.close();
+      throw err;
+    }
+    if (entry.candidate !== candidate && entry.peer !== made.peer) {
+      // Dropped while attaching: the media is ours to close.
+      await media.close();
+      throw new PortholeError('no_such_desktop', `desktop '${id}' ended before its new peer was answered`);
+    }
+    candidate.media = media;
+    if (entry.candidate === candidate) {
+      candidate.deadline = this.timers.setTimeout(() => {
+        if (entry.candidate !== candidate) return;
+        log.info({ deadlineMs: this.pendingDeadlineMs }, 'new peer never connected: dropped');
+        this.dropCandidate(entry, `not connected within ${this.pendingDeadlineMs} ms`);
+      }, this.pendingDeadlineMs);
+      candidate.deadline.unref();
+    } else {
+      // It connected (and was swapped in) while attaching: the media arrives now.
+      entry.media = media;
+    }
+    log.info({ viewer: entry.viewer }, 'new peer answered for a moving desktop');
+    return made.answer;
+  }
+
+  private onCandidateState(
+    id: string,
+    entry: Connection,
+    candidate: Candidate,
+    state: string,
+    log: Logger,
+  ): void {
+    if (this.connections.get(id) !== entry) return;
+    // Swapped in: from now on it is the desktop's peer like the first one was.
+    if (entry.peer === candidate.peer && (state === 'failed' || state === 'closed'))
+      return this.onPeerGone(id, entry, candidate.peer, state, log);
+    if (entry.candidate !== candidate) return;
+    if (state === 'connected') {
+      const old = { peer: entry.peer, media: entry.media };
+      entry.candidate = undefined;
+      this.timers.clearTimeout(candidate.deadline);
+      this.timers.clearTimeout(entry.orphaned);
+      entry.orphaned = undefined;
+      entry.peer = candidate.peer;
+      entry.media = candidate.media;
+      this.opts.presence?.moved?.(id, candidate.peer);
+      log.info({}, 'desktop moved to its new peer; closing the old one');
+      void this.closeMedia(old, log);
+    } else if (state === 'failed' || state === 'closed') {
+      this.dropCandidate(entry, `new peer ${state}`);
+    }
+  }
+
+  /**
+   * A peer of the desktop failed or closed. The current one ends the desktop, unless a new peer is on
+   * its way (then only it goes, its held keys released with its media); a replaced one says nothing.
+   */
+  private onPeerGone(id: string, entry: Connection, peer: DesktopPeer, state: string, log: Logger): void {
+    if (this.connections.get(id) !== entry || entry.peer !== peer) return;
+    if (entry.candidate) return this.dropCurrentPeer(entry, log);
+    // A failed path (not a viewer that closed) of a desktop that may move: give the viewer its time.
+    const movable = state === 'failed' && entry.connected && entry.viewer !== undefined && !entry.req.relay;
+    if (!movable) {
+      void this.teardown(id, entry).then(() => this.closedListener(id, `peer ${state}`));
+      return;
+    }
+    this.dropCurrentPeer(entry, log);
+    const graceMs = this.opts.moveGraceMs ?? DEFAULT_MOVE_GRACE_MS;
+    entry.orphaned = this.timers.setTimeout(() => {
+      entry.orphaned = undefined;
+      // A new peer on its way decides (its deadline, its own failure).
+      if (entry.candidate || entry.peer || this.connections.get(id) !== entry) return;
+      log.info({ graceMs }, 'no new peer from the viewer: desktop ended');
+      void this.teardown(id, entry).then(() => this.closedListener(id, `peer ${state}`));
+    }, graceMs);
+    entry.orphaned.unref();
+  }
+
+  /** Closes the candidate; with the current peer already gone, the desktop ends too. */
+  private dropCandidate(entry: Connection, why: string): void {
+    const candidate = entry.candidate;
+    if (!candidate) return;
+    entry.candidate = undefined;
+    this.timers.clearTimeout(candidate.deadline);
+    const id = entry.req.sessionId;
+    this.opts.log.info({ desktop: id, why }, 'new peer dropped');
+    void this.closeMedia(candidate, this.opts.log);
+    if (!entry.peer && this.connections.get(id) === entry) {
+      void this.teardown(id, entry).then(() => this.closedListener(id, `peer failed; new peer: ${why}`));
+    }
+  }
+
+  /** The current peer failed while a candidate is coming: it goes, the desktop waits for the candidate. */
+  private dropCurrentPeer(entry: Connection, log: Logger): void {
+    const old = { peer: entry.peer, media: entry.media };
+    entry.peer = undefined;
+    entry.media = undefined;
+    log.info({}, 'peer gone; the desktop waits for its new peer');
+    void this.closeMedia(old, log);
+  }
+
+  /** Media first (its session releases held input), then the peer; never throws. */
+  private async closeMedia(
+    part: { peer?: DesktopPeer | undefined; media?: AttachedMedia | undefined },
+    log: Pick<Logger, 'warn'>,
+  ): Promise<void> {
+    try {
+      await part.media?.close();
+    } catch (err) {
+      log.warn({ err: String(err) }, 'closing a replaced peer’s media failed');
+    } finally {
+      part.peer?.close();
+    }
   }
 
   /** Throws the capacity error a new desktop for `viewer` meets, if any. */
@@ -312,6 +498,14 @@ export class WebRtcDesktopHost implements DesktopHost {
   private async teardown(id: string, entry: Connection): Promise<void> {
     if (this.connections.get(id) !== entry) return;
     this.connections.delete(id);
+    this.timers.clearTimeout(entry.orphaned);
+    entry.orphaned = undefined;
+    const candidate = entry.candidate;
+    entry.candidate = undefined;
+    if (candidate) {
+      this.timers.clearTimeout(candidate.deadline);
+      await this.closeMedia(candidate, this.opts.log);
+    }
     this.opts.presence?.left(id);
     this.timers.clearTimeout(entry.deadline);
     entry.deadline = undefined;
@@ -322,4 +516,12 @@ export class WebRtcDesktopHost implements DesktopHost {
       entry.peer?.close();
     }
   }
+}
+
+/** A viewer's actions on any peer of the desktop restart its idle clock (session-limits.ts). */
+function watchActivity(peer: DesktopPeer, limits: SessionLimits): void {
+  peer.onInput(() => limits.action());
+  peer.onControl((msg) => {
+    if (msg.type === 'select_display' || msg.type === 'ctrl_alt_del') limits.action();
+  });
 }

@@ -15,6 +15,7 @@ import { createEncoder } from '../encode/index.js';
 import { errorMessage } from '../../errors/error-text.js';
 import { type Logger } from '../../log/logger.js';
 import { realTimers, type TimerHandle, type Timers } from '../../time/timers.js';
+import { frameRateForBitrate } from './frame-rate-for-bitrate.js';
 
 export interface PipelineSettings {
   fps: number;
@@ -102,6 +103,8 @@ export class DisplayPipeline {
   private readonly defaults: RateSettings;
   private bitrate: number;
   private fps: number;
+  /** The picture size the frame rate is fitted to: the display's, then the frames'. */
+  private size: { width: number; height: number };
   private closed = false;
   private keyRetry: TimerHandle | undefined;
   /** Encoded access units, for stats and tests. */
@@ -123,7 +126,8 @@ export class DisplayPipeline {
       fps: settings.fps,
       bitrate: settings.bitrate || defaultBitrate(d.width, d.height, settings.fps),
     };
-    this.fps = this.defaults.fps;
+    this.size = { width: d.width, height: d.height };
+    this.fps = frameRateForBitrate(this.defaults.fps, this.defaults.bitrate, d.width, d.height);
     this.bitrate = this.defaults.bitrate;
   }
 
@@ -168,12 +172,20 @@ export class DisplayPipeline {
     return { bitrate: this.bitrate, fps: this.fps };
   }
 
-  /** Brings the encoder and the capture loop to the rate the current viewers share. */
+  /**
+   * Brings the encoder and the capture loop to the rate the current viewers share, its frame rate
+   * lowered to what the bitrate feeds at this size (frame-rate-for-bitrate.ts). Bitrate and fps are
+   * set together, before the next frame, so the encoder swaps once for both.
+   */
   private applyRate(): void {
-    const next = sharedRate(
+    const shared = sharedRate(
       this.defaults,
       [...this.subscribers].map((s) => s.rate),
     );
+    const next = {
+      bitrate: shared.bitrate,
+      fps: frameRateForBitrate(shared.fps, shared.bitrate, this.size.width, this.size.height),
+    };
     // Each change costs the encoders here a keyframe (a new process or VideoEncoder): only real ones.
     if (next.bitrate !== this.bitrate) {
       this.bitrate = next.bitrate;
@@ -212,6 +224,11 @@ export class DisplayPipeline {
 
   private async encodeFrame(frame: CapturedFrame): Promise<void> {
     if (this.subscribers.size === 0) return;
+    if (frame.width !== this.size.width || frame.height !== this.size.height) {
+      // The display changed size: refit the frame rate (the encoder restarts for the size anyway).
+      this.size = { width: frame.width, height: frame.height };
+      this.applyRate();
+    }
     const encoder = await this.getEncoder(frame);
     const keyFrame = this.keyframeWanted;
     this.keyframeWanted = false;
@@ -226,6 +243,7 @@ export class DisplayPipeline {
       data: out.data,
       timestampUs: out.captureTimestampUs,
       keyframe: out.keyframe,
+      bitrate: this.bitrate,
     };
     for (const s of this.subscribers) s.listener(unit);
   }

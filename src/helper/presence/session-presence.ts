@@ -105,6 +105,18 @@ export class SessionPresence {
     this.refresh();
   }
 
+  /**
+   * A connected desktop moved to a new peer (the viewer's network changed): the same viewer, so the
+   * indicator does not change; its chat now comes and goes on the new peer.
+   */
+  moved(desktopId: string, peer: PresencePeer): void {
+    const entry = this.viewers.get(desktopId);
+    if (!entry) return;
+    entry.off();
+    entry.peer = peer;
+    entry.off = peer.onChat((msg) => this.fromViewer(desktopId, entry, msg.text));
+  }
+
   /** A desktop ended (whatever ended it); the last one closes the indicator and the chat window. */
   left(desktopId: string): void {
     const entry = this.viewers.get(desktopId);

@@ -17,6 +17,7 @@ import {
 } from '../../protocol/datachannel.js';
 import { chooseH264 } from './h264-offer.js';
 import { addH264Track, H264_CLOCK_RATE } from './h264-track.js';
+import type { VideoSenderStats } from './rtp/video-sender.js';
 import { audioSections, chooseOpus } from './opus-offer.js';
 import { addInactiveAudio, addOpusTrack, type OpusTrack } from './opus-track.js';
 import { toLibdatachannelIceServers } from './libdatachannel-ice.js';
@@ -74,8 +75,15 @@ export interface FilesChannelEnd extends FilesChannel {
 }
 
 export interface DesktopPeer {
-  /** Sends one Annex-B H.264 access unit; the timestamp is the capture time in µs (any epoch). */
-  sendVideo(accessUnit: Buffer, timestampUs: number): boolean;
+  /**
+   * Sends one Annex-B H.264 access unit; the timestamp is the capture time in µs (any epoch), the
+   * bitrate what its encoder ran at (the sender paces by it).
+   */
+  sendVideo(accessUnit: Buffer, timestampUs: number, bitrate?: number): boolean;
+  /** Video bytes as they leave for the viewer (not retransmissions): what the bitrate controller weighs. */
+  onVideoSent?(cb: (bytes: number, nowMs: number) => void): () => void;
+  /** The video sender's counters (frames, packets, NACKs answered, overflows). */
+  readonly videoSenderStats?: VideoSenderStats;
   /** Whether the answer carries an audio track (the viewer offered one and audio is allowed). */
   readonly hasAudio: boolean;
   /** Sends one 20 ms Opus packet; the timestamp is the capture time of its first sample in µs. */
@@ -150,6 +158,7 @@ export async function createDesktopPeer(
 
   const keyframeListeners = new Listeners<[KeyframeReason]>('keyframe', log);
   const statsListeners = new Listeners<[VideoReceiverStats]>('receiver_stats', log);
+  const sentListeners = new Listeners<[number, number]>('video_sent', log);
   const inputListeners = new Listeners<[InputMessage]>('input', log);
   const releaseListeners = new Listeners<[]>('release_input', log);
   const controlListeners = new Listeners<[ControlMessage]>('control', log);
@@ -273,7 +282,13 @@ export async function createDesktopPeer(
   let audio: OpusTrack | undefined;
   try {
     pc.setRemoteDescription(opts.offer, 'offer');
-    video = addH264Track(pc, choice, 'porthole');
+    video = addH264Track(pc, choice, {
+      cname: 'porthole',
+      timers,
+      // The sender dropped frames from its queue and skips to the next keyframe.
+      onKeyframeNeeded: () => keyframeListeners.emit('congestion'),
+      onSent: (bytes, nowMs) => sentListeners.emit(bytes, nowMs),
+    });
     natives.push(...video.natives);
     audio = answerAudio(pc, opts.offer, opts.audio ?? true, natives);
   } catch (err) {
@@ -287,6 +302,7 @@ export async function createDesktopPeer(
     keyframeMinIntervalMs: opts.keyframeMinIntervalMs ?? DEFAULT_KEYFRAME_MIN_INTERVAL_MS,
     onKeyframeRequest: (reason) => keyframeListeners.emit(reason),
     onStats: (stats) => statsListeners.emit(stats),
+    onNack: (sequences) => video.sender.onNack(sequences, feedback.stats?.rttMs),
     now: timers.now,
   });
   video.track.onMessage((packet) => feedback.handle(packet));
@@ -336,10 +352,10 @@ export async function createDesktopPeer(
   }
 
   const peer: DesktopPeer = {
-    sendVideo(accessUnit, timestampUs) {
+    sendVideo(accessUnit, timestampUs, bitrate) {
       if (state === 'closed') return false;
       try {
-        return video.send(accessUnit, timestampUs);
+        return video.sender.send(accessUnit, timestampUs, bitrate);
       } catch (err) {
         log.warn({ err: String(err) }, 'video send failed');
         return false;
@@ -357,6 +373,10 @@ export async function createDesktopPeer(
     },
     onKeyframeRequest: (cb) => keyframeListeners.add(cb),
     onReceiverStats: (cb) => statsListeners.add(cb),
+    onVideoSent: (cb) => sentListeners.add(cb),
+    get videoSenderStats() {
+      return video.sender.stats;
+    },
     get receiverStats() {
       return feedback.stats;
     },
@@ -383,12 +403,14 @@ export async function createDesktopPeer(
       if (state === 'closed') return;
       inputGate.close();
       for (const dc of channels.values()) dc.close();
+      video.sender.close();
       video.track.close();
       audio?.track.close();
       closePc();
       setState('closed');
       for (const l of [keyframeListeners, statsListeners, inputListeners, controlListeners, channelListeners])
         l.clear();
+      sentListeners.clear();
       filesListeners.clear();
       chatListeners.clear();
       releaseListeners.clear();

@@ -1,8 +1,8 @@
 /**
  * A reader for the RTCP packets the viewer sends back on the video track. libdatachannel hands them to
  * the track's onMessage as raw bytes (there is no keyframe-request callback), so the helper picks out
- * what it acts on: keyframe requests (PLI, FIR), reception reports (loss, jitter, LSR/DLSR for the
- * round trip) and REMB bandwidth estimates. The bytes come from the network: every length is checked
+ * what it acts on: keyframe requests (PLI, FIR), retransmission requests (generic NACK), reception
+ * reports (loss, jitter, LSR/DLSR for the round trip) and REMB bandwidth estimates. The bytes come from the network: every length is checked
  * against the buffer and anything malformed ends the walk without throwing.
  */
 
@@ -13,6 +13,7 @@ export const RTCP_PSFB = 206;
 export const PSFB_PLI = 1;
 export const PSFB_FIR = 4;
 export const PSFB_AFB = 15;
+export const RTPFB_NACK = 1;
 
 export interface ReceptionReport {
   /** The SSRC the report is about (the sender's, i.e. the helper's video SSRC). */
@@ -33,7 +34,8 @@ export type RtcpEvent =
   | { kind: 'pli'; mediaSsrc: number }
   | { kind: 'fir'; mediaSsrc: number }
   | { kind: 'report'; report: ReceptionReport }
-  | { kind: 'remb'; bitrate: number; ssrcs: number[] };
+  | { kind: 'remb'; bitrate: number; ssrcs: number[] }
+  | { kind: 'nack'; mediaSsrc: number; sequences: number[] };
 
 /** Whether a packet on an RTP/RTCP-multiplexed transport is RTCP (RFC 5761 §4). */
 export function isRtcp(packet: Uint8Array): boolean {
@@ -84,6 +86,20 @@ function readPsfb(view: DataView, fmt: number, offset: number, end: number, out:
   }
 }
 
+/** Generic NACK (RFC 4585 §6.2.1): each FCI is a lost packet ID and a bitmask of the 16 after it. */
+function readNack(view: DataView, offset: number, end: number, out: RtcpEvent[]): void {
+  if (offset + 8 > end) return;
+  const mediaSsrc = view.getUint32(offset + 4);
+  const sequences: number[] = [];
+  for (let fci = offset + 8; fci + 4 <= end; fci += 4) {
+    const pid = view.getUint16(fci);
+    const blp = view.getUint16(fci + 2);
+    sequences.push(pid);
+    for (let bit = 0; bit < 16; bit++) if (blp & (1 << bit)) sequences.push((pid + bit + 1) & 0xffff);
+  }
+  out.push({ kind: 'nack', mediaSsrc, sequences });
+}
+
 /** Walks a (possibly compound) RTCP packet and returns the events the helper acts on. */
 export function readRtcp(packet: Uint8Array): RtcpEvent[] {
   const out: RtcpEvent[] = [];
@@ -100,6 +116,7 @@ export function readRtcp(packet: Uint8Array): RtcpEvent[] {
     if (pt === RTCP_SR) readReports(view, offset + 28, countOrFmt, end, out);
     else if (pt === RTCP_RR) readReports(view, offset + 8, countOrFmt, end, out);
     else if (pt === RTCP_PSFB) readPsfb(view, countOrFmt, offset + 4, end, out);
+    else if (pt === RTCP_RTPFB && countOrFmt === RTPFB_NACK) readNack(view, offset + 4, end, out);
     offset = end;
   }
   return out;

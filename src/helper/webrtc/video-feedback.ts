@@ -1,16 +1,20 @@
 /**
- * Turns the viewer's RTCP into what the sender acts on: keyframe requests, coalesced (Chromium repeats
- * its PLI about every 200 ms until a keyframe arrives, and an encoder restarted per PLI would never
- * catch up), and the latest reception statistics for a bitrate controller.
+ * Turns the viewer's RTCP into what the sender acts on: retransmission requests (NACK), keyframe
+ * requests, coalesced (Chromium repeats its PLI about every 200 ms until a keyframe arrives, and an
+ * encoder restarted per PLI would never catch up), and the latest reception statistics for a bitrate
+ * controller.
  */
 import { ntpMiddle32, readRtcp, roundTripMs } from './rtcp.js';
 
-export type KeyframeReason = 'pli' | 'fir';
+/** pli/fir: the viewer asked; congestion: the helper's sender dropped frames and needs a fresh start. */
+export type KeyframeReason = 'pli' | 'fir' | 'congestion';
 
 export interface VideoReceiverStats {
   /** Fraction of packets lost in the last report interval, 0..1. */
   fractionLost: number;
   cumulativeLost: number;
+  /** Extended highest sequence number received: with `cumulativeLost`, loss over any window. */
+  highestSequence: number;
   jitterMs: number;
   /** From the report's LSR/DLSR; undefined until the viewer has seen a sender report. */
   rttMs: number | undefined;
@@ -27,6 +31,8 @@ export interface VideoFeedbackOptions {
   keyframeMinIntervalMs: number;
   onKeyframeRequest: (reason: KeyframeReason) => void;
   onStats: (stats: VideoReceiverStats) => void;
+  /** The viewer lost these packets (generic NACK). */
+  onNack?: (sequences: number[]) => void;
   now?: () => number;
 }
 
@@ -53,6 +59,8 @@ export function createVideoFeedback(opts: VideoFeedbackOptions): VideoFeedback {
           if (t - lastKeyframeAt < opts.keyframeMinIntervalMs) continue;
           lastKeyframeAt = t;
           opts.onKeyframeRequest(ev.kind);
+        } else if (ev.kind === 'nack' && aboutUs(ev.mediaSsrc)) {
+          opts.onNack?.(ev.sequences);
         } else if (ev.kind === 'remb' && (ev.ssrcs.length === 0 || ev.ssrcs.some(aboutUs))) {
           estimatedBitrate = ev.bitrate;
           if (stats) stats = { ...stats, estimatedBitrate };
@@ -61,6 +69,7 @@ export function createVideoFeedback(opts: VideoFeedbackOptions): VideoFeedback {
           stats = {
             fractionLost: r.fractionLost,
             cumulativeLost: r.cumulativeLost,
+            highestSequence: r.highestSequence,
             jitterMs: (r.jitter / opts.clockRate) * 1000,
             rttMs: roundTripMs(r, ntpMiddle32()),
             estimatedBitrate,

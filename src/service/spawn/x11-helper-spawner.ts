@@ -81,11 +81,16 @@ export class X11HelperSpawner implements HelperSpawner {
   }
 }
 
-/** Variables a helper needs from the service's environment (binary overrides, Node flags, tsx). */
+/**
+ * Variables a helper needs from the service's environment (binary overrides, Node flags, tsx), and
+ * NODE_EXTRA_CA_CERTS: an API with a private CA, trusted by the service that way, is dialled by the
+ * helper too (its WebSocket relay socket).
+ */
+const PASSED_THROUGH = new Set(['NODE_OPTIONS', 'LANG', 'NODE_EXTRA_CA_CERTS']);
 function passThroughEnv(): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && (k.startsWith('PORTHOLE_') || k === 'NODE_OPTIONS' || k === 'LANG')) out[k] = v;
+    if (v !== undefined && (k.startsWith('PORTHOLE_') || PASSED_THROUGH.has(k))) out[k] = v;
   }
   return out;
 }

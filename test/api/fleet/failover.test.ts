@@ -56,6 +56,7 @@ describe.skipIf(!adminUrl || !redisUrl)('failover after one instance is killed',
         if (hold) await new Promise(() => {}); // caught in the crash: never answers
         switch (cmd.type) {
           case 'start_desktop':
+          case 'add_peer':
             return { sessionId: cmd.payload.sessionId, answer: ANSWER };
           case 'stop_desktop':
             return { sessionId: cmd.payload.sessionId, stopped: true };

@@ -127,17 +127,32 @@ describe('WebSocket relay', () => {
     expect(Buffer.compare((await atHelper).data, Buffer.from(input))).toBe(0);
   });
 
-  it('holds back video until the first keyframe', async () => {
+  it('holds back video until the first keyframe, and counts what it dropped', async () => {
     const { helper } = await relayAgent();
     const res = await h.request('POST', desktopPath(), { transport: 'websocket' });
     const helperWs = await helper;
     const paired = nextMessage(helperWs);
     const viewer = await dial(res.body.relay.url, res.body.relay.ticket);
     await paired;
+    const before = h.server.relayTotals();
     const atViewer = nextMessage(viewer);
     helperWs.send(encodeRelayFrame({ type: 'video', keyframe: false, timestampUs: 1 }, new Uint8Array([1])));
     helperWs.send(encodeRelayFrame({ type: 'video', keyframe: true, timestampUs: 2 }, new Uint8Array([2])));
     expect(decodeRelayFrame((await atViewer).data)).toMatchObject({ keyframe: true, timestampUs: 2 });
+    const during = h.server.relayTotals();
+    expect(during.droppedFrames - before.droppedFrames).toBe(1);
+    expect(during.droppedBytes - before.droppedBytes).toBe(11);
+    expect(during.forwarded - before.forwarded).toBe(1);
+    expect(during.forwardedVideo - before.forwardedVideo).toBe(1);
+    // The counters outlive the relay: an ended one is added to the totals, not forgotten.
+    const gone = closed(viewer);
+    viewer.close();
+    await gone;
+    await expect.poll(() => h.server.relayCount()).toBe(0);
+    expect(h.server.relayTotals()).toMatchObject({
+      droppedFrames: during.droppedFrames,
+      forwarded: during.forwarded,
+    });
   });
 
   it('closes both sides when one leaves, and cuts a viewer that sends video', async () => {
@@ -186,8 +201,18 @@ describe('WebSocket relay', () => {
     await expect(dial(agentUrl, ticket)).rejects.toThrow(/HTTP 403 .*relay_ticket_wrong_side/);
     await expect(dial(url, ticket)).rejects.toThrow(/HTTP 401 .*relay_ticket_invalid/);
     await expect(dial(url, 'nonsense')).rejects.toThrow(/HTTP 400 .*bad_request/);
-    await expect(dial(url, `ffffffffffff0.${'A'.repeat(43)}`)).rejects.toThrow(
-      /HTTP 421 .*relay_wrong_instance/,
+    // Another instance's ticket: 421, naming that instance (this one knows no relay origin for it).
+    const refused = await dial(url, `ffffffffffff0.${'A'.repeat(43)}`).catch((e: Error) => e.message);
+    expect(refused).toMatch(/^HTTP 421 /);
+    expect(JSON.parse(String(refused).replace(/^HTTP 421 /, ''))).toEqual({
+      error: {
+        code: 'relay_wrong_instance',
+        message: expect.stringContaining('ffffffffffff0') as string,
+        instance: 'ffffffffffff0',
+      },
+    });
+    await expect(dial(agentUrl, `${h.server.instanceId}0.${'A'.repeat(43)}`)).rejects.toThrow(
+      /HTTP 421 .*"instance":"[0-9a-f]+0"/,
     );
   });
 

@@ -63,10 +63,12 @@ describe('relay tickets', () => {
     expect(store.spend(a.viewer, 'viewer')).toEqual({ refused: 'expired' });
   });
 
-  it('tells a ticket of another instance from an unknown one, and a malformed one from both', () => {
+  it('tells a ticket of another instance (named) from an unknown one, and a malformed one from both', () => {
     const { store } = make();
     const other = new RelayTicketStore('fff000', new FakeClock()).mint('desk-1', 'alice');
-    expect(store.spend(other.agent, 'agent')).toEqual({ refused: 'other_instance' });
+    expect(other.agent.startsWith('fff000.')).toBe(true);
+    expect(store.spend(other.agent, 'agent')).toEqual({ refused: 'other_instance', instance: 'fff000' });
+    expect(store.spend(other.viewer, 'viewer')).toEqual({ refused: 'other_instance', instance: 'fff000' });
     expect(store.spend(`abc123.${'B'.repeat(43)}`, 'agent')).toEqual({ refused: 'unknown' });
     for (const bad of ['', 'abc123', 'abc123.short', `ABC.${'B'.repeat(43)}`, `abc123.${'B'.repeat(42)}!`]) {
       expect(store.spend(bad, 'agent')).toEqual({ refused: 'malformed' });

@@ -32,7 +32,13 @@ describe('the viewer queue', () => {
     q.push(frame(3), video(false));
     q.push(frame(4), control);
     expect(drain()).toEqual([2, 3, 4]);
-    expect(q.stats).toMatchObject({ forwarded: 3, droppedFrames: 1, droppedBytes: 100, skips: 0 });
+    expect(q.stats).toMatchObject({
+      forwarded: 3,
+      forwardedVideo: 2,
+      droppedFrames: 1,
+      droppedBytes: 100,
+      skips: 0,
+    });
   });
 
   it('drops the queued video and waits for the next keyframe when the video would exceed its bytes', () => {

@@ -1,0 +1,214 @@
+/**
+ * The helper's H.264 RTP sender, in place of libdatachannel's packetizer chain, because the sender
+ * must act on what the network says: its packets leave through a pacer (pacer.ts) whose queue is kept
+ * short (overflow → frames are skipped until a fresh keyframe, which it asks for), a NACK is answered
+ * within a budget (retransmit-history.ts), and it counts what actually left for the bitrate
+ * controller. It also writes the sender reports the viewer's round-trip maths needs.
+ *
+ * Sequence numbers are given as packets leave the pacer, so frames dropped from its queue leave no
+ * gap the viewer would NACK; the next frame it sees is the keyframe that follows them.
+ */
+import { randomInt } from 'node:crypto';
+import { monotonicUs } from '../../capture/clock.js';
+import type { TimerHandle, Timers } from '../../../time/timers.js';
+import { NAL_IDR } from '../../encode/annexb.js';
+import { h264Payloads, NAL_FU_A } from './h264-payloads.js';
+import { Pacer, type PacedItem } from './pacer.js';
+import { RetransmitHistory } from './retransmit-history.js';
+import { playoutDelay, RTP_HEADER_BYTES, rtpPacket, type RtpExtension } from './rtp-packet.js';
+import { senderReport } from './sender-report.js';
+
+export const H264_CLOCK_RATE = 90_000;
+/** RTP payload bytes per packet: with headers, SRTP and UDP/IP a packet stays under ~1260 bytes. */
+export const MAX_RTP_PAYLOAD = 1180;
+const SENDER_REPORT_INTERVAL_MS = 1000;
+/** Least time between two keyframes asked for because NACKed packets were gone. */
+const KEYFRAME_FOR_GONE_MS = 1000;
+/** Until an access unit says its encoder's bitrate, pace as for this. */
+const DEFAULT_BITRATE = 4_000_000;
+
+export interface VideoSenderOptions {
+  ssrc: number;
+  payloadType: number;
+  cname: string;
+  /** The viewer offered the playout-delay extension under this id: every packet asks for zero delay. */
+  playoutDelayExtId?: number | undefined;
+  /** Puts one RTP or RTCP packet on the track; false when the track is not open. */
+  transmit(packet: Buffer): boolean;
+  /** The sender dropped frames and skips to the next keyframe: make one. */
+  onKeyframeNeeded(): void;
+  /** Media bytes (RTP packets, not retransmissions) as they leave. */
+  onSent?(bytes: number, nowMs: number): void;
+  timers: Timers;
+  /** Wall clock for sender reports (ms since the epoch). */
+  wallMs?: () => number;
+  /** The capture clock, the one access units are stamped with (µs). */
+  captureUs?: () => number;
+}
+
+export interface VideoSenderStats {
+  framesSent: number;
+  packetsSent: number;
+  bytesSent: number;
+  /** Frames not sent because the pacer's queue overflowed or a keyframe was awaited after that. */
+  framesSkipped: number;
+  overflows: number;
+  nacked: number;
+  resent: number;
+  resentBytes: number;
+  nackOverBudget: number;
+  /** NACKed packets no longer kept or too old to resend. */
+  nackGone: number;
+}
+
+export class VideoSender {
+  private readonly pacer: Pacer;
+  private readonly history = new RetransmitHistory();
+  private readonly extension: RtpExtension | undefined;
+  private readonly base = randomInt(0, 0xffff_ffff);
+  private sequence = randomInt(0, 0x10000);
+  private firstUs: number | undefined;
+  private bitrate = DEFAULT_BITRATE;
+  private awaitingKeyframe = false;
+  private keyframeForGoneAt = -Infinity;
+  private reportTimer: TimerHandle | undefined;
+  private closed = false;
+  private readonly counts = { frames: 0, packets: 0, bytes: 0, skipped: 0, overflows: 0 };
+
+  constructor(private readonly opts: VideoSenderOptions) {
+    this.extension =
+      opts.playoutDelayExtId === undefined
+        ? undefined
+        : { id: opts.playoutDelayExtId, data: playoutDelay(0, 0) };
+    this.pacer = new Pacer({
+      timers: opts.timers,
+      onOverflow: () => {
+        this.counts.overflows += 1;
+        this.awaitingKeyframe = true;
+        opts.onKeyframeNeeded();
+      },
+    });
+  }
+
+  /**
+   * Queues one Annex-B access unit stamped with its capture time; `bitrate` is what its encoder ran
+   * at. False when it was skipped (waiting for a keyframe) or the sender is closed.
+   */
+  send(accessUnit: Uint8Array, timestampUs: number, bitrate?: number): boolean {
+    if (this.closed) return false;
+    if (bitrate !== undefined && bitrate > 0) {
+      this.bitrate = bitrate;
+      this.pacer.setBitrate(bitrate);
+    }
+    const payloads = h264Payloads(accessUnit, MAX_RTP_PAYLOAD);
+    if (payloads.length === 0) return false;
+    if (this.awaitingKeyframe) {
+      if (!payloads.some(isIdr)) {
+        this.counts.skipped += 1;
+        return false;
+      }
+      this.awaitingKeyframe = false;
+    }
+    this.firstUs ??= timestampUs;
+    const timestamp = this.rtpTime(timestampUs);
+    const extBytes = this.extension ? 8 : 0;
+    const items: PacedItem[] = payloads.map((payload, i) => ({
+      bytes: RTP_HEADER_BYTES + extBytes + payload.length,
+      send: () => this.emit(payload, timestamp, i === payloads.length - 1),
+    }));
+    this.pacer.push(items);
+    // An overflow drops what was queued, this frame with it.
+    if (this.awaitingKeyframe) this.counts.skipped += 1;
+    else this.counts.frames += 1;
+    return true;
+  }
+
+  /**
+   * The viewer lost these packets (a generic NACK). When some are gone for good (after an outage, say)
+   * the viewer cannot complete those frames: a keyframe is asked for at once instead of waiting for
+   * its PLI, at most once per KEYFRAME_FOR_GONE_MS (it repeats its NACK until the keyframe arrives).
+   */
+  onNack(sequences: readonly number[], rttMs: number | undefined): void {
+    if (this.closed) return;
+    const now = this.opts.timers.now();
+    const { packets, gone } = this.history.take(sequences, now, this.bitrate, rttMs);
+    if (gone > 0 && now - this.keyframeForGoneAt >= KEYFRAME_FOR_GONE_MS) {
+      this.keyframeForGoneAt = now;
+      this.opts.onKeyframeNeeded();
+    }
+    this.pacer.push(
+      packets.map((p) => ({ bytes: p.length, send: () => void this.opts.transmit(p) })),
+      true,
+    );
+  }
+
+  get stats(): VideoSenderStats {
+    const h = this.history.counters;
+    return {
+      framesSent: this.counts.frames,
+      packetsSent: this.counts.packets,
+      bytesSent: this.counts.bytes,
+      framesSkipped: this.counts.skipped,
+      overflows: this.counts.overflows,
+      nacked: h.asked,
+      resent: h.resent,
+      resentBytes: h.resentBytes,
+      nackOverBudget: h.overBudget,
+      nackGone: h.gone,
+    };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pacer.close();
+    this.history.clear();
+    this.opts.timers.clearTimeout(this.reportTimer);
+    this.reportTimer = undefined;
+  }
+
+  private emit(payload: Uint8Array, timestamp: number, marker: boolean): void {
+    const seq = this.sequence;
+    this.sequence = (this.sequence + 1) & 0xffff;
+    const packet = rtpPacket(
+      { payloadType: this.opts.payloadType, sequence: seq, timestamp, ssrc: this.opts.ssrc, marker },
+      payload,
+      this.extension,
+    );
+    const now = this.opts.timers.now();
+    this.history.remember(seq, packet, now);
+    if (!this.opts.transmit(packet)) return;
+    this.counts.packets += 1;
+    this.counts.bytes += packet.length;
+    this.opts.onSent?.(packet.length, now);
+    if (!this.reportTimer && !this.closed) this.report();
+  }
+
+  /** Sends a sender report now and every second after, while packets flow. */
+  private report(): void {
+    const wallMs = (this.opts.wallMs ?? Date.now)();
+    const nowUs = (this.opts.captureUs ?? monotonicUs)();
+    this.opts.transmit(
+      senderReport({
+        ssrc: this.opts.ssrc,
+        wallMs,
+        rtpTimestamp: this.rtpTime(nowUs),
+        packets: this.counts.packets,
+        octets: this.counts.bytes,
+        cname: this.opts.cname,
+      }),
+    );
+    this.reportTimer = this.opts.timers.setTimeout(() => this.report(), SENDER_REPORT_INTERVAL_MS);
+    this.reportTimer.unref();
+  }
+
+  private rtpTime(captureUs: number): number {
+    const ticks = Math.round(((captureUs - (this.firstUs ?? captureUs)) * H264_CLOCK_RATE) / 1_000_000);
+    return (this.base + ticks) >>> 0;
+  }
+}
+
+function isIdr(payload: Uint8Array): boolean {
+  const type = (payload[0] ?? 0) & 0x1f;
+  return type === NAL_IDR || (type === NAL_FU_A && ((payload[1] ?? 0) & 0x1f) === NAL_IDR);
+}
