@@ -104,3 +104,73 @@ export class ReconnectBudget {
     this.attempts = 0;
   }
 }
+
+/** Nothing at all received on a connected peer connection this long means its path is gone. */
+export const SILENCE_MS = 5000;
+/** How often the received count is read (one getStats() a second). */
+export const SILENCE_POLL_MS = 1000;
+
+/**
+ * A path that died without ICE saying so: Chromium keeps a connection whose local address vanished
+ * (Wi-Fi → 4G) `connected` until its 30 s dead-connection timeout, measured in the network-change e2e
+ * test. Everything the peer connection receives counts (media, RTCP, STUN consent answers, which
+ * Chromium asks for every few seconds even on an idle desktop), read by `sample`; when the count has
+ * not moved for SILENCE_MS while running, `onSilent` is called once.
+ */
+export class SilenceWatch {
+  private timer: unknown;
+  private last: number | undefined;
+  private since = 0;
+  private done = false;
+  private reading = false;
+
+  constructor(
+    private readonly sample: () => Promise<number | undefined>,
+    private readonly onSilent: (reason: string) => void,
+    private readonly timers: Timers & { now(): number } = { ...browserTimers, now: () => Date.now() },
+    private readonly silenceMs = SILENCE_MS,
+    private readonly pollMs = SILENCE_POLL_MS,
+  ) {}
+
+  /** Starts watching (the peer connection connected); again later is a no-op. */
+  start(): void {
+    if (this.done || this.timer !== undefined) return;
+    this.since = this.timers.now();
+    this.schedule();
+  }
+
+  dispose(): void {
+    this.done = true;
+    if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private schedule(): void {
+    this.timer = this.timers.setTimeout(() => void this.poll(), this.pollMs);
+  }
+
+  private async poll(): Promise<void> {
+    if (this.done || this.reading) return;
+    this.reading = true;
+    let count: number | undefined;
+    try {
+      count = await this.sample();
+    } catch {
+      count = undefined;
+    } finally {
+      this.reading = false;
+    }
+    if (this.done) return;
+    const now = this.timers.now();
+    // Unknown (no stats yet) counts as progress: only a count seen standing still is silence.
+    if (count === undefined || count !== this.last) {
+      this.last = count;
+      this.since = now;
+    } else if (now - this.since >= this.silenceMs) {
+      this.dispose();
+      this.onSilent(`nothing received for ${Math.round((now - this.since) / 1000)} s`);
+      return;
+    }
+    this.schedule();
+  }
+}

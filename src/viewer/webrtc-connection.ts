@@ -38,6 +38,7 @@ import {
   isRetryableStatus,
   ReconnectBudget,
   retryDelayMs,
+  SilenceWatch,
 } from './reconnect-policy.js';
 import type { StatsEntry } from './stats.js';
 import { sessionLimitLabel } from './labels.js';
@@ -66,6 +67,8 @@ interface Peer {
   video?: MediaStream;
   audio?: MediaStream;
   watch: IceDropWatch;
+  /** A path gone silent while ICE still says connected (a vanished local address). */
+  silence: SilenceWatch;
   /** Tells the helper this viewer is alive; without it, it releases our keys after a few seconds. */
   heartbeat?: ReturnType<typeof setInterval>;
 }
@@ -84,6 +87,21 @@ function waitForIceGathering(pc: RTCPeerConnection, timeoutMs: number): Promise<
     const timer = setTimeout(finish, timeoutMs);
     pc.addEventListener('icegatheringstatechange', onChange);
   });
+}
+
+/**
+ * Everything received on the succeeded candidate pairs (bytes, STUN requests and answers), or
+ * undefined before there is any: what SilenceWatch reads.
+ */
+async function receivedCount(pc: RTCPeerConnection): Promise<number | undefined> {
+  const report = await pc.getStats();
+  let total: number | undefined;
+  report.forEach((s: Record<string, unknown>) => {
+    if (s.type !== 'candidate-pair' || s.state !== 'succeeded') return;
+    const n = (k: string): number => (typeof s[k] === 'number' ? s[k] : 0);
+    total = (total ?? 0) + n('bytesReceived') + n('requestsReceived') + n('responsesReceived');
+  });
+  return total;
 }
 
 export class WebRtcConnection implements DesktopConnection {
@@ -250,6 +268,10 @@ export class WebRtcConnection implements DesktopConnection {
       connected: false,
       moveTried: false,
       watch: this.dropWatch(() => peer),
+      silence: new SilenceWatch(
+        () => receivedCount(pc),
+        (why) => this.onDrop(peer, why, true),
+      ),
     };
 
     pc.addEventListener('track', (ev) => {
@@ -283,6 +305,7 @@ export class WebRtcConnection implements DesktopConnection {
       peer.watch.update(ice);
       if (up) {
         peer.connected = true;
+        peer.silence.start();
         this.budget.reset();
         if (this.state !== 'connected') this.setState('connected');
       }
@@ -365,6 +388,7 @@ export class WebRtcConnection implements DesktopConnection {
     to.ownsDesktop = from.ownsDesktop;
     from.ownsDesktop = false;
     to.connected = true;
+    to.silence.start();
     this.peer = to;
     void this.closePeer(from);
     if (to.video) this.events.onStream(to.video);
@@ -469,6 +493,7 @@ export class WebRtcConnection implements DesktopConnection {
   /** Closes the browser side and, if it owns the desktop, tells the API to stop it; never throws. */
   private async closePeer(peer: Peer): Promise<void> {
     peer.watch.dispose();
+    peer.silence.dispose();
     clearInterval(peer.heartbeat);
     peer.pc.close();
     if (peer.desktopId === undefined || !peer.ownsDesktop) return;

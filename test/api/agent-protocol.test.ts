@@ -57,7 +57,7 @@ describe('the API on the agent link', () => {
     const agent = await connectAgent(h.server, h.device, healthyAgent);
     expect(agent.upgradeHeaders[API_LINK_VERSION_HEADER]).toBe(String(API_LINK_VERSION));
     expect(agent.upgradeHeaders[API_LINK_FEATURES_HEADER]).toBe(
-      'viewer, capacity_errors, permissions, audit_events, consent, ws_relay',
+      'viewer, capacity_errors, permissions, audit_events, consent, ws_relay, add_peer',
     );
     await agent.close();
   });
@@ -123,7 +123,15 @@ describe('the API on the agent link', () => {
     const line = recorder.entries.slice(before).find((e) => e.msg === 'agent connected');
     expect(line?.obj).toMatchObject({
       protocol: 2,
-      features: ['viewer', 'capacity_errors', 'permissions', 'audit_events', 'consent', 'ws_relay'],
+      features: [
+        'viewer',
+        'capacity_errors',
+        'permissions',
+        'audit_events',
+        'consent',
+        'ws_relay',
+        'add_peer',
+      ],
     });
     await agent.close();
   });

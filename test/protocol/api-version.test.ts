@@ -22,6 +22,7 @@ describe('reading a peer’s announcement', () => {
   it('reads its own announcement back as this version with every feature', () => {
     expect(current.version).toBe(2);
     expect(features(current)).toEqual([
+      'add_peer',
       'audit_events',
       'capacity_errors',
       'consent',

@@ -234,7 +234,7 @@ describe('ApiLink sends an API only what it announced', () => {
     await waitFor(() => api.requestHeaders.length === 1, { what: 'the agent to connect' });
     expect(api.requestHeaders[0]?.[API_LINK_VERSION_HEADER]).toBe('2');
     expect(api.requestHeaders[0]?.[API_LINK_FEATURES_HEADER]).toBe(
-      'viewer, capacity_errors, permissions, audit_events, consent, ws_relay',
+      'viewer, capacity_errors, permissions, audit_events, consent, ws_relay, add_peer',
     );
   });
 

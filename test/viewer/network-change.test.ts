@@ -7,6 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiError, type ApiClient } from '../../src/viewer/api-client.js';
 import type { ConnectionEvents, ConnectionState } from '../../src/viewer/desktop-connection.js';
+import { SILENCE_MS, SILENCE_POLL_MS } from '../../src/viewer/reconnect-policy.js';
 import {
   HANDOVER_AFTER_DISCONNECTED_MS,
   HANDOVER_TIMEOUT_MS,
@@ -45,6 +46,8 @@ class FakePc extends EventTarget {
   localDescription: { type: string; sdp: string } | null = null;
   remoteSdp: string | undefined;
   closed = false;
+  /** What getStats() reports received on its candidate pair; undefined: no pair yet. */
+  received: number | undefined;
   readonly channels = new Map<string, FakeChannel>();
   constructor(readonly config: RTCConfiguration) {
     super();
@@ -70,7 +73,11 @@ class FakePc extends EventTarget {
     return Promise.resolve();
   }
   getStats(): Promise<Map<string, unknown>> {
-    return Promise.resolve(new Map());
+    const stats = new Map<string, unknown>();
+    if (this.received !== undefined) {
+      stats.set('pair', { type: 'candidate-pair', state: 'succeeded', bytesReceived: this.received });
+    }
+    return Promise.resolve(stats);
   }
   close(): void {
     if (this.closed) return;
@@ -87,7 +94,11 @@ class FakePc extends EventTarget {
   /** The helper's video arrives (as it does once the answer is applied). */
   video(): FakeStream {
     const stream = new FakeStream([{ kind: 'video' }]);
-    const ev = Object.assign(new Event('track'), { track: { kind: 'video' }, receiver: {}, streams: [stream] });
+    const ev = Object.assign(new Event('track'), {
+      track: { kind: 'video' },
+      receiver: {},
+      streams: [stream],
+    });
     this.dispatchEvent(ev);
     return stream;
   }
@@ -104,7 +115,9 @@ function setup() {
   let desktops = 0;
   const api = {
     iceConfig: vi.fn(() => Promise.resolve({ iceServers: [] })),
-    startDesktop: vi.fn(() => Promise.resolve({ sessionId: `desk-${++desktops}`, answer: `v=0 answer ${desktops}` })),
+    startDesktop: vi.fn(() =>
+      Promise.resolve({ sessionId: `desk-${++desktops}`, answer: `v=0 answer ${desktops}` }),
+    ),
     addPeer: vi.fn((_device: string, desktop: string) =>
       Promise.resolve({ sessionId: desktop, answer: 'v=0 moved answer' }),
     ),
@@ -182,6 +195,27 @@ describe('WebRtcConnection on a network change', () => {
     expect(s.api.startDesktop).toHaveBeenCalledTimes(1);
     expect(s.api.addPeer).toHaveBeenCalledTimes(1);
     expect(next.closed).toBe(false);
+  });
+
+  it('moves when nothing is received for SILENCE_MS while ICE still says connected', async () => {
+    const s = setup();
+    const old = await connected(s);
+    old.received = 1000;
+    // Traffic keeps coming: no move, however long.
+    for (let i = 0; i < 30; i++) {
+      old.received += 100;
+      await vi.advanceTimersByTimeAsync(SILENCE_POLL_MS);
+    }
+    expect(s.api.addPeer).not.toHaveBeenCalled();
+    // The local address vanished: the count stands still, ICE stays `connected`.
+    await vi.advanceTimersByTimeAsync(SILENCE_MS - SILENCE_POLL_MS);
+    expect(s.api.addPeer).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(SILENCE_POLL_MS);
+    expect(s.api.addPeer).toHaveBeenCalledTimes(1);
+    expect(s.states.at(-1)?.[1]).toMatch(/nothing received/);
+    FakePc.all[1]!.up();
+    expect(old.closed).toBe(true);
+    expect(s.lastState()).toBe('connected');
   });
 
   it('moves at once when ICE fails', async () => {

@@ -196,12 +196,15 @@ export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost 
       // holds it below the target; back at the target, what the viewers asked for applies.
       const limit = (bps: number): void => source.limitBitrate(bps < targetBps ? bps : undefined);
       limit(controller.bitrate);
-      // What this viewer was sent: the access units handed to its peer while connected (the
-      // session's listener sends each one). Not the packets on the wire: units the RTP path drops or
-      // queues still count, so the delivered rate is an upper bound.
-      const offSent = source.onAccessUnit((unit) => {
-        if (peer.state === 'connected') controller.onSent(unit.data.length, performance.now());
-      });
+      // What this viewer was sent: the video packets as they leave (not retransmissions) where the
+      // peer reports them; else the access units handed to it while connected, which still count
+      // units the RTP path drops, so the delivered rate is then an upper bound. Same clock as the
+      // reports below.
+      const offSent = peer.onVideoSent
+        ? peer.onVideoSent((bytes) => controller.onSent(bytes, performance.now()))
+        : source.onAccessUnit((unit) => {
+            if (peer.state === 'connected') controller.onSent(unit.data.length, performance.now());
+          });
       const offStats = peer.onReceiverStats((stats) => {
         if (process.env.PORTHOLE_TRACE_RR) log.info({ rr: stats }, 'TRACE rr');
         const d = controller.onReport(stats, performance.now());

@@ -403,6 +403,8 @@ export async function createDesktopPeer(
       if (state === 'closed') return;
       inputGate.close();
       for (const dc of channels.values()) dc.close();
+      // What the network did to this connection, for whoever reads the log after a bad session.
+      log.info({ video: video.sender.stats }, 'video sender totals');
       video.sender.close();
       video.track.close();
       audio?.track.close();

@@ -157,6 +157,16 @@ describe('BitrateController', () => {
     expect(run.decisions[0]!.bps).toBe(630_000);
   });
 
+  it('at most halves a sender that did not use its rate (its delivered rate measures the screen, not the path)', () => {
+    const c = controller({ targetBps: 3_870_000, startBps: 3_870_000 });
+    const run = drive(c, { linkBps: flat(100_000), baseRttMs: flat(43), appShare: 0.05 }, 0, 10_000);
+    const first = run.decisions[0]!;
+    expect(first.reason).toBe('congestion');
+    expect(first.loss).toBeGreaterThan(0.4);
+    expect(first.deliveredBps).toBeUndefined();
+    expect(first.bps).toBe(1_935_000);
+  });
+
   it('never drops below the floor', () => {
     const c = controller({ targetBps: 3_870_000, startBps: 3_870_000, minBps: 400_000 });
     drive(c, { linkBps: flat(100_000), baseRttMs: flat(43) }, 0, 30_000);
@@ -182,6 +192,39 @@ describe('BitrateController', () => {
     const c = controller({ targetBps: 8_000_000 });
     const run = drive(c, { linkBps: flat(50_000_000), baseRttMs: flat(20), remb: flat(6_000_000) }, 0, 3_000);
     expect(run.rates).toEqual([{ t: expect.any(Number) as number, bps: 5_400_000 }]);
+  });
+
+  it('never raises past the REMB: a rate at or above it holds', () => {
+    const c = controller({ targetBps: 3_870_000 });
+    // A link of 2 Mb/s that Chromium estimates at 1.4 Mb/s: a 1.5 × raise from 1.5 Mb/s would pass it.
+    const run = drive(
+      c,
+      { linkBps: flat(2_000_000), baseRttMs: flat(120), remb: flat(1_400_000) },
+      0,
+      20_000,
+    );
+    expect(run.rates.every((r) => r.bps <= 1_400_000)).toBe(true);
+    const up = controller({ targetBps: 3_870_000 });
+    const raised = drive(
+      up,
+      { linkBps: flat(5_000_000), baseRttMs: flat(20), remb: flat(2_000_000) },
+      0,
+      3_000,
+    );
+    expect(raised.rates.map((r) => r.bps)).toEqual([2_000_000]);
+  });
+
+  it('reads a gap in the reports as an outage, not as congestion', () => {
+    const c = controller({ targetBps: 1_000_000 });
+    const state = newState();
+    const path = { linkBps: flat(5_000_000), baseRttMs: flat(40) };
+    drive(c, path, 0, 5_000, state);
+    // 2 s without reports while 1 Mb/s of packets is lost, then the path is clean again.
+    state.seq += 2 * (1_000_000 / 8 / PACKET_BYTES);
+    state.lost += 2 * (1_000_000 / 8 / PACKET_BYTES);
+    const after = drive(c, path, 7_000, 15_000, state);
+    expect(after.decisions.filter((d) => d.reason === 'congestion')).toEqual([]);
+    expect(c.bitrate).toBe(1_000_000);
   });
 
   it('recovers after the congestion ends, slowly near the old wall and fast past it', () => {
