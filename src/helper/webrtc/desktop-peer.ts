@@ -351,6 +351,7 @@ export async function createDesktopPeer(
     }
   }
 
+  let tornDown = false;
   const peer: DesktopPeer = {
     sendVideo(accessUnit, timestampUs, bitrate) {
       if (state === 'closed') return false;
@@ -400,7 +401,9 @@ export async function createDesktopPeer(
     },
     messageCounts: { input: inputGate.counters, control: controlGate.counters },
     close() {
-      if (state === 'closed') return;
+      // Not `state`: the connection can report itself closed first, and its resources still need freeing.
+      if (tornDown) return;
+      tornDown = true;
       inputGate.close();
       for (const dc of channels.values()) dc.close();
       // What the network did to this connection, for whoever reads the log after a bad session.

@@ -335,6 +335,23 @@ describe('createDesktopPeer', () => {
     });
   });
 
+  it('frees its timers on close() even after the connection closed itself', async () => {
+    const clock = new FakeClock();
+    const { viewer, peer } = await connectedPair({ timers: clock });
+    const states: string[] = [];
+    peer.onState((s) => states.push(s));
+    // A packet out starts the sender reports, on the fake clock.
+    await waitFor(() => peer.sendVideo(Buffer.from([0, 0, 0, 1, 0x65, 1, 2, 3]), 0, 1_000_000), {
+      what: 'the video track open',
+    });
+    expect(clock.pending.length).toBeGreaterThan(0);
+    viewer.close();
+    await waitFor(() => peer.state !== 'connected', { what: 'the helper to see the viewer go' });
+    peer.close();
+    expect(clock.pending).toEqual([]);
+    expect(peer.videoSenderStats?.packetsSent).toBeGreaterThan(0);
+  });
+
   it('reports closed and stops sending after close()', async () => {
     const { peer } = await connectedPair();
     const states: string[] = [];
