@@ -61,6 +61,44 @@ interface Driver {
   disconnect(): Promise<void>;
 }
 
+interface SenderRow {
+  profile: ProfileName;
+  framesSent: number;
+  keyframesSent: number;
+  nacked: number;
+  resent: number;
+  nackOverBudget: number;
+  nackGone: number;
+  overflows: number;
+  framesSkipped: number;
+}
+
+/** The newest "video sender totals" line of the service's output logged after `sinceMs` (epoch ms). */
+function lastSenderTotals(output: string, sinceMs: number): Omit<SenderRow, 'profile'> | undefined {
+  for (const line of output.split('\n').reverse()) {
+    if (!line.includes('"video sender totals"')) continue;
+    try {
+      const entry = JSON.parse(line) as { time: number; video: Omit<SenderRow, 'profile'> };
+      return entry.time >= sinceMs ? entry.video : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+function senderTable(rows: readonly SenderRow[]): string {
+  return [
+    '| profile | frames sent | keyframes | NACKed | resent | over budget | gone | overflows | frames skipped |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...rows.map(
+      (r) =>
+        `| ${r.profile} | ${r.framesSent} | ${r.keyframesSent} | ${r.nacked} | ${r.resent} | ` +
+        `${r.nackOverBudget} | ${r.nackGone} | ${r.overflows} | ${r.framesSkipped} |`,
+    ),
+  ].join('\n');
+}
+
 /** The API relay's counters of video frames forwarded to viewers and dropped by their queues. */
 type RelayCounters = () => { forwardedVideo: number; droppedFrames: number };
 
@@ -221,6 +259,7 @@ export async function run(flags: string[] = []): Promise<{ title: string; markdo
   const leave = net.enterAgent();
   const cleanups: (() => Promise<void>)[] = [];
   const rows: NetResult[] = [];
+  const senderRows: SenderRow[] = [];
   const series: ChartSeries[] = [];
   let debugOutput = (): string => '';
   try {
@@ -237,7 +276,8 @@ export async function run(flags: string[] = []): Promise<{ title: string; markdo
         },
       ],
       helperArgs: HELPER_ARGS,
-      logLevel: process.env.NET_DEBUG ? 'info' : 'warn',
+      // info: the helper's "video sender totals" line per desktop connection is read for the sender table.
+      logLevel: 'info',
       tls: { cert: readFileSync(certs.cert), key: readFileSync(certs.key) },
     });
     cleanups.push(() => stack.stop());
@@ -325,6 +365,7 @@ export async function run(flags: string[] = []): Promise<{ title: string; markdo
       await net.setProfile(PROFILES[profile]);
       for (const viewer of VIEWERS) {
         console.log(`net: ${profile} ${viewer}…`);
+        const startedAt = Date.now();
         const porthole = viewer !== 'noVNC';
         const { result, latencies } = await measure(
           viewer,
@@ -337,6 +378,15 @@ export async function run(flags: string[] = []): Promise<{ title: string; markdo
         );
         rows.push(result);
         console.log(netTable([result]).split('\n').at(-1));
+        if (viewer === 'porthole') {
+          // The helper logs its sender's totals when the desktop closes (the driver disconnected).
+          const totals = await waitUntil(
+            () => lastSenderTotals(stack.serviceOutput(), startedAt),
+            10_000,
+            'the helper to log its video sender totals',
+          ).catch(() => undefined);
+          if (totals) senderRows.push({ profile, ...totals });
+        }
         series.push({
           label: `${viewer} ${profile}`,
           colour: colours[viewer][i % 5]!,
@@ -396,6 +446,13 @@ export async function run(flags: string[] = []): Promise<{ title: string; markdo
     `Connect → first picture: ${connect}.`,
     '',
     netTargetsTable(netTargets(rows)),
+    '',
+    "What the helper's RTP sender did over each WebRTC connection (connect to disconnect, the outage " +
+      'included; its log line "video sender totals"): keyframes sent (a keyframe storm would show here), ' +
+      'packets the viewer NACKed, resent, refused over the 50 % budget or gone (older than 1 s), and pacer ' +
+      'overflows with the frames skipped to the next keyframe after them.',
+    '',
+    senderTable(senderRows),
     '',
     '![latency per profile](bench-net-latency.png)',
   ].join('\n');

@@ -111,11 +111,12 @@ export const SILENCE_MS = 5000;
 export const SILENCE_POLL_MS = 1000;
 
 /**
- * A path that died without ICE saying so: Chromium keeps a connection whose local address vanished
- * (Wi-Fi → 4G) `connected` until its 30 s dead-connection timeout, measured in the network-change e2e
- * test. Everything the peer connection receives counts (media, RTCP, STUN consent answers, which
- * Chromium asks for every few seconds even on an idle desktop), read by `sample`; when the count has
- * not moved for SILENCE_MS while running, `onSilent` is called once.
+ * A path that died without ICE saying so: Chromium kept a peer connection whose local address vanished
+ * (Wi-Fi → 4G) `connected` for 34 s in the network-change e2e test (its dead-connection timeout is
+ * 30 s). Everything the peer connection receives counts (media, RTCP, STUN consent answers, which
+ * Chromium asks for every few seconds even on an idle desktop), read by `sample`. When the count has
+ * not grown for SILENCE_MS while running, `onSilent` is called once. Once a count was seen, a sample
+ * without one (the candidate pairs left the stats) or one that does not answer is no progress either.
  */
 export class SilenceWatch {
   private timer: unknown;
@@ -146,11 +147,23 @@ export class SilenceWatch {
   }
 
   private schedule(): void {
-    this.timer = this.timers.setTimeout(() => void this.poll(), this.pollMs);
+    this.timer = this.timers.setTimeout(() => this.tick(), this.pollMs);
   }
 
-  private async poll(): Promise<void> {
-    if (this.done || this.reading) return;
+  private tick(): void {
+    if (this.done) return;
+    const now = this.timers.now();
+    // Before any count was seen (no stats yet) nothing is judged.
+    if (this.last !== undefined && now - this.since >= this.silenceMs) {
+      this.dispose();
+      this.onSilent(`nothing received for ${Math.round((now - this.since) / 1000)} s`);
+      return;
+    }
+    if (!this.reading) void this.read();
+    this.schedule();
+  }
+
+  private async read(): Promise<void> {
     this.reading = true;
     let count: number | undefined;
     try {
@@ -160,17 +173,8 @@ export class SilenceWatch {
     } finally {
       this.reading = false;
     }
-    if (this.done) return;
-    const now = this.timers.now();
-    // Unknown (no stats yet) counts as progress: only a count seen standing still is silence.
-    if (count === undefined || count !== this.last) {
-      this.last = count;
-      this.since = now;
-    } else if (now - this.since >= this.silenceMs) {
-      this.dispose();
-      this.onSilent(`nothing received for ${Math.round((now - this.since) / 1000)} s`);
-      return;
-    }
-    this.schedule();
+    if (this.done || count === undefined || count === this.last) return;
+    this.last = count;
+    this.since = this.timers.now();
   }
 }

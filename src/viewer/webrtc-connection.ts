@@ -90,14 +90,14 @@ function waitForIceGathering(pc: RTCPeerConnection, timeoutMs: number): Promise<
 }
 
 /**
- * Everything received on the succeeded candidate pairs (bytes, STUN requests and answers), or
- * undefined before there is any: what SilenceWatch reads.
+ * Everything received on the candidate pairs, whatever their state (bytes, STUN requests and answers),
+ * or undefined when there is none: what SilenceWatch reads.
  */
 async function receivedCount(pc: RTCPeerConnection): Promise<number | undefined> {
   const report = await pc.getStats();
   let total: number | undefined;
   report.forEach((s: Record<string, unknown>) => {
-    if (s.type !== 'candidate-pair' || s.state !== 'succeeded') return;
+    if (s.type !== 'candidate-pair') return;
     const n = (k: string): number => (typeof s[k] === 'number' ? s[k] : 0);
     total = (total ?? 0) + n('bytesReceived') + n('requestsReceived') + n('responsesReceived');
   });

@@ -217,6 +217,7 @@ describe.skipIf(unavailable)(
         throw new Error(
           `${(err as Error).message}\nstatus: ${status}\npeers: ${peers.join(', ')}\n` +
             `service (tail): ${stack!.serviceOutput().slice(-3000)}`,
+          { cause: err },
         );
       }
       const frames = await page.evaluate(() => (window as unknown as PageProbe).__frames);

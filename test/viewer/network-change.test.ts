@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiError, type ApiClient } from '../../src/viewer/api-client.js';
 import type { ConnectionEvents, ConnectionState } from '../../src/viewer/desktop-connection.js';
-import { SILENCE_MS, SILENCE_POLL_MS } from '../../src/viewer/reconnect-policy.js';
+import { SILENCE_MS, SILENCE_POLL_MS, SilenceWatch } from '../../src/viewer/reconnect-policy.js';
 import {
   HANDOVER_AFTER_DISCONNECTED_MS,
   HANDOVER_TIMEOUT_MS,
@@ -335,5 +335,51 @@ describe('WebRtcConnection on a network change', () => {
     await vi.advanceTimersByTimeAsync(HANDOVER_TIMEOUT_MS * 2);
     expect(s.api.startDesktop).toHaveBeenCalledTimes(1);
     expect(s.lastState()).toBe('closed');
+  });
+});
+
+describe('SilenceWatch', () => {
+  const watch = (sample: () => Promise<number | undefined>) => {
+    const silent: string[] = [];
+    const w = new SilenceWatch(sample, (why) => silent.push(why));
+    w.start();
+    return silent;
+  };
+
+  it('never judges a connection whose stats never had a count', async () => {
+    const silent = watch(() => Promise.resolve(undefined));
+    await vi.advanceTimersByTimeAsync(SILENCE_MS * 10);
+    expect(silent).toEqual([]);
+  });
+
+  it('counts stats that vanish after a count (the pairs were dropped) as silence', async () => {
+    let count: number | undefined = 1;
+    const silent = watch(() => Promise.resolve(count));
+    await vi.advanceTimersByTimeAsync(SILENCE_POLL_MS * 2);
+    count = undefined;
+    await vi.advanceTimersByTimeAsync(SILENCE_MS + SILENCE_POLL_MS);
+    expect(silent).toHaveLength(1);
+    expect(silent[0]).toMatch(/nothing received for [56] s/);
+  });
+
+  it('counts a getStats() that stops answering as silence', async () => {
+    let calls = 0;
+    const silent = watch(() => (++calls === 1 ? Promise.resolve(5) : new Promise(() => {})));
+    await vi.advanceTimersByTimeAsync(SILENCE_MS + SILENCE_POLL_MS * 2);
+    expect(silent).toHaveLength(1);
+    expect(calls).toBe(2);
+  });
+
+  it('stays quiet after dispose', async () => {
+    const silent: string[] = [];
+    const w = new SilenceWatch(
+      () => Promise.resolve(7),
+      (why) => silent.push(why),
+    );
+    w.start();
+    await vi.advanceTimersByTimeAsync(SILENCE_POLL_MS * 2);
+    w.dispose();
+    await vi.advanceTimersByTimeAsync(SILENCE_MS * 3);
+    expect(silent).toEqual([]);
   });
 });

@@ -181,7 +181,7 @@ describe('WebRtcDesktopHost.addPeer', () => {
     const { clock, host, peers, media, start, move, closed } = setup();
     const old = await start('d1');
     await host.addPeer(move('d1'));
-    clock.advance(20_000);
+    await clock.advance(20_000);
     await settle();
     expect(peers[1]!.closed).toBe(true);
     expect(media[1]!.closed).toBe(true);
@@ -281,13 +281,13 @@ describe('WebRtcDesktopHost.addPeer', () => {
     await start('d1');
     await host.addPeer(move('d1'));
     peers[1]!.setState('connected');
-    clock.advance(50_000);
+    await clock.advance(50_000);
     peers[1]!.input({ type: 'pointer_move', x: 0.5, y: 0.5 });
-    clock.advance(50_000);
+    await clock.advance(50_000);
     await settle();
     // 100 s since the start but only 50 s since the input on the new peer: not cut.
     expect(host.activeConnections).toBe(1);
-    clock.advance(10_000);
+    await clock.advance(10_000);
     await settle();
     expect(peers[1]!.sentControl).toContainEqual({ type: 'session_limit', reason: 'idle', remainingMs: 0 });
   });

@@ -48,6 +48,8 @@ export interface VideoSenderOptions {
 
 export interface VideoSenderStats {
   framesSent: number;
+  /** Frames that carried an IDR (the viewer's requests, new viewers, rate changes, recoveries). */
+  keyframesSent: number;
   packetsSent: number;
   bytesSent: number;
   /** Frames not sent because the pacer's queue overflowed or a keyframe was awaited after that. */
@@ -73,7 +75,7 @@ export class VideoSender {
   private keyframeForGoneAt = -Infinity;
   private reportTimer: TimerHandle | undefined;
   private closed = false;
-  private readonly counts = { frames: 0, packets: 0, bytes: 0, skipped: 0, overflows: 0 };
+  private readonly counts = { frames: 0, keyframes: 0, packets: 0, bytes: 0, skipped: 0, overflows: 0 };
 
   constructor(private readonly opts: VideoSenderOptions) {
     this.extension =
@@ -102,8 +104,9 @@ export class VideoSender {
     }
     const payloads = h264Payloads(accessUnit, MAX_RTP_PAYLOAD);
     if (payloads.length === 0) return false;
+    const keyframe = payloads.some(isIdr);
     if (this.awaitingKeyframe) {
-      if (!payloads.some(isIdr)) {
+      if (!keyframe) {
         this.counts.skipped += 1;
         return false;
       }
@@ -119,7 +122,10 @@ export class VideoSender {
     this.pacer.push(items);
     // An overflow drops what was queued, this frame with it.
     if (this.awaitingKeyframe) this.counts.skipped += 1;
-    else this.counts.frames += 1;
+    else {
+      this.counts.frames += 1;
+      if (keyframe) this.counts.keyframes += 1;
+    }
     return true;
   }
 
@@ -146,6 +152,7 @@ export class VideoSender {
     const h = this.history.counters;
     return {
       framesSent: this.counts.frames,
+      keyframesSent: this.counts.keyframes,
       packetsSent: this.counts.packets,
       bytesSent: this.counts.bytes,
       framesSkipped: this.counts.skipped,

@@ -107,7 +107,7 @@ describe('VideoSender', () => {
     expect(d.accessUnits.map((u) => u.length)).toEqual([delta(1000).length, idr(2000).length]);
     const seqs = rtp.map(rtpSequence);
     expect(seqs.every((s, i) => i === 0 || s === ((seqs[i - 1]! + 1) & 0xffff))).toBe(true);
-    expect(sender.stats).toMatchObject({ overflows: 1, framesSkipped: 2, framesSent: 2 });
+    expect(sender.stats).toMatchObject({ overflows: 1, framesSkipped: 2, framesSent: 2, keyframesSent: 1 });
   });
 
   it('counts media bytes as they leave, not retransmissions', async () => {
