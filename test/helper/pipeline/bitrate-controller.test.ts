@@ -264,14 +264,35 @@ describe('BitrateController', () => {
       return { highestSequence: state.seq, cumulativeLost: 0, rttMs, estimatedBitrate: undefined };
     };
     for (let t = 5_000; t < 9_000; t += 100) c.onSent(25_000, t);
-    expect(c.onReport(report(400), 5_000)).toBeUndefined(); // one spike
-    expect(c.onReport(report(45), 5_100)).toBeUndefined();
-    expect(c.onReport(report(300), 6_000)).toBeUndefined(); // high, not yet for a window
-    expect(c.onReport(report(290), 6_500)).toBeUndefined();
-    const d = c.onReport(report(280), 7_000);
+    // One spike among ordinary reports (every 100 ms): the median of the last second does not move.
+    for (let t = 5_000; t < 6_000; t += 100)
+      expect(c.onReport(report(t === 5_300 ? 400 : 42), t)).toBeUndefined();
+    // Then a standing queue: 300 ms from 6.0 s. High, but not yet for a window...
+    let d: BitrateDecision | undefined;
+    let at = 6_000;
+    for (; at < 8_000 && !d; at += 100) {
+      d = c.onReport(report(300), at);
+      if (at < 6_500) expect(d).toBeUndefined();
+    }
+    // ...until the median has been high for a whole window.
+    expect(at - 100).toBeGreaterThanOrEqual(7_000);
     expect(d?.reason).toBe('congestion');
-    expect(d?.rttRiseMs).toBe(240);
+    expect(d?.rttRiseMs).toBe(260);
     expect(d!.bps).toBeLessThan(2_000_000);
+  });
+
+  it('reads ±40 ms of RTT jitter as jitter: no congestion, and the path counts as clean', () => {
+    const c = controller({ targetBps: 3_870_000 });
+    const rnd = seeded(7);
+    const run = drive(
+      c,
+      { linkBps: flat(50_000_000), baseRttMs: () => 120 + (rnd() * 2 - 1) * 40, remb: flat(3_000_000) },
+      0,
+      20_000,
+    );
+    expect(run.decisions.filter((d) => d.reason === 'congestion')).toEqual([]);
+    expect(run.decisions.filter((d) => d.reason === 'clean').length).toBeGreaterThan(0);
+    expect(run.decisions.every((d) => (d.rttRiseMs ?? 0) < 30)).toBe(true);
   });
 
   it('lets the base RTT rise after a route change: one step down, then raises again', () => {
