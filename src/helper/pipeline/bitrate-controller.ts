@@ -32,7 +32,8 @@ export interface BitrateControllerOptions {
 /** One change of the bitrate and the measurements it was made on (for the log). */
 export interface BitrateDecision {
   bps: number;
-  reason: 'congestion' | 'clean';
+  /** probe_failed: a raise made the RTT or loss climb within PROBE_WATCH_MS; back to the rate before it. */
+  reason: 'congestion' | 'clean' | 'probe_failed';
   /** Loss over the window, 0..1, when a window was complete. */
   loss?: number;
   rttRiseMs?: number;
@@ -78,6 +79,22 @@ export const WALL_MEMORY_MS = 30_000;
 /** ...and only after the path has been clean this many hold times. */
 export const WALL_HOLDS = 3;
 /**
+ * With no REMB yet (Chromium sends its first one seconds in, some viewers never), a raise is blind:
+ * smaller, and only after this many hold times clean. On the bench two blind × 1.5 raises took a
+ * 2 Mb/s link from 1.5 to 3.4 Mb/s before the first REMB arrived: a 2.3 s freeze.
+ */
+export const BLIND_RAISE_FACTOR = 1.25;
+export const BLIND_HOLDS = 2;
+/**
+ * After a raise, this long (each failed probe in a row doubles the clean time wanted before the next
+ * raise near the wall, up to 8×): an RTT rise above RTT_RISE_CLEAN_MS held for PROBE_RTT_MS, or windowed
+ * loss above PROBE_LOSS, means the raise went past the path: back to the rate before it at once
+ * (no hold time), and that rate becomes the wall.
+ */
+export const PROBE_WATCH_MS = 3_000;
+export const PROBE_RTT_MS = 500;
+export const PROBE_LOSS = 0.05;
+/**
  * No report for this long is an outage (the viewer sends one at least every second, and one with every
  * NACK): the loss and RTT windows start again at the next report rather than read the outage as
  * congestion, which on the bench took a 1 Mb/s stream to the 300 kb/s floor after a 2 s outage.
@@ -100,6 +117,10 @@ export class BitrateController {
   private readonly rtt = new RttBaseline(BASE_RTT_WINDOW_MS);
   private readonly sent = new SendRate(10_000);
   private lastReportAt: number | undefined;
+  /** The last raise, watched for PROBE_WATCH_MS. */
+  private probe: { fromBps: number; toBps: number; untilMs: number; highSince?: number } | undefined;
+  /** Probes that failed in a row: each doubles the clean time wanted near the wall (at most 8×). */
+  private failedProbes = 0;
 
   constructor(private readonly opts: BitrateControllerOptions) {
     this.minBps = opts.minBps ?? DEFAULT_MIN_BPS;
@@ -152,10 +173,40 @@ export class BitrateController {
     if (!clean) this.cleanSince = undefined;
     else this.cleanSince ??= nowMs;
 
+    const failed = this.probeFailed(window, rise, nowMs);
+    if (failed) return failed;
     if (nowMs - this.lastChangeAt < this.holdMs) return undefined;
     if (lossCongested || rttCongested) return this.lower(window, rise, nowMs);
     if (clean) return this.raise(window, rise, nowMs);
     return undefined;
+  }
+
+  private probeFailed(
+    window: WindowLoss | undefined,
+    rise: number | undefined,
+    nowMs: number,
+  ): BitrateDecision | undefined {
+    const p = this.probe;
+    if (!p) return undefined;
+    if (nowMs > p.untilMs || this.current !== p.toBps) {
+      if (nowMs > p.untilMs) this.failedProbes = 0;
+      this.probe = undefined;
+      return undefined;
+    }
+    if (rise !== undefined && rise > RTT_RISE_CLEAN_MS) p.highSince ??= nowMs;
+    else p.highSince = undefined;
+    const rttBad = p.highSince !== undefined && nowMs - p.highSince >= PROBE_RTT_MS;
+    const lossBad = window !== undefined && window.loss > PROBE_LOSS;
+    if (!rttBad && !lossBad) return undefined;
+    this.probe = undefined;
+    this.failedProbes = Math.min(3, this.failedProbes + 1);
+    this.wall = { bps: p.fromBps, atMs: nowMs };
+    return this.change(p.fromBps, nowMs, {
+      reason: 'probe_failed',
+      ...(window ? { loss: window.loss } : {}),
+      ...(rise !== undefined ? { rttRiseMs: rise } : {}),
+      ...(this.remb !== undefined ? { rembBps: this.remb } : {}),
+    });
   }
 
   private lower(
@@ -201,12 +252,14 @@ export class BitrateController {
     // A sender that does not use its rate (a still screen) learns nothing by having more of it.
     if (sent !== undefined && sent < APP_LIMITED_SHARE * this.current) return undefined;
 
-    let next = this.current * RAISE_FACTOR;
+    // Blind (no REMB yet): smaller steps, after a longer clean spell.
+    if (this.remb === undefined && cleanFor < BLIND_HOLDS * this.holdMs) return undefined;
+    let next = this.current * (this.remb === undefined ? BLIND_RAISE_FACTOR : RAISE_FACTOR);
     const wall = this.wall && nowMs - this.wall.atMs < WALL_MEMORY_MS ? this.wall.bps : undefined;
     if (wall !== undefined && this.current >= wall / WALL_NEAR && this.current <= wall * WALL_NEAR) {
       // Near where the path last broke down: small, rarer probes (each costs a keyframe and, past
       // the wall, a loss burst).
-      if (cleanFor < WALL_HOLDS * this.holdMs) return undefined;
+      if (cleanFor < WALL_HOLDS * this.holdMs * 2 ** this.failedProbes) return undefined;
       next = this.current * RAISE_NEAR_FACTOR;
     } else if (wall !== undefined && this.current < wall / WALL_NEAR) {
       next = Math.min(next, wall / WALL_NEAR);
@@ -237,6 +290,10 @@ export class BitrateController {
     why: Omit<BitrateDecision, 'bps'>,
   ): BitrateDecision | undefined {
     if (next === this.current) return undefined;
+    this.probe =
+      why.reason === 'clean'
+        ? { fromBps: this.current, toBps: next, untilMs: nowMs + PROBE_WATCH_MS }
+        : undefined;
     this.current = next;
     this.lastChangeAt = nowMs;
     this.cleanSince = undefined;
