@@ -449,7 +449,7 @@ export async function run(flags: string[] = []): Promise<{ title: string; markdo
     '',
     "What the helper's RTP sender did over each WebRTC connection (connect to disconnect, the outage " +
       'included; its log line "video sender totals"): keyframes sent (a keyframe storm would show here), ' +
-      'packets the viewer NACKed, resent, refused over the 50 % budget or gone (older than 1 s), and pacer ' +
+      'packets the viewer NACKed, resent, refused over the 25 % budget or gone (older than 1 s), and pacer ' +
       'overflows with the frames skipped to the next keyframe after them.',
     '',
     senderTable(senderRows),

@@ -7,11 +7,11 @@
  * every desktop request with a new peer (new DTLS certificate, new SCTP association), which an
  * existing browser peer connection cannot adopt.
  *
- * A network change (Wi-Fi → 4G: ICE `disconnected` for HANDOVER_AFTER_DISCONNECTED_MS, or `failed`)
- * of a connected desktop first tries make-before-break (design/VIEWER.md, "Network change"): a second
- * peer connection for the SAME desktop (`POST …/desktop/:id/peer`, no consent, not a new viewer), whose
- * video and channels replace the old ones only once it connects; the old one is then closed without
- * stopping the desktop. One move per connection: a move that fails (refused, or not connected within
+ * A network change (Wi-Fi → 4G: ICE `disconnected` for HANDOVER_AFTER_DISCONNECTED_MS, `failed`, or
+ * nothing received for SILENCE_MS while ICE still says `connected`) of a connected desktop first
+ * tries make-before-break (design/VIEWER.md, "Network change"): a second peer connection for the
+ * SAME desktop (`POST …/desktop/:id/peer`, no consent, not a new viewer), whose video and channels
+ * replace the old ones only once it connects; the old one is then closed without stopping the desktop. One move per connection: a move that fails (refused, or not connected within
  * HANDOVER_TIMEOUT_MS) ends in the reconnect path below, as a drop did before.
  */
 import {

@@ -80,7 +80,7 @@ export interface DesktopPeer {
    * bitrate what its encoder ran at (the sender paces by it).
    */
   sendVideo(accessUnit: Buffer, timestampUs: number, bitrate?: number): boolean;
-  /** Video bytes as they leave for the viewer (not retransmissions): what the bitrate controller weighs. */
+  /** Video bytes as they leave for the viewer, retransmissions included: what the bitrate controller weighs. */
   onVideoSent?(cb: (bytes: number, nowMs: number) => void): () => void;
   /** The video sender's counters (frames, packets, NACKs answered, overflows). */
   readonly videoSenderStats?: VideoSenderStats;

@@ -21,7 +21,7 @@ export interface RetransmitPolicy {
 export const DEFAULT_RETRANSMIT_POLICY: RetransmitPolicy = {
   size: 1024,
   maxAgeMs: 1000,
-  budgetShare: 0.5,
+  budgetShare: 0.25,
   budgetWindowMs: 250,
 };
 

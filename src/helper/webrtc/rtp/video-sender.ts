@@ -37,7 +37,7 @@ export interface VideoSenderOptions {
   transmit(packet: Buffer): boolean;
   /** The sender dropped frames and skips to the next keyframe: make one. */
   onKeyframeNeeded(): void;
-  /** Media bytes (RTP packets, not retransmissions) as they leave. */
+  /** RTP bytes as they leave, retransmissions included: what the path is offered. */
   onSent?(bytes: number, nowMs: number): void;
   timers: Timers;
   /** Wall clock for sender reports (ms since the epoch). */
@@ -143,7 +143,12 @@ export class VideoSender {
       this.opts.onKeyframeNeeded();
     }
     this.pacer.push(
-      packets.map((p) => ({ bytes: p.length, send: () => void this.opts.transmit(p) })),
+      packets.map((p) => ({
+        bytes: p.length,
+        send: () => {
+          if (this.opts.transmit(p)) this.opts.onSent?.(p.length, this.opts.timers.now());
+        },
+      })),
       true,
     );
   }

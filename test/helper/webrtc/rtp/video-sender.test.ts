@@ -110,13 +110,13 @@ describe('VideoSender', () => {
     expect(sender.stats).toMatchObject({ overflows: 1, framesSkipped: 2, framesSent: 2, keyframesSent: 1 });
   });
 
-  it('counts media bytes as they leave, not retransmissions', async () => {
+  it('counts the bytes it puts on the path as they leave, retransmissions included', async () => {
     const { sender, rtp, sentBytes, clock } = setup();
     sender.send(delta(2000), 1_000_000, 1_000_000);
     await clock.advance(100);
     const media = rtp.reduce((n, p) => n + p.length, 0);
     expect(sentBytes()).toBe(media);
     sender.onNack([rtpSequence(rtp[0]!)], 10);
-    expect(sentBytes()).toBe(media);
+    expect(sentBytes()).toBe(media + rtp[0]!.length);
   });
 });
