@@ -267,7 +267,7 @@ export class WebRtcConnection implements DesktopConnection {
       ownsDesktop: false,
       connected: false,
       moveTried: false,
-      watch: this.dropWatch(() => peer),
+      watch: this.dropWatch(() => peer, false),
       silence: new SilenceWatch(
         () => receivedCount(pc),
         (why) => this.onDrop(peer, why, true),
@@ -300,7 +300,12 @@ export class WebRtcConnection implements DesktopConnection {
       if (up && this.move?.from === peer) {
         // The old path healed by itself before the new one connected: keep it, drop the new one.
         this.endMove();
-        peer.watch = this.dropWatch(() => peer);
+        peer.watch = this.dropWatch(() => peer, false);
+      }
+      if (up && !peer.connected) {
+        // Connected once: from now on a drop may be a network change, worth a move.
+        peer.watch.dispose();
+        peer.watch = this.dropWatch(() => peer, true);
       }
       peer.watch.update(ice);
       if (up) {
@@ -338,11 +343,11 @@ export class WebRtcConnection implements DesktopConnection {
   }
 
   /**
-   * `failed` at once, `disconnected` after HANDOVER_AFTER_DISCONNECTED_MS (a move is cheap to try and
-   * the old peer keeps running meanwhile), or DISCONNECTED_GRACE_MS where no move can follow.
+   * `failed` at once; `disconnected` after HANDOVER_AFTER_DISCONNECTED_MS for a peer that may move (a
+   * move is cheap to try and the old peer keeps running meanwhile), else after DISCONNECTED_GRACE_MS.
    */
-  private dropWatch(peer: () => Peer): IceDropWatch {
-    const graceMs = this.canMove ? HANDOVER_AFTER_DISCONNECTED_MS : DISCONNECTED_GRACE_MS;
+  private dropWatch(peer: () => Peer, movable: boolean): IceDropWatch {
+    const graceMs = movable && this.canMove ? HANDOVER_AFTER_DISCONNECTED_MS : DISCONNECTED_GRACE_MS;
     return new IceDropWatch((why) => this.onDrop(peer(), why, true), browserTimers, graceMs);
   }
 
@@ -388,6 +393,8 @@ export class WebRtcConnection implements DesktopConnection {
     to.ownsDesktop = from.ownsDesktop;
     from.ownsDesktop = false;
     to.connected = true;
+    to.watch.dispose();
+    to.watch = this.dropWatch(() => to, true);
     to.silence.start();
     this.peer = to;
     void this.closePeer(from);

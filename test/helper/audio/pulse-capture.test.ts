@@ -58,8 +58,10 @@ run('PulseAudio capture (a private server, a session user)', () => {
       expect(frames[i]!.timestampUs - frames[i - 1]!.timestampUs).toBeCloseTo(20_000, -1);
     const loud = frames.filter((f) => !f.data.equals(Buffer.alloc(FRAME_BYTES)));
     expect(loud.length).toBeGreaterThan(30);
-    const mid = loud[Math.floor(loud.length / 2)]!;
-    expect(dominantFrequency(mid.data)).toBeCloseTo(1000, -2);
+    // The tone's frequency is the median of the loud frames' own: one 20 ms frame resolves 50 Hz, and a
+    // frame with a playback underrun in it (a loaded machine) smears its spectrum to a neighbour.
+    const perFrame = loud.map((f) => dominantFrequency(f.data)).sort((a, b) => a - b);
+    expect(perFrame[perFrame.length >> 1]).toBe(1000);
   }, 30_000);
 
   it('fails as unavailable, naming the server, when nothing listens there', async () => {
