@@ -7,7 +7,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiError, type ApiClient } from '../../src/viewer/api-client.js';
 import type { ConnectionEvents, ConnectionState } from '../../src/viewer/desktop-connection.js';
-import { SILENCE_MS, SILENCE_POLL_MS, SilenceWatch } from '../../src/viewer/reconnect-policy.js';
+import {
+  DISCONNECTED_GRACE_MS,
+  SILENCE_MS,
+  SILENCE_POLL_MS,
+  SilenceWatch,
+} from '../../src/viewer/reconnect-policy.js';
 import {
   HANDOVER_AFTER_DISCONNECTED_MS,
   HANDOVER_TIMEOUT_MS,
@@ -216,6 +221,36 @@ describe('WebRtcConnection on a network change', () => {
     FakePc.all[1]!.up();
     expect(old.closed).toBe(true);
     expect(s.lastState()).toBe('connected');
+  });
+
+  it('never moves a peer connection that never connected: its disconnected is a drop after DISCONNECTED_GRACE_MS', async () => {
+    const s = setup();
+    await s.conn.start();
+    const pc = FakePc.all[0]!;
+    pc.ice('checking');
+    pc.ice('disconnected');
+    await vi.advanceTimersByTimeAsync(DISCONNECTED_GRACE_MS - 1);
+    expect(pc.closed).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(pc.closed).toBe(true);
+    expect(s.api.addPeer).not.toHaveBeenCalled();
+    expect(s.lastState()).toBe('reconnecting');
+  });
+
+  it('lets the moved-to connection move again when its own network changes', async () => {
+    const s = setup();
+    const old = await connected(s);
+    old.ice('failed');
+    await vi.advanceTimersByTimeAsync(0);
+    const next = FakePc.all[1]!;
+    next.up();
+    next.ice('disconnected');
+    await vi.advanceTimersByTimeAsync(HANDOVER_AFTER_DISCONNECTED_MS);
+    expect(s.api.addPeer).toHaveBeenCalledTimes(2);
+    expect(s.api.addPeer).toHaveBeenLastCalledWith('dev-1', 'desk-1', expect.any(String));
+    FakePc.all[2]!.up();
+    expect(next.closed).toBe(true);
+    expect(s.api.stopDesktop).not.toHaveBeenCalled();
   });
 
   it('moves at once when ICE fails', async () => {
