@@ -106,15 +106,15 @@ export class ReconnectBudget {
 }
 
 /** Nothing at all received on a connected peer connection this long means its path is gone. */
-export const SILENCE_MS = 5000;
+export const SILENCE_MS = 3000;
 /** How often the received count is read (one getStats() a second). */
 export const SILENCE_POLL_MS = 1000;
 
 /**
  * A path that died without ICE saying so: Chromium kept a peer connection whose local address vanished
  * (Wi-Fi → 4G) `connected` for 34 s in the network-change e2e test (its dead-connection timeout is
- * 30 s). Everything the peer connection receives counts (media, RTCP, STUN consent answers, which
- * Chromium asks for every few seconds even on an idle desktop), read by `sample`. When the count has
+ * 30 s). The bytes the peer connection receives count (media, RTCP, DataChannels; on an idle desktop
+ * the helper's sender reports every second and a refresh frame every 2.5 s), read by `sample`. When the count has
  * not grown for SILENCE_MS while running, `onSilent` is called once. Once a count was seen, a sample
  * without one (the candidate pairs left the stats) or one that does not answer is no progress either.
  */
