@@ -41,6 +41,11 @@ export const helperCommand: Command = {
     },
     fps: { type: 'string', description: 'Frames per second to capture and encode (default 30)' },
     bitrate: { type: 'string', description: 'Target bit/s (default: from the display size)' },
+    resolution: {
+      type: 'string',
+      description:
+        'auto | full: auto (default) halves the width and height when the bitrate is too thin for the full picture (1280×720: below 369 kb/s, back above 553 kb/s); full never does',
+    },
     files: { type: 'string', description: 'on | off: file transfer on the files channel (default on)' },
     audio: {
       type: 'string',
@@ -127,6 +132,11 @@ export const helperCommand: Command = {
     }
     const fps = parse(() => int(1, 120)(Number(values.fps ?? 30), '--fps'));
     const bitrate = parse(() => int(0, 100_000_000)(Number(values.bitrate ?? 0), '--bitrate'));
+    const resolution = parse(() =>
+      values.resolution === undefined
+        ? undefined
+        : oneOf(['auto', 'full'])(values.resolution, '--resolution'),
+    );
     const files = parse(() => filesPolicy(values));
     const audioFlag = parse(() =>
       values.audio === undefined
@@ -160,6 +170,7 @@ export const helperCommand: Command = {
       codec,
       fps,
       bitrate,
+      ...(resolution === undefined ? {} : { resolution }),
       services,
       files,
       ...(audio === undefined ? {} : { audio }),

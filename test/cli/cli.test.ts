@@ -70,4 +70,11 @@ describe('porthole CLI', () => {
     expect(mixed.stderr).toMatch(/does not apply to --encoder mf/);
     expect(run('helper', '--help').stdout).toMatch(/auto \| mf \| ffmpeg \| webcodecs/);
   });
+
+  it('takes --resolution auto|full, refusing others before starting', () => {
+    const bad = run('helper', '--session', '1', '--helper-id', 'h', '--resolution', 'half');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--resolution/);
+    expect(run('helper', '--help').stdout).toMatch(/--resolution/);
+  });
 });

@@ -12,6 +12,7 @@ import {
 } from '../input/index.js';
 import type { LocalInputBlock } from '../input/local-input-block.js';
 import { BitrateController } from '../pipeline/bitrate-controller.js';
+import type { ResolutionMode } from '../pipeline/picture-scale.js';
 import { defaultBitrate } from '../pipeline/display-pipeline.js';
 import { MediaHub } from '../pipeline/media-hub.js';
 import { chooseH264 } from '../webrtc/h264-offer.js';
@@ -46,6 +47,8 @@ export interface DefaultHostOptions {
   fps?: number;
   /** Target bitrate in bit/s; 0 or absent picks one from the display size. */
   bitrate?: number;
+  /** `auto` (default): half the resolution when the bitrate is too thin for the full picture; `full`: never. */
+  resolution?: ResolutionMode;
   /** Synthetic capture only: the displays to simulate. */
   syntheticDisplays?: { width: number; height: number }[];
   /** X11: the display to capture and inject into (default `$DISPLAY`). */
@@ -98,7 +101,13 @@ export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost 
       });
       return new MediaHub(
         capturer,
-        { fps, bitrate: opts.bitrate ?? 0, encoder: opts.encoder, codec: opts.codec },
+        {
+          fps,
+          bitrate: opts.bitrate ?? 0,
+          encoder: opts.encoder,
+          codec: opts.codec,
+          resolution: opts.resolution,
+        },
         log,
       );
     } catch (err) {

@@ -16,6 +16,8 @@ import { errorMessage } from '../../errors/error-text.js';
 import { type Logger } from '../../log/logger.js';
 import { realTimers, type TimerHandle, type Timers } from '../../time/timers.js';
 import { frameRateForBitrate } from './frame-rate-for-bitrate.js';
+import { halveFrame } from './halve-frame.js';
+import { pictureScaleFor, scaledSize, type PictureScale, type ResolutionMode } from './picture-scale.js';
 
 export interface PipelineSettings {
   fps: number;
@@ -24,6 +26,8 @@ export interface PipelineSettings {
   encoder?: EncoderChoice;
   /** ffmpeg encoder: which H.264 encoder it runs (default libx264; `auto` probes hardware). */
   codec?: string | undefined;
+  /** `auto` (the default) halves the picture when the bitrate is too thin for it (picture-scale.ts). */
+  resolution?: ResolutionMode | undefined;
 }
 
 /** Starts an encoder; `createEncoder` unless a test hands the pipeline a fake. */
@@ -103,8 +107,10 @@ export class DisplayPipeline {
   private readonly defaults: RateSettings;
   private bitrate: number;
   private fps: number;
-  /** The picture size the frame rate is fitted to: the display's, then the frames'. */
+  /** The captured picture's size: the display's, then the frames'. */
   private size: { width: number; height: number };
+  /** 2 while the encoder gets frames halved in each direction (picture-scale.ts). */
+  private scale: PictureScale = 1;
   private closed = false;
   private keyRetry: TimerHandle | undefined;
   /** Encoded access units, for stats and tests. */
@@ -127,8 +133,10 @@ export class DisplayPipeline {
       bitrate: settings.bitrate || defaultBitrate(d.width, d.height, settings.fps),
     };
     this.size = { width: d.width, height: d.height };
-    this.fps = frameRateForBitrate(this.defaults.fps, this.defaults.bitrate, d.width, d.height);
     this.bitrate = this.defaults.bitrate;
+    this.scale = this.scaleFor(this.bitrate);
+    const encoded = scaledSize(d.width, d.height, this.scale);
+    this.fps = frameRateForBitrate(this.defaults.fps, this.defaults.bitrate, encoded.width, encoded.height);
   }
 
   get subscriberCount(): number {
@@ -172,19 +180,40 @@ export class DisplayPipeline {
     return { bitrate: this.bitrate, fps: this.fps };
   }
 
+  /** The size frames are encoded at now: the captured size, or half of it on a thin link. */
+  get encodedSize(): { width: number; height: number } {
+    return scaledSize(this.size.width, this.size.height, this.scale);
+  }
+
+  private scaleFor(bitrate: number): PictureScale {
+    const mode = this.settings.resolution ?? 'auto';
+    return pictureScaleFor(mode, bitrate, this.size.width, this.size.height, this.scale);
+  }
+
   /**
-   * Brings the encoder and the capture loop to the rate the current viewers share, its frame rate
-   * lowered to what the bitrate feeds at this size (frame-rate-for-bitrate.ts). Bitrate and fps are
-   * set together, before the next frame, so the encoder swaps once for both.
+   * Brings the encoder and the capture loop to the rate the current viewers share, the picture halved
+   * when the bitrate is too thin for it (picture-scale.ts) and the frame rate lowered to what the
+   * bitrate feeds at the encoded size (frame-rate-for-bitrate.ts). Bitrate and fps are set together,
+   * before the next frame, so the encoder swaps once for both (and for a new size with them).
    */
   private applyRate(): void {
     const shared = sharedRate(
       this.defaults,
       [...this.subscribers].map((s) => s.rate),
     );
+    const scale = this.scaleFor(shared.bitrate);
+    if (scale !== this.scale) {
+      this.scale = scale;
+      const { width, height } = this.encodedSize;
+      this.log.info(
+        { display: this.displayIndex, bitrate: shared.bitrate, width, height },
+        scale === 2 ? 'picture halved for a thin link' : 'picture back to full size',
+      );
+    }
+    const encoded = this.encodedSize;
     const next = {
       bitrate: shared.bitrate,
-      fps: frameRateForBitrate(shared.fps, shared.bitrate, this.size.width, this.size.height),
+      fps: frameRateForBitrate(shared.fps, shared.bitrate, encoded.width, encoded.height),
     };
     // Each change costs the encoders here a keyframe (a new process or VideoEncoder): only real ones.
     if (next.bitrate !== this.bitrate) {
@@ -229,10 +258,12 @@ export class DisplayPipeline {
       this.size = { width: frame.width, height: frame.height };
       this.applyRate();
     }
-    const encoder = await this.getEncoder(frame);
+    // A new size restarts the encoder, which begins with a keyframe: no request needed.
+    const input = this.scale === 2 ? halveFrame(frame) : frame;
+    const encoder = await this.getEncoder(input);
     const keyFrame = this.keyframeWanted;
     this.keyframeWanted = false;
-    const out = await encoder.encode(frame, { keyFrame });
+    const out = await encoder.encode(input, { keyFrame });
     if (keyFrame && !out.keyframe) {
       this.keyframeWanted = true;
       this.retryKeyframe();
@@ -262,7 +293,7 @@ export class DisplayPipeline {
     this.keyRetry.unref();
   }
 
-  private async getEncoder(frame: CapturedFrame): Promise<Encoder> {
+  private async getEncoder(frame: { width: number; height: number }): Promise<Encoder> {
     if (this.encoder) return this.encoder;
     const asked = this.currentRate;
     this.encoderStarting ??= this.openEncoder(

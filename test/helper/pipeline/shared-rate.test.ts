@@ -6,62 +6,15 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { SyntheticCapturer } from '../../../src/helper/capture/synthetic-capturer.js';
-import type { Encoder, EncoderConfig } from '../../../src/helper/encode/encoder.js';
 import {
   DisplayPipeline,
   defaultBitrate,
   sharedRate,
-  type EncoderFactory,
 } from '../../../src/helper/pipeline/display-pipeline.js';
 import { MediaHub } from '../../../src/helper/pipeline/media-hub.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { FakeClock } from '../../fixtures/fake-clock.js';
-
-/** Encoders that record the settings they were started with and changed to, and count frames. */
-function fakeEncoders(): { factory: EncoderFactory; started: FakeEncoder[] } {
-  const started: FakeEncoder[] = [];
-  const factory: EncoderFactory = (config) => {
-    const e = new FakeEncoder(config);
-    started.push(e);
-    return Promise.resolve(e);
-  };
-  return { factory, started };
-}
-
-class FakeEncoder implements Encoder {
-  readonly kind = 'ffmpeg' as const;
-  readonly description = 'fake';
-  fps: number;
-  bitrate: number;
-  frames = 0;
-  closed = false;
-  constructor(config: EncoderConfig) {
-    this.fps = config.fps;
-    this.bitrate = config.bitrate;
-  }
-  encode(frame: { width: number; height: number; timestampUs: number }) {
-    this.frames += 1;
-    return Promise.resolve({
-      data: Buffer.from([0, 0, 0, 1, 0x65, 0x88]),
-      keyframe: this.frames === 1,
-      timestampUs: frame.timestampUs,
-      captureTimestampUs: frame.timestampUs,
-      width: frame.width,
-      height: frame.height,
-    });
-  }
-  requestKeyframe(): void {}
-  setBitrate(bps: number): void {
-    this.bitrate = bps;
-  }
-  setFps(fps: number): void {
-    this.fps = fps;
-  }
-  close(): Promise<void> {
-    this.closed = true;
-    return Promise.resolve();
-  }
-}
+import { fakeEncoders } from './fake-encoders.js';
 
 const PROFILE = '42e01f';
 const DEFAULTS = { fps: 30, bitrate: defaultBitrate(320, 240, 30) };
