@@ -4,7 +4,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SyntheticCapturer } from '../../../src/helper/capture/synthetic-capturer.js';
-import type { Encoder, EncoderConfig } from '../../../src/helper/encode/encoder.js';
 import { DisplayPipeline } from '../../../src/helper/pipeline/display-pipeline.js';
 import {
   BITS_PER_PIXEL_FRAME,
@@ -13,6 +12,7 @@ import {
 } from '../../../src/helper/pipeline/frame-rate-for-bitrate.js';
 import { silentLogger } from '../../../src/log/logger.js';
 import { FakeClock } from '../../fixtures/fake-clock.js';
+import { fakeEncoders } from './fake-encoders.js';
 
 describe('frameRateForBitrate', () => {
   it('gives 720p the asked 60 fps at 3.87 Mb/s, 27 at 1 Mb/s, 13 at 500 kb/s', () => {
@@ -43,39 +43,10 @@ describe('frameRateForBitrate', () => {
   });
 });
 
-/** Records, in order, the frames it encodes and the settings it is given. */
-class RecordingEncoder implements Encoder {
-  readonly kind = 'ffmpeg' as const;
-  readonly description = 'recording';
-  readonly events: string[] = [];
-  constructor(readonly config: EncoderConfig) {}
-  encode(frame: { width: number; height: number; timestampUs: number }) {
-    this.events.push('frame');
-    return Promise.resolve({
-      data: Buffer.from([0, 0, 0, 1, 0x65, 0x88]),
-      keyframe: this.events.length === 1,
-      timestampUs: frame.timestampUs,
-      captureTimestampUs: frame.timestampUs,
-      width: frame.width,
-      height: frame.height,
-    });
-  }
-  requestKeyframe(): void {}
-  setBitrate(bps: number): void {
-    this.events.push(`bitrate ${bps}`);
-  }
-  setFps(fps: number): void {
-    this.events.push(`fps ${fps}`);
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
 describe('DisplayPipeline frame rate', () => {
   it('lowers the fps with a viewer path limit, bitrate and fps set between the same two frames', async () => {
     const clock = new FakeClock();
-    const encoders: RecordingEncoder[] = [];
+    const { factory, started: encoders } = fakeEncoders();
     const pipeline = new DisplayPipeline(
       new SyntheticCapturer([{ width: 1280, height: 720 }]),
       0,
@@ -83,11 +54,7 @@ describe('DisplayPipeline frame rate', () => {
       { fps: 60, bitrate: 3_870_000 },
       silentLogger,
       clock,
-      (config) => {
-        const e = new RecordingEncoder(config);
-        encoders.push(e);
-        return Promise.resolve(e);
-      },
+      factory,
     );
     try {
       const sub = pipeline.subscribe(() => undefined);
