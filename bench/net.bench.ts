@@ -71,6 +71,8 @@ interface SenderRow {
   nackGone: number;
   overflows: number;
   framesSkipped: number;
+  fecFrames?: number;
+  fecPackets?: number;
 }
 
 /** The newest "video sender totals" line of the service's output logged after `sinceMs` (epoch ms). */
@@ -89,12 +91,13 @@ function lastSenderTotals(output: string, sinceMs: number): Omit<SenderRow, 'pro
 
 function senderTable(rows: readonly SenderRow[]): string {
   return [
-    '| profile | frames sent | keyframes | NACKed | resent | over budget | gone | overflows | frames skipped |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| profile | frames sent | keyframes | NACKed | resent | over budget | gone | overflows | frames skipped | frames with FEC | FEC packets |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows.map(
       (r) =>
         `| ${r.profile} | ${r.framesSent} | ${r.keyframesSent} | ${r.nacked} | ${r.resent} | ` +
-        `${r.nackOverBudget} | ${r.nackGone} | ${r.overflows} | ${r.framesSkipped} |`,
+        `${r.nackOverBudget} | ${r.nackGone} | ${r.overflows} | ${r.framesSkipped} | ` +
+        `${r.fecFrames ?? '–'} | ${r.fecPackets ?? '–'} |`,
     ),
   ].join('\n');
 }
@@ -140,13 +143,16 @@ async function measure(
       const rtp = await d.page.evaluate(async () => {
         const out: unknown[] = [];
         for (const pc of (window as unknown as { __e2ePeers?: RTCPeerConnection[] }).__e2ePeers ?? []) {
-          (await pc.getStats()).forEach((s: { type: string }) => {
-            if (s.type === 'inbound-rtp' || s.type === 'candidate-pair') out.push(s);
+          (await pc.getStats()).forEach((s: Record<string, unknown>) => {
+            if (s.type !== 'inbound-rtp' || s.kind !== 'video') return;
+            const keep = ['packetsReceived', 'packetsLost', 'nackCount', 'fecPacketsReceived'];
+            keep.push('fecPacketsDiscarded', 'retransmittedPacketsReceived', 'framesDecoded', 'freezeCount');
+            out.push(Object.fromEntries(keep.map((k) => [k, s[k]])));
           });
         }
         return out;
       });
-      console.log(JSON.stringify(rtp).slice(0, 300), after.frames, after.unreadable, after.sourceFps);
+      console.log(JSON.stringify(rtp), after.frames, after.unreadable, after.sourceFps);
       await d.page.screenshot({ path: `/tmp/net-${viewer}-${profile}.png` });
     }
     const routerAfter = await net.routerStats();

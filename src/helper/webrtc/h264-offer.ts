@@ -19,6 +19,11 @@ export interface H264OfferChoice {
    * decoded, with no smoothing buffer: what a remote desktop wants (WebRTC's "low-latency" rendering).
    */
   playoutDelayExtId?: number;
+  /**
+   * The section's payload types for RED and ULPFEC, when it offers both (Chromium does): the answer
+   * keeps them and the sender adds forward error correction on lossy paths (rtp/ulpfec.ts).
+   */
+  fec?: { redPayloadType: number; ulpfecPayloadType: number };
 }
 
 export const PLAYOUT_DELAY_URI = 'http://www.webrtc.org/experiments/rtp-hdrext/playout-delay';
@@ -117,6 +122,10 @@ export function chooseH264(offer: string): H264OfferChoice {
       };
       const ext = extensionId(section, PLAYOUT_DELAY_URI);
       if (ext !== undefined) choice.playoutDelayExtId = ext;
+      const red = payloadTypeOf(section, 'red');
+      const ulpfec = payloadTypeOf(section, 'ulpfec');
+      if (red !== undefined && ulpfec !== undefined)
+        choice.fec = { redPayloadType: red, ulpfecPayloadType: ulpfec };
       return choice;
     }
   }
@@ -125,6 +134,18 @@ export function chooseH264(offer: string): H264OfferChoice {
       ? 'the offer has no receivable video section with H.264 packetization-mode=1'
       : 'the offer has no video section',
   );
+}
+
+/** The dynamic payload type the section maps `<encoding>/90000` to, if it does. */
+function payloadTypeOf(section: string[], encoding: string): number | undefined {
+  const mline = new Set((section[0] ?? '').split(' ').slice(3));
+  for (const line of section) {
+    const m = /^a=rtpmap:(\d{1,3}) ([\w-]+)\/90000$/i.exec(line);
+    if (m?.[2]?.toLowerCase() !== encoding || !mline.has(m[1]!)) continue;
+    const pt = Number(m[1]);
+    if (pt >= 96 && pt <= 127) return pt;
+  }
+  return undefined;
 }
 
 /** The id of a one-byte RTP header extension (1–14) the section maps `uri` to, if it does. */

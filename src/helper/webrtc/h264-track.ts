@@ -3,7 +3,8 @@
  * only encrypts and sends here; packetization, pacing, NACK answers and sender reports are the
  * VideoSender's (rtp/video-sender.ts), which acts on what the viewer reports. When the viewer offers
  * the playout-delay header extension, every packet carries a zero playout delay: the viewer renders
- * each frame as soon as it is decoded instead of scheduling it through its jitter buffer.
+ * each frame as soon as it is decoded instead of scheduling it through its jitter buffer. When it
+ * offers RED and ULPFEC, the answer keeps them and the sender adds FEC on lossy paths.
  */
 import { randomInt } from 'node:crypto';
 import nodeDataChannel from 'node-datachannel';
@@ -35,6 +36,11 @@ export function addH264Track(pc: PeerConnection, choice: H264OfferChoice, opts: 
   const ssrc = randomInt(1, 0xffff_ffff);
   const media = new Video(choice.mid, 'SendOnly');
   media.addH264Codec(choice.payloadType, choice.fmtp || undefined);
+  if (process.env.PORTHOLE_FEC === 'off') delete choice.fec;
+  if (choice.fec) {
+    media.addVideoCodec(choice.fec.redPayloadType, 'red');
+    media.addVideoCodec(choice.fec.ulpfecPayloadType, 'ulpfec');
+  }
   media.addSSRC(ssrc, opts.cname, 'porthole', 'desktop');
   if (choice.playoutDelayExtId !== undefined) {
     media.parseSdpLine(`a=extmap:${choice.playoutDelayExtId} ${PLAYOUT_DELAY_URI}`);
@@ -45,6 +51,7 @@ export function addH264Track(pc: PeerConnection, choice: H264OfferChoice, opts: 
     payloadType: choice.payloadType,
     cname: opts.cname,
     playoutDelayExtId: choice.playoutDelayExtId,
+    fec: choice.fec,
     transmit: (packet) => track.isOpen() && track.sendMessageBinary(packet),
     onKeyframeNeeded: opts.onKeyframeNeeded,
     ...(opts.onSent ? { onSent: opts.onSent } : {}),

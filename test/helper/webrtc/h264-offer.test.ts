@@ -60,6 +60,15 @@ describe('chooseH264', () => {
     expect(chooseH264(offer(twoByte)).playoutDelayExtId).toBeUndefined();
   });
 
+  it('reads the RED and ULPFEC payload types when the section offers both', () => {
+    const withFec = [...chromiumFormats, 'a=rtpmap:116 red/90000', 'a=rtpmap:117 ulpfec/90000'];
+    const mline = 'm=video 9 UDP/TLS/RTP/SAVPF 96 97 102 103 106 107 116 117';
+    expect(chooseH264(offer(withFec, mline)).fec).toEqual({ redPayloadType: 116, ulpfecPayloadType: 117 });
+    // One without the other is no FEC; nor are payload types the m= line does not list.
+    expect(chooseH264(offer(withFec.slice(0, -1), mline)).fec).toBeUndefined();
+    expect(chooseH264(offer(withFec)).fec).toBeUndefined();
+  });
+
   it('falls back to another mode-1 profile when 42e01f is not offered', () => {
     const formats = chromiumFormats.filter((l) => !l.includes(':106 '));
     expect(chooseH264(offer(formats)).payloadType).toBe(107);

@@ -15,8 +15,10 @@ import { NAL_IDR } from '../../encode/annexb.js';
 import { h264Payloads, NAL_FU_A } from './h264-payloads.js';
 import { Pacer, type PacedItem } from './pacer.js';
 import { RetransmitHistory } from './retransmit-history.js';
-import { playoutDelay, RTP_HEADER_BYTES, rtpPacket, type RtpExtension } from './rtp-packet.js';
+import { playoutDelay, RTP_HEADER_BYTES, rtpPacket, rtpSequence, type RtpExtension } from './rtp-packet.js';
 import { senderReport } from './sender-report.js';
+import { FecPolicy } from './fec-policy.js';
+import { redPacket, ulpfecPayload } from './ulpfec.js';
 
 export const H264_CLOCK_RATE = 90_000;
 /** RTP payload bytes per packet: with headers, SRTP and UDP/IP a packet stays under ~1260 bytes. */
@@ -26,6 +28,16 @@ const SENDER_REPORT_INTERVAL_MS = 1000;
 const KEYFRAME_FOR_GONE_MS = 1000;
 /** Until an access unit says its encoder's bitrate, pace as for this. */
 const DEFAULT_BITRATE = 4_000_000;
+/**
+ * Media packets per FEC packet at most: a frame of n packets is cut into ceil(n / 8) groups of even
+ * size, whose FEC packets follow the frame's last media packet. At 3 % loss a group of 8 + 1 loses two
+ * or more packets (what one FEC packet cannot rebuild) 2.6 % of the time, against 21.6 % of 8 packets
+ * losing any. Never inside a frame: Chromium's H.264 receiver assembles a frame only from packets
+ * with consecutive sequence numbers, and a FEC packet's number is a hole in its packet buffer (the
+ * first version put each group's FEC right after it: frames of more than 8 packets, every keyframe,
+ * were never shown and the first picture took 34 s on the `bad` profile).
+ */
+export const FEC_GROUP_PACKETS = 8;
 
 export interface VideoSenderOptions {
   ssrc: number;
@@ -33,6 +45,11 @@ export interface VideoSenderOptions {
   cname: string;
   /** The viewer offered the playout-delay extension under this id: every packet asks for zero delay. */
   playoutDelayExtId?: number | undefined;
+  /**
+   * The viewer's payload types for RED and ULPFEC, when its offer had both: the sender then adds FEC
+   * while packets are being lost (fec-policy.ts, ulpfec.ts).
+   */
+  fec?: { redPayloadType: number; ulpfecPayloadType: number } | undefined;
   /** Puts one RTP or RTCP packet on the track; false when the track is not open. */
   transmit(packet: Buffer): boolean;
   /** The sender dropped frames and skips to the next keyframe: make one. */
@@ -61,6 +78,17 @@ export interface VideoSenderStats {
   nackOverBudget: number;
   /** NACKed packets no longer kept or too old to resend. */
   nackGone: number;
+  /** FEC packets sent, and the frames sent with FEC. */
+  fecPackets: number;
+  fecFrames: number;
+}
+
+/** Where a paced packet sits in its frame, for FEC. */
+interface PacketPlace {
+  first: boolean;
+  last: boolean;
+  /** Its frame goes out with FEC: in RED, FEC packets after its last packet. */
+  fec: boolean;
 }
 
 export class VideoSender {
@@ -75,9 +103,22 @@ export class VideoSender {
   private keyframeForGoneAt = -Infinity;
   private reportTimer: TimerHandle | undefined;
   private closed = false;
-  private readonly counts = { frames: 0, keyframes: 0, packets: 0, bytes: 0, skipped: 0, overflows: 0 };
+  private readonly counts = {
+    frames: 0,
+    keyframes: 0,
+    packets: 0,
+    bytes: 0,
+    skipped: 0,
+    overflows: 0,
+    fecPackets: 0,
+    fecFrames: 0,
+  };
+  private readonly fecPolicy: FecPolicy | undefined;
+  /** The media packets of the frame being sent with FEC, as the receiver rebuilds them from RED. */
+  private fecFrame: Buffer[] = [];
 
   constructor(private readonly opts: VideoSenderOptions) {
+    this.fecPolicy = opts.fec ? new FecPolicy(opts.timers.now()) : undefined;
     this.extension =
       opts.playoutDelayExtId === undefined
         ? undefined
@@ -115,9 +156,11 @@ export class VideoSender {
     this.firstUs ??= timestampUs;
     const timestamp = this.rtpTime(timestampUs);
     const extBytes = this.extension ? 8 : 0;
+    const fec = this.fecPolicy?.active(this.opts.timers.now()) ?? false;
+    const n = payloads.length;
     const items: PacedItem[] = payloads.map((payload, i) => ({
-      bytes: RTP_HEADER_BYTES + extBytes + payload.length,
-      send: () => this.emit(payload, timestamp, i === payloads.length - 1),
+      bytes: RTP_HEADER_BYTES + extBytes + payload.length + (fec ? 1 : 0),
+      send: () => this.emit(payload, timestamp, { first: i === 0, last: i === n - 1, fec }),
     }));
     this.pacer.push(items);
     // An overflow drops what was queued, this frame with it.
@@ -125,6 +168,7 @@ export class VideoSender {
     else {
       this.counts.frames += 1;
       if (keyframe) this.counts.keyframes += 1;
+      if (fec) this.counts.fecFrames += 1;
     }
     return true;
   }
@@ -137,6 +181,7 @@ export class VideoSender {
   onNack(sequences: readonly number[], rttMs: number | undefined): void {
     if (this.closed) return;
     const now = this.opts.timers.now();
+    this.fecPolicy?.onNacked(sequences.length);
     const { packets, gone } = this.history.take(sequences, now, this.bitrate, rttMs);
     if (gone > 0 && now - this.keyframeForGoneAt >= KEYFRAME_FOR_GONE_MS) {
       this.keyframeForGoneAt = now;
@@ -167,6 +212,8 @@ export class VideoSender {
       resentBytes: h.resentBytes,
       nackOverBudget: h.overBudget,
       nackGone: h.gone,
+      fecPackets: this.counts.fecPackets,
+      fecFrames: this.counts.fecFrames,
     };
   }
 
@@ -175,25 +222,74 @@ export class VideoSender {
     this.closed = true;
     this.pacer.close();
     this.history.clear();
+    this.fecFrame = [];
     this.opts.timers.clearTimeout(this.reportTimer);
     this.reportTimer = undefined;
   }
 
-  private emit(payload: Uint8Array, timestamp: number, marker: boolean): void {
-    const seq = this.sequence;
-    this.sequence = (this.sequence + 1) & 0xffff;
-    const packet = rtpPacket(
-      { payloadType: this.opts.payloadType, sequence: seq, timestamp, ssrc: this.opts.ssrc, marker },
+  private emit(payload: Uint8Array, timestamp: number, place: PacketPlace): void {
+    const media = rtpPacket(
+      {
+        payloadType: this.opts.payloadType,
+        sequence: this.nextSequence(),
+        timestamp,
+        ssrc: this.opts.ssrc,
+        marker: place.last,
+      },
       payload,
       this.extension,
     );
+    const fec = place.fec ? this.opts.fec : undefined;
+    if (!fec) {
+      this.put(media);
+      return;
+    }
+    // A frame cut short by the pacer left its packets unprotected: each frame starts afresh.
+    if (place.first) this.fecFrame = [];
+    this.fecFrame.push(media);
+    this.put(redPacket(media, fec.redPayloadType));
+    if (!place.last) return;
+    const frame = this.fecFrame;
+    this.fecFrame = [];
+    const groups = Math.ceil(frame.length / FEC_GROUP_PACKETS);
+    const size = Math.ceil(frame.length / groups);
+    for (let at = 0; at < frame.length; at += size) {
+      const protection = ulpfecPayload(frame.slice(at, at + size));
+      const body = Buffer.alloc(1 + protection.length);
+      body[0] = fec.ulpfecPayloadType & 0x7f; // RED header: F = 0, the ULPFEC payload type
+      body.set(protection, 1);
+      const packet = rtpPacket(
+        {
+          payloadType: fec.redPayloadType,
+          sequence: this.nextSequence(),
+          timestamp,
+          ssrc: this.opts.ssrc,
+          marker: false,
+        },
+        body,
+        this.extension,
+      );
+      if (this.put(packet)) this.counts.fecPackets += 1;
+    }
+  }
+
+  private nextSequence(): number {
+    const seq = this.sequence;
+    this.sequence = (this.sequence + 1) & 0xffff;
+    return seq;
+  }
+
+  /** Keeps a packet for NACKs and sends it; false when the track was not open. */
+  private put(packet: Buffer): boolean {
     const now = this.opts.timers.now();
-    this.history.remember(seq, packet, now);
-    if (!this.opts.transmit(packet)) return;
+    this.history.remember(rtpSequence(packet), packet, now);
+    if (!this.opts.transmit(packet)) return false;
     this.counts.packets += 1;
     this.counts.bytes += packet.length;
+    this.fecPolicy?.onSent(1);
     this.opts.onSent?.(packet.length, now);
     if (!this.reportTimer && !this.closed) this.report();
+    return true;
   }
 
   /** Sends a sender report now and every second after, while packets flow. */

@@ -4,6 +4,8 @@ import { rtpSequence } from '../../../../src/helper/webrtc/rtp/rtp-packet.js';
 import { VideoSender } from '../../../../src/helper/webrtc/rtp/video-sender.js';
 import { FakeClock } from '../../../fixtures/fake-clock.js';
 import { H264Depacketizer } from '../../../fixtures/webrtc-offerer.js';
+import { protectedSequences, recover, unred } from '../../../fixtures/ulpfec-receiver.js';
+import { FEC_OFF_AFTER_MS } from '../../../../src/helper/webrtc/rtp/fec-policy.js';
 
 const START = Buffer.from([0, 0, 0, 1]);
 const idr = (size: number): Buffer =>
@@ -17,7 +19,7 @@ const idr = (size: number): Buffer =>
   ]);
 const delta = (size: number): Buffer => Buffer.concat([START, Buffer.alloc(size, 0x41).fill(9, 1)]);
 
-function setup() {
+function setup(fec?: { redPayloadType: number; ulpfecPayloadType: number }) {
   const clock = new FakeClock(1000);
   const rtp: Buffer[] = [];
   const rtcp: Buffer[] = [];
@@ -28,6 +30,7 @@ function setup() {
     payloadType: 102,
     cname: 'porthole',
     playoutDelayExtId: 3,
+    fec,
     transmit: (p) => {
       (p[1]! >= 192 && p[1]! <= 223 ? rtcp : rtp).push(p);
       return true;
@@ -118,5 +121,73 @@ describe('VideoSender', () => {
     expect(sentBytes()).toBe(media);
     sender.onNack([rtpSequence(rtp[0]!)], 10);
     expect(sentBytes()).toBe(media + rtp[0]!.length);
+  });
+
+  describe('with FEC (the viewer offered RED and ULPFEC)', () => {
+    const FEC = { redPayloadType: 116, ulpfecPayloadType: 117 };
+
+    it('sends each frame in RED, its FEC packets after its last packet, and any one loss per group is rebuilt', async () => {
+      const { sender, rtp, clock } = setup(FEC);
+      const units = [idr(20 * 1180), delta(500)];
+      units.forEach((u, i) => sender.send(u, (1000 + i * 33) * 1000, 4_000_000));
+      await clock.advance(300);
+      expect(rtp.every((p) => (p[1]! & 0x7f) === FEC.redPayloadType)).toBe(true);
+      const parts = rtp.map((p) => ({ seq: rtpSequence(p), ...unred(p, FEC.ulpfecPayloadType) }));
+      const kinds = parts.map((p) => (p.kind === 'media' ? 'm' : 'F')).join('');
+      // 23 packets of keyframe (SPS+PPS, then 21 slices of FU-A) in 3 groups of ≤ 8, then 1 + 1.
+      expect(kinds).toBe(`${'m'.repeat(23)}FFFmF`);
+      const media = parts.flatMap((p) => (p.kind === 'media' ? [p.packet] : []));
+      const d = new H264Depacketizer();
+      for (const p of media) d.push(p);
+      expect(d.accessUnits).toEqual(units);
+      expect([...d.payloadTypes]).toEqual([102]);
+      // Drop one media packet from each group: the FEC packets bring each back byte for byte.
+      const bySeq = new Map(media.map((p) => [rtpSequence(p), p]));
+      for (const f of parts) {
+        if (f.kind !== 'fec') continue;
+        const lost = protectedSequences(f.payload)[1] ?? protectedSequences(f.payload)[0]!;
+        const received = new Map([...bySeq].filter(([s]) => s !== lost));
+        expect(recover(f.payload, received, 0x1234).equals(bySeq.get(lost)!)).toBe(true);
+      }
+      expect(sender.stats).toMatchObject({ fecFrames: 2, fecPackets: 4 });
+    });
+
+    it('stops FEC after 10 s without NACKs, and starts it again when packets are lost', async () => {
+      const { sender, rtp, clock } = setup(FEC);
+      const isRed = (p: Buffer): boolean => (p[1]! & 0x7f) === FEC.redPayloadType;
+      let t = 1_000_000;
+      const second = async (): Promise<void> => {
+        for (let i = 0; i < 30; i++) {
+          sender.send(delta(3000), (t += 33_000), 2_000_000);
+          await clock.advance(33);
+        }
+      };
+      await second();
+      expect(rtp.filter((p) => p[1]! < 192).every(isRed)).toBe(true);
+      for (let s = 0; s * 1000 <= FEC_OFF_AFTER_MS + 1000; s++) await second();
+      const before = rtp.length;
+      await second();
+      expect(rtp.slice(before).some(isRed)).toBe(false);
+      // 3 % of the last second's packets NACKed: FEC is back from the next judged second on.
+      const last = rtp.slice(before).filter((p) => p[1]! < 192);
+      sender.onNack(last.slice(0, Math.ceil(last.length * 0.03)).map(rtpSequence), 40);
+      await second();
+      const after = rtp.length;
+      await second();
+      expect(
+        rtp
+          .slice(after)
+          .filter((p) => p[1]! < 192)
+          .every(isRed),
+      ).toBe(true);
+    });
+
+    it('sends plain H.264 when the viewer did not offer RED and ULPFEC', async () => {
+      const { sender, rtp, clock } = setup();
+      sender.send(idr(5000), 1_000_000, 2_000_000);
+      await clock.advance(100);
+      expect(rtp.every((p) => (p[1]! & 0x7f) === 102)).toBe(true);
+      expect(sender.stats.fecPackets).toBe(0);
+    });
   });
 });
