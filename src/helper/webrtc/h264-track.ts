@@ -36,10 +36,11 @@ export function addH264Track(pc: PeerConnection, choice: H264OfferChoice, opts: 
   const ssrc = randomInt(1, 0xffff_ffff);
   const media = new Video(choice.mid, 'SendOnly');
   media.addH264Codec(choice.payloadType, choice.fmtp || undefined);
-  if (process.env.PORTHOLE_FEC === 'off') delete choice.fec;
-  if (choice.fec) {
-    media.addVideoCodec(choice.fec.redPayloadType, 'red');
-    media.addVideoCodec(choice.fec.ulpfecPayloadType, 'ulpfec');
+  // An escape hatch for an operator (README): answer without RED and ULPFEC.
+  const fec = process.env.PORTHOLE_FEC === 'off' ? undefined : choice.fec;
+  if (fec) {
+    media.addVideoCodec(fec.redPayloadType, 'red');
+    media.addVideoCodec(fec.ulpfecPayloadType, 'ulpfec');
   }
   media.addSSRC(ssrc, opts.cname, 'porthole', 'desktop');
   if (choice.playoutDelayExtId !== undefined) {
@@ -51,7 +52,7 @@ export function addH264Track(pc: PeerConnection, choice: H264OfferChoice, opts: 
     payloadType: choice.payloadType,
     cname: opts.cname,
     playoutDelayExtId: choice.playoutDelayExtId,
-    fec: choice.fec,
+    fec,
     transmit: (packet) => track.isOpen() && track.sendMessageBinary(packet),
     onKeyframeNeeded: opts.onKeyframeNeeded,
     ...(opts.onSent ? { onSent: opts.onSent } : {}),
