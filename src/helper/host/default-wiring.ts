@@ -12,6 +12,7 @@ import {
 } from '../input/index.js';
 import type { LocalInputBlock } from '../input/local-input-block.js';
 import { BitrateController } from '../pipeline/bitrate-controller.js';
+import { EncoderShare } from '../pipeline/encoder-share.js';
 import type { ResolutionMode } from '../pipeline/picture-scale.js';
 import { defaultBitrate } from '../pipeline/display-pipeline.js';
 import { MediaHub } from '../pipeline/media-hub.js';
@@ -203,9 +204,20 @@ export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost 
       const controller = new BitrateController({ targetBps });
       // This viewer's path limits the stream it shares with others only while the controller
       // holds it below the target; back at the target, what the viewers asked for applies.
-      const limit = (bps: number): void => source.limitBitrate(bps < targetBps ? bps : undefined);
+      // The controller's rate is for everything sent; the encoder gets its own share of it (FEC and
+      // retransmissions ride on top: encoder-share.ts).
+      const share = new EncoderShare();
+      const forEncoder = (bps: number): number => {
+        const sent = peer.videoSenderStats;
+        return sent ? Math.round(bps * share.read(sent)) : bps;
+      };
+      const limit = (bps: number): number | undefined => {
+        const encoderBps = bps < targetBps ? forEncoder(bps) : undefined;
+        source.limitBitrate(encoderBps);
+        return encoderBps;
+      };
       limit(controller.bitrate);
-      // What this viewer was sent: the video packets as they leave (not retransmissions) where the
+      // What this viewer was sent: the video packets as they leave (FEC and retransmissions too) where the
       // peer reports them; else the access units handed to it while connected, which still count
       // units the RTP path drops, so the delivered rate is then an upper bound. Same clock as the
       // reports below.
@@ -218,6 +230,7 @@ export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost 
         if (process.env.PORTHOLE_TRACE_RR) log.info({ rr: stats }, 'TRACE rr');
         const d = controller.onReport(stats, performance.now());
         if (d === undefined) return;
+        const encoderBps = limit(d.bps);
         const kbps = (bps: number | undefined) => (bps === undefined ? undefined : Math.round(bps / 1000));
         log.info(
           {
@@ -229,10 +242,10 @@ export function createDefaultDesktopHost(opts: DefaultHostOptions): DesktopHost 
             rembKbps: kbps(d.rembBps),
             deliveredKbps: kbps(d.deliveredBps),
             sentKbps: kbps(d.sentBps),
+            encoderKbps: kbps(encoderBps),
           },
           'bitrate adapted',
         );
-        limit(d.bps);
       });
       // access.blockLocalInput (the service sends it only for a viewer allowed to control): held from
       // the moment this viewer connects until its desktop closes.

@@ -78,8 +78,9 @@ export interface VideoSenderStats {
   nackOverBudget: number;
   /** NACKed packets no longer kept or too old to resend. */
   nackGone: number;
-  /** FEC packets sent, and the frames sent with FEC. */
+  /** FEC packets sent (and their bytes, within `bytesSent`), and the frames sent with FEC. */
   fecPackets: number;
+  fecBytes: number;
   fecFrames: number;
 }
 
@@ -111,6 +112,7 @@ export class VideoSender {
     skipped: 0,
     overflows: 0,
     fecPackets: 0,
+    fecBytes: 0,
     fecFrames: 0,
   };
   private readonly fecPolicy: FecPolicy | undefined;
@@ -213,6 +215,7 @@ export class VideoSender {
       nackOverBudget: h.overBudget,
       nackGone: h.gone,
       fecPackets: this.counts.fecPackets,
+      fecBytes: this.counts.fecBytes,
       fecFrames: this.counts.fecFrames,
     };
   }
@@ -269,7 +272,9 @@ export class VideoSender {
         body,
         this.extension,
       );
-      if (this.put(packet)) this.counts.fecPackets += 1;
+      if (!this.put(packet)) continue;
+      this.counts.fecPackets += 1;
+      this.counts.fecBytes += packet.length;
     }
   }
 
