@@ -7,8 +7,9 @@
  *
  *   byte 0     type: 1 video (helper → viewer, one Annex-B H.264 access unit), 2 input, 3 control,
  *              4 cursor, 5 chat (UTF-8 JSON, the same text the DataChannel of that name carries),
- *              6 ack (viewer → API only, no payload: the viewer received the video frame of this
- *              timestamp; the API paces what it hands the viewer's socket by it)
+ *              6 ack (viewer → API, no payload: the viewer received the video frame of this
+ *              timestamp; the API paces what it hands the viewer's socket by it, and passes it on
+ *              unchanged to a helper whose socket URL asked with `acks=1`, for its bitrate control)
  *   byte 1     flags: bit 0 keyframe (video only); the other bits are zero
  *   bytes 2–9  timestamp in µs, float64 big-endian (capture time for video, 0 otherwise)
  *

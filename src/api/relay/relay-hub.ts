@@ -94,6 +94,8 @@ interface Relay {
   unackedBytes: number;
   /** The viewer acknowledged a frame once: from then on it is paced by its acks. */
   acking: boolean;
+  /** The helper asked for the viewer's acks (`acks=1` on its socket's URL): they are passed on. */
+  agentWantsAcks: boolean;
   keyframeAskedAt?: number;
   /** Closes a side left alone for longer than its partner's ticket could still arrive. */
   alone?: TimerHandle;
@@ -215,7 +217,10 @@ export class RelayHub {
         });
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, side, spent.desktopId, spent.viewer));
+    const wantsAcks = side === 'agent' && url.searchParams.get('acks') === '1';
+    this.wss.handleUpgrade(req, socket, head, (ws) =>
+      this.accept(ws, side, spent.desktopId, spent.viewer, wantsAcks),
+    );
   }
 
   async close(): Promise<void> {
@@ -223,7 +228,13 @@ export class RelayHub {
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
   }
 
-  private accept(ws: WebSocket, side: RelaySide, desktopId: string, viewerName: string): void {
+  private accept(
+    ws: WebSocket,
+    side: RelaySide,
+    desktopId: string,
+    viewerName: string,
+    wantsAcks: boolean,
+  ): void {
     const log = this.opts.log;
     let relay = this.relays.get(desktopId);
     if (!relay) {
@@ -234,6 +245,7 @@ export class RelayHub {
         unacked: [],
         unackedBytes: 0,
         acking: false,
+        agentWantsAcks: false,
         closed: false,
         queue: new ViewerQueue({
           ...this.opts.queue,
@@ -251,6 +263,7 @@ export class RelayHub {
       return;
     }
     r[side] = ws;
+    if (side === 'agent') r.agentWantsAcks = wantsAcks;
     log.info({ desktop: desktopId, side }, 'relay socket open');
     ws.on('error', (err) => log.warn({ desktop: desktopId, side, err: err.message }, 'relay socket error'));
     ws.on('close', (code) => {
@@ -302,7 +315,13 @@ export class RelayHub {
     } catch {
       return this.closeRelay(r, 1007, 'malformed frame');
     }
-    if (header.type === 'ack') return this.onAck(r, header.timestampUs);
+    if (header.type === 'ack') {
+      // Passed on as it came (10 bytes): the helper's bitrate controller reads the path from them.
+      const agent = r.agent;
+      if (r.agentWantsAcks && agent && agent.bufferedAmount <= AGENT_BACKLOG_BYTES)
+        agent.send(data, { binary: true });
+      return this.onAck(r, header.timestampUs);
+    }
     if (header.type !== 'input' && header.type !== 'control') {
       return this.closeRelay(r, 1008, `a viewer sends no ${header.type}`);
     }

@@ -8,6 +8,9 @@
  * The API tells the helper when the viewer's socket is paired with a text message; binary messages
  * are relay frames. The socket closing, for whatever reason, closes the peer and everything the host
  * attached to it. The `files` and `chat` channels and sound are not carried over the relay.
+ *
+ * The helper asks the API for the viewer's acks (`acks=1`): with the frames it sent they make the
+ * receiver statistics the bitrate controller adapts this viewer's stream by (relay-delivery-feedback.ts).
  */
 import WebSocket from 'ws';
 import type { ControlMessage, InputMessage } from '../../protocol/datachannel.js';
@@ -28,6 +31,7 @@ import { Listeners } from '../webrtc/listeners.js';
 import type { KeyframeReason, VideoReceiverStats } from '../webrtc/video-feedback.js';
 import { isIdrAccessUnit } from '../encode/annexb.js';
 import { createViewerGates } from '../webrtc/viewer-gates.js';
+import { RelayDeliveryFeedback } from './relay-delivery-feedback.js';
 
 /** What the API sends the helper as text (everything else is binary relay frames). */
 export const RELAY_PAIRED_MESSAGE = 'paired';
@@ -60,6 +64,9 @@ export async function createRelayDesktopPeer(opts: RelayDesktopPeerOptions): Pro
   const timers = opts.timers ?? realTimers;
   const url = new URL(opts.relay.url);
   url.searchParams.set('ticket', opts.relay.ticket);
+  // The viewer's acks passed on: what the bitrate controller learns the path from (an API that does
+  // not know the parameter ignores it, and the stream then keeps its rate).
+  url.searchParams.set('acks', '1');
   const ws = new WebSocket(url, {
     maxPayload: MAX_RELAY_FRAME_BYTES,
     perMessageDeflate: false,
@@ -93,6 +100,8 @@ export async function createRelayDesktopPeer(opts: RelayDesktopPeerOptions): Pro
   const controlListeners = new Listeners<[ControlMessage]>('control', log);
   const channelListeners = new Listeners<[ChannelLabel, boolean]>('channel', log);
   const stateListeners = new Listeners<[PeerState]>('state', log);
+  const sentListeners = new Listeners<[number, number]>('video_sent', log);
+  const delivery = new RelayDeliveryFeedback();
   const allowed = (label: ChannelLabel): boolean => opts.allowChannel?.(label) ?? true;
   /** The channels the relay stands in for; `files` and `chat` are not carried. */
   const carried: ChannelLabel[] = ['input', 'control', 'cursor'];
@@ -146,6 +155,7 @@ export async function createRelayDesktopPeer(opts: RelayDesktopPeerOptions): Pro
     timers.clearTimeout(closeTimer);
     for (const l of [keyframeListeners, statsListeners, inputListeners, controlListeners, channelListeners])
       l.clear();
+    sentListeners.clear();
     releaseListeners.clear();
     stateListeners.clear();
     ws.removeAllListeners('message');
@@ -167,6 +177,11 @@ export async function createRelayDesktopPeer(opts: RelayDesktopPeerOptions): Pro
     try {
       const frame = decodeRelayFrame(data);
       type = frame.type;
+      if (type === 'ack') {
+        const stats = delivery.onAck(frame.timestampUs, timers.now());
+        if (stats) statsListeners.emit(stats);
+        return;
+      }
       if (type !== 'input' && type !== 'control')
         throw new RelayFrameError('type', `a viewer sends no ${type}`);
       text = decoder.decode(frame.payload);
@@ -200,15 +215,22 @@ export async function createRelayDesktopPeer(opts: RelayDesktopPeerOptions): Pro
         return false;
       }
       awaitingKeyframe = false;
-      return send(
-        encodeRelayFrame({ type: 'video', keyframe, timestampUs: Math.max(0, timestampUs) }, accessUnit),
-      );
+      const at = Math.max(0, timestampUs);
+      const frame = encodeRelayFrame({ type: 'video', keyframe, timestampUs: at }, accessUnit);
+      if (!send(frame)) return false;
+      const now = timers.now();
+      delivery.onSent(at, frame.byteLength, now);
+      sentListeners.emit(frame.byteLength, now);
+      return true;
     },
+    onVideoSent: (cb) => sentListeners.add(cb),
     hasAudio: false,
     sendAudio: () => false,
     onKeyframeRequest: (cb) => keyframeListeners.add(cb),
     onReceiverStats: (cb) => statsListeners.add(cb),
-    receiverStats: undefined,
+    get receiverStats() {
+      return delivery.stats;
+    },
     onInput: (cb) => inputListeners.add(cb),
     onReleaseInput: (cb) => releaseListeners.add(cb),
     onControl: (cb) => controlListeners.add(cb),

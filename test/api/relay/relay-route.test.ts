@@ -61,7 +61,7 @@ const lastHelper = async (): Promise<WebSocket> => {
 };
 
 /** An agent that announces ws_relay and dials the relay with the ticket it gets, like a helper. */
-async function relayAgent(): Promise<{
+async function relayAgent({ acks = false } = {}): Promise<{
   helper: Promise<WebSocket>;
   payload: Promise<Record<string, unknown>>;
 }> {
@@ -77,7 +77,7 @@ async function relayAgent(): Promise<{
       if (cmd.type !== 'start_desktop') return failed(cmd, 'bad_request', 'unexpected');
       gotPayload(cmd.payload);
       const relay = cmd.payload.relay as { url: string; ticket: string };
-      const ws = await dial(relay.url, relay.ticket);
+      const ws = await dial(acks ? `${relay.url}?acks=1` : relay.url, relay.ticket);
       helpers.push(ws);
       gotHelper(ws);
       return ok(cmd, { sessionId: cmd.payload.sessionId, transport: 'websocket' });
@@ -125,6 +125,31 @@ describe('WebSocket relay', () => {
     const atHelper = nextMessage(helperWs);
     viewer.send(input);
     expect(Buffer.compare((await atHelper).data, Buffer.from(input))).toBe(0);
+  });
+
+  it('passes the viewer’s acks on to a helper that asked for them, and to no other', async () => {
+    for (const acks of [true, false]) {
+      const { helper } = await relayAgent({ acks });
+      const res = await h.request('POST', desktopPath(), { transport: 'websocket' });
+      const helperWs = await helper;
+      const paired = nextMessage(helperWs);
+      const viewer = await dial(res.body.relay.url, res.body.relay.ticket);
+      await paired;
+      const atViewer = nextMessage(viewer);
+      helperWs.send(encodeRelayFrame({ type: 'video', keyframe: true, timestampUs: 77 }, new Uint8Array(8)));
+      await atViewer;
+      const atHelper = nextMessage(helperWs);
+      viewer.send(encodeRelayAck(77));
+      const input = encodeRelayText('input', JSON.stringify({ type: 'key', code: 'KeyA', down: false }));
+      viewer.send(input);
+      const first = decodeRelayFrame((await atHelper).data);
+      // The socket is ordered: a helper that did not ask sees the input next, never the ack.
+      expect(first.type).toBe(acks ? 'ack' : 'input');
+      if (acks) expect(first.timestampUs).toBe(77);
+      viewer.close();
+      await closed(helperWs);
+      await agent?.close();
+    }
   });
 
   it('holds back video until the first keyframe, and counts what it dropped', async () => {

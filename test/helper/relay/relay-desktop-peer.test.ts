@@ -8,7 +8,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createRelayDesktopPeer } from '../../../src/helper/relay/relay-desktop-peer.js';
 import type { DesktopPeer } from '../../../src/helper/webrtc/desktop-peer.js';
-import { decodeRelayFrame, encodeRelayFrame, encodeRelayText } from '../../../src/protocol/relay.js';
+import {
+  decodeRelayFrame,
+  encodeRelayAck,
+  encodeRelayFrame,
+  encodeRelayText,
+} from '../../../src/protocol/relay.js';
+import type { VideoReceiverStats } from '../../../src/helper/webrtc/video-feedback.js';
+import { FakeClock } from '../../fixtures/fake-clock.js';
 import type { InputMessage } from '../../../src/protocol/datachannel.js';
 import { recordingLogger } from '../../service/sessions/recording-logger.js';
 
@@ -46,7 +53,7 @@ describe('relay desktop peer', () => {
     const { url, helper } = await relayServer();
     peer = await createRelayDesktopPeer({ relay: { url, ticket: TICKET }, log: recordingLogger() });
     const { ws, path } = await helper;
-    expect(path).toBe(`/api/relay/agent?ticket=${encodeURIComponent(TICKET)}`);
+    expect(path).toBe(`/api/relay/agent?ticket=${encodeURIComponent(TICKET)}&acks=1`);
     expect(peer.state).toBe('connecting');
     const channels: string[] = [];
     let keyframes = 0;
@@ -77,6 +84,37 @@ describe('relay desktop peer', () => {
     expect(Buffer.from(a?.payload ?? []).equals(IDR)).toBe(true);
     expect(b).toMatchObject({ type: 'video', keyframe: false, timestampUs: 2000 });
     expect(c?.type).toBe('control');
+  });
+
+  it('reads the viewer’s acks the relay passes on as receiver statistics, and counts what it sent', async () => {
+    const { url, helper } = await relayServer();
+    const clock = new FakeClock(10_000);
+    peer = await createRelayDesktopPeer({
+      relay: { url, ticket: TICKET },
+      log: recordingLogger(),
+      timers: clock,
+    });
+    const { ws } = await helper;
+    ws.send('paired');
+    await until(() => peer?.state === 'connected');
+    const sent: number[] = [];
+    const stats: VideoReceiverStats[] = [];
+    peer.onVideoSent?.((bytes) => sent.push(bytes));
+    peer.onReceiverStats((s) => stats.push(s));
+    const frame = Buffer.concat([IDR, Buffer.alloc(3000)]);
+    for (let i = 1; i <= 3; i++) expect(peer.sendVideo(frame, i * 1000)).toBe(true);
+    expect(sent).toEqual([3028, 3028, 3028]);
+    await clock.advance(80);
+    ws.send(encodeRelayAck(1000));
+    await until(() => stats.length === 1);
+    // 3028 bytes counted as three 1200-byte virtual packets, none lost; sent 80 ms before the ack.
+    expect(stats[0]).toMatchObject({ rttMs: 80, highestSequence: 3, cumulativeLost: 0, fractionLost: 0 });
+    // The relay dropped the second frame: the viewer acks the third, half a second on.
+    await clock.advance(500);
+    ws.send(encodeRelayAck(3000));
+    await until(() => stats.length === 2);
+    expect(stats[1]).toMatchObject({ rttMs: 580, highestSequence: 8, cumulativeLost: 3, fractionLost: 0.6 });
+    expect(peer.receiverStats).toBe(stats[1]);
   });
 
   it('passes the viewer’s input and control through the same gates as the DataChannels', async () => {
