@@ -38,7 +38,11 @@ const SIZES = [
 ].filter((s) => !process.env.E2E_SIZES || process.env.E2E_SIZES.split(',').includes(String(s.h)));
 const PHASE_S = Number(process.env.E2E_PHASE_S ?? 10);
 const SETTLE_MS = 1500;
-export const HELPER_ARGS = ['--fps', '60'];
+/**
+ * `--resolution full`: the probe reads a frame stamp painted into the picture's pixels, which a halved
+ * picture (a thin link, design/MEDIA.md "Lower resolution") blurs past reading.
+ */
+export const HELPER_ARGS = ['--fps', '60', '--resolution', 'full'];
 const CHART_FILE = fileURLToPath(new URL('../design/bench-latency.png', import.meta.url));
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

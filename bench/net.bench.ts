@@ -429,7 +429,9 @@ export async function run(flags: string[] = []): Promise<{ title: string; markdo
       `(\`${HELPER_ARGS.join(' ')}\`, encoder ${DEFAULT_ENCODER_KIND}), Xvfb, the painter, x11vnc and websockify ` +
       "in the agent's, and between them a userspace router that reads every IPv4 packet from a TUN device " +
       'and delays, drops and reorders it (seeded, the same for UDP and TCP), plus `tbf` rate limits ' +
-      '(bench/net/). Profiles (RTT split evenly between the two directions):',
+      '(bench/net/). The helper keeps full resolution (`--resolution full`): the probe reads a stamp ' +
+      'painted into the pixels, which a halved picture blurs. Profiles (RTT split evenly between the two ' +
+      'directions):',
     '',
     profilesText(PROFILE_LIST),
     '',

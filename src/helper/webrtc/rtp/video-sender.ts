@@ -256,26 +256,37 @@ export class VideoSender {
     this.fecFrame = [];
     const groups = Math.ceil(frame.length / FEC_GROUP_PACKETS);
     const size = Math.ceil(frame.length / groups);
+    const items: PacedItem[] = [];
     for (let at = 0; at < frame.length; at += size) {
       const protection = ulpfecPayload(frame.slice(at, at + size));
       const body = Buffer.alloc(1 + protection.length);
       body[0] = fec.ulpfecPayloadType & 0x7f; // RED header: F = 0, the ULPFEC payload type
       body.set(protection, 1);
-      const packet = rtpPacket(
-        {
-          payloadType: fec.redPayloadType,
-          sequence: this.nextSequence(),
-          timestamp,
-          ssrc: this.opts.ssrc,
-          marker: false,
-        },
-        body,
-        this.extension,
-      );
-      if (!this.put(packet)) continue;
-      this.counts.fecPackets += 1;
-      this.counts.fecBytes += packet.length;
+      items.push({
+        bytes: RTP_HEADER_BYTES + (this.extension ? 8 : 0) + body.length,
+        send: () => this.emitFec(body, timestamp, fec.redPayloadType),
+      });
     }
+    // Paced like the media (a burst of them made the viewer's delay-based estimate fall), ahead of
+    // the next frame: numbered as they leave, they come straight after this frame's last packet.
+    this.pacer.push(items, true);
+  }
+
+  private emitFec(body: Buffer, timestamp: number, redPayloadType: number): void {
+    const packet = rtpPacket(
+      {
+        payloadType: redPayloadType,
+        sequence: this.nextSequence(),
+        timestamp,
+        ssrc: this.opts.ssrc,
+        marker: false,
+      },
+      body,
+      this.extension,
+    );
+    if (!this.put(packet)) return;
+    this.counts.fecPackets += 1;
+    this.counts.fecBytes += packet.length;
   }
 
   private nextSequence(): number {
