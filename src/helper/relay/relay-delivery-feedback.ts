@@ -47,7 +47,7 @@ export class RelayDeliveryFeedback {
 
   /** The viewer read the frame of this timestamp: a report when one is due, else undefined. */
   onAck(timestampUs: number, nowMs: number): VideoReceiverStats | undefined {
-    const at = this.pending.findIndex((f) => f.timestampUs === timestampUs);
+    const at = this.indexOf(timestampUs);
     if (at < 0) return undefined; // not ours, or already counted: nothing learnt
     for (const dropped of this.pending.splice(0, at)) this.lose(dropped);
     const frame = this.pending.shift()!;
@@ -55,6 +55,23 @@ export class RelayDeliveryFeedback {
     this.rttSamples.push(nowMs - frame.sentAtMs);
     if (this.lastReportAt !== undefined && nowMs - this.lastReportAt < REPORT_INTERVAL_MS) return undefined;
     return this.report(nowMs);
+  }
+
+  /**
+   * Frames go out in capture order, so `pending` is sorted by timestamp: a binary search keeps a
+   * viewer that floods forged acks (they cross the API untouched) from costing a scan each.
+   */
+  private indexOf(timestampUs: number): number {
+    let lo = 0;
+    let hi = this.pending.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const t = this.pending[mid]!.timestampUs;
+      if (t === timestampUs) return mid;
+      if (t < timestampUs) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
   }
 
   private lose(frame: SentFrame): void {
