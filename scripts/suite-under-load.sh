@@ -18,15 +18,12 @@ usage() {
   echo "  --busy N   busy loops beside the suite (default: one per core, $(nproc) here)"
   echo "  -- ARGS    passed to vitest, e.g. a test file to chase one flake (default: the whole fast suite)"
 }
+needs_value() { if [ "$1" -lt 2 ]; then echo "$2 needs a value" >&2; usage >&2; exit 2; fi; }
 while [ $# -gt 0 ]; do
   case "$1" in
-    --runs | --out | --busy)
-      if [ $# -lt 2 ]; then echo "$1 needs a value" >&2; usage >&2; exit 2; fi ;;
-  esac
-  case "$1" in
-    --runs) runs="${2:-}"; shift 2 ;;
-    --out) out="${2:-}"; shift 2 ;;
-    --busy) busy="${2:-}"; shift 2 ;;
+    --runs) needs_value $# "$1"; runs="$2"; shift 2 ;;
+    --out) needs_value $# "$1"; out="$2"; shift 2 ;;
+    --busy) needs_value $# "$1"; busy="$2"; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     --) shift; break ;;
     *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
